@@ -1,0 +1,187 @@
+//! Client configuration, read the way OpenAI's own SDKs read it.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+
+use crate::{Client, USER_AGENT};
+
+/// Where requests go unless told otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// An API key. It never appears in `Debug` output, `Display` or errors.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key itself, for the `Authorization` header. Do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Everything needed to build a [`Client`]. `Debug` redacts the key.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub api_key: Option<ApiKey>,
+    pub base_url: String,
+    pub organization: Option<String>,
+    pub project: Option<String>,
+    /// Send requests over plain `http://` to a host other than loopback. Off by default, so a
+    /// key is never sent in clear by accident.
+    pub allow_insecure_http: bool,
+    pub connect_timeout: Duration,
+    /// Longest time one request may take, body included: long enough for a 64 MiB part on a
+    /// slow link (about 110 KB/s at the default).
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            organization: None,
+            project: None,
+            allow_insecure_http: false,
+            connect_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Why a [`Client`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no API key: set OPENAI_API_KEY (or pass one explicitly)")]
+    MissingApiKey,
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl { url: String, reason: String },
+    #[error(
+        "refusing to send the API key in clear to {url}: use https, or allow insecure http explicitly"
+    )]
+    InsecureBaseUrl { url: String },
+    #[error("{name} contains characters not allowed in an HTTP header")]
+    InvalidHeader { name: &'static str },
+    #[error("could not build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+impl ClientConfig {
+    /// Reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env) with any source of variables (tests, config files).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        Self {
+            api_key: non_empty("OPENAI_API_KEY").map(ApiKey::new),
+            base_url: non_empty("OPENAI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            organization: non_empty("OPENAI_ORG_ID"),
+            project: non_empty("OPENAI_PROJECT_ID"),
+            ..Self::default()
+        }
+    }
+
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey::new(key));
+        self
+    }
+
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    pub fn organization(mut self, org: impl Into<String>) -> Self {
+        self.organization = Some(org.into());
+        self
+    }
+
+    pub fn project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(&self) -> Result<Client, ConfigError> {
+        let key = self.api_key.as_ref().ok_or(ConfigError::MissingApiKey)?;
+        let base = self.checked_base_url()?;
+
+        let mut headers = HeaderMap::new();
+        let mut auth = HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {
+            ConfigError::InvalidHeader {
+                name: "OPENAI_API_KEY",
+            }
+        })?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        for (name, value, var) in [
+            ("openai-organization", &self.organization, "OPENAI_ORG_ID"),
+            ("openai-project", &self.project, "OPENAI_PROJECT_ID"),
+        ] {
+            if let Some(value) = value {
+                let value = HeaderValue::try_from(value.as_str())
+                    .map_err(|_| ConfigError::InvalidHeader { name: var })?;
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .build()?;
+        Ok(Client::new_with_client(&base, http))
+    }
+
+    /// The base URL without a trailing slash, refused if it would send the key in clear.
+    fn checked_base_url(&self) -> Result<String, ConfigError> {
+        let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
+            url: self.base_url.clone(),
+            reason: reason.to_owned(),
+        };
+        let url = reqwest::Url::parse(&self.base_url).map_err(|e| invalid(&e.to_string()))?;
+        match url.scheme() {
+            "https" => {}
+            "http" => {
+                let loopback = match url.host() {
+                    Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                    None => false,
+                };
+                if !loopback && !self.allow_insecure_http {
+                    return Err(ConfigError::InsecureBaseUrl {
+                        url: self.base_url.clone(),
+                    });
+                }
+            }
+            _ => return Err(invalid("the scheme must be https (or http for loopback)")),
+        }
+        Ok(self.base_url.trim_end_matches('/').to_owned())
+    }
+}

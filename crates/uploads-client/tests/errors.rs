@@ -1,0 +1,127 @@
+//! Error decoding: OpenAI's envelope for each status, and a non-JSON (HTML) 502.
+
+use httpmock::prelude::*;
+use serde_json::json;
+use uploads_client::{ApiError, ClientConfig};
+
+async fn cancel_error(status: u16, body: &str, content_type: &str) -> ApiError {
+    let server = MockServer::start_async().await;
+    let body = body.to_owned();
+    let content_type = content_type.to_owned();
+    server
+        .mock_async(move |when, then| {
+            when.method(POST).path("/v1/uploads/upload_1/cancel");
+            then.status(status)
+                .header("content-type", content_type)
+                .header("x-request-id", "req_123")
+                .body(body);
+        })
+        .await;
+    let client = ClientConfig::default()
+        .api_key("sk-secret")
+        .base_url(server.url("/v1"))
+        .build()
+        .unwrap();
+    client
+        .cancel_upload()
+        .upload_id("upload_1")
+        .send()
+        .await
+        .unwrap_err()
+        .into()
+}
+
+fn envelope(message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> String {
+    json!({"error": {"message": message, "type": kind, "param": param, "code": code}}).to_string()
+}
+
+#[tokio::test]
+async fn each_error_status_decodes_the_envelope() {
+    let cases = [
+        (
+            400,
+            envelope(
+                "Invalid purpose",
+                "invalid_request_error",
+                Some("purpose"),
+                None,
+            ),
+        ),
+        (
+            401,
+            envelope(
+                "Incorrect API key provided",
+                "invalid_request_error",
+                None,
+                Some("invalid_api_key"),
+            ),
+        ),
+        (
+            404,
+            envelope(
+                "No such upload: upload_1",
+                "invalid_request_error",
+                Some("upload_id"),
+                None,
+            ),
+        ),
+        (
+            429,
+            envelope(
+                "You exceeded your current quota",
+                "insufficient_quota",
+                None,
+                Some("insufficient_quota"),
+            ),
+        ),
+        (
+            500,
+            envelope("The server had an error", "server_error", None, None),
+        ),
+    ];
+    let mut shown = Vec::new();
+    for (status, body) in cases {
+        let err = cancel_error(status, &body, "application/json").await;
+        let decoded = err.body().expect("an error status").clone();
+        assert_eq!(decoded.status, status);
+        assert_eq!(decoded.request_id.as_deref(), Some("req_123"));
+        shown.push(err.to_string());
+    }
+    insta::assert_snapshot!(shown.join("\n"), @r"
+    HTTP 400 invalid_request_error (param: purpose): Invalid purpose [request req_123]
+    HTTP 401 invalid_request_error [invalid_api_key]: Incorrect API key provided [request req_123]
+    HTTP 404 invalid_request_error (param: upload_id): No such upload: upload_1 [request req_123]
+    HTTP 429 insufficient_quota [insufficient_quota]: You exceeded your current quota [request req_123]
+    HTTP 500 server_error: The server had an error [request req_123]
+    ");
+}
+
+#[tokio::test]
+async fn an_html_502_gives_the_status_and_a_snippet() {
+    let html = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>nginx</body>\n</html>";
+    let err = cancel_error(502, html, "text/html").await;
+    assert_eq!(err.status(), Some(502));
+    insta::assert_snapshot!(err.to_string(), @r#"HTTP 502 non_json_response: the server answered HTTP 502 with a body that is not OpenAI's error envelope: "<html> <head><title>502 Bad Gateway</title></head> <body>nginx</body> </html>" [request req_123]"#);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_transport_error() {
+    // Port 9 on loopback (discard) is closed on test machines.
+    let client = ClientConfig::default()
+        .api_key("k")
+        .base_url("http://127.0.0.1:9/v1")
+        .build()
+        .unwrap();
+    let err: ApiError = client
+        .cancel_upload()
+        .upload_id("u")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(matches!(err, ApiError::Transport(_)), "{err:?}");
+    assert!(
+        err.to_string().starts_with("could not reach the API"),
+        "{err}"
+    );
+}

@@ -1,0 +1,87 @@
+//! Project automation: `cargo xtask sync | generate [--check]`.
+//!
+//! The spec pipeline runs in three steps, each a module:
+//! [`spec`] loads YAML, [`subset`] extracts the Uploads operations from OpenAI's full spec,
+//! [`overlay`] applies our documented patches, [`normalize`] rewrites what progenitor cannot
+//! read, and [`generate`] runs progenitor and formats the result.
+
+mod generate;
+mod normalize;
+mod overlay;
+mod spec;
+mod subset;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "openai-uploads project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract the Uploads subset of OpenAI's full spec into `openapi/openai-uploads.yaml`.
+    Sync {
+        /// OpenAI's full OpenAPI document.
+        #[arg(long, default_value = "../shared/openapi/openai-openapi.yaml")]
+        from: PathBuf,
+        /// Fail if the committed subset differs instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Generate `crates/uploads-client/src/generated.rs` from the subset and the overlay.
+    Generate {
+        /// Regenerate in memory and fail with a diff if a committed file is stale.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    match cli.command {
+        Command::Sync { from, check } => {
+            let from = if from.is_absolute() {
+                from
+            } else {
+                root.join(from)
+            };
+            let out = subset::render(&from)?;
+            generate::write_or_check(&root.join(subset::SUBSET_PATH), &out, check)
+        }
+        Command::Generate { check } => {
+            let outputs = generate::run(&root)?;
+            let mut stale = Vec::new();
+            for (path, contents) in outputs {
+                if let Err(e) = generate::write_or_check(&root.join(&path), &contents, check) {
+                    stale.push(e);
+                }
+            }
+            if stale.is_empty() {
+                Ok(())
+            } else {
+                for e in &stale {
+                    eprintln!("{e:#}");
+                }
+                anyhow::bail!(
+                    "{} generated file(s) are stale: run `cargo xtask generate` and commit the result",
+                    stale.len()
+                )
+            }
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}

@@ -1,0 +1,141 @@
+//! Extracting the operations we use, and every schema they reference, from OpenAI's full spec.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::spec;
+
+/// Where the extracted subset is committed, relative to the workspace root.
+pub const SUBSET_PATH: &str = "openapi/openai-uploads.yaml";
+
+/// The operations the project uses: the four Upload steps, and the File calls that check a result.
+pub const OPERATIONS: &[&str] = &[
+    "createUpload",
+    "addUploadPart",
+    "completeUpload",
+    "cancelUpload",
+    "retrieveFile",
+    "deleteFile",
+    "downloadFile",
+];
+
+/// Schemas kept even when no kept operation references them: OpenAI's error envelope.
+const EXTRA_SCHEMAS: &[&str] = &["ErrorResponse"];
+
+/// Renders the subset document, headed by the source's version and sha256.
+pub fn render(source: &Path) -> Result<String> {
+    let bytes = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
+    let sha = hex(&Sha256::digest(&bytes));
+    let full = spec::parse(std::str::from_utf8(&bytes).context("the spec is not UTF-8")?)?;
+    let doc = extract(&full)?;
+    let version = full["info"]["version"].as_str().unwrap_or("unknown");
+    Ok(format!(
+        "# Extracted by `cargo xtask sync` from OpenAI's OpenAPI spec; do not edit by hand.\n\
+         # Source info.version: {version}\n\
+         # Source sha256: {sha}\n\
+         # License: MIT, Copyright (c) OpenAI; see openapi/NOTICE.\n{}",
+        spec::to_yaml(&doc)?
+    ))
+}
+
+/// Builds the subset: the kept operations (in source order), and every schema they reach.
+pub fn extract(full: &Value) -> Result<Value> {
+    let mut paths = Map::new();
+    let mut found = BTreeSet::new();
+    for (path, item) in full["paths"].as_object().context("spec has no paths")? {
+        let mut kept = Map::new();
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str)
+                && OPERATIONS.contains(&id)
+            {
+                found.insert(id);
+                kept.insert(method.clone(), strip_operation(op));
+            }
+        }
+        if !kept.is_empty() {
+            paths.insert(path.clone(), Value::Object(kept));
+        }
+    }
+    for id in OPERATIONS {
+        anyhow::ensure!(
+            found.contains(id),
+            "operation {id} is missing from the source spec"
+        );
+    }
+
+    let all_schemas = full["components"]["schemas"]
+        .as_object()
+        .context("spec has no schemas")?;
+    let mut wanted: BTreeSet<String> = EXTRA_SCHEMAS.iter().map(|s| s.to_string()).collect();
+    collect_refs(&Value::Object(paths.clone()), &mut wanted);
+    let mut done = BTreeSet::new();
+    while let Some(name) = wanted.iter().find(|n| !done.contains(*n)).cloned() {
+        let schema = all_schemas
+            .get(&name)
+            .with_context(|| format!("schema {name} is referenced but not defined"))?;
+        collect_refs(schema, &mut wanted);
+        done.insert(name);
+    }
+    let schemas: Map<String, Value> = done
+        .into_iter()
+        .map(|n| (n.clone(), all_schemas[&n].clone()))
+        .collect();
+
+    Ok(json!({
+        "openapi": full["openapi"],
+        "info": {
+            "title": "OpenAI API: Uploads subset",
+            "description": "The operations of OpenAI's API that openai-uploads uses.",
+            "version": full["info"]["version"],
+            "license": full["info"]["license"],
+        },
+        "servers": full["servers"],
+        "security": [{"ApiKeyAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"ApiKeyAuth": full["components"]["securitySchemes"]["ApiKeyAuth"]},
+        },
+    }))
+}
+
+/// Drops the SDK code samples (`x-oaiMeta.examples.request`) but keeps the example response,
+/// which our fixtures decode.
+fn strip_operation(op: &Value) -> Value {
+    let mut op = op.clone();
+    if let Some(examples) = op
+        .pointer_mut("/x-oaiMeta/examples")
+        .and_then(Value::as_object_mut)
+    {
+        examples.remove("request");
+    }
+    op
+}
+
+fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref"
+                    && let Some(name) = v
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    out.insert(name.to_string());
+                } else {
+                    collect_refs(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
+        _ => {}
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
