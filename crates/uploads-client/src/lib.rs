@@ -34,6 +34,7 @@ mod error;
 mod generated;
 mod hooks;
 mod parts;
+pub mod rules;
 
 pub use config::{ApiKey, ClientConfig, ConfigError, DEFAULT_BASE_URL};
 pub use error::{ApiError, ErrorBody};
@@ -49,17 +50,47 @@ impl From<types::KnownUploadPurpose> for types::builder::CreateUploadRequest {
     }
 }
 
-impl std::str::FromStr for types::UploadPurpose {
-    type Err = std::convert::Infallible;
+/// The open enums of the overlay (`FilePurpose`, `UploadStatus`, ...): known values as a typed
+/// variant, any other string kept as given. These add what typify does not generate for them.
+macro_rules! open_enum {
+    ($open:ident, $known:ident) => {
+        impl std::fmt::Display for types::$open {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    Self::$known(k) => k.fmt(f),
+                    Self::Other(s) => f.write_str(s),
+                }
+            }
+        }
 
-    /// Any string is a purpose: a known one becomes its variant, others stay as given.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.parse::<types::KnownUploadPurpose>() {
-            Ok(known) => Self::KnownUploadPurpose(known),
-            Err(_) => Self::Other(s.to_owned()),
-        })
-    }
+        impl std::str::FromStr for types::$open {
+            type Err = std::convert::Infallible;
+
+            /// Any string is a value: a known one becomes its variant, others stay as given.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(match s.parse::<types::$known>() {
+                    Ok(known) => Self::$known(known),
+                    Err(_) => Self::Other(s.to_owned()),
+                })
+            }
+        }
+
+        impl types::$open {
+            /// The known value, if this is one.
+            pub fn known(&self) -> Option<types::$known> {
+                match self {
+                    Self::$known(k) => Some(*k),
+                    Self::Other(_) => None,
+                }
+            }
+        }
+    };
 }
+
+open_enum!(UploadPurpose, KnownUploadPurpose);
+open_enum!(FilePurpose, KnownFilePurpose);
+open_enum!(UploadStatus, KnownUploadStatus);
+open_enum!(FileStatus, KnownFileStatus);
 
 impl types::UploadStatus {
     /// True if the upload is `pending`, the only state that takes parts.

@@ -1,0 +1,306 @@
+//! The Uploads API's rules, in one place: the server enforces them and the engine checks them
+//! before sending anything, so both say the same thing in the same words.
+
+use std::fmt;
+
+/// Largest part the API takes (64 MB; we use the binary MiB, as OpenAI's SDKs do).
+pub const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest upload the API takes (8 GB, binary).
+pub const MAX_UPLOAD_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+/// Shortest `expires_after.seconds` the API takes: one hour.
+pub const MIN_EXPIRES_AFTER_SECS: i64 = 3600;
+/// Longest `expires_after.seconds` the API takes: 30 days.
+pub const MAX_EXPIRES_AFTER_SECS: i64 = 30 * 24 * 3600;
+/// How long an Upload stays pending after creation.
+pub const UPLOAD_TTL_SECS: i64 = 3600;
+
+/// Size limits; the defaults are the real API's, compatible servers (and tests) may differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_part_bytes: u64,
+    pub max_upload_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_part_bytes: MAX_PART_BYTES,
+            max_upload_bytes: MAX_UPLOAD_BYTES,
+        }
+    }
+}
+
+/// A request the API would refuse, with the parameter at fault and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RuleViolation {
+    /// The request parameter at fault (`purpose`, `mime_type`, ...), as OpenAI's `param`.
+    pub param: &'static str,
+    pub message: String,
+}
+
+fn violation(param: &'static str, message: impl Into<String>) -> RuleViolation {
+    RuleViolation {
+        param,
+        message: message.into(),
+    }
+}
+
+/// What a purpose accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepts {
+    /// JSON Lines (`.jsonl`): batch, fine-tune, evals.
+    JsonLines,
+    /// Images: vision.
+    Images,
+    /// The document types file search reads: assistants.
+    Documents,
+    /// Anything: user_data and purposes newer than this crate.
+    Anything,
+}
+
+impl Accepts {
+    pub fn for_purpose(purpose: &str) -> Self {
+        match purpose {
+            "batch" | "fine-tune" | "evals" => Self::JsonLines,
+            "vision" => Self::Images,
+            "assistants" => Self::Documents,
+            _ => Self::Anything,
+        }
+    }
+
+    fn table(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            Self::JsonLines => JSONL,
+            Self::Images => IMAGES,
+            Self::Documents => DOCUMENTS,
+            Self::Anything => &[],
+        }
+    }
+
+    /// The extensions accepted, for messages.
+    pub fn extensions(self) -> Vec<&'static str> {
+        self.table().iter().map(|(ext, _)| *ext).collect()
+    }
+}
+
+impl fmt::Display for Accepts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::JsonLines => "JSON Lines",
+            Self::Images => "images",
+            Self::Documents => "file-search documents",
+            Self::Anything => "any file",
+        })
+    }
+}
+
+const JSONL: &[(&str, &[&str])] = &[(
+    "jsonl",
+    &[
+        "text/jsonl",
+        "application/jsonl",
+        "application/x-ndjson",
+        "application/json",
+    ],
+)];
+const IMAGES: &[(&str, &[&str])] = &[
+    ("png", &["image/png"]),
+    ("jpg", &["image/jpeg"]),
+    ("jpeg", &["image/jpeg"]),
+    ("gif", &["image/gif"]),
+    ("webp", &["image/webp"]),
+];
+const DOCUMENTS: &[(&str, &[&str])] = &[
+    ("c", &["text/x-c"]),
+    ("cpp", &["text/x-c++"]),
+    ("cs", &["text/x-csharp"]),
+    ("css", &["text/css"]),
+    ("doc", &["application/msword"]),
+    (
+        "docx",
+        &["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+    ),
+    ("go", &["text/x-golang"]),
+    ("html", &["text/html"]),
+    ("java", &["text/x-java"]),
+    ("js", &["text/javascript"]),
+    ("json", &["application/json"]),
+    ("md", &["text/markdown"]),
+    ("pdf", &["application/pdf"]),
+    ("php", &["text/x-php"]),
+    (
+        "pptx",
+        &["application/vnd.openxmlformats-officedocument.presentationml.presentation"],
+    ),
+    ("py", &["text/x-python", "text/x-script.python"]),
+    ("rb", &["text/x-ruby"]),
+    ("sh", &["application/x-sh"]),
+    ("tex", &["text/x-tex"]),
+    ("ts", &["application/typescript"]),
+    ("txt", &["text/plain"]),
+];
+
+/// The MIME type for a file name's extension, from every table we know.
+pub fn mime_for_filename(filename: &str) -> Option<&'static str> {
+    let ext = extension(filename)?;
+    [JSONL, IMAGES, DOCUMENTS]
+        .into_iter()
+        .flatten()
+        .find(|(e, _)| *e == ext)
+        .map(|(_, mimes)| mimes[0])
+}
+
+fn extension(filename: &str) -> Option<String> {
+    let (_, ext) = filename.rsplit_once('.')?;
+    Some(ext.to_ascii_lowercase())
+}
+
+/// Checks a createUpload request: filename, purpose/MIME/extension fit, size, expiry.
+pub fn check_create(
+    filename: &str,
+    purpose: &str,
+    mime_type: &str,
+    bytes: i64,
+    expires_after_secs: Option<i64>,
+    limits: &Limits,
+) -> Result<(), RuleViolation> {
+    if filename.trim().is_empty() {
+        return Err(violation(
+            "filename",
+            "the filename is empty: give the file a name",
+        ));
+    }
+    if filename.contains(['/', '\\', '\0']) {
+        return Err(violation(
+            "filename",
+            format!("the filename {filename:?} contains a path separator or NUL: give a bare name"),
+        ));
+    }
+    if purpose.trim().is_empty() {
+        return Err(violation("purpose", "the purpose is empty"));
+    }
+    if bytes < 0 {
+        return Err(violation("bytes", format!("bytes is negative ({bytes})")));
+    }
+    if bytes as u64 > limits.max_upload_bytes {
+        return Err(violation(
+            "bytes",
+            format!(
+                "the file is {bytes} bytes, over the Upload limit of {} bytes: split it into several files",
+                limits.max_upload_bytes
+            ),
+        ));
+    }
+    if let Some(secs) = expires_after_secs
+        && !(MIN_EXPIRES_AFTER_SECS..=MAX_EXPIRES_AFTER_SECS).contains(&secs)
+    {
+        return Err(violation(
+            "expires_after",
+            format!(
+                "expires_after.seconds is {secs}: it must be between {MIN_EXPIRES_AFTER_SECS} (1 hour) and {MAX_EXPIRES_AFTER_SECS} (30 days)"
+            ),
+        ));
+    }
+    check_type(filename, purpose, mime_type)
+}
+
+/// Checks that the MIME type and the filename's extension fit the purpose.
+pub fn check_type(filename: &str, purpose: &str, mime_type: &str) -> Result<(), RuleViolation> {
+    if mime_type.trim().is_empty() {
+        return Err(violation("mime_type", "the MIME type is empty"));
+    }
+    let accepts = Accepts::for_purpose(purpose);
+    let table = accepts.table();
+    if table.is_empty() {
+        return Ok(());
+    }
+    let ext = extension(filename).unwrap_or_default();
+    let Some((_, mimes)) = table.iter().find(|(e, _)| *e == ext) else {
+        return Err(violation(
+            "filename",
+            format!(
+                "purpose {purpose} takes {accepts}, but {filename:?} has no matching extension: use one of .{}",
+                accepts.extensions().join(", .")
+            ),
+        ));
+    };
+    let mime = mime_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if !mimes.contains(&mime.as_str()) {
+        return Err(violation(
+            "mime_type",
+            format!(
+                "MIME type {mime_type} does not fit purpose {purpose} for a .{ext} file: use {}",
+                mimes.join(" or ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purposes_take_their_types() {
+        let l = Limits::default();
+        assert!(check_create("a.jsonl", "fine-tune", "text/jsonl", 10, None, &l).is_ok());
+        assert_eq!(
+            check_create("a.jsonl", "fine-tune", "image/png", 10, None, &l)
+                .unwrap_err()
+                .param,
+            "mime_type"
+        );
+        assert_eq!(
+            check_create("a.png", "batch", "image/png", 10, None, &l)
+                .unwrap_err()
+                .param,
+            "filename"
+        );
+        assert!(check_create("a.PNG", "vision", "image/png", 10, None, &l).is_ok());
+        assert!(check_create("a.pdf", "assistants", "application/pdf", 10, None, &l).is_ok());
+        assert!(
+            check_create(
+                "a.bin",
+                "user_data",
+                "application/octet-stream",
+                10,
+                None,
+                &l
+            )
+            .is_ok()
+        );
+        assert!(
+            check_create(
+                "a.bin",
+                "brand_new",
+                "application/octet-stream",
+                10,
+                None,
+                &l
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            check_create("a.jsonl", "batch", "text/jsonl", 10, Some(60), &l)
+                .unwrap_err()
+                .param,
+            "expires_after"
+        );
+        let over = MAX_UPLOAD_BYTES as i64 + 1;
+        assert_eq!(
+            check_create("a.jsonl", "batch", "text/jsonl", over, None, &l)
+                .unwrap_err()
+                .param,
+            "bytes"
+        );
+        assert_eq!(mime_for_filename("x.JSONL"), Some("text/jsonl"));
+        assert_eq!(mime_for_filename("x"), None);
+    }
+}

@@ -1,0 +1,74 @@
+//! How a server is started: address, data, key, limits, expiry and faults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use uploads_client::rules::Limits;
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Where uploads are kept. `None`: a fresh temporary directory, removed at shutdown.
+    pub data_dir: Option<PathBuf>,
+    /// The one key accepted. `None`: any non-empty bearer key.
+    pub api_key: Option<String>,
+    pub limits: Limits,
+    /// How long an Upload stays pending after creation (the real API: one hour).
+    pub upload_ttl: Duration,
+    pub faults: Faults,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: None,
+            api_key: None,
+            limits: Limits::default(),
+            upload_ttl: Duration::from_secs(uploads_client::rules::UPLOAD_TTL_SECS as u64),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// Faults to inject, off by default. Rates are fractions (0.0 to 1.0) of part requests; the
+/// decisions come from a random generator seeded with `seed`, so a run can be repeated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Faults {
+    pub seed: u64,
+    /// Fraction of part requests answered with `error_status` (500, 502, 503).
+    pub error_rate: f64,
+    pub error_status: u16,
+    /// Fraction of part requests answered 429 with `Retry-After: retry_after`.
+    pub rate_limit_rate: f64,
+    pub retry_after: Duration,
+    /// Fraction of part requests whose connection is reset halfway through the body.
+    pub reset_rate: f64,
+    /// Fraction of part requests whose response is delayed by `delay`.
+    pub delay_rate: f64,
+    pub delay: Duration,
+    /// Added to every request before it is handled, like a WAN round trip.
+    pub latency: Duration,
+    /// Bytes per second read from each connection; `None` for no cap. One TCP stream is slow,
+    /// parallel parts are what makes an upload fast, as on a real WAN link.
+    pub bandwidth: Option<u64>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            error_rate: 0.0,
+            error_status: 503,
+            rate_limit_rate: 0.0,
+            retry_after: Duration::from_secs(1),
+            reset_rate: 0.0,
+            delay_rate: 0.0,
+            delay: Duration::ZERO,
+            latency: Duration::ZERO,
+            bandwidth: None,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! OpenAI's error envelope, `{"error": {"message", "type", "param", "code"}}`, as a response.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An error answered to the client, with the status the real API uses.
+#[derive(Debug)]
+pub struct ApiFailure {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub message: String,
+    pub param: Option<&'static str>,
+    pub code: Option<&'static str>,
+}
+
+impl ApiFailure {
+    pub fn invalid(param: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            kind: "invalid_request_error",
+            message: message.into(),
+            param,
+            code: None,
+        }
+    }
+
+    pub fn not_found(param: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            ..Self::invalid(Some(param), message)
+        }
+    }
+
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            kind: "server_error",
+            message: message.into(),
+            param: None,
+            code: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        // Like the real API, `param` and `code` are always present, null when unset.
+        let body = serde_json::json!({
+            "error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<std::io::Error> for ApiFailure {
+    fn from(e: std::io::Error) -> Self {
+        tracing::error!(error = %e, "storage error");
+        Self::internal(format!("the server could not store or read data: {e}"))
+    }
+}

@@ -1,0 +1,168 @@
+//! Fault injection: which part requests fail and how, and a per-connection bandwidth cap.
+
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
+
+use crate::Faults;
+
+/// What happens to one part request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartFault {
+    None,
+    /// The connection is dropped halfway through the body.
+    Reset,
+    /// 429 with `Retry-After`.
+    RateLimit,
+    /// The configured 5xx.
+    ServerError,
+    /// Handled normally, answered late.
+    Delay,
+}
+
+/// Draws a fault for each part request from a generator seeded once, so runs repeat.
+pub struct FaultPlan {
+    faults: Faults,
+    rng: Mutex<StdRng>,
+}
+
+impl FaultPlan {
+    pub fn new(faults: Faults) -> Self {
+        let rng = Mutex::new(StdRng::seed_from_u64(faults.seed));
+        Self { faults, rng }
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    pub fn draw(&self) -> PartFault {
+        let f = &self.faults;
+        let x: f64 = self.rng.lock().map(|mut r| r.random()).unwrap_or(1.0);
+        let mut edge = 0.0;
+        for (rate, fault) in [
+            (f.reset_rate, PartFault::Reset),
+            (f.rate_limit_rate, PartFault::RateLimit),
+            (f.error_rate, PartFault::ServerError),
+            (f.delay_rate, PartFault::Delay),
+        ] {
+            edge += rate;
+            if x < edge {
+                return fault;
+            }
+        }
+        PartFault::None
+    }
+}
+
+/// A stream whose reads are capped at `rate` bytes per second, like one TCP stream on a slow
+/// link. Writes (responses, downloads) are not capped.
+pub struct Throttled<S> {
+    inner: S,
+    rate: Option<u64>,
+    next_read: Instant,
+    sleep: Option<Pin<Box<Sleep>>>,
+    scratch: Vec<u8>,
+}
+
+impl<S> Throttled<S> {
+    pub fn new(inner: S, rate: Option<u64>) -> Self {
+        Self {
+            inner,
+            rate: rate.filter(|r| *r > 0),
+            next_read: Instant::now(),
+            sleep: None,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Throttled<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        let Some(rate) = this.rate else {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        };
+        if Instant::now() < this.next_read {
+            let sleep = this
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(this.next_read)));
+            ready!(sleep.as_mut().poll(cx));
+        }
+        this.sleep = None;
+        // Read at most a tenth of a second's worth at a time, so the pace is smooth.
+        let chunk = ((rate / 10).max(1024) as usize).min(buf.remaining());
+        this.scratch.resize(chunk, 0);
+        let mut limited = ReadBuf::new(&mut this.scratch);
+        ready!(Pin::new(&mut this.inner).poll_read(cx, &mut limited))?;
+        let n = limited.filled().len();
+        buf.put_slice(limited.filled());
+        let start = this.next_read.max(Instant::now());
+        this.next_read = start + Duration::from_secs_f64(n as f64 / rate as f64);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Throttled<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_draws_the_same_faults_at_about_the_given_rates() {
+        let faults = Faults {
+            seed: 7,
+            error_rate: 0.1,
+            rate_limit_rate: 0.05,
+            reset_rate: 0.05,
+            ..Faults::default()
+        };
+        let a: Vec<_> = (0..2000)
+            .map({
+                let p = FaultPlan::new(faults.clone());
+                move |_| p.draw()
+            })
+            .collect();
+        let b: Vec<_> = (0..2000)
+            .map({
+                let p = FaultPlan::new(faults.clone());
+                move |_| p.draw()
+            })
+            .collect();
+        assert_eq!(a, b);
+        let count = |f| a.iter().filter(|x| **x == f).count();
+        assert!(
+            (150..250).contains(&count(PartFault::ServerError)),
+            "{}",
+            count(PartFault::ServerError)
+        );
+        assert!((60..140).contains(&count(PartFault::RateLimit)));
+        assert!((60..140).contains(&count(PartFault::Reset)));
+        assert_eq!(count(PartFault::Delay), 0);
+    }
+}

@@ -1,0 +1,274 @@
+//! Starting and stopping a server: the accept loop, per-connection throttling, injected faults.
+//!
+//! We run our own accept loop (hyper-util) rather than `axum::serve` because a fault must be able
+//! to drop a connection halfway through a request body, which only a service that can fail does.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use crate::ServerConfig;
+use crate::envelope::ApiFailure;
+use crate::faults::{FaultPlan, PartFault, Throttled};
+use crate::store::Store;
+
+/// Counters a test or benchmark can read (also served at `GET /_admin/stats`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    /// Part requests received, faults included.
+    pub part_requests: u64,
+    /// Parts stored: what a resumed upload really sent.
+    pub parts_stored: u64,
+    pub part_bytes_stored: u64,
+    pub uploads_created: u64,
+    pub uploads_completed: u64,
+    pub uploads_cancelled: u64,
+    /// Part requests answered with an injected fault.
+    pub faults_injected: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub part_requests: AtomicU64,
+    pub parts_stored: AtomicU64,
+    pub part_bytes_stored: AtomicU64,
+    pub uploads_created: AtomicU64,
+    pub uploads_completed: AtomicU64,
+    pub uploads_cancelled: AtomicU64,
+    pub faults_injected: AtomicU64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> Stats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Stats {
+            part_requests: get(&self.part_requests),
+            parts_stored: get(&self.parts_stored),
+            part_bytes_stored: get(&self.part_bytes_stored),
+            uploads_created: get(&self.uploads_created),
+            uploads_completed: get(&self.uploads_completed),
+            uploads_cancelled: get(&self.uploads_cancelled),
+            faults_injected: get(&self.faults_injected),
+        }
+    }
+}
+
+/// Everything the handlers share.
+pub(crate) struct AppState {
+    pub config: ServerConfig,
+    pub store: Store,
+    pub stats: Counters,
+    pub faults: FaultPlan,
+}
+
+/// A running server. Dropping it without [`shutdown`](Self::shutdown) stops accepting at once.
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Opens the data directory, binds, and serves in the background.
+    pub async fn start(config: ServerConfig) -> std::io::Result<Self> {
+        let (dir, temp): (PathBuf, _) = match &config.data_dir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("openai-uploads-server-")
+                    .tempdir()?;
+                (t.path().to_owned(), Some(t))
+            }
+        };
+        let store = Store::open(&dir).await?;
+        let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let faults = FaultPlan::new(config.faults.clone());
+        let state = Arc::new(AppState {
+            config,
+            store,
+            stats: Counters::default(),
+            faults,
+        });
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(accept_loop(listener, state.clone(), stop.clone()));
+        tracing::info!(%addr, data_dir = %dir.display(), "uploads server listening");
+        Ok(Self {
+            addr,
+            state,
+            stop,
+            task: Some(task),
+            _temp_dir: temp,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL clients use, e.g. `http://127.0.0.1:41234/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.state.store.dir()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.state.stats.snapshot()
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to 10 s), and returns.
+    pub async fn shutdown(mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: CancellationToken) {
+    let router = crate::routes::router(state.clone());
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(Throttled::new(stream, state.config.faults.bandwidth));
+        let (state, router) = (state.clone(), router.clone());
+        let service =
+            hyper::service::service_fn(move |req| handle(state.clone(), router.clone(), req));
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection(io, service);
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            tracing::warn!("connections still open after 10 s; stopping anyway");
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One request: latency, then for part requests a drawn fault, then the router.
+async fn handle(
+    state: Arc<AppState>,
+    router: axum::Router,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, BoxError> {
+    let faults = state.faults.faults();
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    let is_part = req.method() == hyper::Method::POST && req.uri().path().ends_with("/parts");
+    let mut fault = PartFault::None;
+    if is_part {
+        state.stats.part_requests.fetch_add(1, Ordering::Relaxed);
+        fault = state.faults.draw();
+        if !matches!(fault, PartFault::None | PartFault::Delay) {
+            state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    match fault {
+        PartFault::Reset => {
+            let declared = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(2);
+            read_body(req.into_body(), Some(declared / 2)).await;
+            tracing::info!("fault: connection reset halfway through a part body");
+            Err("injected fault: connection reset".into())
+        }
+        PartFault::RateLimit => {
+            read_body(req.into_body(), None).await;
+            let secs = faults.retry_after.as_secs().max(1);
+            let failure = ApiFailure::invalid(
+                None,
+                "Rate limit reached for requests (injected fault). Please try again later.",
+            )
+            .with_status(StatusCode::TOO_MANY_REQUESTS)
+            .with_code("rate_limit_exceeded");
+            let mut resp = failure.into_response();
+            resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            resp.headers_mut().insert(
+                "retry-after-ms",
+                (faults.retry_after.as_millis() as u64).into(),
+            );
+            Ok(resp)
+        }
+        PartFault::ServerError => {
+            read_body(req.into_body(), None).await;
+            let status = StatusCode::from_u16(faults.error_status)
+                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            Ok(ApiFailure::internal(
+                "The server is temporarily unable to handle the request (injected fault).",
+            )
+            .with_status(status)
+            .into_response())
+        }
+        PartFault::Delay => {
+            let resp = route(router, req).await;
+            tokio::time::sleep(faults.delay).await;
+            Ok(resp)
+        }
+        PartFault::None => Ok(route(router, req).await),
+    }
+}
+
+async fn route(router: axum::Router, req: Request<Incoming>) -> Response<Body> {
+    match router.oneshot(req.map(Body::new)).await {
+        Ok(resp) => resp,
+        Err(e) => match e {},
+    }
+}
+
+/// Reads and discards a body, all of it or up to `limit` bytes.
+async fn read_body(mut body: Incoming, limit: Option<u64>) {
+    let mut seen = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Some(data) = frame.data_ref() {
+            seen += data.len() as u64;
+        }
+        if limit.is_some_and(|l| seen >= l) {
+            return;
+        }
+    }
+}
