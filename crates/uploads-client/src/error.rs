@@ -1,6 +1,7 @@
 //! One error type for every call: the HTTP status, OpenAI's error fields and the request id.
 
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 use crate::{Error, types};
 
@@ -14,6 +15,9 @@ pub struct ErrorBody {
     pub param: Option<String>,
     pub code: Option<String>,
     pub request_id: Option<String>,
+    /// How long the server asked us to wait (`retry-after-ms`, or `Retry-After` in seconds or
+    /// as an HTTP date), if it did.
+    pub retry_after: Option<Duration>,
 }
 
 impl fmt::Display for ErrorBody {
@@ -41,7 +45,7 @@ impl fmt::Display for ErrorBody {
 pub enum ApiError {
     /// The service answered with an error status.
     #[error("{0}")]
-    Status(ErrorBody),
+    Status(Box<ErrorBody>),
     /// The request never got an answer: connection refused or reset, DNS, TLS, timeout.
     #[error("could not reach the API: {}", transport_detail(.0))]
     Transport(#[source] reqwest::Error),
@@ -97,15 +101,17 @@ impl From<Error<types::ErrorResponse>> for ApiError {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
+                let retry_after = retry_after(rv.headers());
                 let envelope = rv.into_inner().error;
-                Self::Status(ErrorBody {
+                Self::Status(Box::new(ErrorBody {
                     status,
                     kind: envelope.type_,
                     message: envelope.message,
                     param: envelope.param,
                     code: envelope.code,
                     request_id,
-                })
+                    retry_after,
+                }))
             }
             Error::CommunicationError(e)
             | Error::ResponseBodyError(e)
@@ -114,14 +120,72 @@ impl From<Error<types::ErrorResponse>> for ApiError {
             Error::InvalidResponsePayload(bytes, err) => {
                 Self::Decode(format!("{err} in {}", crate::hooks::snippet(&bytes)))
             }
-            Error::UnexpectedResponse(response) => Self::Status(ErrorBody {
+            Error::UnexpectedResponse(response) => Self::Status(Box::new(ErrorBody {
                 status: response.status().as_u16(),
                 kind: String::new(),
                 message: "a response the API description does not list".to_owned(),
                 param: None,
                 code: None,
                 request_id: None,
-            }),
+                retry_after: None,
+            })),
         }
+    }
+}
+
+/// Reads OpenAI's `retry-after-ms`, else the standard `Retry-After` (seconds or HTTP date).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn retry_after_in_ms_seconds_or_http_date() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+        let mut h = HeaderMap::new();
+        let later = SystemTime::now() + Duration::from_secs(30);
+        h.insert(
+            "retry-after",
+            HeaderValue::try_from(httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let got = retry_after(&h).unwrap();
+        assert!(
+            got > Duration::from_secs(27) && got <= Duration::from_secs(30),
+            "{got:?}"
+        );
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
     }
 }

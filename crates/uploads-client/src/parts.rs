@@ -33,6 +33,11 @@ impl PartData {
         }
     }
 
+    /// The body and its declared length, for an alternative transport (or a test fake).
+    pub fn into_parts(self) -> (reqwest::Body, u64) {
+        (self.body, self.len)
+    }
+
     pub fn len(&self) -> u64 {
         self.len
     }

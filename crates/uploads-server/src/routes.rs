@@ -24,14 +24,7 @@ use crate::store::{FileRecord, PartRecord, UploadRecord};
 type ApiResult<T> = Result<T, ApiFailure>;
 
 /// Purposes the server accepts on createUpload, like the real service today.
-const ACCEPTED_PURPOSES: &[&str] = &[
-    "assistants",
-    "batch",
-    "fine-tune",
-    "vision",
-    "user_data",
-    "evals",
-];
+const ACCEPTED_PURPOSES: &[&str] = rules::UPLOAD_PURPOSES;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()

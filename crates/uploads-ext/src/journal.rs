@@ -1,0 +1,190 @@
+//! The resume journal: what an interrupted upload had done, so the same call can finish it.
+//!
+//! One JSON document per (endpoint, file), rewritten atomically (temporary file and rename)
+//! after every finished part, mode 0600. It holds no secret: ids, sizes, times, options.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Bumped when the format changes; other versions are ignored rather than misread.
+pub const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub version: u32,
+    pub endpoint: String,
+    pub upload_id: String,
+    /// When the pending upload expires (Unix seconds).
+    pub expires_at: i64,
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: Option<i128>,
+    pub filename: String,
+    pub purpose: String,
+    pub mime_type: String,
+    pub part_size: u64,
+    pub total_parts: usize,
+    /// Finished parts by index in file order.
+    pub parts: BTreeMap<usize, DonePart>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonePart {
+    pub id: String,
+    pub len: u64,
+}
+
+impl JournalEntry {
+    pub fn bytes_done(&self) -> u64 {
+        self.parts.values().map(|p| p.len).sum()
+    }
+}
+
+/// `$XDG_STATE_HOME/openai-uploads`, else `~/.local/state/openai-uploads`.
+pub fn default_journal_dir() -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".local/state"))
+        })?;
+    Some(state.join("openai-uploads"))
+}
+
+/// The journal file for a file uploaded to an endpoint.
+pub fn path_for(dir: &Path, endpoint: &str, file: &Path) -> PathBuf {
+    let mut h = Sha256::new();
+    h.update(endpoint.trim_end_matches('/').as_bytes());
+    h.update([0]);
+    h.update(file.as_os_str().as_encoded_bytes());
+    let digest = h.finalize();
+    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("{name}.json"))
+}
+
+/// Reads a journal; `None` if there is none (or it is from another format version).
+pub fn load(path: &Path) -> io::Result<Option<JournalEntry>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match serde_json::from_slice::<JournalEntry>(&bytes) {
+        Ok(entry) if entry.version == VERSION => Ok(Some(entry)),
+        Ok(_) => Ok(None),
+        Err(e) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the journal {} is damaged ({e}): delete it to start over",
+                path.display()
+            ),
+        )),
+    }
+}
+
+/// Writes a journal atomically: a temporary file beside it, then a rename.
+pub fn save(path: &Path, entry: &JournalEntry) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::other("journal path has no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(&serde_json::to_vec_pretty(entry).map_err(io::Error::other)?)?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+pub fn remove(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Every journal in `dir`, for listing pending uploads.
+pub fn list(dir: &Path) -> io::Result<Vec<(PathBuf, JournalEntry)>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json")
+            && let Ok(Some(j)) = load(&path)
+        {
+            out.push((path, j));
+        }
+    }
+    out.sort_by_key(|(_, j)| j.expires_at);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_atomically_with_mode_0600_and_loads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(dir.path(), "http://x/v1", Path::new("/data/a.jsonl"));
+        assert_ne!(
+            path,
+            path_for(dir.path(), "http://y/v1", Path::new("/data/a.jsonl"))
+        );
+        let mut entry = JournalEntry {
+            version: VERSION,
+            endpoint: "http://x/v1".into(),
+            upload_id: "upload_1".into(),
+            expires_at: 100,
+            path: "/data/a.jsonl".into(),
+            size: 10,
+            mtime_ns: Some(5),
+            filename: "a.jsonl".into(),
+            purpose: "batch".into(),
+            mime_type: "text/jsonl".into(),
+            part_size: 4,
+            total_parts: 3,
+            parts: BTreeMap::new(),
+        };
+        entry.parts.insert(
+            1,
+            DonePart {
+                id: "part_b".into(),
+                len: 4,
+            },
+        );
+        save(&path, &entry).unwrap();
+        assert_eq!(load(&path).unwrap(), Some(entry.clone()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        assert_eq!(list(dir.path()).unwrap().len(), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        remove(&path).unwrap();
+        assert_eq!(load(&path).unwrap(), None);
+    }
+}

@@ -1,0 +1,269 @@
+//! Where an upload's bytes come from: a file, bytes in memory, or any seekable async reader.
+//!
+//! Each part is opened as its own stream over its byte range, so parts can go in parallel, a
+//! retry re-reads its part from the source (which makes retrying a streamed body safe), and no
+//! part is ever held in memory whole.
+
+use std::fmt;
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
+
+/// Bytes read from a source per chunk: small enough that memory per part in flight stays
+/// bounded, large enough that syscalls do not dominate.
+pub const CHUNK: usize = 256 * 1024;
+
+/// A reader of known length that can seek: what a [`Source::reader`] opens for each part.
+pub trait SeekableReader: AsyncRead + AsyncSeek + Send + Unpin {}
+impl<T: AsyncRead + AsyncSeek + Send + Unpin> SeekableReader for T {}
+
+type Opener =
+    Arc<dyn Fn() -> BoxFuture<'static, io::Result<Box<dyn SeekableReader>>> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Source {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    File(PathBuf),
+    Bytes(Bytes),
+    Reader { open: Opener, len: u64 },
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::File(p) => f.debug_tuple("Source::File").field(p).finish(),
+            Kind::Bytes(b) => write!(f, "Source::Bytes({} bytes)", b.len()),
+            Kind::Reader { len, .. } => write!(f, "Source::Reader({len} bytes)"),
+        }
+    }
+}
+
+/// What identifies a source's contents between runs: a resume needs the same path, size and
+/// modification time, and an upload is refused if they change before it completes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub path: Option<PathBuf>,
+    pub size: u64,
+    /// Modification time in nanoseconds since the epoch.
+    pub mtime_ns: Option<i128>,
+}
+
+impl Source {
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self {
+            kind: Kind::File(path.into()),
+        }
+    }
+
+    pub fn bytes(bytes: impl Into<Bytes>) -> Self {
+        Self {
+            kind: Kind::Bytes(bytes.into()),
+        }
+    }
+
+    /// A source of `len` bytes read through `open`, called once per part (and for the md5), so
+    /// each part gets a reader of its own to seek.
+    pub fn reader<F, Fut, R>(len: u64, open: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<R>> + Send + 'static,
+        R: SeekableReader + 'static,
+    {
+        let open: Opener = Arc::new(move || {
+            let fut = open();
+            Box::pin(async move { fut.await.map(|r| Box::new(r) as Box<dyn SeekableReader>) })
+        });
+        Self {
+            kind: Kind::Reader { open, len },
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match &self.kind {
+            Kind::File(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Size and, for files, canonical path and modification time.
+    pub async fn identity(&self) -> io::Result<Identity> {
+        match &self.kind {
+            Kind::File(path) => {
+                let meta = tokio::fs::metadata(path).await?;
+                let mtime_ns = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map(|d| d.as_nanos() as i128);
+                let canonical = tokio::fs::canonicalize(path).await?;
+                Ok(Identity {
+                    path: Some(canonical),
+                    size: meta.len(),
+                    mtime_ns,
+                })
+            }
+            Kind::Bytes(b) => Ok(Identity {
+                path: None,
+                size: b.len() as u64,
+                mtime_ns: None,
+            }),
+            Kind::Reader { len, .. } => Ok(Identity {
+                path: None,
+                size: *len,
+                mtime_ns: None,
+            }),
+        }
+    }
+
+    /// A stream of the bytes in `offset..offset + len`, in chunks of at most [`CHUNK`]. It fails
+    /// with `UnexpectedEof` if the source ends early (a file truncated under us).
+    pub async fn range(
+        &self,
+        offset: u64,
+        len: u64,
+    ) -> io::Result<Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>> {
+        let reader: Box<dyn SeekableReader> = match &self.kind {
+            Kind::Bytes(b) => {
+                let start = offset.min(b.len() as u64) as usize;
+                let end = (offset + len).min(b.len() as u64) as usize;
+                let slice = b.slice(start..end);
+                let chunks: Vec<io::Result<Bytes>> = (0..slice.len())
+                    .step_by(CHUNK)
+                    .map(|i| Ok(slice.slice(i..(i + CHUNK).min(slice.len()))))
+                    .collect();
+                return Ok(Box::pin(exact(futures::stream::iter(chunks), len)));
+            }
+            Kind::File(path) => Box::new(tokio::fs::File::open(path).await?),
+            Kind::Reader { open, .. } => open().await?,
+        };
+        let mut reader = reader;
+        reader.seek(SeekFrom::Start(offset)).await?;
+        let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), CHUNK);
+        Ok(Box::pin(exact(stream, len)))
+    }
+}
+
+/// Passes a stream through and fails it if it yields fewer than `len` bytes.
+fn exact(
+    stream: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+    len: u64,
+) -> impl Stream<Item = io::Result<Bytes>> + Send {
+    futures::stream::unfold(
+        (Box::pin(stream), 0u64, false),
+        move |(mut s, seen, done)| async move {
+            if done {
+                return None;
+            }
+            match s.next().await {
+                Some(Ok(b)) => {
+                    let seen = seen + b.len() as u64;
+                    Some((Ok(b), (s, seen, false)))
+                }
+                Some(Err(e)) => Some((Err(e), (s, seen, true))),
+                None if seen < len => {
+                    let e = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the source ended after {seen} of {len} bytes: was the file truncated?"
+                        ),
+                    );
+                    Some((Err(e), (s, seen, true)))
+                }
+                None => None,
+            }
+        },
+    )
+}
+
+/// The md5 of the whole source, as lowercase hex. Files are read on a blocking thread with a
+/// large buffer, apart from the part streams, so hashing runs alongside the upload.
+pub async fn md5_hex(source: &Source, len: u64) -> io::Result<String> {
+    use md5::{Digest, Md5};
+    if let Kind::File(path) = &source.kind {
+        let path = path.clone();
+        return tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut file = std::fs::File::open(path)?.take(len);
+            let mut hasher = Md5::new();
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            Ok(format!("{:x}", hasher.finalize()))
+        })
+        .await
+        .map_err(io::Error::other)?;
+    }
+    let mut hasher = Md5::new();
+    let mut stream = source.range(0, len).await?;
+    while let Some(chunk) = stream.next().await {
+        hasher.update(&chunk?);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn collect(s: &Source, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut st = s.range(offset, len).await?;
+        while let Some(c) = st.next().await {
+            out.extend_from_slice(&c?);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn every_kind_reads_the_same_ranges() {
+        let data: Vec<u8> = (0..(CHUNK * 2 + 100)).map(|i| (i % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.bin");
+        std::fs::write(&path, &data).unwrap();
+        let d2 = data.clone();
+        let sources = [
+            Source::file(&path),
+            Source::bytes(data.clone()),
+            Source::reader(data.len() as u64, move || {
+                let d = d2.clone();
+                async move { Ok(std::io::Cursor::new(d)) }
+            }),
+        ];
+        for s in &sources {
+            for (off, len) in [
+                (0, data.len()),
+                (5, 10),
+                (CHUNK - 1, CHUNK + 3),
+                (data.len() - 1, 1),
+            ] {
+                assert_eq!(
+                    collect(s, off as u64, len as u64).await.unwrap(),
+                    &data[off..off + len],
+                    "{s:?}"
+                );
+            }
+            assert_eq!(
+                md5_hex(s, data.len() as u64).await.unwrap(),
+                format!("{:x}", <md5::Md5 as md5::Digest>::digest(&data))
+            );
+            let err = collect(s, data.len() as u64 - 10, 20).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Pre-flight checks: everything the API would refuse, refused here before any request, with a
+//! message that says how to fix it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uploads_client::rules::{self, Limits};
+
+use crate::error::ValidationError;
+use crate::source::{Identity, Source};
+
+/// What the file is for. Newer purposes than this crate knows go in `Other` and need
+/// [`allow_unknown_purpose`](crate::UploadBuilder::allow_unknown_purpose).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    Assistants,
+    Batch,
+    FineTune,
+    Vision,
+    UserData,
+    Evals,
+    Other(String),
+}
+
+impl Purpose {
+    pub const KNOWN: &[&str] = rules::UPLOAD_PURPOSES;
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Assistants => "assistants",
+            Self::Batch => "batch",
+            Self::FineTune => "fine-tune",
+            Self::Vision => "vision",
+            Self::UserData => "user_data",
+            Self::Evals => "evals",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl FromStr for Purpose {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "assistants" => Self::Assistants,
+            "batch" => Self::Batch,
+            "fine-tune" | "fine_tune" => Self::FineTune,
+            "vision" => Self::Vision,
+            "user_data" => Self::UserData,
+            "evals" => Self::Evals,
+            other => Self::Other(other.to_owned()),
+        })
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Purpose {
+    fn from(s: &str) -> Self {
+        s.parse().unwrap_or_else(|e| match e {})
+    }
+}
+
+/// The options the checks need.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    pub source: &'a Source,
+    pub filename: Option<&'a str>,
+    pub purpose: &'a Purpose,
+    pub allow_unknown_purpose: bool,
+    pub mime_type: Option<&'a str>,
+    pub part_size: u64,
+    pub concurrency: usize,
+    pub expires_after: Option<i64>,
+    pub limits: &'a Limits,
+}
+
+/// What passed the checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    pub identity: Identity,
+    pub filename: String,
+    pub mime_type: String,
+}
+
+pub async fn preflight(req: &Request<'_>) -> Result<Checked, ValidationError> {
+    if let Purpose::Other(p) = req.purpose
+        && !req.allow_unknown_purpose
+    {
+        return Err(ValidationError::UnknownPurpose { purpose: p.clone() });
+    }
+    if req.part_size == 0 || req.part_size > req.limits.max_part_bytes {
+        return Err(ValidationError::PartSize {
+            size: req.part_size,
+            max: req.limits.max_part_bytes,
+        });
+    }
+    if req.concurrency == 0 {
+        return Err(ValidationError::Concurrency);
+    }
+    let identity = match req.source.path() {
+        Some(path) => {
+            let meta =
+                tokio::fs::metadata(path)
+                    .await
+                    .map_err(|e| ValidationError::Unreadable {
+                        path: path.to_owned(),
+                        reason: e.to_string(),
+                        not_found: e.kind() == std::io::ErrorKind::NotFound,
+                    })?;
+            if !meta.is_file() {
+                return Err(ValidationError::NotAFile {
+                    path: path.to_owned(),
+                });
+            }
+            // Opening proves we can read it, before anything is created.
+            tokio::fs::File::open(path)
+                .await
+                .map_err(|e| ValidationError::Unreadable {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                    not_found: false,
+                })?;
+            req.source
+                .identity()
+                .await
+                .map_err(|e| ValidationError::Unreadable {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                    not_found: false,
+                })?
+        }
+        None => req
+            .source
+            .identity()
+            .await
+            .map_err(|e| ValidationError::Unreadable {
+                path: Default::default(),
+                reason: e.to_string(),
+                not_found: false,
+            })?,
+    };
+    if identity.size == 0 {
+        return Err(ValidationError::Empty {
+            what: describe(req.source),
+        });
+    }
+    if identity.size > req.limits.max_upload_bytes {
+        return Err(ValidationError::TooLarge {
+            what: describe(req.source),
+            size: identity.size,
+            max: req.limits.max_upload_bytes,
+        });
+    }
+    let filename = match (req.filename, req.source.path()) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(path)) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        (None, None) => String::new(),
+    };
+    if filename.is_empty() {
+        return Err(ValidationError::NoFilename);
+    }
+    let mime_type = match req.mime_type {
+        Some(m) => m.to_owned(),
+        None => match rules::mime_for_filename(&filename) {
+            Some(m) => m.to_owned(),
+            None if rules::Accepts::for_purpose(req.purpose.as_str())
+                == rules::Accepts::Anything =>
+            {
+                "application/octet-stream".to_owned()
+            }
+            None => return Err(ValidationError::NoMimeType { filename }),
+        },
+    };
+    rules::check_create(
+        &filename,
+        req.purpose.as_str(),
+        &mime_type,
+        identity.size as i64,
+        req.expires_after,
+        req.limits,
+    )?;
+    Ok(Checked {
+        identity,
+        filename,
+        mime_type,
+    })
+}
+
+fn describe(source: &Source) -> String {
+    match source.path() {
+        Some(p) => p.display().to_string(),
+        None => "the source".to_owned(),
+    }
+}

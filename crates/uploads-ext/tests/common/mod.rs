@@ -1,0 +1,210 @@
+//! A scriptable in-memory implementation of the protocol, to test the orchestration exactly.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use uploads_client::{ApiError, ErrorBody, PartData, types};
+use uploads_ext::UploadApi;
+use uploads_ext::api::CreateRequest;
+
+/// What the fake does with a part request: store it, or fail with this error.
+pub type PartScript = Box<dyn Fn(usize, &[u8]) -> Option<ApiError> + Send + Sync>;
+
+#[derive(Default)]
+pub struct State {
+    pub uploads: HashMap<String, (CreateRequest, String)>,
+    pub parts: HashMap<String, Vec<u8>>,
+    /// Every call, in order: "create", "part:<first byte>", "complete", "cancel".
+    pub calls: Vec<String>,
+    pub completed: Vec<(String, Vec<String>, Option<String>)>,
+    pub next: u64,
+}
+
+pub struct Fake {
+    pub state: Mutex<State>,
+    /// Called with (attempt number across all part calls, bytes): `Some(error)` fails the call.
+    pub on_part: Mutex<Option<PartScript>>,
+    pub complete_errors: Mutex<VecDeque<ApiError>>,
+    pub part_delay: Duration,
+    pub in_flight: std::sync::atomic::AtomicUsize,
+    pub max_in_flight: std::sync::atomic::AtomicUsize,
+}
+
+impl Fake {
+    pub fn new() -> Self {
+        Self {
+            state: Mutex::default(),
+            on_part: Mutex::new(None),
+            complete_errors: Mutex::default(),
+            part_delay: Duration::ZERO,
+            in_flight: Default::default(),
+            max_in_flight: Default::default(),
+        }
+    }
+
+    pub fn on_part(
+        self,
+        f: impl Fn(usize, &[u8]) -> Option<ApiError> + Send + Sync + 'static,
+    ) -> Self {
+        *self.on_part.lock().unwrap() = Some(Box::new(f));
+        self
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    pub fn count(&self, prefix: &str) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
+    }
+
+    /// The completed file's bytes: the stored parts joined in the completed order.
+    pub fn completed_bytes(&self) -> Vec<u8> {
+        let s = self.state.lock().unwrap();
+        let (_, ids, _) = s.completed.last().expect("completed");
+        ids.iter().flat_map(|id| s.parts[id].clone()).collect()
+    }
+}
+
+pub fn status(status: u16, code: Option<&str>, retry_after: Option<Duration>) -> ApiError {
+    ApiError::Status(Box::new(ErrorBody {
+        status,
+        kind: if status >= 500 {
+            "server_error".into()
+        } else {
+            "invalid_request_error".into()
+        },
+        message: format!("scripted {status}"),
+        param: None,
+        code: code.map(Into::into),
+        request_id: None,
+        retry_after,
+    }))
+}
+
+fn upload(
+    id: &str,
+    req: &CreateRequest,
+    status: &str,
+    file: Option<types::OpenAiFile>,
+) -> types::Upload {
+    types::Upload {
+        id: id.into(),
+        object: Some(types::UploadObject::Upload),
+        bytes: req.bytes as i64,
+        created_at: 0,
+        expires_at: i64::MAX / 2,
+        filename: req.filename.clone(),
+        purpose: req.purpose.clone(),
+        status: status.parse().unwrap(),
+        file,
+    }
+}
+
+impl UploadApi for Fake {
+    fn endpoint(&self) -> String {
+        "fake://".into()
+    }
+
+    async fn create(&self, req: CreateRequest) -> Result<types::Upload, ApiError> {
+        let mut s = self.state.lock().unwrap();
+        s.next += 1;
+        let id = format!("upload_{}", s.next);
+        s.calls.push("create".into());
+        s.uploads
+            .insert(id.clone(), (req.clone(), "pending".into()));
+        Ok(upload(&id, &req, "pending", None))
+    }
+
+    async fn put_part(
+        &self,
+        upload_id: &str,
+        data: PartData,
+    ) -> Result<types::UploadPart, ApiError> {
+        let (body, len) = data.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map_err(ApiError::Transport)?
+            .to_bytes()
+            .to_vec();
+        assert_eq!(
+            bytes.len() as u64,
+            len,
+            "the declared length matches the body"
+        );
+        use std::sync::atomic::Ordering;
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.part_delay).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let attempt = {
+            let mut s = self.state.lock().unwrap();
+            s.calls
+                .push(format!("part:{}", bytes.first().copied().unwrap_or(0)));
+            s.calls.iter().filter(|c| c.starts_with("part:")).count()
+        };
+        if let Some(f) = self.on_part.lock().unwrap().as_ref()
+            && let Some(e) = f(attempt, &bytes)
+        {
+            return Err(e);
+        }
+        let mut s = self.state.lock().unwrap();
+        assert_eq!(
+            s.uploads[upload_id].1, "pending",
+            "parts only go to pending uploads"
+        );
+        s.next += 1;
+        let id = format!("part_{}", s.next);
+        s.parts.insert(id.clone(), bytes);
+        Ok(types::UploadPart {
+            id,
+            object: types::UploadPartObject::UploadPart,
+            created_at: 0,
+            upload_id: upload_id.into(),
+        })
+    }
+
+    async fn complete(
+        &self,
+        upload_id: &str,
+        part_ids: Vec<String>,
+        md5: Option<String>,
+    ) -> Result<types::Upload, ApiError> {
+        let mut s = self.state.lock().unwrap();
+        s.calls.push("complete".into());
+        if let Some(e) = self.complete_errors.lock().unwrap().pop_front() {
+            return Err(e);
+        }
+        s.completed.push((upload_id.into(), part_ids, md5));
+        let (req, _) = s.uploads[upload_id].clone();
+        s.uploads.get_mut(upload_id).unwrap().1 = "completed".into();
+        let file = types::OpenAiFile {
+            id: format!("file-{upload_id}"),
+            object: types::OpenAiFileObject::File,
+            bytes: req.bytes as i64,
+            created_at: 0,
+            expires_at: None,
+            filename: req.filename.clone(),
+            purpose: req.purpose.parse().unwrap(),
+            status: None,
+            status_details: None,
+        };
+        Ok(upload(upload_id, &req, "completed", Some(file)))
+    }
+
+    async fn cancel(&self, upload_id: &str) -> Result<types::Upload, ApiError> {
+        let mut s = self.state.lock().unwrap();
+        s.calls.push("cancel".into());
+        let (req, _) = s.uploads[upload_id].clone();
+        s.uploads.get_mut(upload_id).unwrap().1 = "cancelled".into();
+        Ok(upload(upload_id, &req, "cancelled", None))
+    }
+}

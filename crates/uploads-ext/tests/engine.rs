@@ -1,0 +1,531 @@
+//! The orchestration against a scripted fake: ordering, retries, the failure policy, resume.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Fake, status};
+use uploads_ext::error::{ResumeError, Step};
+use uploads_ext::{Disposition, Event, Purpose, RetryPolicy, StopCause, UploadError, Uploader};
+
+const PART: u64 = 1000;
+
+/// A file of `parts` parts of `PART` bytes (the last `tail` bytes shorter), part i starting with
+/// byte i so the fake's call log names the part.
+fn make_file(dir: &Path, name: &str, parts: u64, tail: u64) -> (PathBuf, Vec<u8>) {
+    let len = parts * PART - tail;
+    let data: Vec<u8> = (0..len)
+        .map(|k| {
+            if k % PART == 0 {
+                (k / PART) as u8
+            } else {
+                (k * 7 % 251) as u8 + 1
+            }
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, &data).unwrap();
+    (path, data)
+}
+
+fn md5_hex(d: &[u8]) -> String {
+    use md5::Digest;
+    format!("{:x}", md5::Md5::digest(d))
+}
+
+fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        ..RetryPolicy::default()
+    }
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    journals: PathBuf,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    Setup { dir, journals }
+}
+
+fn uploader(fake: &Arc<Fake>, s: &Setup) -> Uploader<Arc<Fake>> {
+    Uploader::new(fake.clone())
+        .journal_dir(Some(s.journals.clone()))
+        .retry_policy(fast_retries(3))
+}
+
+fn journal_count(s: &Setup) -> usize {
+    std::fs::read_dir(&s.journals)
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn parallel_parts_complete_in_file_order_with_the_whole_md5() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.jsonl", 7, 123);
+    let fake = Arc::new(Fake {
+        part_delay: Duration::from_millis(5),
+        ..Fake::new()
+    });
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let done = uploader(&fake, &s)
+        .file(&path, Purpose::FineTune)
+        .part_size(PART)
+        .concurrency(3)
+        .progress(move |e| ev.lock().unwrap().push(e.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fake.completed_bytes(), data);
+    let state = fake.state.lock().unwrap();
+    let (_, ids, md5) = state.completed[0].clone();
+    assert_eq!(ids.len(), 7);
+    assert_eq!(md5, Some(md5_hex(&data)));
+    assert_eq!(done.md5, Some(md5_hex(&data)));
+    assert_eq!((done.parts_sent, done.parts_resumed), (7, 0));
+    assert_eq!(done.file.filename, "a.jsonl");
+    let (req, _) = state.uploads.values().next().unwrap().clone();
+    assert_eq!(
+        (req.mime_type.as_str(), req.purpose.as_str(), req.bytes),
+        ("text/jsonl", "fine-tune", data.len() as u64)
+    );
+    assert_eq!(
+        fake.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+    let events = events.lock().unwrap();
+    let sent: u64 = events
+        .iter()
+        .map(|e| {
+            if let Event::BytesSent { bytes } = e {
+                *bytes
+            } else {
+                0
+            }
+        })
+        .sum();
+    assert_eq!(sent, data.len() as u64);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::PartDone { .. }))
+            .count(),
+        7
+    );
+    assert!(matches!(
+        events.first(),
+        Some(Event::Started {
+            parts: 7,
+            parts_done: 0,
+            ..
+        })
+    ));
+    assert!(matches!(events.last(), Some(Event::Completed { .. })));
+    assert_eq!(journal_count(&s), 0, "the journal is gone once complete");
+}
+
+#[tokio::test]
+async fn a_500_then_success_is_retried_from_the_source() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake =
+        Arc::new(Fake::new().on_part(|attempt, _| (attempt == 1).then(|| status(500, None, None))));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .progress(move |e| ev.lock().unwrap().push(e.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fake.count("part:"), 4);
+    assert_eq!(fake.completed_bytes(), data);
+    let events = events.lock().unwrap();
+    assert!(events.iter().any(|e| matches!(e, Event::RetryScheduled { part: Some(0), attempt: 1, reason, .. } if reason == "HTTP 500")));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::PartRestarted {
+            index: 0,
+            bytes_lost: PART
+        }
+    )));
+}
+
+#[tokio::test]
+async fn a_non_retryable_400_cancels_the_upload() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 4, 0);
+    let fake =
+        Arc::new(Fake::new().on_part(|attempt, _| (attempt == 2).then(|| status(400, None, None))));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped {
+        cause: StopCause::Refused {
+            step: Step::Part(1),
+            ..
+        },
+        disposition,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        *disposition,
+        Disposition::Cancelled {
+            upload_id: "upload_1".into()
+        }
+    );
+    assert_eq!(fake.count("cancel"), 1);
+    assert_eq!(fake.count("complete"), 0);
+    assert_eq!(fake.count("part:"), 2, "nothing is sent after the refusal");
+    assert_eq!(journal_count(&s), 0);
+    insta::assert_snapshot!(err.to_string(), @"sending part 2 failed: HTTP 400 invalid_request_error: scripted 400; upload upload_1 was cancelled");
+}
+
+#[tokio::test]
+async fn an_exhausted_quota_is_not_retried() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);
+    let fake =
+        Arc::new(Fake::new().on_part(|_, _| Some(status(429, Some("insufficient_quota"), None))));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UploadError::Stopped {
+                cause: StopCause::Refused { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fake.count("part:"), 1);
+}
+
+#[tokio::test]
+async fn exhausted_retries_leave_it_resumable_and_the_rerun_sends_only_missing_parts() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 5, 10);
+    // Part 3 (first byte 2) fails with 503 every time.
+    let fake =
+        Arc::new(Fake::new().on_part(|_, bytes| (bytes[0] == 2).then(|| status(503, None, None))));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped {
+        cause:
+            StopCause::RetriesExhausted {
+                step: Step::Part(2),
+                attempts: 3,
+                ..
+            },
+        disposition,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(
+            disposition,
+            Disposition::Resumable {
+                parts_done: 2,
+                parts: 5,
+                journal: Some(_),
+                ..
+            }
+        ),
+        "{disposition:?}"
+    );
+    assert_eq!(err.resumable_upload(), Some("upload_1"));
+    assert_eq!(fake.count("cancel"), 0);
+    assert_eq!(journal_count(&s), 1);
+
+    *fake.on_part.lock().unwrap() = None;
+    fake.state.lock().unwrap().calls.clear();
+    let done = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((done.parts_sent, done.parts_resumed), (3, 2));
+    assert_eq!(fake.calls(), ["part:2", "part:3", "part:4", "complete"]);
+    assert_eq!(fake.completed_bytes(), data);
+    assert_eq!(journal_count(&s), 0);
+}
+
+#[tokio::test]
+async fn the_callers_cancellation_leaves_the_upload_resumable() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 6, 0);
+    let fake = Arc::new(Fake {
+        part_delay: Duration::from_millis(20),
+        ..Fake::new()
+    });
+    let token = tokio_util::sync::CancellationToken::new();
+    let t = token.clone();
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(2)
+        .cancel_token(token)
+        .progress(move |e| {
+            if matches!(e, Event::PartDone { .. }) {
+                t.cancel();
+            }
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                cause: StopCause::Interrupted,
+                disposition: Disposition::Resumable { .. }
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fake.count("cancel"), 0);
+    assert_eq!(journal_count(&s), 1);
+}
+
+#[tokio::test]
+async fn a_file_changed_during_the_upload_is_refused_and_cancelled() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let p = path.clone();
+    let fake = Arc::new(Fake::new().on_part(move |attempt, _| {
+        if attempt == 1 {
+            use std::io::Write;
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&p)
+                .unwrap()
+                .write_all(b"more")
+                .unwrap();
+        }
+        None
+    }));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                cause: StopCause::FileChanged { .. },
+                disposition: Disposition::Cancelled { .. }
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fake.count("complete"), 0);
+    assert_eq!(fake.count("cancel"), 1);
+}
+
+/// Leaves a journal behind: part 2 always fails.
+async fn interrupted(s: &Setup, fake: &Arc<Fake>, path: &Path) {
+    *fake.on_part.lock().unwrap() = Some(Box::new(|_, b: &[u8]| {
+        (b[0] == 1).then(|| status(503, None, None))
+    }));
+    let err = uploader(fake, s)
+        .file(path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.resumable_upload().is_some());
+    *fake.on_part.lock().unwrap() = None;
+}
+
+#[tokio::test]
+async fn resume_refuses_a_changed_file_changed_options_and_an_expired_upload() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new());
+    interrupted(&s, &fake, &path).await;
+
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART * 2)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UploadError::Resume(ResumeError::OptionsChanged { .. })),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(err.to_string(), @"the options differ from the interrupted upload upload_1 (part size was 1000, now 2000): use the same options to resume, or start over with restart");
+
+    let journal = std::fs::read_dir(&s.journals)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
+    entry["expires_at"] = 1.into();
+    std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UploadError::Resume(ResumeError::Expired { .. })),
+        "{err:?}"
+    );
+
+    std::fs::write(&path, b"different contents").unwrap();
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UploadError::Resume(ResumeError::FileChanged { .. })),
+        "{err:?}"
+    );
+    assert_eq!(fake.count("create"), 1, "no refused resume sends anything");
+
+    // restart cancels the interrupted upload and starts over.
+    let done = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .restart(true)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(done.upload.id, "upload_1");
+    assert_eq!(fake.count("cancel"), 1);
+    assert_eq!(fake.completed_bytes(), b"different contents");
+}
+
+#[tokio::test]
+async fn uploads_in_one_batch_share_one_concurrency_budget() {
+    let s = setup();
+    let fake = Arc::new(Fake {
+        part_delay: Duration::from_millis(10),
+        ..Fake::new()
+    });
+    let up = uploader(&fake, &s);
+    let files: Vec<_> = (0..4)
+        .map(|i| make_file(s.dir.path(), &format!("f{i}.txt"), 4, i))
+        .collect();
+    let builders = files
+        .iter()
+        .map(|(p, _)| up.file(p, Purpose::Assistants).part_size(PART))
+        .collect();
+    let results = up.send_all(builders, 3).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(fake.count("complete"), 4);
+    assert_eq!(
+        fake.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_any_request() {
+    let s = setup();
+    let d = s.dir.path();
+    let fake = Arc::new(Fake::new());
+    let up = uploader(&fake, &s);
+    std::fs::write(d.join("empty.txt"), b"").unwrap();
+    std::fs::write(d.join("ok.jsonl"), b"{}\n").unwrap();
+    std::fs::write(d.join("data.weird"), b"x").unwrap();
+    let huge = std::fs::File::create(d.join("huge.jsonl")).unwrap();
+    huge.set_len(8 * 1024 * 1024 * 1024 + 1).unwrap();
+    let mut lines = Vec::new();
+    let cases: Vec<(&str, uploads_ext::UploadBuilder<Arc<Fake>>)> = vec![
+        ("missing", up.file(d.join("nope.jsonl"), Purpose::Batch)),
+        ("directory", up.file(d, Purpose::Batch)),
+        ("empty", up.file(d.join("empty.txt"), Purpose::Assistants)),
+        ("over 8 GiB", up.file(d.join("huge.jsonl"), Purpose::Batch)),
+        (
+            "mime for purpose",
+            up.file(d.join("ok.jsonl"), Purpose::Batch)
+                .mime_type("image/png"),
+        ),
+        (
+            "extension for purpose",
+            up.file(d.join("ok.jsonl"), Purpose::Vision),
+        ),
+        ("no mime", up.file(d.join("data.weird"), Purpose::FineTune)),
+        (
+            "part size 0",
+            up.file(d.join("ok.jsonl"), Purpose::Batch).part_size(0),
+        ),
+        (
+            "part size over 64 MiB",
+            up.file(d.join("ok.jsonl"), Purpose::Batch)
+                .part_size(64 * 1024 * 1024 + 1),
+        ),
+        (
+            "unknown purpose",
+            up.file(d.join("ok.jsonl"), Purpose::from("fine_tune_v9")),
+        ),
+        (
+            "expires_after",
+            up.file(d.join("ok.jsonl"), Purpose::Batch)
+                .expires_after(60),
+        ),
+        (
+            "concurrency 0",
+            up.file(d.join("ok.jsonl"), Purpose::Batch).concurrency(0),
+        ),
+    ];
+    for (label, builder) in cases {
+        let err = builder.send().await.unwrap_err();
+        assert!(matches!(err, UploadError::Invalid(_)), "{label}: {err:?}");
+        lines.push(format!(
+            "{label}: {}",
+            err.to_string().replace(&d.display().to_string(), "<dir>")
+        ));
+    }
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+    insta::assert_snapshot!(lines.join("\n"));
+    // A newer purpose, allowed explicitly, goes through.
+    up.file(d.join("data.weird"), Purpose::from("brand_new"))
+        .allow_unknown_purpose(true)
+        .send()
+        .await
+        .unwrap();
+}

@@ -1,0 +1,165 @@
+//! The engine through the real client against httpmock: exact requests on the wire.
+
+use std::time::{Duration, Instant};
+
+use httpmock::prelude::*;
+use serde_json::json;
+use uploads_client::ClientConfig;
+use uploads_ext::{Disposition, Purpose, RetryPolicy, StopCause, UploadError, Uploader};
+
+fn md5_hex(d: &[u8]) -> String {
+    use md5::Digest;
+    format!("{:x}", md5::Md5::digest(d))
+}
+
+async fn mock_create(server: &MockServer, bytes: usize) {
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads").json_body(json!({
+                "filename": "abc.txt", "purpose": "assistants", "bytes": bytes, "mime_type": "text/plain"
+            }));
+            then.status(200).json_body(json!({
+                "id": "upload_1", "object": "upload", "bytes": bytes, "created_at": 1, "expires_at": 4102444800u64,
+                "filename": "abc.txt", "purpose": "assistants", "status": "pending"
+            }));
+        })
+        .await;
+}
+
+fn uploader(server: &MockServer, dir: &std::path::Path) -> Uploader {
+    let client = ClientConfig::default()
+        .api_key("sk-test")
+        .base_url(server.url("/v1"))
+        .build()
+        .unwrap();
+    Uploader::new(client)
+        .journal_dir(Some(dir.join("journals")))
+        .retry_policy(RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
+}
+
+#[tokio::test]
+async fn complete_lists_the_part_ids_in_file_order_with_the_md5() {
+    let server = MockServer::start_async().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = [b"A".repeat(100), b"B".repeat(100), b"C".repeat(50)].concat();
+    std::fs::write(dir.path().join("abc.txt"), &data).unwrap();
+    mock_create(&server, data.len()).await;
+    let mut part_mocks = Vec::new();
+    for (letter, n) in [("A", 100), ("B", 100), ("C", 50)] {
+        let m = server
+            .mock_async(|when, then| {
+                when.method(POST).path("/v1/uploads/upload_1/parts").body_includes(format!("\r\n\r\n{}\r\n", letter.repeat(n)));
+                then.status(200).json_body(json!({
+                    "id": format!("part_{letter}"), "object": "upload.part", "created_at": 1, "upload_id": "upload_1"
+                }));
+            })
+            .await;
+        part_mocks.push(m);
+    }
+    let complete = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_1/complete").json_body(json!({
+                "part_ids": ["part_A", "part_B", "part_C"], "md5": md5_hex(&data)
+            }));
+            then.status(200).json_body(json!({
+                "id": "upload_1", "object": "upload", "bytes": 250, "created_at": 1, "expires_at": 2,
+                "filename": "abc.txt", "purpose": "assistants", "status": "completed",
+                "file": {"id": "file-1", "object": "file", "bytes": 250, "created_at": 1, "filename": "abc.txt", "purpose": "assistants"}
+            }));
+        })
+        .await;
+    let done = uploader(&server, dir.path())
+        .file(dir.path().join("abc.txt"), Purpose::Assistants)
+        .part_size(100)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.file.id, "file-1");
+    for m in &part_mocks {
+        m.assert_async().await;
+    }
+    complete.assert_async().await;
+}
+
+#[tokio::test]
+async fn retry_after_is_waited_before_the_next_attempt() {
+    let server = MockServer::start_async().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("abc.txt"), b"hello").unwrap();
+    mock_create(&server, 5).await;
+    let parts = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_1/parts");
+            then.status(429).header("retry-after", "1").json_body(json!({
+                "error": {"message": "slow down", "type": "requests", "param": null, "code": "rate_limit_exceeded"}
+            }));
+        })
+        .await;
+    let t = Instant::now();
+    let err = uploader(&server, dir.path())
+        .file(dir.path().join("abc.txt"), Purpose::Assistants)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        t.elapsed()
+    );
+    assert_eq!(parts.calls_async().await, 2);
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                cause: StopCause::RetriesExhausted { attempts: 2, .. },
+                disposition: Disposition::Resumable { .. }
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_part_cancels_the_upload_on_the_server() {
+    let server = MockServer::start_async().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("abc.txt"), b"hello").unwrap();
+    mock_create(&server, 5).await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_1/parts");
+            then.status(400).json_body(json!({
+                "error": {"message": "bad part", "type": "invalid_request_error", "param": "data", "code": null}
+            }));
+        })
+        .await;
+    let cancel = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_1/cancel");
+            then.status(200).json_body(json!({
+                "id": "upload_1", "object": "upload", "bytes": 5, "created_at": 1, "expires_at": 2,
+                "filename": "abc.txt", "purpose": "assistants", "status": "cancelled"
+            }));
+        })
+        .await;
+    let err = uploader(&server, dir.path())
+        .file(dir.path().join("abc.txt"), Purpose::Assistants)
+        .send()
+        .await
+        .unwrap_err();
+    cancel.assert_async().await;
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                disposition: Disposition::Cancelled { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
