@@ -15,7 +15,14 @@ pub const MAX_EXPIRES_AFTER_SECS: i64 = 30 * 24 * 3600;
 pub const UPLOAD_TTL_SECS: i64 = 3600;
 
 /// The purposes createUpload takes today.
-pub const UPLOAD_PURPOSES: &[&str] = &["assistants", "batch", "fine-tune", "vision", "user_data", "evals"];
+pub const UPLOAD_PURPOSES: &[&str] = &[
+    "assistants",
+    "batch",
+    "fine-tune",
+    "vision",
+    "user_data",
+    "evals",
+];
 
 /// Size limits; the defaults are the real API's, compatible servers (and tests) may differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

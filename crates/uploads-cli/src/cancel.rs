@@ -1,0 +1,50 @@
+//! `openai-uploads cancel UPLOAD_ID`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use uploads_client::ApiError;
+
+use crate::{client_from_env, exit, fail};
+
+/// Cancel a pending upload (and forget its resume journal).
+#[derive(Args)]
+pub struct CancelArgs {
+    /// The upload to cancel, e.g. upload_abc123.
+    upload_id: String,
+    /// API base URL (default: OPENAI_BASE_URL, else https://api.openai.com/v1).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+}
+
+pub async fn run(args: CancelArgs, journal_dir: Option<PathBuf>) -> u8 {
+    let client = match client_from_env(args.base_url.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let result = client
+        .cancel_upload()
+        .upload_id(&args.upload_id)
+        .send()
+        .await;
+    let upload = match result {
+        Ok(u) => u.into_inner(),
+        Err(e) => {
+            return fail(
+                exit::FAILED,
+                format!("cancelling {}: {}", args.upload_id, ApiError::from(e)),
+            );
+        }
+    };
+    if let Some(dir) = journal_dir
+        && let Ok(entries) = uploads_ext::journal::list(&dir)
+    {
+        for (path, entry) in entries {
+            if entry.upload_id == args.upload_id {
+                let _ = uploads_ext::journal::remove(&path);
+            }
+        }
+    }
+    println!("{} {}", upload.id, upload.status);
+    exit::OK
+}

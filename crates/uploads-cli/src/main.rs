@@ -1,0 +1,113 @@
+//! `openai-uploads`: upload large files to OpenAI in parallel, resumably, with a progress bar.
+
+mod cancel;
+mod pending;
+mod put;
+mod serve;
+mod ui;
+mod units;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, as documented in `--help`.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "openai-uploads",
+    version,
+    about = "Upload large files to OpenAI: parallel parts, md5-checked, retried, resumable.",
+    after_help = "Exit codes: 0 success, 1 upload failed, 2 usage or validation error, 130 interrupted.\n\
+                  Configuration: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID."
+)]
+struct Cli {
+    /// Log what happens (tracing) to stderr. The API key is never printed.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// Where resume journals are kept.
+    #[arg(
+        long,
+        global = true,
+        env = "OPENAI_UPLOADS_JOURNAL_DIR",
+        value_name = "DIR"
+    )]
+    journal_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Put(put::PutArgs),
+    Cancel(cancel::CancelArgs),
+    Pending(pending::PendingArgs),
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    let journal_dir = cli.journal_dir.or_else(uploads_ext::default_journal_dir);
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Put(args) => put::run(args, journal_dir).await,
+            Command::Cancel(args) => cancel::run(args, journal_dir).await,
+            Command::Pending(args) => pending::run(args, journal_dir),
+            Command::Serve(args) => serve::run(args).await,
+        }
+    });
+    ExitCode::from(code)
+}
+
+fn init_tracing(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = if verbose {
+        EnvFilter::try_from_env("OPENAI_UPLOADS_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("info,uploads_ext=debug"))
+    } else {
+        EnvFilter::new("off")
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Prints `error: ...` to stderr and returns the exit code.
+pub fn fail(code: u8, message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    code
+}
+
+/// The client from the environment, with `--base-url` on top; a missing key is a usage error.
+pub fn client_from_env(base_url: Option<&str>) -> Result<uploads_client::Client, u8> {
+    let mut config = uploads_client::ClientConfig::from_env();
+    if let Some(url) = base_url {
+        config = config.base_url(url);
+    }
+    config.build().map_err(|e| match e {
+        uploads_client::ConfigError::MissingApiKey => fail(
+            exit::USAGE,
+            "no API key: set OPENAI_API_KEY, or try it without one against a local server with --local",
+        ),
+        other => fail(exit::USAGE, other),
+    })
+}

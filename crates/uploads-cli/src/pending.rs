@@ -1,0 +1,72 @@
+//! `openai-uploads pending`: the resumable uploads recorded in the journals.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+
+use crate::{exit, fail};
+
+/// List interrupted uploads that can be resumed (by running the same `put` again).
+#[derive(Args)]
+pub struct PendingArgs {
+    /// One JSON document per upload instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
+    let Some(dir) = journal_dir else {
+        return fail(
+            exit::USAGE,
+            "no journal directory: set --journal-dir, OPENAI_UPLOADS_JOURNAL_DIR, XDG_STATE_HOME or HOME",
+        );
+    };
+    let entries = match uploads_ext::journal::list(&dir) {
+        Ok(e) => e,
+        Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", dir.display())),
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    if args.json {
+        for (_, e) in &entries {
+            let doc = serde_json::json!({
+                "upload_id": e.upload_id,
+                "file": e.path,
+                "filename": e.filename,
+                "purpose": e.purpose,
+                "bytes": e.size,
+                "parts_done": e.parts.len(),
+                "parts": e.total_parts,
+                "bytes_done": e.bytes_done(),
+                "expires_at": e.expires_at,
+                "seconds_left": (e.expires_at - now).max(0),
+                "endpoint": e.endpoint,
+            });
+            println!("{doc}");
+        }
+        return exit::OK;
+    }
+    if entries.is_empty() {
+        eprintln!("no resumable uploads in {}", dir.display());
+        return exit::OK;
+    }
+    println!("{:<40} {:>11} {:>10}  FILE", "UPLOAD", "PARTS", "LEFT");
+    for (_, e) in &entries {
+        let left = e.expires_at - now;
+        let left = if left <= 0 {
+            "expired".to_owned()
+        } else {
+            format!("{}m{:02}s", left / 60, left % 60)
+        };
+        println!(
+            "{:<40} {:>11} {:>10}  {}",
+            e.upload_id,
+            format!("{}/{}", e.parts.len(), e.total_parts),
+            left,
+            e.path.display()
+        );
+    }
+    exit::OK
+}

@@ -1,0 +1,264 @@
+//! `openai-uploads put`: the main job.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+use uploads_client::{Client, ClientConfig};
+use uploads_ext::error::ResumeError;
+use uploads_ext::{Purpose, UploadError, Uploader};
+use uploads_server::{Server, ServerConfig};
+
+use crate::ui::{Mode, Ui};
+use crate::units::{parse_duration, parse_size};
+use crate::{client_from_env, exit, fail};
+
+/// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
+/// same command again.
+#[derive(Args)]
+pub struct PutArgs {
+    /// Files to upload; several files share one --concurrency budget.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// What the files are for: assistants, batch, fine-tune, vision, user_data, evals.
+    #[arg(long, short)]
+    purpose: String,
+    /// Accept a purpose newer than this tool knows.
+    #[arg(long)]
+    allow_unknown_purpose: bool,
+    /// MIME type (default: from the file's extension).
+    #[arg(long, value_name = "TYPE")]
+    mime_type: Option<String>,
+    /// Name the File gets (default: the file's name; only with one file).
+    #[arg(long, value_name = "NAME")]
+    filename: Option<String>,
+    /// Size of each part, at most 64MiB.
+    #[arg(long, default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
+    part_size: u64,
+    /// Parts in flight at once, across all files.
+    #[arg(long, short = 'j', default_value_t = uploads_ext::DEFAULT_CONCURRENCY, value_name = "N")]
+    concurrency: usize,
+    /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    expires_after: Option<Duration>,
+    /// Do not compute and send the whole file's md5.
+    #[arg(long)]
+    no_md5: bool,
+    /// Cancel an interrupted upload of these files and start over.
+    #[arg(long)]
+    restart: bool,
+    /// Print each completed Upload (with its File) as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+    /// API base URL (default: OPENAI_BASE_URL, else https://api.openai.com/v1).
+    #[arg(long, value_name = "URL", conflicts_with = "local")]
+    base_url: Option<String>,
+    /// Upload to a local server started in-process (no key needed), then download the stored
+    /// file and check its md5 against the source.
+    #[arg(long)]
+    local: bool,
+}
+
+pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
+    if args.filename.is_some() && args.files.len() > 1 {
+        return fail(
+            exit::USAGE,
+            "--filename names one file: give one FILE, or leave --filename out",
+        );
+    }
+    let ui = Ui::new(Mode::detect(args.quiet));
+    let (client, local, journal_dir) = if args.local {
+        let server = match Server::start(ServerConfig::default()).await {
+            Ok(s) => s,
+            Err(e) => {
+                return fail(
+                    exit::FAILED,
+                    format!("could not start the local server: {e}"),
+                );
+            }
+        };
+        ui.say(&format!(
+            "local server on {} (data in {})",
+            server.base_url(),
+            server.data_dir().display()
+        ));
+        let client = match ClientConfig::default()
+            .api_key("sk-local")
+            .base_url(server.base_url())
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => return fail(exit::FAILED, e),
+        };
+        // The local server lives as long as this command: there is nothing to resume later.
+        (client, Some(server), None)
+    } else {
+        match client_from_env(args.base_url.as_deref()) {
+            Ok(c) => (c, None, journal_dir),
+            Err(code) => return code,
+        }
+    };
+
+    let token = CancellationToken::new();
+    spawn_interrupt_handler(token.clone());
+    let uploader = Uploader::new(client.clone())
+        .journal_dir(journal_dir)
+        .cancel_token(token.clone());
+    let purpose = Purpose::from(args.purpose.as_str());
+    let mut bars = Vec::new();
+    let builders = args
+        .files
+        .iter()
+        .map(|path| {
+            let bar = ui.file(&path.display().to_string());
+            bars.push(bar.clone());
+            let mut b = uploader
+                .file(path, purpose.clone())
+                .part_size(args.part_size)
+                .md5(!args.no_md5)
+                .restart(args.restart)
+                .allow_unknown_purpose(args.allow_unknown_purpose)
+                .progress(move |e| bar.on_event(e));
+            if let Some(m) = &args.mime_type {
+                b = b.mime_type(m);
+            }
+            if let Some(n) = &args.filename {
+                b = b.filename(n);
+            }
+            if let Some(d) = args.expires_after {
+                b = b.expires_after(d.as_secs() as i64);
+            }
+            b
+        })
+        .collect();
+    let results = uploader.send_all(builders, args.concurrency).await;
+
+    let mut code = exit::OK;
+    for ((path, result), bar) in args.files.iter().zip(results).zip(bars) {
+        match result {
+            Ok(done) => {
+                bar.finish(&format!("uploaded as {}", done.file.id));
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string(&done.upload).unwrap_or_default()
+                    );
+                } else {
+                    println!("{}", done.file.id);
+                }
+                if local.is_some() {
+                    code = code.max(
+                        verify_local(&client, &done.file.id, done.md5.as_deref(), path, &ui).await,
+                    );
+                }
+            }
+            Err(err) => {
+                bar.finish("failed");
+                code = code.max(report(path, &err, token.is_cancelled()));
+            }
+        }
+    }
+    if let Some(server) = local {
+        server.shutdown().await;
+    }
+    code
+}
+
+/// Prints what went wrong and what to do, and picks the exit code.
+fn report(path: &std::path::Path, err: &UploadError, interrupted: bool) -> u8 {
+    let code = match err {
+        UploadError::Invalid(_) => exit::USAGE,
+        _ if interrupted => exit::INTERRUPTED,
+        _ => exit::FAILED,
+    };
+    let mut message = format!("{}: {err}", path.display());
+    match err {
+        UploadError::Stopped { .. } if err.resumable_upload().is_some() => {
+            let id = err.resumable_upload().unwrap_or_default();
+            message.push_str(&format!(
+                "\n  resume: run the same command again\n  cancel: openai-uploads cancel {id}"
+            ));
+        }
+        UploadError::Resume(
+            ResumeError::Expired { .. }
+            | ResumeError::FileChanged { .. }
+            | ResumeError::OptionsChanged { .. },
+        ) => {
+            message.push_str("\n  start over: add --restart");
+        }
+        _ => {}
+    }
+    fail(code, message)
+}
+
+/// For --local: downloads the stored File and compares its md5 with the source's.
+async fn verify_local(
+    client: &Client,
+    file_id: &str,
+    sent_md5: Option<&str>,
+    path: &std::path::Path,
+    ui: &Ui,
+) -> u8 {
+    use md5::{Digest, Md5};
+    let stream = match client.download_file().file_id(file_id).send().await {
+        Ok(s) => s.into_inner().into_inner(),
+        Err(e) => {
+            return fail(
+                exit::FAILED,
+                format!(
+                    "downloading {file_id}: {}",
+                    uploads_client::ApiError::from(e)
+                ),
+            );
+        }
+    };
+    let mut hasher = Md5::new();
+    let mut stream = stream;
+    let mut n = 0u64;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(b) => {
+                n += b.len() as u64;
+                hasher.update(&b);
+            }
+            Err(e) => return fail(exit::FAILED, format!("downloading {file_id}: {e}")),
+        }
+    }
+    let stored = format!("{:x}", hasher.finalize());
+    let source = match sent_md5 {
+        Some(m) => m.to_owned(),
+        None => match uploads_ext::source::md5_hex(&uploads_ext::Source::file(path), n).await {
+            Ok(m) => m,
+            Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", path.display())),
+        },
+    };
+    if stored != source {
+        return fail(
+            exit::FAILED,
+            format!("verification failed: stored md5 {stored} != source md5 {source}"),
+        );
+    }
+    ui.say(&format!("verified: downloaded {file_id} ({n} bytes) from the local server, md5 {stored} matches the source"));
+    exit::OK
+}
+
+/// First Ctrl-C: stop cleanly, leaving uploads resumable. Second: exit at once.
+fn spawn_interrupt_handler(token: CancellationToken) {
+    let token = Arc::new(token);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        eprintln!("\ninterrupted: stopping; the upload stays resumable (Ctrl-C again to exit now)");
+        token.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(exit::INTERRUPTED as i32);
+        }
+    });
+}

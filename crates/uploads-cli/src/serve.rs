@@ -1,0 +1,154 @@
+//! `openai-uploads serve`: the local Uploads API server as a long-running process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use uploads_server::{Faults, Server, ServerConfig};
+
+use crate::units::{parse_duration, parse_size};
+use crate::{exit, fail};
+
+/// Run a local server for the Uploads API: no key or internet needed, faults on demand.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Keep uploads here (default: a temporary directory removed on exit).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The one API key accepted (default: any non-empty key).
+    #[arg(long, value_name = "KEY")]
+    api_key: Option<String>,
+    /// Largest part accepted.
+    #[arg(long, default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
+    max_part_size: u64,
+    /// Largest upload accepted.
+    #[arg(long, default_value = "8GiB", value_parser = parse_size, value_name = "SIZE")]
+    max_upload_size: u64,
+    /// How long an upload stays pending.
+    #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    upload_ttl: Duration,
+    /// Seed for the fault decisions, so a run can be repeated.
+    #[arg(long, default_value_t = 0, help_heading = "Faults")]
+    fault_seed: u64,
+    /// Fraction of part requests that fail with --fail-status.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Faults",
+        value_name = "RATE"
+    )]
+    fail_rate: f64,
+    #[arg(
+        long,
+        default_value_t = 503,
+        help_heading = "Faults",
+        value_name = "STATUS"
+    )]
+    fail_status: u16,
+    /// Fraction of part requests answered 429 with Retry-After.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Faults",
+        value_name = "RATE"
+    )]
+    rate_limit_rate: f64,
+    /// The Retry-After of injected 429s.
+    #[arg(long, default_value = "1s", value_parser = parse_duration, help_heading = "Faults", value_name = "DURATION")]
+    retry_after: Duration,
+    /// Fraction of part requests whose connection is reset halfway through the body.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Faults",
+        value_name = "RATE"
+    )]
+    reset_rate: f64,
+    /// Fraction of part requests answered after --delay.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        help_heading = "Faults",
+        value_name = "RATE"
+    )]
+    delay_rate: f64,
+    #[arg(long, default_value = "0s", value_parser = parse_duration, help_heading = "Faults", value_name = "DURATION")]
+    delay: Duration,
+    /// Added to every request, like a WAN round trip.
+    #[arg(long, default_value = "0s", value_parser = parse_duration, help_heading = "Faults", value_name = "DURATION")]
+    latency: Duration,
+    /// Bytes per second read from each connection (e.g. 25MB), like one TCP stream on a WAN.
+    #[arg(long, value_parser = parse_size, help_heading = "Faults", value_name = "SIZE")]
+    bandwidth: Option<u64>,
+}
+
+pub async fn run(args: ServeArgs) -> u8 {
+    for (name, rate) in [
+        ("--fail-rate", args.fail_rate),
+        ("--rate-limit-rate", args.rate_limit_rate),
+        ("--reset-rate", args.reset_rate),
+        ("--delay-rate", args.delay_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return fail(
+                exit::USAGE,
+                format!("{name} is {rate}: a rate is a fraction between 0 and 1"),
+            );
+        }
+    }
+    let config = ServerConfig {
+        addr: args.addr,
+        data_dir: args.data_dir,
+        api_key: args.api_key,
+        limits: uploads_client::rules::Limits {
+            max_part_bytes: args.max_part_size,
+            max_upload_bytes: args.max_upload_size,
+        },
+        upload_ttl: args.upload_ttl,
+        faults: Faults {
+            seed: args.fault_seed,
+            error_rate: args.fail_rate,
+            error_status: args.fail_status,
+            rate_limit_rate: args.rate_limit_rate,
+            retry_after: args.retry_after,
+            reset_rate: args.reset_rate,
+            delay_rate: args.delay_rate,
+            delay: args.delay,
+            latency: args.latency,
+            bandwidth: args.bandwidth,
+        },
+    };
+    // Request logs unless the user chose a filter with --verbose / OPENAI_UPLOADS_LOG.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OPENAI_UPLOADS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("uploads_server=info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let server = match Server::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(
+                exit::FAILED,
+                format!("could not start the server on {}: {e}", args.addr),
+            );
+        }
+    };
+    // The first stdout line is the base URL, for scripts and tests.
+    println!("{}", server.base_url());
+    eprintln!(
+        "openai-uploads local server on {} (data in {}). Try:\n  OPENAI_BASE_URL={} OPENAI_API_KEY=sk-local openai-uploads put FILE --purpose assistants",
+        server.base_url(),
+        server.data_dir().display(),
+        server.base_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("shutting down");
+    server.shutdown().await;
+    exit::OK
+}

@@ -1,0 +1,186 @@
+//! Progress for people: a bar per file on a terminal, a line per file otherwise, or nothing.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use uploads_ext::Event;
+
+use crate::units::human_bytes;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Bars,
+    Lines,
+    Quiet,
+}
+
+impl Mode {
+    pub fn detect(quiet: bool) -> Self {
+        if quiet {
+            Self::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Self::Bars
+        } else {
+            Self::Lines
+        }
+    }
+}
+
+pub struct Ui {
+    mode: Mode,
+    multi: MultiProgress,
+}
+
+impl Ui {
+    pub fn new(mode: Mode) -> Self {
+        let target = if mode == Mode::Bars {
+            ProgressDrawTarget::stderr_with_hz(10)
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Self {
+            mode,
+            multi: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    /// Prints a line above the bars (or plainly), unless quiet.
+    pub fn say(&self, line: &str) {
+        match self.mode {
+            Mode::Quiet => {}
+            Mode::Bars => {
+                let _ = self.multi.println(line);
+            }
+            Mode::Lines => eprintln!("{line}"),
+        }
+    }
+
+    pub fn file(&self, label: &str) -> FileProgress {
+        let bar = self.multi.add(ProgressBar::new(0));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:.bold} [{bar:28.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(label.to_owned());
+        FileProgress(Arc::new(Inner {
+            bar,
+            mode: self.mode,
+            label: label.to_owned(),
+            parts: AtomicUsize::new(0),
+            parts_done: AtomicUsize::new(0),
+            retries: AtomicUsize::new(0),
+            resumed_bytes: AtomicU64::new(0),
+            started: Instant::now(),
+        }))
+    }
+}
+
+struct Inner {
+    bar: ProgressBar,
+    mode: Mode,
+    label: String,
+    parts: AtomicUsize,
+    parts_done: AtomicUsize,
+    retries: AtomicUsize,
+    resumed_bytes: AtomicU64,
+    started: Instant,
+}
+
+/// One file's progress; cheap to clone into the engine's callback.
+#[derive(Clone)]
+pub struct FileProgress(Arc<Inner>);
+
+impl FileProgress {
+    pub fn on_event(&self, event: &Event) {
+        let i = &self.0;
+        match event {
+            Event::Started {
+                upload_id,
+                bytes,
+                parts,
+                parts_done,
+                bytes_done,
+                ..
+            } => {
+                i.bar.set_length(*bytes);
+                i.bar.set_position(*bytes_done);
+                i.parts.store(*parts, Ordering::Relaxed);
+                i.parts_done.store(*parts_done, Ordering::Relaxed);
+                i.resumed_bytes.store(*bytes_done, Ordering::Relaxed);
+                i.bar.reset_eta();
+                if *parts_done > 0 && i.mode != Mode::Quiet {
+                    let line = format!(
+                        "{}: resuming {upload_id}: {parts_done} of {parts} parts already sent",
+                        i.label
+                    );
+                    if i.mode == Mode::Bars {
+                        i.bar.println(line)
+                    } else {
+                        eprintln!("{line}")
+                    }
+                }
+            }
+            Event::BytesSent { bytes } => i.bar.inc(*bytes),
+            Event::PartRestarted { bytes_lost, .. } => i
+                .bar
+                .set_position(i.bar.position().saturating_sub(*bytes_lost)),
+            Event::PartDone { .. } => {
+                i.parts_done.fetch_add(1, Ordering::Relaxed);
+            }
+            Event::RetryScheduled { .. } => {
+                i.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            Event::Completing => i.bar.set_message("completing"),
+            Event::Completed { .. } => {}
+        }
+        if !matches!(event, Event::Completing) {
+            i.bar.set_message(self.parts_message());
+        }
+    }
+
+    fn parts_message(&self) -> String {
+        let i = &self.0;
+        let mut msg = format!(
+            "parts {}/{}",
+            i.parts_done.load(Ordering::Relaxed),
+            i.parts.load(Ordering::Relaxed)
+        );
+        let retries = i.retries.load(Ordering::Relaxed);
+        if retries > 0 {
+            msg.push_str(&format!(", retries {retries}"));
+        }
+        msg
+    }
+
+    /// Ends the bar with the outcome, or prints the one line for this file.
+    pub fn finish(&self, outcome: &str) {
+        let i = &self.0;
+        let secs = i.started.elapsed().as_secs_f64().max(1e-6);
+        let sent = i
+            .bar
+            .position()
+            .saturating_sub(i.resumed_bytes.load(Ordering::Relaxed));
+        let line = format!(
+            "{}: {outcome} ({} in {:.1}s, {}/s, {})",
+            i.label,
+            human_bytes(i.bar.length().unwrap_or(0)),
+            secs,
+            human_bytes((sent as f64 / secs) as u64),
+            self.parts_message()
+        );
+        match i.mode {
+            Mode::Bars => i.bar.finish_with_message(outcome.to_owned()),
+            Mode::Lines => eprintln!("{line}"),
+            Mode::Quiet => {}
+        }
+        if i.mode == Mode::Bars {
+            i.bar.println(line);
+        }
+    }
+}
