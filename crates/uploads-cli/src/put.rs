@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use uploads_client::{Client, ClientConfig};
 use uploads_ext::error::ResumeError;
-use uploads_ext::{Purpose, UploadError, Uploader};
+use uploads_ext::{Purpose, UploadError, Uploader, ValidationError};
 use uploads_server::{Server, ServerConfig};
 
 use crate::ui::{Mode, Ui};
@@ -159,8 +159,13 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
                 }
             }
             Err(err) => {
-                bar.finish("failed");
-                code = code.max(report(path, &err, token.is_cancelled()));
+                if matches!(err, UploadError::Stopped { .. }) {
+                    bar.finish("failed");
+                } else {
+                    bar.discard();
+                }
+                let label = (args.files.len() > 1).then_some(path.as_path());
+                code = code.max(report(label, &err, token.is_cancelled()));
             }
         }
     }
@@ -171,14 +176,23 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
 }
 
 /// Prints what went wrong and what to do, and picks the exit code.
-fn report(path: &std::path::Path, err: &UploadError, interrupted: bool) -> u8 {
+fn report(path: Option<&std::path::Path>, err: &UploadError, interrupted: bool) -> u8 {
     let code = match err {
         UploadError::Invalid(_) => exit::USAGE,
         _ if interrupted => exit::INTERRUPTED,
         _ => exit::FAILED,
     };
-    let mut message = format!("{}: {err}", path.display());
+    let mut message = match path {
+        Some(p) => format!("{}: {err}", p.display()),
+        None => err.to_string(),
+    };
     match err {
+        UploadError::Invalid(ValidationError::UnknownPurpose { .. }) => {
+            message.push_str("\n  hint: add --allow-unknown-purpose to send it anyway");
+        }
+        UploadError::Invalid(ValidationError::NoMimeType { .. }) => {
+            message.push_str("\n  hint: give one with --mime-type");
+        }
         UploadError::Stopped { .. } if err.resumable_upload().is_some() => {
             let id = err.resumable_upload().unwrap_or_default();
             message.push_str(&format!(

@@ -129,6 +129,7 @@ pub async fn run(args: ServeArgs) -> u8 {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("uploads_server=info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let server = match Server::start(config).await {
         Ok(s) => s,

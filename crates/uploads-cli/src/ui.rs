@@ -158,6 +158,11 @@ impl FileProgress {
         msg
     }
 
+    /// Removes the bar of an upload that never started (refused before any request).
+    pub fn discard(&self) {
+        self.0.bar.finish_and_clear();
+    }
+
     /// Ends the bar with the outcome, or prints the one line for this file.
     pub fn finish(&self, outcome: &str) {
         let i = &self.0;

@@ -187,8 +187,25 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// One request: latency, then for part requests a drawn fault, then the router.
+/// One request, logged with its outcome.
 async fn handle(
+    state: Arc<AppState>,
+    router: axum::Router,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, BoxError> {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let started = std::time::Instant::now();
+    let result = handle_inner(state, router, req).await;
+    let ms = started.elapsed().as_millis() as u64;
+    match &result {
+        Ok(resp) => tracing::info!(%method, %path, status = resp.status().as_u16(), ms, "request"),
+        Err(e) => tracing::info!(%method, %path, ms, error = %e, "request"),
+    }
+    result
+}
+
+/// Latency, then for part requests a drawn fault, then the router.
+async fn handle_inner(
     state: Arc<AppState>,
     router: axum::Router,
     req: Request<Incoming>,

@@ -1,0 +1,389 @@
+//! The `openai-uploads` binary: help, every user-facing error, JSON output, end to end against
+//! `serve` in another process, and Ctrl-C then resume.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::assert::OutputAssertExt;
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
+
+/// The command with a clean environment: no key, no base URL, journals in `journals`.
+fn cmd(journals: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    for var in [
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
+        "OPENAI_UPLOADS_LOG",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("OPENAI_UPLOADS_JOURNAL_DIR", journals);
+    c
+}
+
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn help_for_each_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in [
+        None,
+        Some("put"),
+        Some("cancel"),
+        Some("pending"),
+        Some("serve"),
+    ] {
+        let mut c = cmd(dir.path());
+        if let Some(s) = sub {
+            c.arg(s);
+        }
+        let (code, stdout, _) = run(c.arg("--help"));
+        assert_eq!(code, 0);
+        insta::assert_snapshot!(format!("help-{}", sub.unwrap_or("main")), stdout);
+    }
+}
+
+#[test]
+fn every_user_facing_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.txt"), b"").unwrap();
+    std::fs::write(d.join("ok.jsonl"), b"{}\n").unwrap();
+    std::fs::File::create(d.join("huge.jsonl"))
+        .unwrap()
+        .set_len(8 * 1024 * 1024 * 1024 + 1)
+        .unwrap();
+    let p = |name: &str| d.join(name).display().to_string();
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "missing file",
+            vec![p("nope.jsonl"), "--purpose".into(), "batch".into()],
+        ),
+        (
+            "a directory",
+            vec![p(""), "--purpose".into(), "batch".into()],
+        ),
+        (
+            "empty file",
+            vec![p("empty.txt"), "--purpose".into(), "assistants".into()],
+        ),
+        (
+            "over 8 GiB",
+            vec![p("huge.jsonl"), "--purpose".into(), "batch".into()],
+        ),
+        (
+            "mime type for purpose",
+            vec![
+                p("ok.jsonl"),
+                "--purpose".into(),
+                "fine-tune".into(),
+                "--mime-type".into(),
+                "image/png".into(),
+            ],
+        ),
+        (
+            "bad size",
+            vec![
+                p("ok.jsonl"),
+                "--purpose".into(),
+                "batch".into(),
+                "--part-size".into(),
+                "lots".into(),
+            ],
+        ),
+        (
+            "part size over 64 MiB",
+            vec![
+                p("ok.jsonl"),
+                "--purpose".into(),
+                "batch".into(),
+                "--part-size".into(),
+                "65MiB".into(),
+            ],
+        ),
+        (
+            "unknown purpose",
+            vec![p("ok.jsonl"), "--purpose".into(), "fine_tune_v9".into()],
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (label, args) in cases {
+        let (code, stdout, stderr) = run(cmd(d)
+            .env("OPENAI_API_KEY", "sk-test")
+            .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+            .arg("put")
+            .args(&args));
+        assert_eq!(code, 2, "{label}: {stderr}");
+        assert!(stdout.is_empty(), "{label}");
+        lines.push(format!(
+            "## {label} (exit {code})\n{}",
+            stderr.replace(&d.display().to_string(), "<dir>").trim_end()
+        ));
+    }
+    let (code, _, stderr) = run(cmd(d)
+        .arg("put")
+        .arg(p("ok.jsonl"))
+        .args(["--purpose", "batch"]));
+    assert_eq!(code, 2);
+    lines.push(format!(
+        "## no API key (exit {code})\n{}",
+        stderr.trim_end()
+    ));
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+/// A server in another process: `openai-uploads serve`, its URL read from its first line.
+struct ServeProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServeProcess {
+    fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            child,
+            url: line.trim().to_owned(),
+        }
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let url = self.url.replace("/v1", "/_admin/stats");
+        let out = std::process::Command::new("curl")
+            .args(["-s", &url])
+            .output();
+        match out {
+            Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap(),
+            _ => stats_without_curl(&url),
+        }
+    }
+}
+
+/// Reads the stats with a bare HTTP/1.0 request, for machines without curl.
+fn stats_without_curl(url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn md5_hex(d: &[u8]) -> String {
+    use md5::Digest;
+    format!("{:x}", md5::Md5::digest(d))
+}
+
+fn random_file(path: &Path, len: usize) -> Vec<u8> {
+    let data: Vec<u8> = (0..len as u64)
+        .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as u8)
+        .collect();
+    std::fs::write(path, &data).unwrap();
+    data
+}
+
+/// Downloads a file through the CLI's own client library.
+fn download(url: &str, file_id: &str) -> Vec<u8> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = uploads_client::ClientConfig::default()
+            .api_key("sk-local")
+            .base_url(url)
+            .build()
+            .unwrap();
+        let resp = client
+            .download_file()
+            .file_id(file_id)
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        use futures::TryStreamExt;
+        resp.into_inner()
+            .try_fold(Vec::new(), |mut acc, b| async move {
+                acc.extend_from_slice(&b);
+                Ok(acc)
+            })
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn put_against_serve_in_another_process_stores_the_exact_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(&["--max-part-size", "64KiB"]);
+    let data = random_file(&dir.path().join("train.jsonl"), 1_000_000);
+    let out = cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .args([
+            "put",
+            "--purpose",
+            "fine-tune",
+            "--part-size",
+            "64KiB",
+            "--json",
+        ])
+        .arg(dir.path().join("train.jsonl"))
+        .assert()
+        .success();
+    let upload: uploads_client::types::Upload =
+        serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let file = upload.file.expect("the completed Upload carries its File");
+    assert_eq!(file.bytes, 1_000_000);
+    assert_eq!(md5_hex(&download(&server.url, &file.id)), md5_hex(&data));
+    assert_eq!(server.stats()["parts_stored"], 16);
+}
+
+#[test]
+fn a_401_shows_the_servers_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(&["--api-key", "sk-right-key-0000"]);
+    std::fs::write(dir.path().join("a.txt"), b"hello").unwrap();
+    let (code, _, stderr) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-wrong-key-1234")
+        .env("OPENAI_BASE_URL", &server.url)
+        .args(["put", "--purpose", "assistants"])
+        .arg(dir.path().join("a.txt")));
+    assert_eq!(code, 1);
+    let stderr = stderr.replace(&dir.path().display().to_string(), "<dir>");
+    insta::assert_snapshot!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("error") || l.starts_with("  "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        !stderr.contains("sk-wrong-key-1234"),
+        "the key is never printed"
+    );
+}
+
+#[test]
+fn json_output_parses_into_the_upload_type_with_a_nested_file() {
+    let dir = tempfile::tempdir().unwrap();
+    random_file(&dir.path().join("a.jsonl"), 5000);
+    let (code, stdout, _) = run(cmd(dir.path())
+        .args(["put", "--local", "--json", "--purpose", "batch"])
+        .arg(dir.path().join("a.jsonl")));
+    assert_eq!(code, 0);
+    let upload: uploads_client::types::Upload = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(upload.status.to_string(), "completed");
+    assert_eq!(upload.file.unwrap().bytes, 5000);
+}
+
+#[test]
+fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    // 256 KiB/s per connection, 2 connections: 2 MiB takes about 4 s.
+    let server = ServeProcess::start(&["--max-part-size", "128KiB", "--bandwidth", "256KiB"]);
+    let path = dir.path().join("data.jsonl");
+    let data = random_file(&path, 2 * 1024 * 1024);
+    let put = |c: &mut Command| {
+        c.env("OPENAI_API_KEY", "sk-local")
+            .env("OPENAI_BASE_URL", &server.url)
+            .args([
+                "put",
+                "--purpose",
+                "batch",
+                "--part-size",
+                "128KiB",
+                "--concurrency",
+                "2",
+            ])
+            .arg(&path);
+    };
+    let mut first = cmd(&journals);
+    put(&mut first);
+    let child = first
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once some parts are stored.
+    let t = Instant::now();
+    while server.stats()["parts_stored"].as_u64().unwrap() < 3 {
+        assert!(t.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("resume: run the same command again"),
+        "{stderr}"
+    );
+
+    let (code, stdout, _) = run(cmd(&journals).args(["pending", "--json"]));
+    assert_eq!(code, 0);
+    let pending: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let (done, total) = (
+        pending["parts_done"].as_u64().unwrap(),
+        pending["parts"].as_u64().unwrap(),
+    );
+    assert_eq!(total, 16);
+    assert!(done >= 3 && done < 16, "{pending}");
+
+    // Part requests, not parts stored: a part the first run was sending when interrupted may
+    // still be stored from the socket buffers after the client let go of it.
+    let before = server.stats()["part_requests"].as_u64().unwrap();
+    let mut second = cmd(&journals);
+    put(&mut second);
+    let (code, stdout, stderr) = run(&mut second);
+    assert_eq!(code, 0, "{stderr}");
+    let after = server.stats()["part_requests"].as_u64().unwrap();
+    assert_eq!(
+        after - before,
+        total - done,
+        "the rerun sent only the missing parts"
+    );
+    assert_eq!(
+        md5_hex(&download(&server.url, stdout.trim())),
+        md5_hex(&data)
+    );
+    let (_, stdout, _) = run(cmd(&journals).args(["pending", "--json"]));
+    assert!(
+        stdout.trim().is_empty(),
+        "nothing pending after the resume: {stdout}"
+    );
+}
