@@ -44,6 +44,9 @@ pub struct PutArgs {
     /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     expires_after: Option<Duration>,
+    /// Send the MIME type even if it does not fit the purpose (for compatible servers and tests).
+    #[arg(long, hide = true)]
+    skip_type_check: bool,
     /// Do not compute and send the whole file's md5.
     #[arg(long)]
     no_md5: bool,
@@ -124,6 +127,7 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
                 .md5(!args.no_md5)
                 .restart(args.restart)
                 .allow_unknown_purpose(args.allow_unknown_purpose)
+                .skip_type_check(args.skip_type_check)
                 .progress(move |e| bar.on_event(e));
             if let Some(m) = &args.mime_type {
                 b = b.mime_type(m);

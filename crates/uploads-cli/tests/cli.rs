@@ -354,6 +354,16 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
         "{stderr}"
     );
 
+    // Let the server read what the interrupted client left in socket buffers.
+    let mut last = server.stats();
+    loop {
+        std::thread::sleep(Duration::from_millis(400));
+        let now = server.stats();
+        if now["part_requests"] == last["part_requests"] && now["parts_in_flight"] == 0 {
+            break;
+        }
+        last = now;
+    }
     let (code, stdout, _) = run(cmd(&journals).args(["pending", "--json"]));
     assert_eq!(code, 0);
     let pending: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();

@@ -49,6 +49,7 @@ struct Settings {
     md5: bool,
     expires_after: Option<i64>,
     allow_unknown_purpose: bool,
+    skip_type_check: bool,
     restart: bool,
     journal_dir: Option<PathBuf>,
     progress: Option<Progress>,
@@ -65,6 +66,7 @@ impl Default for Settings {
             md5: true,
             expires_after: None,
             allow_unknown_purpose: false,
+            skip_type_check: false,
             restart: false,
             journal_dir: journal::default_journal_dir(),
             progress: None,
@@ -207,6 +209,13 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
+    /// Send the MIME type and filename even if they do not fit the purpose, for a compatible
+    /// server that takes more types (the server still decides).
+    pub fn skip_type_check(mut self, skip: bool) -> Self {
+        self.settings.skip_type_check = skip;
+        self
+    }
+
     /// Ignore (and cancel) an interrupted upload of this file and start over.
     pub fn restart(mut self, restart: bool) -> Self {
         self.settings.restart = restart;
@@ -256,6 +265,7 @@ impl<A: UploadApi> UploadBuilder<A> {
             concurrency: s.concurrency,
             expires_after: s.expires_after,
             limits: &s.limits,
+            skip_type_check: s.skip_type_check,
         })
         .await?;
         let endpoint = self.api.endpoint();

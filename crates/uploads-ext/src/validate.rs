@@ -78,6 +78,8 @@ pub struct Request<'a> {
     pub concurrency: usize,
     pub expires_after: Option<i64>,
     pub limits: &'a Limits,
+    /// Send the MIME type and filename even if they do not fit the purpose.
+    pub skip_type_check: bool,
 }
 
 /// What passed the checks.
@@ -180,14 +182,18 @@ pub async fn preflight(req: &Request<'_>) -> Result<Checked, ValidationError> {
             None => return Err(ValidationError::NoMimeType { filename }),
         },
     };
-    rules::check_create(
+    let check = rules::check_create(
         &filename,
         req.purpose.as_str(),
         &mime_type,
         identity.size as i64,
         req.expires_after,
         req.limits,
-    )?;
+    );
+    match check {
+        Err(v) if req.skip_type_check && matches!(v.param, "mime_type" | "filename") => {}
+        other => other?,
+    }
     Ok(Checked {
         identity,
         filename,

@@ -37,6 +37,10 @@ pub struct Stats {
     pub uploads_cancelled: u64,
     /// Part requests answered with an injected fault.
     pub faults_injected: u64,
+    /// Part requests being handled now.
+    pub parts_in_flight: u64,
+    /// Most part requests being handled at once: shows a client's concurrency.
+    pub max_parts_in_flight: u64,
 }
 
 #[derive(Default)]
@@ -48,6 +52,8 @@ pub(crate) struct Counters {
     pub uploads_completed: AtomicU64,
     pub uploads_cancelled: AtomicU64,
     pub faults_injected: AtomicU64,
+    pub parts_in_flight: AtomicU64,
+    pub max_parts_in_flight: AtomicU64,
 }
 
 impl Counters {
@@ -61,6 +67,8 @@ impl Counters {
             uploads_completed: get(&self.uploads_completed),
             uploads_cancelled: get(&self.uploads_cancelled),
             faults_injected: get(&self.faults_injected),
+            parts_in_flight: get(&self.parts_in_flight),
+            max_parts_in_flight: get(&self.max_parts_in_flight),
         }
     }
 }
@@ -195,13 +203,35 @@ async fn handle(
 ) -> Result<Response<Body>, BoxError> {
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let started = std::time::Instant::now();
-    let result = handle_inner(state, router, req).await;
+    let is_part = method == hyper::Method::POST && path.ends_with("/parts");
+    let _in_flight = is_part.then(|| InFlight::enter(&state));
+    let result = handle_inner(state.clone(), router, req).await;
     let ms = started.elapsed().as_millis() as u64;
     match &result {
         Ok(resp) => tracing::info!(%method, %path, status = resp.status().as_u16(), ms, "request"),
         Err(e) => tracing::info!(%method, %path, ms, error = %e, "request"),
     }
     result
+}
+
+/// Counts a part request as in flight until dropped (also when the connection is dropped).
+struct InFlight(Arc<AppState>);
+
+impl InFlight {
+    fn enter(state: &Arc<AppState>) -> Self {
+        let now = state.stats.parts_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state
+            .stats
+            .max_parts_in_flight
+            .fetch_max(now, Ordering::SeqCst);
+        Self(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.stats.parts_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Latency, then for part requests a drawn fault, then the router.

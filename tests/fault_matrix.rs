@@ -1,0 +1,310 @@
+//! The fault matrix: the real `openai-uploads` binary against the real server process, with
+//! faults injected. Every case checks the stored bytes' md5 against the source and that nothing
+//! is left pending unless the case expects it. Small files and scaled-down limits keep it fast.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use uploads_e2e::{Serve, cli, md5_hex, output, pending, random_file, signal};
+
+/// Parts of 64 KiB, so a few hundred KiB make many parts.
+const PART: &str = "64KiB";
+
+fn put_args(purpose: &str) -> Vec<&str> {
+    vec!["put", "--purpose", purpose, "--part-size", PART]
+}
+
+/// Runs `put` on one file to completion and checks the stored bytes.
+fn put_and_verify(server: &Serve, dir: &std::path::Path, data: &[u8], extra: &[&str]) {
+    let journals = dir.join("journals");
+    let (code, stdout, stderr) = output(
+        cli(&server.url, "sk-local", &journals)
+            .args(put_args("batch"))
+            .args(extra)
+            .arg(dir.join("data.jsonl")),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let file_id = stdout.trim();
+    assert_eq!(md5_hex(&server.download(file_id)), md5_hex(data));
+    assert!(pending(&server.url, &journals).is_empty());
+}
+
+#[test]
+fn case1_503s_and_429s_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(&[
+        "--max-part-size",
+        PART,
+        "--fault-seed",
+        "1",
+        "--fail-rate",
+        "0.10",
+        "--fail-status",
+        "503",
+        "--rate-limit-rate",
+        "0.05",
+        "--retry-after",
+        "100ms",
+    ]);
+    let data = random_file(&dir.path().join("data.jsonl"), 2 * 1024 * 1024 + 77, 1);
+    put_and_verify(&server, dir.path(), &data, &[]);
+    assert!(server.stat("faults_injected") > 0, "{}", server.stats());
+    assert_eq!(server.stat("parts_stored"), 33);
+}
+
+#[test]
+fn case2_connections_reset_mid_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(&[
+        "--max-part-size",
+        PART,
+        "--fault-seed",
+        "2",
+        "--reset-rate",
+        "0.15",
+    ]);
+    let data = random_file(&dir.path().join("data.jsonl"), 2 * 1024 * 1024, 2);
+    put_and_verify(&server, dir.path(), &data, &[]);
+    assert!(server.stat("faults_injected") > 0, "{}", server.stats());
+}
+
+#[test]
+fn case3_server_killed_and_restarted_mid_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let mut server = Serve::start(&["--max-part-size", PART, "--bandwidth", "256KiB"]);
+    let data = random_file(&dir.path().join("data.jsonl"), 1536 * 1024, 3);
+    let child = cli(&server.url, "sk-local", &journals)
+        .args(put_args("batch"))
+        .args(["--concurrency", "4"])
+        .arg(dir.path().join("data.jsonl"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 4);
+    server.kill();
+    std::thread::sleep(Duration::from_millis(700));
+    server.restart();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let file_id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(md5_hex(&server.download(&file_id)), md5_hex(&data));
+    assert!(pending(&server.url, &journals).is_empty());
+}
+
+#[test]
+fn case4_client_killed_then_resumed_sends_only_missing_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(&["--max-part-size", PART, "--bandwidth", "256KiB"]);
+    let data = random_file(&dir.path().join("data.jsonl"), 1024 * 1024, 4);
+    let mut put = cli(&server.url, "sk-local", &journals);
+    put.args(put_args("batch"))
+        .args(["--concurrency", "2"])
+        .arg(dir.path().join("data.jsonl"));
+    let child = put
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 3);
+    signal(&child, "-KILL");
+    let _ = child.wait_with_output();
+
+    server.settle();
+    let left = pending(&server.url, &journals);
+    assert_eq!(left.len(), 1, "a killed upload stays pending");
+    let (done, total) = (
+        left[0]["parts_done"].as_u64().unwrap(),
+        left[0]["parts"].as_u64().unwrap(),
+    );
+    assert_eq!(total, 16);
+    let before = server.stat("part_requests");
+    let (code, stdout, stderr) = output(put.stdout(Stdio::piped()).stderr(Stdio::piped()));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        server.stat("part_requests") - before,
+        total - done,
+        "only the missing parts were sent"
+    );
+    assert_eq!(md5_hex(&server.download(stdout.trim())), md5_hex(&data));
+    assert!(pending(&server.url, &journals).is_empty());
+}
+
+#[test]
+fn case5_an_expired_upload_is_reported_and_restart_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(&[
+        "--max-part-size",
+        PART,
+        "--bandwidth",
+        "128KiB",
+        "--upload-ttl",
+        "3s",
+    ]);
+    // Six parts: two at a time at 128 KiB/s take 1.5 s, well inside the 3 s expiry.
+    let data = random_file(&dir.path().join("data.jsonl"), 384 * 1024, 5);
+    let mut put = cli(&server.url, "sk-local", &journals);
+    put.args(put_args("batch"))
+        .args(["--concurrency", "2"])
+        .arg(dir.path().join("data.jsonl"));
+    let child = put
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 1);
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    std::thread::sleep(Duration::from_millis(3100));
+
+    let (code, _, stderr) = output(put.stdout(Stdio::piped()).stderr(Stdio::piped()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("has expired") && stderr.contains("--restart"),
+        "{stderr}"
+    );
+    let server_fast = server; // same server; --restart starts a new upload
+    let (code, stdout, stderr) = output(put.arg("--restart"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        md5_hex(&server_fast.download(stdout.trim())),
+        md5_hex(&data)
+    );
+    assert!(pending(&server_fast.url, &journals).is_empty());
+}
+
+#[test]
+fn case6_a_file_modified_during_the_upload_is_refused_and_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(&["--max-part-size", PART, "--bandwidth", "256KiB"]);
+    let path = dir.path().join("data.jsonl");
+    random_file(&path, 1024 * 1024, 6);
+    let child = cli(&server.url, "sk-local", &journals)
+        .args(put_args("batch"))
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 2);
+    {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"late\": true}\n")
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("changed during the upload") && stderr.contains("was cancelled"),
+        "{stderr}"
+    );
+    assert_eq!(server.stat("uploads_cancelled"), 1);
+    assert_eq!(server.stat("uploads_completed"), 0);
+    assert!(pending(&server.url, &journals).is_empty());
+}
+
+#[test]
+fn case7_server_refusals_show_the_servers_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(&["--api-key", "sk-right-key-0000"]);
+    std::fs::write(dir.path().join("a.jsonl"), b"{}\n").unwrap();
+    let a = dir.path().join("a.jsonl");
+
+    let (code, _, stderr) = output(
+        cli(&server.url, "sk-wrong-key-1234", &journals)
+            .args(["put", "-p", "batch"])
+            .arg(&a),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("HTTP 401") && stderr.contains("Incorrect API key provided"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sk-wrong-key-1234"));
+
+    let (code, _, stderr) = output(
+        cli(&server.url, "sk-right-key-0000", &journals)
+            .args([
+                "put",
+                "-p",
+                "fine-tune",
+                "--mime-type",
+                "image/png",
+                "--skip-type-check",
+            ])
+            .arg(&a),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("HTTP 400") && stderr.contains("does not fit purpose fine-tune"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) =
+        output(cli(&server.url, "sk-right-key-0000", &journals).args(["cancel", "upload_nope"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("HTTP 404") && stderr.contains("No such Upload"),
+        "{stderr}"
+    );
+    assert_eq!(server.stat("uploads_created"), 0);
+}
+
+#[test]
+fn case8_thirty_two_files_under_faults_share_one_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(&[
+        "--max-part-size",
+        PART,
+        "--fault-seed",
+        "8",
+        "--fail-rate",
+        "0.08",
+        "--rate-limit-rate",
+        "0.04",
+        "--retry-after",
+        "50ms",
+        "--reset-rate",
+        "0.04",
+    ]);
+    let files: Vec<_> = (0..32)
+        .map(|i| {
+            let path = dir.path().join(format!("f{i:02}.jsonl"));
+            let data = random_file(&path, 100_000 + i * 4099, 100 + i as u64);
+            (path, data)
+        })
+        .collect();
+    let (code, stdout, stderr) = output(
+        cli(&server.url, "sk-local", &journals)
+            .args(put_args("batch"))
+            .args(["--concurrency", "4"])
+            .args(files.iter().map(|(p, _)| p)),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let ids: Vec<&str> = stdout.lines().collect();
+    assert_eq!(ids.len(), 32);
+    for ((_, data), id) in files.iter().zip(&ids) {
+        assert_eq!(md5_hex(&server.download(id)), md5_hex(data));
+    }
+    assert_eq!(server.stat("uploads_completed"), 32);
+    assert!(server.stat("faults_injected") > 0);
+    assert!(
+        server.stat("max_parts_in_flight") <= 4,
+        "{}",
+        server.stats()
+    );
+    assert!(pending(&server.url, &journals).is_empty());
+}
