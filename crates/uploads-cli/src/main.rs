@@ -37,6 +37,7 @@ struct Cli {
         long,
         global = true,
         env = "OPENAI_UPLOADS_JOURNAL_DIR",
+        hide_env_values = true,
         value_name = "DIR"
     )]
     journal_dir: Option<PathBuf>,
