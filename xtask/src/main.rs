@@ -5,6 +5,7 @@
 //! [`overlay`] applies our documented patches, [`normalize`] rewrites what progenitor cannot
 //! read, and [`generate`] runs progenitor and formats the result.
 
+mod bench;
 mod generate;
 mod normalize;
 mod overlay;
@@ -40,6 +41,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Measure upload speed, CPU and memory against a bare-reqwest baseline (release build).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -55,6 +58,7 @@ fn main() -> Result<()> {
             let out = subset::render(&from)?;
             generate::write_or_check(&root.join(subset::SUBSET_PATH), &out, check)
         }
+        Command::Bench(args) => bench::run(&root, args),
         Command::Generate { check } => {
             let outputs = generate::run(&root)?;
             let mut stale = Vec::new();

@@ -144,13 +144,20 @@ impl Store {
         self.index.lock().await.files.get(id).cloned()
     }
 
-    /// Forgets a File (its parts stay on disk with their upload). False if there was none.
+    /// Deletes a File: its metadata, then its content (the parts it was made of). False if
+    /// there was none.
     pub async fn delete_file(&self, id: &str) -> io::Result<bool> {
         let mut index = self.index.lock().await;
-        if index.files.remove(id).is_none() {
+        let Some(file) = index.files.remove(id) else {
             return Ok(false);
-        }
+        };
         tokio::fs::remove_file(self.dir.join("files").join(format!("{id}.json"))).await?;
+        for part in &file.parts {
+            match tokio::fs::remove_file(self.part_path(part)).await {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
         Ok(true)
     }
 

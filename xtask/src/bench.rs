@@ -1,0 +1,367 @@
+//! `cargo xtask bench`: measures `openai-uploads put` against a bare-reqwest baseline and the
+//! one-part-at-a-time way, on loopback and on a simulated WAN link, with the server in its own
+//! process. Prints a table and writes `target/bench/results.json`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// File sizes, comma-separated (e.g. 1GiB,4GiB).
+    #[arg(long, default_value = "1GiB,4GiB", value_delimiter = ',')]
+    sizes: Vec<String>,
+    /// Runs per measurement; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Link profiles: loopback, wan (40 ms latency, 25 MB/s per connection).
+    #[arg(long, default_value = "loopback,wan", value_delimiter = ',')]
+    profiles: Vec<String>,
+    /// Sizes to skip on the WAN profile's sequential run (c), which takes minutes per GiB.
+    #[arg(long, value_delimiter = ',')]
+    skip_wan_sequential: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+enum Variant {
+    /// `openai-uploads put` with defaults.
+    Put,
+    /// Plain reqwest, same parts and concurrency, no md5/journal/progress.
+    Baseline,
+    /// `openai-uploads put --concurrency 1`.
+    Sequential,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct Sample {
+    wall_s: f64,
+    cpu_s: f64,
+    max_rss_mib: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    profile: String,
+    size: String,
+    bytes: u64,
+    variant: Variant,
+    runs: Vec<Sample>,
+    median_wall_s: f64,
+    mb_per_s: f64,
+    cpu_s_per_gib: f64,
+    peak_rss_mib: f64,
+}
+
+const PART_SIZE: u64 = 64 * 1024 * 1024;
+const CONCURRENCY: usize = 8;
+
+pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "uploads-cli",
+            "-p",
+            "bench-baseline",
+        ])
+        .status()?;
+    anyhow::ensure!(status.success(), "release build failed");
+    let bin = root.join("target/release");
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(dir.join("files"))?;
+
+    let mut rows = Vec::new();
+    for profile in &args.profiles {
+        let flags: &[&str] = match profile.as_str() {
+            "loopback" => &[],
+            "wan" => &["--latency", "40ms", "--bandwidth", "25MB"],
+            other => bail!("unknown profile {other}: use loopback or wan"),
+        };
+        let data_dir = dir.join(format!("data-{profile}"));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let server = ServerProcess::start(&bin.join("openai-uploads"), &data_dir, flags)?;
+        for size_text in &args.sizes {
+            let bytes = parse_size(size_text)?;
+            let file = ensure_file(&dir.join("files"), bytes)?;
+            let mut variants = vec![Variant::Put, Variant::Baseline, Variant::Sequential];
+            if profile == "wan" && args.skip_wan_sequential.contains(size_text) {
+                variants.retain(|v| *v != Variant::Sequential);
+            }
+            let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); variants.len()];
+            for run in 0..args.runs {
+                for (i, variant) in variants.iter().enumerate() {
+                    let (sample, file_id) = measure(&bin, *variant, &server.url, &file, &dir)?;
+                    eprintln!(
+                        "{profile} {size_text} {variant:?} run {}: {:.2}s, cpu {:.2}s, rss {:.1} MiB",
+                        run + 1,
+                        sample.wall_s,
+                        sample.cpu_s,
+                        sample.max_rss_mib
+                    );
+                    server.delete_file(&file_id)?;
+                    samples[i].push(sample);
+                }
+            }
+            for (variant, runs) in variants.into_iter().zip(samples) {
+                let wall = median(runs.iter().map(|s| s.wall_s).collect());
+                let cpu = median(runs.iter().map(|s| s.cpu_s).collect());
+                let rss = runs.iter().map(|s| s.max_rss_mib).fold(0.0, f64::max);
+                let gib = bytes as f64 / (1u64 << 30) as f64;
+                rows.push(Row {
+                    profile: profile.clone(),
+                    size: size_text.clone(),
+                    bytes,
+                    variant,
+                    runs,
+                    median_wall_s: wall,
+                    mb_per_s: bytes as f64 / 1e6 / wall,
+                    cpu_s_per_gib: cpu / gib,
+                    peak_rss_mib: rss,
+                });
+            }
+        }
+        drop(server);
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    print_table(&rows);
+    let out = dir.join("results.json");
+    let machine = format!(
+        "{} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
+    std::fs::write(
+        &out,
+        serde_json::to_string_pretty(&serde_json::json!({"machine": machine, "rows": rows}))?,
+    )?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "| profile | size | variant | wall (s, median) | MB/s | client CPU s/GiB | client peak RSS MiB |"
+    );
+    println!("| --- | --- | --- | ---: | ---: | ---: | ---: |");
+    for r in rows {
+        let name = match r.variant {
+            Variant::Put => "(a) put, defaults",
+            Variant::Baseline => "(b) bare reqwest",
+            Variant::Sequential => "(c) put --concurrency 1",
+        };
+        println!(
+            "| {} | {} | {name} | {:.2} | {:.0} | {:.2} | {:.1} |",
+            r.profile, r.size, r.median_wall_s, r.mb_per_s, r.cpu_s_per_gib, r.peak_rss_mib
+        );
+    }
+    println!();
+    for r in rows.iter().filter(|r| r.variant == Variant::Put) {
+        let find = |v: Variant| {
+            rows.iter()
+                .find(|o| o.profile == r.profile && o.size == r.size && o.variant == v)
+        };
+        let ab = find(Variant::Baseline).map(|b| format!("{:.2}", r.mb_per_s / b.mb_per_s));
+        let ac = find(Variant::Sequential).map(|c| format!("{:.2}", r.mb_per_s / c.mb_per_s));
+        println!(
+            "{} {}: a/b = {}, a/c = {}",
+            r.profile,
+            r.size,
+            ab.as_deref().unwrap_or("-"),
+            ac.as_deref().unwrap_or("-")
+        );
+    }
+}
+
+/// Runs one upload as a child process and reads its wall time and resource use from `wait4`.
+fn measure(
+    bin: &Path,
+    variant: Variant,
+    url: &str,
+    file: &Path,
+    dir: &Path,
+) -> Result<(Sample, String)> {
+    let journals = dir.join("journals");
+    let mut cmd = match variant {
+        Variant::Baseline => {
+            let mut c = Command::new(bin.join("bench-baseline"));
+            c.arg(url)
+                .arg(file)
+                .arg(PART_SIZE.to_string())
+                .arg(CONCURRENCY.to_string());
+            c
+        }
+        Variant::Put | Variant::Sequential => {
+            let mut c = Command::new(bin.join("openai-uploads"));
+            c.args(["put", "--purpose", "user_data", "--quiet"])
+                .arg(file);
+            if variant == Variant::Sequential {
+                c.args(["--concurrency", "1"]);
+            }
+            c.env("OPENAI_API_KEY", "sk-local")
+                .env("OPENAI_BASE_URL", url)
+                .env("OPENAI_UPLOADS_JOURNAL_DIR", &journals);
+            c
+        }
+    };
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .context("stdout")?
+        .read_to_string(&mut stdout)?;
+    let (status, usage) = wait4(child.id() as i32)?;
+    let wall = start.elapsed().as_secs_f64();
+    anyhow::ensure!(status == 0, "{variant:?} exited with status {status}");
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let sample = Sample {
+        wall_s: wall,
+        cpu_s: secs(usage.ru_utime) + secs(usage.ru_stime),
+        max_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    };
+    Ok((sample, stdout.trim().to_owned()))
+}
+
+fn wait4(pid: i32) -> Result<(i32, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    anyhow::ensure!(
+        r == pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    Ok((
+        if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
+        usage,
+    ))
+}
+
+struct ServerProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start(bin: &Path, data_dir: &Path, flags: &[&str]) -> Result<Self> {
+        let mut child = Command::new(bin)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(flags)
+            .env("OPENAI_UPLOADS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+        Ok(Self {
+            child,
+            url: line.trim().to_owned(),
+        })
+    }
+
+    /// Deletes a File so the next run does not fill the disk.
+    fn delete_file(&self, id: &str) -> Result<()> {
+        let host = self
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches("/v1");
+        let mut s = std::net::TcpStream::connect(host)?;
+        write!(
+            s,
+            "DELETE /v1/files/{id} HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer sk-local\r\n\r\n"
+        )?;
+        let mut resp = String::new();
+        s.read_to_string(&mut resp)?;
+        anyhow::ensure!(
+            resp.starts_with("HTTP/1.0 200") || resp.starts_with("HTTP/1.1 200"),
+            "delete {id}: {resp}"
+        );
+        Ok(())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A file of `bytes` pseudo-random bytes, made once and reused.
+fn ensure_file(dir: &Path, bytes: u64) -> Result<PathBuf> {
+    let path = dir.join(format!("bench-{bytes}.bin"));
+    if std::fs::metadata(&path).map(|m| m.len()).ok() == Some(bytes) {
+        return Ok(path);
+    }
+    eprintln!("generating {} ({bytes} bytes)", path.display());
+    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut block = vec![0u8; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        for chunk in block.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        let n = left.min(block.len() as u64) as usize;
+        f.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    f.flush()?;
+    Ok(path)
+}
+
+fn parse_size(text: &str) -> Result<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().with_context(|| format!("size {text:?}"))?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        other => bail!("unknown unit {other:?} in {text:?}"),
+    };
+    Ok(n * mult)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
