@@ -34,6 +34,8 @@ enum Variant {
     Baseline,
     /// `openai-uploads put --concurrency 1`.
     Sequential,
+    /// `openai-uploads put --no-md5`: the engine without the md5 passes (client and server).
+    PutNoMd5,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -89,7 +91,12 @@ pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
         for size_text in &args.sizes {
             let bytes = parse_size(size_text)?;
             let file = ensure_file(&dir.join("files"), bytes)?;
-            let mut variants = vec![Variant::Put, Variant::Baseline, Variant::Sequential];
+            let mut variants = vec![
+                Variant::Put,
+                Variant::PutNoMd5,
+                Variant::Baseline,
+                Variant::Sequential,
+            ];
             if profile == "wan" && args.skip_wan_sequential.contains(size_text) {
                 variants.retain(|v| *v != Variant::Sequential);
             }
@@ -154,6 +161,7 @@ fn print_table(rows: &[Row]) {
             Variant::Put => "(a) put, defaults",
             Variant::Baseline => "(b) bare reqwest",
             Variant::Sequential => "(c) put --concurrency 1",
+            Variant::PutNoMd5 => "(a') put --no-md5",
         };
         println!(
             "| {} | {} | {name} | {:.2} | {:.0} | {:.2} | {:.1} |",
@@ -168,14 +176,36 @@ fn print_table(rows: &[Row]) {
         };
         let ab = find(Variant::Baseline).map(|b| format!("{:.2}", r.mb_per_s / b.mb_per_s));
         let ac = find(Variant::Sequential).map(|c| format!("{:.2}", r.mb_per_s / c.mb_per_s));
+        let a2b = find(Variant::PutNoMd5)
+            .zip(find(Variant::Baseline))
+            .map(|(a2, b)| format!("{:.2}", a2.mb_per_s / b.mb_per_s));
         println!(
-            "{} {}: a/b = {}, a/c = {}",
+            "{} {}: a/b = {}, a/c = {}, a'/b = {}",
             r.profile,
             r.size,
             ab.as_deref().unwrap_or("-"),
-            ac.as_deref().unwrap_or("-")
+            ac.as_deref().unwrap_or("-"),
+            a2b.as_deref().unwrap_or("-")
         );
     }
+    let md5 = md5_cpu_s_per_gib();
+    println!(
+        "md5 on this machine: {md5:.2} CPU s/GiB ({:.0} MB/s on one core)",
+        (1u64 << 30) as f64 / 1e6 / md5
+    );
+}
+
+/// The CPU cost of md5 here, to judge (a)'s CPU against the baseline's plus md5.
+fn md5_cpu_s_per_gib() -> f64 {
+    use md5::Digest;
+    let buf = vec![0x5au8; 1 << 20];
+    let t = Instant::now();
+    let mut h = md5::Md5::new();
+    for _ in 0..256 {
+        h.update(&buf);
+    }
+    std::hint::black_box(h.finalize());
+    t.elapsed().as_secs_f64() * 4.0
 }
 
 /// Runs one upload as a child process and reads its wall time and resource use from `wait4`.
@@ -196,12 +226,18 @@ fn measure(
                 .arg(CONCURRENCY.to_string());
             c
         }
-        Variant::Put | Variant::Sequential => {
+        Variant::Put | Variant::Sequential | Variant::PutNoMd5 => {
             let mut c = Command::new(bin.join("openai-uploads"));
             c.args(["put", "--purpose", "user_data", "--quiet"])
                 .arg(file);
-            if variant == Variant::Sequential {
-                c.args(["--concurrency", "1"]);
+            match variant {
+                Variant::Sequential => {
+                    c.args(["--concurrency", "1"]);
+                }
+                Variant::PutNoMd5 => {
+                    c.arg("--no-md5");
+                }
+                _ => {}
             }
             c.env("OPENAI_API_KEY", "sk-local")
                 .env("OPENAI_BASE_URL", url)
