@@ -59,7 +59,8 @@ struct Row {
 }
 
 const PART_SIZE: u64 = 64 * 1024 * 1024;
-const CONCURRENCY: usize = 8;
+/// The baseline sends as many parts at once as `put` does by default.
+const CONCURRENCY: usize = 16;
 
 pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -136,7 +137,21 @@ pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
         drop(server);
         let _ = std::fs::remove_dir_all(&data_dir);
     }
+    let copies: Vec<(String, f64)> = args
+        .sizes
+        .iter()
+        .map(|size| -> Result<(String, f64)> {
+            let file = ensure_file(&dir.join("files"), parse_size(size)?)?;
+            Ok((
+                size.clone(),
+                file_copy_mb_per_s(&file, &dir.join("copy.bin"))?,
+            ))
+        })
+        .collect::<Result<_>>()?;
     print_table(&rows);
+    for (size, mbps) in &copies {
+        println!("plain local file copy of {size} (std::fs::copy, synced): {mbps:.0} MB/s");
+    }
     let out = dir.join("results.json");
     let machine = format!(
         "{} cores, {}",
@@ -188,24 +203,19 @@ fn print_table(rows: &[Row]) {
             a2b.as_deref().unwrap_or("-")
         );
     }
-    let md5 = md5_cpu_s_per_gib();
-    println!(
-        "md5 on this machine: {md5:.2} CPU s/GiB ({:.0} MB/s on one core)",
-        (1u64 << 30) as f64 / 1e6 / md5
-    );
-}
-
-/// The CPU cost of md5 here, to judge (a)'s CPU against the baseline's plus md5.
-fn md5_cpu_s_per_gib() -> f64 {
-    use md5::Digest;
-    let buf = vec![0x5au8; 1 << 20];
-    let t = Instant::now();
-    let mut h = md5::Md5::new();
-    for _ in 0..256 {
-        h.update(&buf);
+    for r in rows.iter().filter(|r| r.variant == Variant::Put) {
+        if let Some(no_md5) = rows
+            .iter()
+            .find(|o| o.profile == r.profile && o.size == r.size && o.variant == Variant::PutNoMd5)
+        {
+            println!(
+                "{} {}: md5 costs the client {:.2} CPU s/GiB ((a) - (a'))",
+                r.profile,
+                r.size,
+                r.cpu_s_per_gib - no_md5.cpu_s_per_gib
+            );
+        }
     }
-    std::hint::black_box(h.finalize());
-    t.elapsed().as_secs_f64() * 4.0
 }
 
 /// Runs one upload as a child process and reads its wall time and resource use from `wait4`.
@@ -337,6 +347,16 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The speed of a plain copy of `file` on this machine's disk, synced like the server's parts.
+fn file_copy_mb_per_s(file: &Path, to: &Path) -> Result<f64> {
+    let t = Instant::now();
+    let n = std::fs::copy(file, to)?;
+    std::fs::File::open(to)?.sync_all()?;
+    let secs = t.elapsed().as_secs_f64();
+    std::fs::remove_file(to)?;
+    Ok(n as f64 / 1e6 / secs)
 }
 
 /// A file of `bytes` pseudo-random bytes, made once and reused.
