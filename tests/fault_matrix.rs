@@ -110,7 +110,7 @@ fn case4_client_killed_then_resumed_sends_only_missing_parts() {
         .spawn()
         .unwrap();
     server.wait_for("parts_stored", 3);
-    signal(&child, "-KILL");
+    signal(&child, libc::SIGKILL);
     let _ = child.wait_with_output();
 
     server.settle();
@@ -157,7 +157,7 @@ fn case5_an_expired_upload_is_reported_and_restart_completes() {
         .spawn()
         .unwrap();
     server.wait_for("parts_stored", 1);
-    signal(&child, "-INT");
+    signal(&child, libc::SIGINT);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     std::thread::sleep(Duration::from_millis(3100));
