@@ -227,14 +227,16 @@ pub fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
     data
 }
 
-/// Sends SIGINT or SIGKILL to a process.
-pub fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill {sig} failed");
+/// Sends a signal (`libc::SIGINT`, `libc::SIGKILL`) to a child process.
+pub fn signal(child: &Child, sig: libc::c_int) {
+    // SAFETY: kill(2) on our own child's pid has no memory effects.
+    let r = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+    assert_eq!(
+        r,
+        0,
+        "kill({sig}) failed: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// The resumable uploads in a journal directory (`pending --json`).
