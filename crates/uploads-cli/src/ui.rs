@@ -76,7 +76,7 @@ impl Ui {
             parts_done: AtomicUsize::new(0),
             retries: AtomicUsize::new(0),
             resumed_bytes: AtomicU64::new(0),
-            started: Instant::now(),
+            first_byte: std::sync::OnceLock::new(),
         }))
     }
 }
@@ -89,7 +89,8 @@ struct Inner {
     parts_done: AtomicUsize,
     retries: AtomicUsize,
     resumed_bytes: AtomicU64,
-    started: Instant,
+    /// When the first byte went out: a file may wait for a slot behind others.
+    first_byte: std::sync::OnceLock<Instant>,
 }
 
 /// One file's progress; cheap to clone into the engine's callback.
@@ -126,7 +127,10 @@ impl FileProgress {
                     }
                 }
             }
-            Event::BytesSent { bytes } => i.bar.inc(*bytes),
+            Event::BytesSent { bytes } => {
+                i.first_byte.get_or_init(Instant::now);
+                i.bar.inc(*bytes);
+            }
             Event::PartRestarted { bytes_lost, .. } => i
                 .bar
                 .set_position(i.bar.position().saturating_sub(*bytes_lost)),
@@ -166,7 +170,11 @@ impl FileProgress {
     /// Ends the bar with the outcome, or prints the one line for this file.
     pub fn finish(&self, outcome: &str) {
         let i = &self.0;
-        let secs = i.started.elapsed().as_secs_f64().max(1e-6);
+        let secs = i
+            .first_byte
+            .get()
+            .map_or(0.0, |t| t.elapsed().as_secs_f64())
+            .max(1e-6);
         let sent = i
             .bar
             .position()
@@ -180,12 +188,11 @@ impl FileProgress {
             self.parts_message()
         );
         match i.mode {
-            Mode::Bars => i.bar.finish_with_message(outcome.to_owned()),
+            Mode::Bars => i
+                .bar
+                .finish_with_message(format!("{outcome}, {}", self.parts_message())),
             Mode::Lines => eprintln!("{line}"),
             Mode::Quiet => {}
-        }
-        if i.mode == Mode::Bars {
-            i.bar.println(line);
         }
     }
 }
