@@ -1,12 +1,12 @@
 //! The `openai-uploads` binary: help, every user-facing error, JSON output, end to end against
 //! `serve` in another process, and Ctrl-C then resume.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::assert::OutputAssertExt;
+use uploads_e2e::{Serve, md5_hex, random_file};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
 
@@ -144,102 +144,11 @@ fn every_user_facing_error() {
     insta::assert_snapshot!(lines.join("\n"));
 }
 
-/// A server in another process: `openai-uploads serve`, its URL read from its first line.
-struct ServeProcess {
-    child: Child,
-    url: String,
-}
-
-impl ServeProcess {
-    fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(&dir)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        Self {
-            child,
-            url: line.trim().to_owned(),
-        }
-    }
-
-    fn stats(&self) -> serde_json::Value {
-        stats(&self.url.replace("/v1", "/_admin/stats"))
-    }
-}
-
-/// Reads the server's stats with a bare HTTP/1.0 request.
-fn stats(url: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap()
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn md5_hex(d: &[u8]) -> String {
-    use md5::Digest;
-    format!("{:x}", md5::Md5::digest(d))
-}
-
-fn random_file(path: &Path, len: usize) -> Vec<u8> {
-    let data: Vec<u8> = (0..len as u64)
-        .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as u8)
-        .collect();
-    std::fs::write(path, &data).unwrap();
-    data
-}
-
-/// Downloads a file through the CLI's own client library.
-fn download(url: &str, file_id: &str) -> Vec<u8> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let client = uploads_client::ClientConfig::default()
-            .api_key("sk-local")
-            .base_url(url)
-            .build()
-            .unwrap();
-        let resp = client
-            .download_file()
-            .file_id(file_id)
-            .send()
-            .await
-            .unwrap()
-            .into_inner();
-        use futures::TryStreamExt;
-        resp.into_inner()
-            .try_fold(Vec::new(), |mut acc, b| async move {
-                acc.extend_from_slice(&b);
-                Ok(acc)
-            })
-            .await
-            .unwrap()
-    })
-}
-
 #[test]
 fn put_against_serve_in_another_process_stores_the_exact_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServeProcess::start(&["--max-part-size", "64KiB"]);
-    let data = random_file(&dir.path().join("train.jsonl"), 1_000_000);
+    let server = Serve::start(&["--max-part-size", "64KiB"]);
+    let data = random_file(&dir.path().join("train.jsonl"), 1_000_000, 1);
     let out = cmd(dir.path())
         .env("OPENAI_API_KEY", "sk-local")
         .env("OPENAI_BASE_URL", &server.url)
@@ -258,14 +167,14 @@ fn put_against_serve_in_another_process_stores_the_exact_bytes() {
         serde_json::from_slice(&out.get_output().stdout).unwrap();
     let file = upload.file.expect("the completed Upload carries its File");
     assert_eq!(file.bytes, 1_000_000);
-    assert_eq!(md5_hex(&download(&server.url, &file.id)), md5_hex(&data));
+    assert_eq!(md5_hex(&server.download(&file.id)), md5_hex(&data));
     assert_eq!(server.stats()["parts_stored"], 16);
 }
 
 #[test]
 fn a_401_shows_the_servers_message() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServeProcess::start(&["--api-key", "sk-right-key-0000"]);
+    let server = Serve::start(&["--api-key", "sk-right-key-0000"]);
     std::fs::write(dir.path().join("a.txt"), b"hello").unwrap();
     let (code, _, stderr) = run(cmd(dir.path())
         .env("OPENAI_API_KEY", "sk-wrong-key-1234")
@@ -290,7 +199,7 @@ fn a_401_shows_the_servers_message() {
 #[test]
 fn json_output_parses_into_the_upload_type_with_a_nested_file() {
     let dir = tempfile::tempdir().unwrap();
-    random_file(&dir.path().join("a.jsonl"), 5000);
+    random_file(&dir.path().join("a.jsonl"), 5000, 2);
     let (code, stdout, _) = run(cmd(dir.path())
         .args(["put", "--local", "--json", "--purpose", "batch"])
         .arg(dir.path().join("a.jsonl")));
@@ -305,9 +214,9 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
     // 256 KiB/s per connection, 2 connections: 2 MiB takes about 4 s.
-    let server = ServeProcess::start(&["--max-part-size", "128KiB", "--bandwidth", "256KiB"]);
+    let server = Serve::start(&["--max-part-size", "128KiB", "--bandwidth", "256KiB"]);
     let path = dir.path().join("data.jsonl");
-    let data = random_file(&path, 2 * 1024 * 1024);
+    let data = random_file(&path, 2 * 1024 * 1024, 3);
     let put = |c: &mut Command| {
         c.env("OPENAI_API_KEY", "sk-local")
             .env("OPENAI_BASE_URL", &server.url)
@@ -381,10 +290,7 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
         total - done,
         "the rerun sent only the missing parts"
     );
-    assert_eq!(
-        md5_hex(&download(&server.url, stdout.trim())),
-        md5_hex(&data)
-    );
+    assert_eq!(md5_hex(&server.download(stdout.trim())), md5_hex(&data));
     let (_, stdout, _) = run(cmd(&journals).args(["pending", "--json"]));
     assert!(
         stdout.trim().is_empty(),

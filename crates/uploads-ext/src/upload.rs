@@ -77,6 +77,35 @@ impl Default for Settings {
     }
 }
 
+/// Setters shared by [`Uploader`] (defaults for the uploads it starts) and [`UploadBuilder`]
+/// (one upload): both keep their options in `settings`.
+macro_rules! shared_setters {
+    () => {
+        /// Where journals go (default: the platform state dir); `None` turns resume off.
+        pub fn journal_dir(mut self, dir: Option<PathBuf>) -> Self {
+            self.settings.journal_dir = dir;
+            self
+        }
+
+        pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+            self.settings.retry = policy;
+            self
+        }
+
+        /// Limits of a compatible server, if not the real API's.
+        pub fn limits(mut self, limits: Limits) -> Self {
+            self.settings.limits = limits;
+            self
+        }
+
+        /// Stops the upload(s) when fired; they stay resumable.
+        pub fn cancel_token(mut self, token: CancellationToken) -> Self {
+            self.settings.cancel = token;
+            self
+        }
+    };
+}
+
 /// Starts uploads through one API client.
 pub struct Uploader<A: UploadApi = Client> {
     api: Arc<A>,
@@ -84,34 +113,13 @@ pub struct Uploader<A: UploadApi = Client> {
 }
 
 impl<A: UploadApi> Uploader<A> {
+    shared_setters!();
+
     pub fn new(api: A) -> Self {
         Self {
             api: Arc::new(api),
             settings: Settings::default(),
         }
-    }
-
-    /// Where journals go (default: the platform state dir); `None` turns resume off.
-    pub fn journal_dir(mut self, dir: Option<PathBuf>) -> Self {
-        self.settings.journal_dir = dir;
-        self
-    }
-
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.settings.retry = policy;
-        self
-    }
-
-    /// Limits of a compatible server, if not the real API's.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.settings.limits = limits;
-        self
-    }
-
-    /// Cancels every upload of this uploader when fired; they stay resumable.
-    pub fn cancel_token(mut self, token: CancellationToken) -> Self {
-        self.settings.cancel = token;
-        self
     }
 
     pub fn file(&self, path: impl Into<PathBuf>, purpose: impl Into<Purpose>) -> UploadBuilder<A> {
@@ -168,6 +176,8 @@ pub struct UploadBuilder<A: UploadApi = Client> {
 }
 
 impl<A: UploadApi> UploadBuilder<A> {
+    shared_setters!();
+
     /// The name the File gets (default: the path's file name).
     pub fn filename(mut self, name: &str) -> Self {
         self.filename = Some(name.to_owned());
@@ -222,28 +232,8 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
-    pub fn journal_dir(mut self, dir: Option<PathBuf>) -> Self {
-        self.settings.journal_dir = dir;
-        self
-    }
-
     pub fn progress(mut self, progress: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.settings.progress = Some(Arc::new(progress));
-        self
-    }
-
-    pub fn cancel_token(mut self, token: CancellationToken) -> Self {
-        self.settings.cancel = token;
-        self
-    }
-
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.settings.retry = policy;
-        self
-    }
-
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.settings.limits = limits;
         self
     }
 
