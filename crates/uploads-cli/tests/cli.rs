@@ -297,3 +297,23 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
         "nothing pending after the resume: {stdout}"
     );
 }
+
+#[test]
+fn the_key_never_appears_in_trace_logs_or_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(&["--api-key", "sk-right-key-0000"]);
+    std::fs::write(dir.path().join("a.txt"), b"hello").unwrap();
+    for key in ["sk-right-key-0000", "sk-secret-wrong-key-987"] {
+        let (code, stdout, stderr) = run(cmd(dir.path())
+            .env("OPENAI_API_KEY", key)
+            .env("OPENAI_BASE_URL", &server.url)
+            .env("OPENAI_UPLOADS_LOG", "trace")
+            .args(["put", "--verbose", "--purpose", "assistants"])
+            .arg(dir.path().join("a.txt")));
+        assert!(stderr.lines().count() > 20, "trace logging is on: {stderr}");
+        assert!(
+            !stderr.contains(key) && !stdout.contains(key),
+            "{key} leaked (exit {code})"
+        );
+    }
+}
