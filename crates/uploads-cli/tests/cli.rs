@@ -310,7 +310,7 @@ fn the_key_never_appears_in_trace_logs_or_errors() {
             .env("OPENAI_UPLOADS_LOG", "trace")
             .args(["put", "--verbose", "--purpose", "assistants"])
             .arg(dir.path().join("a.txt")));
-        assert!(stderr.lines().count() > 20, "trace logging is on: {stderr}");
+        assert!(stderr.lines().count() > 5, "trace logging is on: {stderr}");
         assert!(
             !stderr.contains(key) && !stdout.contains(key),
             "{key} leaked (exit {code})"
