@@ -163,3 +163,55 @@ async fn a_refused_part_cancels_the_upload_on_the_server() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_500_then_success_is_retried() {
+    let server = MockServer::start_async().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("abc.txt"), b"hello").unwrap();
+    mock_create(&server, 5).await;
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let first = seen.clone();
+    // The first part request gets a 500; the matcher counts requests, so later ones fall through.
+    let failing = server
+        .mock_async(move |when, then| {
+            when.method(POST)
+                .path("/v1/uploads/upload_1/parts")
+                .is_true(move |_| first.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0);
+            then.status(500).json_body(json!({
+                "error": {"message": "boom", "type": "server_error", "param": null, "code": null}
+            }));
+        })
+        .await;
+    let ok = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/uploads/upload_1/parts")
+                .body_includes("hello");
+            then.status(200).json_body(json!({
+                "id": "part_1", "object": "upload.part", "created_at": 1, "upload_id": "upload_1"
+            }));
+        })
+        .await;
+    let complete = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/v1/uploads/upload_1/complete")
+                .json_body(json!({"part_ids": ["part_1"], "md5": md5_hex(b"hello")}));
+            then.status(200).json_body(json!({
+                "id": "upload_1", "object": "upload", "bytes": 5, "created_at": 1, "expires_at": 2,
+                "filename": "abc.txt", "purpose": "assistants", "status": "completed",
+                "file": {"id": "file-1", "object": "file", "bytes": 5, "created_at": 1, "filename": "abc.txt", "purpose": "assistants"}
+            }));
+        })
+        .await;
+    let done = uploader(&server, dir.path())
+        .file(dir.path().join("abc.txt"), Purpose::Assistants)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.file.id, "file-1");
+    assert_eq!(failing.calls_async().await, 1);
+    assert_eq!(ok.calls_async().await, 1);
+    complete.assert_async().await;
+}
