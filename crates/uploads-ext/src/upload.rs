@@ -412,7 +412,7 @@ impl<A: UploadApi> Run<A> {
         Ok(Completed {
             upload,
             file,
-            parts_sent: self.parts.len() - parts_resumed,
+            parts_sent: self.parts.len().saturating_sub(parts_resumed),
             parts_resumed,
             md5,
         })
