@@ -42,8 +42,8 @@ pub struct ClientConfig {
     /// key is never sent in clear by accident.
     pub allow_insecure_http: bool,
     pub connect_timeout: Duration,
-    /// Longest time one request may take, body included: long enough for a 64 MiB part on a
-    /// slow link (about 110 KB/s at the default).
+    /// Longest time one request may take, body included. Parts get more, in proportion to
+    /// their size (see [`part_timeout`](crate::part_timeout)).
     pub request_timeout: Duration,
 }
 

@@ -39,7 +39,7 @@ pub mod rules;
 pub use config::{ApiKey, ClientConfig, ConfigError, DEFAULT_BASE_URL};
 pub use error::{ApiError, ErrorBody};
 pub use generated::*;
-pub use parts::{AddUploadPart, PartData};
+pub use parts::{AddUploadPart, PartData, part_timeout};
 
 /// The `User-Agent` this crate sends: its name and version.
 pub const USER_AGENT: &str = concat!("openai-uploads/", env!("CARGO_PKG_VERSION"));

@@ -47,6 +47,16 @@ impl PartData {
     }
 }
 
+/// The slowest link a part may take before its request times out: 16 KiB/s.
+const SLOWEST_BYTES_PER_SEC: u64 = 16 * 1024;
+
+/// A part's whole-request timeout: the client's usual timeout is sized for JSON calls, but a
+/// 64 MiB part on a slow link takes longer; this allows it down to 16 KiB/s (about 68 minutes
+/// for 64 MiB, longer than an Upload lives) and never less than 10 minutes.
+pub fn part_timeout(len: u64) -> std::time::Duration {
+    std::time::Duration::from_secs((len / SLOWEST_BYTES_PER_SEC).max(600))
+}
+
 impl Client {
     /// Adds a Part to an Upload: `POST /uploads/{upload_id}/parts`, multipart field `data`.
     ///
@@ -96,6 +106,7 @@ impl AddUploadPart<'_> {
             client.baseurl,
             encode_path(&upload_id)
         );
+        let data_len = data.len;
         let part = reqwest::multipart::Part::stream_with_length(data.body, data.len)
             .file_name("data")
             .mime_str("application/octet-stream")
@@ -105,6 +116,7 @@ impl AddUploadPart<'_> {
             .client
             .post(url)
             .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(part_timeout(data_len))
             .multipart(form)
             .build()?;
         let info = OperationInfo {
@@ -121,5 +133,14 @@ impl AddUploadPart<'_> {
             )),
             _ => Err(Error::UnexpectedResponse(response)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn part_timeouts_allow_slow_links() {
+        assert_eq!(super::part_timeout(1024).as_secs(), 600);
+        assert_eq!(super::part_timeout(64 * 1024 * 1024).as_secs(), 4096);
     }
 }
