@@ -185,8 +185,10 @@ fn case6_a_file_modified_during_the_upload_is_refused_and_cancelled() {
     let server = Serve::start(&["--max-part-size", PART, "--bandwidth", "256KiB"]);
     let path = dir.path().join("data.jsonl");
     random_file(&path, 1024 * 1024, 6);
+    // Two parts at a time at 256 KiB/s: about 2 s, so the change lands well before the end.
     let child = cli(&server.url, "sk-local", &journals)
         .args(put_args("batch"))
+        .args(["--concurrency", "2"])
         .arg(&path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
