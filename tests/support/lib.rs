@@ -30,9 +30,9 @@ pub fn cli_path() -> &'static Path {
     })
 }
 
-/// The CLI with a clean environment pointed at `url`, journals in `journals`.
-pub fn cli(url: &str, key: &str, journals: &Path) -> Command {
-    let mut c = Command::new(cli_path());
+/// `bin` with none of the user's OpenAI settings, and journals in `journals`.
+pub fn clean_command(bin: &Path, journals: &Path) -> Command {
+    let mut c = Command::new(bin);
     for var in [
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",
@@ -42,9 +42,14 @@ pub fn cli(url: &str, key: &str, journals: &Path) -> Command {
     ] {
         c.env_remove(var);
     }
-    c.env("OPENAI_API_KEY", key)
-        .env("OPENAI_BASE_URL", url)
-        .env("OPENAI_UPLOADS_JOURNAL_DIR", journals);
+    c.env("OPENAI_UPLOADS_JOURNAL_DIR", journals);
+    c
+}
+
+/// The CLI with a clean environment pointed at `url`, journals in `journals`.
+pub fn cli(url: &str, key: &str, journals: &Path) -> Command {
+    let mut c = clean_command(cli_path(), journals);
+    c.env("OPENAI_API_KEY", key).env("OPENAI_BASE_URL", url);
     c
 }
 

@@ -143,7 +143,11 @@ impl FileProgress {
             Event::Completing => i.bar.set_message("completing"),
             Event::Completed { .. } => {}
         }
-        if !matches!(event, Event::Completing) {
+        // Only events that change the counts rewrite the message: bytes arrive per chunk.
+        if matches!(
+            event,
+            Event::Started { .. } | Event::PartDone { .. } | Event::RetryScheduled { .. }
+        ) {
             i.bar.set_message(self.parts_message());
         }
     }

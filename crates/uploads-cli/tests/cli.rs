@@ -6,33 +6,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::assert::OutputAssertExt;
-use uploads_e2e::{Serve, md5_hex, random_file};
+use uploads_e2e::{Serve, clean_command, md5_hex, output as run, random_file};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
 
 /// The command with a clean environment: no key, no base URL, journals in `journals`.
 fn cmd(journals: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    for var in [
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "OPENAI_ORG_ID",
-        "OPENAI_PROJECT_ID",
-        "OPENAI_UPLOADS_LOG",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("OPENAI_UPLOADS_JOURNAL_DIR", journals);
-    c
-}
-
-fn run(c: &mut Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    clean_command(Path::new(BIN), journals)
 }
 
 #[test]
