@@ -8,7 +8,7 @@ use clap::Args;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use uploads_client::{Client, ClientConfig};
-use uploads_ext::error::ResumeError;
+use uploads_ext::ResumeError;
 use uploads_ext::{Purpose, UploadError, Uploader, ValidationError};
 use uploads_server::{Server, ServerConfig};
 
@@ -251,7 +251,7 @@ async fn verify_local(
     let stored = format!("{:x}", hasher.finalize());
     let source = match sent_md5 {
         Some(m) => m.to_owned(),
-        None => match uploads_ext::source::md5_hex(&uploads_ext::Source::file(path), n).await {
+        None => match uploads_ext::md5_hex(&uploads_ext::Source::file(path), n).await {
             Ok(m) => m,
             Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", path.display())),
         },

@@ -141,7 +141,8 @@ impl FileProgress {
                 i.retries.fetch_add(1, Ordering::Relaxed);
             }
             Event::Completing => i.bar.set_message("completing"),
-            Event::Completed { .. } => {}
+            // Completed, and events newer than this CLI: nothing to show.
+            _ => {}
         }
         // Only events that change the counts rewrite the message: bytes arrive per chunk.
         if matches!(

@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod checksum;
 mod config;
 mod error;
 #[allow(clippy::all, clippy::pedantic, unused_imports)]

@@ -14,20 +14,71 @@ pub const MAX_EXPIRES_AFTER_SECS: i64 = 30 * 24 * 3600;
 /// How long an Upload stays pending after creation.
 pub const UPLOAD_TTL_SECS: i64 = 3600;
 
-/// The purposes createUpload takes today.
-pub const UPLOAD_PURPOSES: &[&str] = &[
-    "assistants",
-    "batch",
-    "fine-tune",
-    "vision",
-    "user_data",
-    "evals",
+/// Now, in the Unix seconds the API's timestamps (`created_at`, `expires_at`) use.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A purpose createUpload takes, and what files it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PurposeRule {
+    /// The purpose as the API spells it.
+    pub name: &'static str,
+    /// The files it takes.
+    pub accepts: Accepts,
+}
+
+/// The purposes createUpload takes today, in the order OpenAI lists them: the one table every
+/// purpose list, check and message is built from.
+pub const PURPOSES: &[PurposeRule] = &[
+    PurposeRule {
+        name: "assistants",
+        accepts: Accepts::Documents,
+    },
+    PurposeRule {
+        name: "batch",
+        accepts: Accepts::JsonLines,
+    },
+    PurposeRule {
+        name: "fine-tune",
+        accepts: Accepts::JsonLines,
+    },
+    PurposeRule {
+        name: "vision",
+        accepts: Accepts::Images,
+    },
+    PurposeRule {
+        name: "user_data",
+        accepts: Accepts::Anything,
+    },
+    PurposeRule {
+        name: "evals",
+        accepts: Accepts::JsonLines,
+    },
 ];
+
+/// The rule of a known purpose.
+pub fn purpose_rule(name: &str) -> Option<&'static PurposeRule> {
+    PURPOSES.iter().find(|p| p.name == name)
+}
+
+/// The known purposes for a message: `assistants, batch, fine-tune, ...`.
+pub fn purpose_names() -> String {
+    PURPOSES
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Size limits; the defaults are the real API's, compatible servers (and tests) may differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// The largest part, in bytes.
     pub max_part_bytes: u64,
+    /// The largest upload, in bytes.
     pub max_upload_bytes: u64,
 }
 
@@ -46,6 +97,7 @@ impl Default for Limits {
 pub struct RuleViolation {
     /// The request parameter at fault (`purpose`, `mime_type`, ...), as OpenAI's `param`.
     pub param: &'static str,
+    /// What is wrong and how to fix it.
     pub message: String,
 }
 
@@ -70,13 +122,10 @@ pub enum Accepts {
 }
 
 impl Accepts {
+    /// What `purpose` takes; a purpose newer than [`PURPOSES`] takes anything (the server
+    /// decides).
     pub fn for_purpose(purpose: &str) -> Self {
-        match purpose {
-            "batch" | "fine-tune" | "evals" => Self::JsonLines,
-            "vision" => Self::Images,
-            "assistants" => Self::Documents,
-            _ => Self::Anything,
-        }
+        purpose_rule(purpose).map_or(Self::Anything, |p| p.accepts)
     }
 
     fn table(self) -> &'static [(&'static str, &'static [&'static str])] {

@@ -4,66 +4,136 @@ use std::fmt;
 use std::path::PathBuf;
 
 use uploads_client::ApiError;
-use uploads_client::rules::RuleViolation;
+use uploads_client::rules::{self, RuleViolation};
 
 /// A request refused before anything was sent.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValidationError {
+    /// The file cannot be read.
     #[error("cannot read {}: {reason}{}", path.display(), if *not_found { ": check the path" } else { "" })]
     Unreadable {
+        /// The file.
         path: PathBuf,
+        /// The operating system's reason.
         reason: String,
+        /// True if it does not exist.
         not_found: bool,
     },
+    /// The path names a directory, a device or a pipe.
     #[error("{} is not a regular file: give the path of a file", path.display())]
-    NotAFile { path: PathBuf },
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Nothing to upload.
     #[error("{what} is empty: an Upload needs at least one byte")]
-    Empty { what: String },
+    Empty {
+        /// The file, or "the source".
+        what: String,
+    },
+    /// Over the upload limit.
     #[error(
         "{what} is {size} bytes, over the Uploads limit of {max} bytes (8 GiB): split it into several files"
     )]
-    TooLarge { what: String, size: u64, max: u64 },
+    TooLarge {
+        /// The file, or "the source".
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A part size of zero or over the part limit.
     #[error("part size {size} is out of range: it must be between 1 byte and {max} bytes (64 MiB)")]
-    PartSize { size: u64, max: u64 },
+    PartSize {
+        /// The size given.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Zero parts in flight.
     #[error("concurrency must be at least 1")]
     Concurrency,
+    /// A purpose this crate does not know, not explicitly allowed.
     #[error(
-        "unknown purpose {purpose:?}: use one of assistants, batch, fine-tune, vision, user_data, evals, or allow newer purposes explicitly"
+        "unknown purpose {purpose:?}: use one of {}, or allow newer purposes explicitly",
+        rules::purpose_names()
     )]
-    UnknownPurpose { purpose: String },
+    UnknownPurpose {
+        /// The purpose given.
+        purpose: String,
+    },
+    /// A source that is not a file, with no filename given.
     #[error("no filename: give one for a source that is not a file")]
     NoFilename,
+    /// No MIME type given and none inferred from the extension.
     #[error("cannot infer a MIME type for {filename:?} from its extension: give one explicitly")]
-    NoMimeType { filename: String },
+    NoMimeType {
+        /// The filename.
+        filename: String,
+    },
+    /// A request the API would refuse.
     #[error("{0}")]
     Rule(#[from] RuleViolation),
 }
 
 /// A journal that cannot be resumed; nothing was sent.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResumeError {
+    /// The interrupted upload is past (or too close to) its expiry.
     #[error(
         "the interrupted upload {upload_id} of this file has expired (it expired at {expired_at} Unix time): start over with restart"
     )]
-    Expired { upload_id: String, expired_at: i64 },
+    Expired {
+        /// The interrupted upload.
+        upload_id: String,
+        /// When it expires or expired (Unix seconds).
+        expired_at: i64,
+    },
+    /// The file's size or modification time differ from the journal's.
     #[error("{} changed since upload {upload_id} was interrupted ({detail}): start over with restart", path.display())]
     FileChanged {
+        /// The file.
         path: PathBuf,
+        /// The interrupted upload.
         upload_id: String,
+        /// What changed.
         detail: String,
     },
+    /// The filename, purpose, MIME type or part size differ from the journal's.
     #[error(
         "the options differ from the interrupted upload {upload_id} ({detail}): use the same options to resume, or start over with restart"
     )]
-    OptionsChanged { upload_id: String, detail: String },
+    OptionsChanged {
+        /// The interrupted upload.
+        upload_id: String,
+        /// Which options, from what to what.
+        detail: String,
+    },
 }
 
 /// Which step of the protocol failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Step {
+    /// `POST /uploads`.
     Create,
+    /// `POST /uploads/{id}/parts` for the part at this index (0-based).
     Part(usize),
+    /// `POST /uploads/{id}/complete`.
     Complete,
+}
+
+impl Step {
+    /// The part's index, for a part step.
+    pub fn part(self) -> Option<usize> {
+        match self {
+            Self::Part(i) => Some(i),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Step {
@@ -78,26 +148,52 @@ impl fmt::Display for Step {
 
 /// Why an upload stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StopCause {
     /// The server refused for a reason no retry fixes.
     #[error("{step} failed: {error}")]
-    Refused { step: Step, error: ApiError },
+    Refused {
+        /// The step refused.
+        step: Step,
+        /// The server's answer.
+        error: ApiError,
+    },
     /// Every attempt failed with a retryable error.
     #[error("{step} failed after {attempts} attempts: {error}")]
     RetriesExhausted {
+        /// The step that kept failing.
         step: Step,
+        /// How many attempts were made.
         attempts: u32,
+        /// The last error.
         error: ApiError,
     },
     /// The file changed while it was being uploaded.
     #[error("{} changed during the upload ({detail}); upload it again once it is stable", path.display())]
-    FileChanged { path: PathBuf, detail: String },
+    FileChanged {
+        /// The file.
+        path: PathBuf,
+        /// What changed.
+        detail: String,
+    },
     /// The caller's cancellation token fired.
     #[error("interrupted")]
     Interrupted,
-    /// Reading the source (or writing the journal) failed.
+    /// Reading the source or writing the journal failed: the disk, not the upload, is at fault.
     #[error("{what}: {error}")]
-    Io { what: String, error: std::io::Error },
+    Io {
+        /// What was being done.
+        what: String,
+        /// The operating system's error.
+        error: std::io::Error,
+    },
+    /// A bug in this crate: a task panicked, or the engine's own bookkeeping disagreed with
+    /// itself. The upload's state is not trusted, so it is not resumed.
+    #[error("internal error while {what}: please report this bug")]
+    Internal {
+        /// What was being done, and what went wrong.
+        what: String,
+    },
 }
 
 impl StopCause {
@@ -112,19 +208,37 @@ impl StopCause {
 
 /// What became of the upload on the server.
 #[derive(Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Disposition {
     /// Nothing was created.
     NothingCreated,
     /// The upload was cancelled; nothing is left behind.
-    Cancelled { upload_id: String },
+    Cancelled {
+        /// The cancelled upload.
+        upload_id: String,
+    },
     /// Cancelling failed; the upload expires on its own within the hour.
-    CancelFailed { upload_id: String, error: String },
+    CancelFailed {
+        /// The upload left pending.
+        upload_id: String,
+        /// Why the cancel failed.
+        error: String,
+    },
     /// The upload is pending: the same call again resumes it, sending only the missing parts.
     Resumable {
+        /// The pending upload.
         upload_id: String,
+        /// The journal a resume reads (`None`: resume is off, the upload cannot be resumed).
         journal: Option<PathBuf>,
+        /// Parts stored.
         parts_done: usize,
+        /// Parts in the plan.
         parts: usize,
+    },
+    /// The upload completed but its response named no File: the File likely exists.
+    CompletedWithoutFile {
+        /// The completed upload.
+        upload_id: String,
     },
 }
 
@@ -157,20 +271,30 @@ impl fmt::Display for Disposition {
                 f,
                 "upload {upload_id} is still pending with {parts_done} of {parts} parts, but without a journal it cannot be resumed: cancel it"
             ),
+            Self::CompletedWithoutFile { upload_id } => write!(
+                f,
+                "upload {upload_id} completed, but the response named no File: look for it in the Files list (GET /files) before uploading again"
+            ),
         }
     }
 }
 
 /// Why [`send`](crate::UploadBuilder::send) failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum UploadError {
+    /// Refused before any request.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// A journal was found but cannot be resumed; nothing was sent.
     #[error(transparent)]
     Resume(#[from] ResumeError),
+    /// The upload started and stopped; `disposition` says what is left on the server.
     #[error("{cause}; {disposition}")]
     Stopped {
+        /// Why it stopped.
         cause: StopCause,
+        /// What became of the upload.
         disposition: Disposition,
     },
 }

@@ -13,32 +13,48 @@ use sha2::{Digest, Sha256};
 /// Bumped when the format changes; other versions are ignored rather than misread.
 pub const VERSION: u32 = 1;
 
+/// One interrupted upload: the request it was made with, and the parts it has.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {
+    /// The format version, [`VERSION`].
     pub version: u32,
+    /// The API base URL the upload was made against.
     pub endpoint: String,
+    /// The pending Upload.
     pub upload_id: String,
     /// When the pending upload expires (Unix seconds).
     pub expires_at: i64,
+    /// The file's canonical path.
     pub path: PathBuf,
+    /// The file's size when the upload was created.
     pub size: u64,
+    /// The file's modification time (ns since the epoch) when the upload was created.
     pub mtime_ns: Option<i128>,
+    /// The name the File will get.
     pub filename: String,
+    /// The purpose.
     pub purpose: String,
+    /// The MIME type.
     pub mime_type: String,
+    /// Bytes per part: a resume must use the same plan.
     pub part_size: u64,
+    /// Parts in the plan.
     pub total_parts: usize,
     /// Finished parts by index in file order.
     pub parts: BTreeMap<usize, DonePart>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A part the server has stored.
 pub struct DonePart {
+    /// The id the server gave it.
     pub id: String,
+    /// Its length in bytes.
     pub len: u64,
 }
 
 impl JournalEntry {
+    /// Bytes of the stored parts.
     pub fn bytes_done(&self) -> u64 {
         self.parts.values().map(|p| p.len).sum()
     }
@@ -88,7 +104,7 @@ pub fn load(path: &Path) -> io::Result<Option<JournalEntry>> {
     }
 }
 
-/// Writes a journal atomically: a temporary file beside it, then a rename.
+/// Writes a journal atomically: a temporary file beside it, synced, then a rename.
 pub fn save(path: &Path, entry: &JournalEntry) -> io::Result<()> {
     let dir = path
         .parent()
@@ -103,10 +119,13 @@ pub fn save(path: &Path, entry: &JournalEntry) -> io::Result<()> {
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let mut f = opts.open(&tmp)?;
         f.write_all(&serde_json::to_vec_pretty(entry).map_err(io::Error::other)?)?;
+        // Durable before it is visible: a crash after the rename never leaves an empty journal.
+        f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
 }
 
+/// Removes a journal; a missing one is no error.
 pub fn remove(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),

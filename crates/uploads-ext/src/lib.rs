@@ -11,34 +11,39 @@
 //!
 //! What it does that a loop over parts does not:
 //! - parts go in parallel, each streamed from its region of the file, so memory stays bounded
-//!   whatever the file or part size ([`source`], [`plan`]);
+//!   whatever the file or part size ([`Source`]);
 //! - the whole file's md5 is computed while the parts upload, and checked by the server;
 //! - each part is retried on 408/409/429/5xx and network errors, re-read from its source
-//!   ([`retry`]);
+//!   ([`RetryPolicy`]);
 //! - an error nothing can fix cancels the upload; a stop that can be resumed leaves it pending
 //!   with a journal, and the same call again sends only the missing parts ([`journal`]);
-//! - progress events, cheap enough to leave on ([`progress`]).
+//! - progress events, cheap enough to leave on ([`Event`]).
 //!
-//! The protocol steps sit behind the small [`UploadApi`] trait, apart from the orchestration in
-//! [`upload`], so the orchestration can run against a fake.
+//! The protocol steps sit behind the small [`UploadApi`] trait, apart from the orchestration
+//! (the private `upload` module), so the orchestration can run against a fake.
 
-pub mod api;
-pub mod error;
+#![warn(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+
+mod api;
+mod error;
 pub mod journal;
-pub mod plan;
-pub mod progress;
-pub mod retry;
-pub mod source;
-pub mod upload;
-pub mod validate;
+mod plan;
+mod progress;
+mod purpose;
+mod retry;
+mod source;
+mod upload;
+mod validate;
 
-pub use api::UploadApi;
-pub use error::{Disposition, StopCause, UploadError, ValidationError};
+pub use api::{CreateRequest, PartBody, UploadApi};
+pub use error::{Disposition, ResumeError, Step, StopCause, UploadError, ValidationError};
 pub use journal::{JournalEntry, default_journal_dir};
 pub use progress::{Event, Progress};
+pub use purpose::Purpose;
 pub use retry::RetryPolicy;
-pub use source::Source;
-pub use upload::{Completed, Purpose, UploadBuilder, Uploader};
+pub use source::{CHUNK, Identity, SeekableReader, Source, md5_hex};
+pub use upload::{Completed, UploadBuilder, Uploader};
 pub use uploads_client::rules::Limits;
 
 /// Concurrency used when none is given: parts in flight per upload (or per batch). Chosen by

@@ -2,15 +2,15 @@
 
 /// One part of the plan: its position in the file order, and its byte range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PartSpec {
-    pub index: usize,
-    pub offset: u64,
-    pub len: u64,
+pub(crate) struct PartSpec {
+    pub(crate) index: usize,
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
 }
 
 /// The parts of a `total`-byte file cut into `part_size`-byte parts (the last may be shorter).
 /// `part_size` must be above zero (validation refuses zero before this is called).
-pub fn plan(total: u64, part_size: u64) -> Vec<PartSpec> {
+pub(crate) fn plan(total: u64, part_size: u64) -> Vec<PartSpec> {
     let part_size = part_size.max(1);
     let count = total.div_ceil(part_size);
     (0..count)

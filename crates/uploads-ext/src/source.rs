@@ -27,6 +27,7 @@ impl<T: AsyncRead + AsyncSeek + Send + Unpin> SeekableReader for T {}
 type Opener =
     Arc<dyn Fn() -> BoxFuture<'static, io::Result<Box<dyn SeekableReader>>> + Send + Sync>;
 
+/// The bytes of one upload.
 #[derive(Clone)]
 pub struct Source {
     kind: Kind,
@@ -53,19 +54,23 @@ impl fmt::Debug for Source {
 /// modification time, and an upload is refused if they change before it completes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
+    /// The canonical path, for a file.
     pub path: Option<PathBuf>,
+    /// The size in bytes.
     pub size: u64,
     /// Modification time in nanoseconds since the epoch.
     pub mtime_ns: Option<i128>,
 }
 
 impl Source {
+    /// The file at `path`, read part by part.
     pub fn file(path: impl Into<PathBuf>) -> Self {
         Self {
             kind: Kind::File(path.into()),
         }
     }
 
+    /// Bytes in memory.
     pub fn bytes(bytes: impl Into<Bytes>) -> Self {
         Self {
             kind: Kind::Bytes(bytes.into()),
@@ -89,6 +94,7 @@ impl Source {
         }
     }
 
+    /// The file's path, for a file source.
     pub fn path(&self) -> Option<&Path> {
         match &self.kind {
             Kind::File(p) => Some(p),
@@ -193,18 +199,7 @@ pub async fn md5_hex(source: &Source, len: u64) -> io::Result<String> {
     if let Kind::File(path) = &source.kind {
         let path = path.clone();
         return tokio::task::spawn_blocking(move || {
-            use std::io::Read;
-            let mut file = std::fs::File::open(path)?.take(len);
-            let mut hasher = Md5::new();
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = file.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-            }
-            Ok(format!("{:x}", hasher.finalize()))
+            uploads_client::checksum::md5_files_hex([path], Some(len))
         })
         .await
         .map_err(io::Error::other)?;
@@ -260,7 +255,7 @@ mod tests {
             }
             assert_eq!(
                 md5_hex(s, data.len() as u64).await.unwrap(),
-                format!("{:x}", <md5::Md5 as md5::Digest>::digest(&data))
+                uploads_client::checksum::md5_hex(&data)
             );
             let err = collect(s, data.len() as u64 - 10, 20).await.unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{s:?}");

@@ -1,96 +1,38 @@
 //! Pre-flight checks: everything the API would refuse, refused here before any request, with a
 //! message that says how to fix it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use uploads_client::rules::{self, Limits};
 
 use crate::error::ValidationError;
+use crate::purpose::Purpose;
 use crate::source::{Identity, Source};
-
-/// What the file is for. Newer purposes than this crate knows go in `Other` and need
-/// [`allow_unknown_purpose`](crate::UploadBuilder::allow_unknown_purpose).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Purpose {
-    Assistants,
-    Batch,
-    FineTune,
-    Vision,
-    UserData,
-    Evals,
-    Other(String),
-}
-
-impl Purpose {
-    pub const KNOWN: &[&str] = rules::UPLOAD_PURPOSES;
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Assistants => "assistants",
-            Self::Batch => "batch",
-            Self::FineTune => "fine-tune",
-            Self::Vision => "vision",
-            Self::UserData => "user_data",
-            Self::Evals => "evals",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl FromStr for Purpose {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "assistants" => Self::Assistants,
-            "batch" => Self::Batch,
-            "fine-tune" | "fine_tune" => Self::FineTune,
-            "vision" => Self::Vision,
-            "user_data" => Self::UserData,
-            "evals" => Self::Evals,
-            other => Self::Other(other.to_owned()),
-        })
-    }
-}
-
-impl fmt::Display for Purpose {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<&str> for Purpose {
-    fn from(s: &str) -> Self {
-        s.parse().unwrap_or_else(|e| match e {})
-    }
-}
 
 /// The options the checks need.
 #[derive(Clone, Debug)]
-pub struct Request<'a> {
-    pub source: &'a Source,
-    pub filename: Option<&'a str>,
-    pub purpose: &'a Purpose,
-    pub allow_unknown_purpose: bool,
-    pub mime_type: Option<&'a str>,
-    pub part_size: u64,
-    pub concurrency: usize,
-    pub expires_after: Option<i64>,
-    pub limits: &'a Limits,
+pub(crate) struct Request<'a> {
+    pub(crate) source: &'a Source,
+    pub(crate) filename: Option<&'a str>,
+    pub(crate) purpose: &'a Purpose,
+    pub(crate) allow_unknown_purpose: bool,
+    pub(crate) mime_type: Option<&'a str>,
+    pub(crate) part_size: u64,
+    pub(crate) concurrency: usize,
+    pub(crate) expires_after: Option<i64>,
+    pub(crate) limits: &'a Limits,
     /// Send the MIME type and filename even if they do not fit the purpose.
-    pub skip_type_check: bool,
+    pub(crate) skip_type_check: bool,
 }
 
 /// What passed the checks.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Checked {
-    pub identity: Identity,
-    pub filename: String,
-    pub mime_type: String,
+pub(crate) struct Checked {
+    pub(crate) identity: Identity,
+    pub(crate) filename: String,
+    pub(crate) mime_type: String,
 }
 
-pub async fn preflight(req: &Request<'_>) -> Result<Checked, ValidationError> {
+/// Runs every check; the first failure is returned.
+pub(crate) async fn preflight(req: &Request<'_>) -> Result<Checked, ValidationError> {
     if let Purpose::Other(p) = req.purpose
         && !req.allow_unknown_purpose
     {

@@ -8,10 +8,7 @@ use uploads_client::{ClientConfig, rules::Limits};
 use uploads_ext::{Purpose, RetryPolicy, Uploader};
 use uploads_server::{Faults, Server, ServerConfig};
 
-fn md5_hex(d: &[u8]) -> String {
-    use md5::Digest;
-    format!("{:x}", md5::Md5::digest(d))
-}
+use uploads_client::checksum::md5_hex;
 
 #[tokio::test]
 async fn uploads_complete_under_503s_429s_and_resets() {
@@ -50,11 +47,9 @@ async fn uploads_complete_under_503s_429s_and_resets() {
         let done = Uploader::new(client.clone())
             .journal_dir(Some(dir.path().join("journals")))
             .limits(limits)
-            .retry_policy(RetryPolicy {
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(50),
-                ..RetryPolicy::default()
-            })
+            .retry_policy(
+                RetryPolicy::default().delays(Duration::from_millis(5), Duration::from_millis(50)),
+            )
             .file(&path, Purpose::FineTune)
             .part_size(64 * 1024)
             .concurrency(8)

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Fake, status};
-use uploads_ext::error::{ResumeError, Step};
 use uploads_ext::{Disposition, Event, Purpose, RetryPolicy, StopCause, UploadError, Uploader};
+use uploads_ext::{ResumeError, Step};
 
 const PART: u64 = 1000;
 
@@ -30,18 +30,11 @@ fn make_file(dir: &Path, name: &str, parts: u64, tail: u64) -> (PathBuf, Vec<u8>
     (path, data)
 }
 
-fn md5_hex(d: &[u8]) -> String {
-    use md5::Digest;
-    format!("{:x}", md5::Md5::digest(d))
-}
+use uploads_client::checksum::md5_hex;
 
 fn fast_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::with_attempts(max_attempts)
+        .delays(Duration::from_millis(1), Duration::from_millis(5))
 }
 
 struct Setup {

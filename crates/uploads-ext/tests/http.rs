@@ -7,10 +7,7 @@ use serde_json::json;
 use uploads_client::ClientConfig;
 use uploads_ext::{Disposition, Purpose, RetryPolicy, StopCause, UploadError, Uploader};
 
-fn md5_hex(d: &[u8]) -> String {
-    use md5::Digest;
-    format!("{:x}", md5::Md5::digest(d))
-}
+use uploads_client::checksum::md5_hex;
 
 async fn mock_create(server: &MockServer, bytes: usize) {
     server
@@ -34,11 +31,10 @@ fn uploader(server: &MockServer, dir: &std::path::Path) -> Uploader {
         .unwrap();
     Uploader::new(client)
         .journal_dir(Some(dir.join("journals")))
-        .retry_policy(RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(1),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(
+            RetryPolicy::with_attempts(2)
+                .delays(Duration::from_millis(1), RetryPolicy::default().max_delay),
+        )
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub use uploads_client::rules::Limits;
 
+/// How a [`Server`](crate::Server) starts.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Where to listen; port 0 picks a free one.
@@ -14,9 +15,11 @@ pub struct ServerConfig {
     pub data_dir: Option<PathBuf>,
     /// The one key accepted. `None`: any non-empty bearer key.
     pub api_key: Option<String>,
+    /// Part and upload size limits (scaled down in tests).
     pub limits: Limits,
     /// How long an Upload stays pending after creation (the real API: one hour).
     pub upload_ttl: Duration,
+    /// Faults to inject.
     pub faults: Faults,
 }
 
@@ -37,17 +40,21 @@ impl Default for ServerConfig {
 /// decisions come from a random generator seeded with `seed`, so a run can be repeated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Faults {
+    /// Seeds the fault decisions.
     pub seed: u64,
     /// Fraction of part requests answered with `error_status` (500, 502, 503).
     pub error_rate: f64,
+    /// The status of an injected server error.
     pub error_status: u16,
     /// Fraction of part requests answered 429 with `Retry-After: retry_after`.
     pub rate_limit_rate: f64,
+    /// The wait an injected 429 asks for.
     pub retry_after: Duration,
     /// Fraction of part requests whose connection is reset halfway through the body.
     pub reset_rate: f64,
     /// Fraction of part requests whose response is delayed by `delay`.
     pub delay_rate: f64,
+    /// How long a delayed response waits.
     pub delay: Duration,
     /// Added to every request before it is handled, like a WAN round trip.
     pub latency: Duration,

@@ -6,16 +6,16 @@ use axum::response::{IntoResponse, Response};
 
 /// An error answered to the client, with the status the real API uses.
 #[derive(Debug)]
-pub struct ApiFailure {
-    pub status: StatusCode,
-    pub kind: &'static str,
-    pub message: String,
-    pub param: Option<&'static str>,
-    pub code: Option<&'static str>,
+pub(crate) struct ApiFailure {
+    pub(crate) status: StatusCode,
+    pub(crate) kind: &'static str,
+    pub(crate) message: String,
+    pub(crate) param: Option<&'static str>,
+    pub(crate) code: Option<&'static str>,
 }
 
 impl ApiFailure {
-    pub fn invalid(param: Option<&'static str>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(param: Option<&'static str>, message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             kind: "invalid_request_error",
@@ -25,24 +25,24 @@ impl ApiFailure {
         }
     }
 
-    pub fn not_found(param: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(param: &'static str, message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
             ..Self::invalid(Some(param), message)
         }
     }
 
-    pub fn with_status(mut self, status: StatusCode) -> Self {
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
 
-    pub fn with_code(mut self, code: &'static str) -> Self {
+    pub(crate) fn with_code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
         self
     }
 
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             kind: "server_error",

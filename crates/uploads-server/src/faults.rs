@@ -14,7 +14,7 @@ use crate::Faults;
 
 /// What happens to one part request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PartFault {
+pub(crate) enum PartFault {
     None,
     /// The connection is dropped halfway through the body.
     Reset,
@@ -27,22 +27,22 @@ pub enum PartFault {
 }
 
 /// Draws a fault for each part request from a generator seeded once, so runs repeat.
-pub struct FaultPlan {
+pub(crate) struct FaultPlan {
     faults: Faults,
     rng: Mutex<StdRng>,
 }
 
 impl FaultPlan {
-    pub fn new(faults: Faults) -> Self {
+    pub(crate) fn new(faults: Faults) -> Self {
         let rng = Mutex::new(StdRng::seed_from_u64(faults.seed));
         Self { faults, rng }
     }
 
-    pub fn faults(&self) -> &Faults {
+    pub(crate) fn faults(&self) -> &Faults {
         &self.faults
     }
 
-    pub fn draw(&self) -> PartFault {
+    pub(crate) fn draw(&self) -> PartFault {
         let f = &self.faults;
         let x: f64 = self.rng.lock().map(|mut r| r.random()).unwrap_or(1.0);
         let mut edge = 0.0;
@@ -63,7 +63,7 @@ impl FaultPlan {
 
 /// A stream whose reads are capped at `rate` bytes per second, like one TCP stream on a slow
 /// link. Writes (responses, downloads) are not capped.
-pub struct Throttled<S> {
+pub(crate) struct Throttled<S> {
     inner: S,
     rate: Option<u64>,
     next_read: Instant,
@@ -72,7 +72,7 @@ pub struct Throttled<S> {
 }
 
 impl<S> Throttled<S> {
-    pub fn new(inner: S, rate: Option<u64>) -> Self {
+    pub(crate) fn new(inner: S, rate: Option<u64>) -> Self {
         Self {
             inner,
             rate: rate.filter(|r| *r > 0),

@@ -12,16 +12,22 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: [`config`] (limits, expiry, faults), [`store`] (crash-safe metadata and part files),
-//! [`routes`] (the router and handlers), [`faults`] (the fault-injection decisions and the
-//! bandwidth throttle), [`serve`] (the accept loop that can reset connections).
+//! Layout, from the bottom up: `config` (limits, expiry, faults), `store` (crash-safe metadata
+//! and part files), `state` (what handlers share), `routes` (the router, handlers by resource),
+//! `faults` (the fault-injection decisions and the bandwidth throttle), `serve` (the accept
+//! loop that can reset connections). Each module imports only those before it.
 
-pub mod config;
+#![warn(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+
+mod config;
 mod envelope;
-pub mod faults;
+mod faults;
 mod routes;
 mod serve;
-pub mod store;
+mod state;
+mod store;
 
-pub use config::{Faults, ServerConfig};
-pub use serve::{Server, Stats};
+pub use config::{Faults, Limits, ServerConfig};
+pub use serve::Server;
+pub use state::Stats;

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
@@ -22,64 +22,8 @@ use tower::ServiceExt;
 use crate::ServerConfig;
 use crate::envelope::ApiFailure;
 use crate::faults::{FaultPlan, PartFault, Throttled};
+use crate::state::{AppState, Counters, Stats};
 use crate::store::Store;
-
-/// Counters a test or benchmark can read (also served at `GET /_admin/stats`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Stats {
-    /// Part requests received, faults included.
-    pub part_requests: u64,
-    /// Parts stored: what a resumed upload really sent.
-    pub parts_stored: u64,
-    pub part_bytes_stored: u64,
-    pub uploads_created: u64,
-    pub uploads_completed: u64,
-    pub uploads_cancelled: u64,
-    /// Part requests answered with an injected fault.
-    pub faults_injected: u64,
-    /// Part requests being handled now.
-    pub parts_in_flight: u64,
-    /// Most part requests being handled at once: shows a client's concurrency.
-    pub max_parts_in_flight: u64,
-}
-
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub part_requests: AtomicU64,
-    pub parts_stored: AtomicU64,
-    pub part_bytes_stored: AtomicU64,
-    pub uploads_created: AtomicU64,
-    pub uploads_completed: AtomicU64,
-    pub uploads_cancelled: AtomicU64,
-    pub faults_injected: AtomicU64,
-    pub parts_in_flight: AtomicU64,
-    pub max_parts_in_flight: AtomicU64,
-}
-
-impl Counters {
-    pub fn snapshot(&self) -> Stats {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Stats {
-            part_requests: get(&self.part_requests),
-            parts_stored: get(&self.parts_stored),
-            part_bytes_stored: get(&self.part_bytes_stored),
-            uploads_created: get(&self.uploads_created),
-            uploads_completed: get(&self.uploads_completed),
-            uploads_cancelled: get(&self.uploads_cancelled),
-            faults_injected: get(&self.faults_injected),
-            parts_in_flight: get(&self.parts_in_flight),
-            max_parts_in_flight: get(&self.max_parts_in_flight),
-        }
-    }
-}
-
-/// Everything the handlers share.
-pub(crate) struct AppState {
-    pub config: ServerConfig,
-    pub store: Store,
-    pub stats: Counters,
-    pub faults: FaultPlan,
-}
 
 /// A running server. Dropping it without [`shutdown`](Self::shutdown) stops accepting at once.
 pub struct Server {
@@ -124,6 +68,7 @@ impl Server {
         })
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -133,10 +78,12 @@ impl Server {
         format!("http://{}/v1", self.addr)
     }
 
+    /// Where its data is.
     pub fn data_dir(&self) -> &Path {
         self.state.store.dir()
     }
 
+    /// Its counters now.
     pub fn stats(&self) -> Stats {
         self.state.stats.snapshot()
     }

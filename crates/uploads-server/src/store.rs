@@ -1,7 +1,9 @@
 //! Crash-safe storage: part bodies as files, metadata as JSON documents written atomically.
+//! Handlers never touch the disk: the store receives, hashes, opens and discards part files.
 //!
 //! Layout of a data directory:
-//! - `parts/<part_id>`: a part's bytes, streamed to disk as they arrive;
+//! - `tmp/<part_id>`: a part being received; removed if its request ends without storing it;
+//! - `parts/<part_id>`: a stored part's bytes;
 //! - `uploads/<upload_id>.json`, `files/<file_id>.json`: metadata, each written to a temporary
 //!   file, synced and renamed into place, so a crash leaves either the old or the new document.
 //!
@@ -12,44 +14,95 @@ use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
+use uploads_client::types::KnownUploadStatus;
 
+/// An Upload as stored.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct UploadRecord {
-    pub id: String,
-    pub filename: String,
-    pub purpose: String,
-    pub mime_type: String,
-    pub bytes: u64,
-    pub created_at: i64,
-    pub expires_at: i64,
-    /// `pending`, `completed`, `cancelled` or `expired`.
-    pub status: String,
+pub(crate) struct UploadRecord {
+    /// `upload_...`.
+    pub(crate) id: String,
+    /// The name its File gets.
+    pub(crate) filename: String,
+    /// The purpose given on create.
+    pub(crate) purpose: String,
+    /// The MIME type given on create.
+    pub(crate) mime_type: String,
+    /// The byte count declared on create.
+    pub(crate) bytes: u64,
+    /// Unix seconds.
+    pub(crate) created_at: i64,
+    /// Unix seconds; a pending upload past it is expired.
+    pub(crate) expires_at: i64,
+    /// Where it is in its life.
+    pub(crate) status: KnownUploadStatus,
     /// When the File made from this upload expires (`expires_after` on create).
-    pub file_expires_after: Option<i64>,
-    pub parts: BTreeMap<String, PartRecord>,
-    pub file_id: Option<String>,
+    pub(crate) file_expires_after: Option<i64>,
+    /// Stored parts by id.
+    pub(crate) parts: BTreeMap<String, PartRecord>,
+    /// The File, once completed.
+    pub(crate) file_id: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct PartRecord {
-    pub size: u64,
-    pub created_at: i64,
+impl UploadRecord {
+    /// Marks a pending upload past its expiry as expired.
+    pub(crate) fn expire_if_due(&mut self, now: i64) {
+        if self.status == KnownUploadStatus::Pending && now >= self.expires_at {
+            self.status = KnownUploadStatus::Expired;
+        }
+    }
+
+    /// Bytes of the stored parts.
+    pub(crate) fn bytes_stored(&self) -> u64 {
+        self.parts.values().map(|p| p.size).sum()
+    }
 }
 
+/// A stored part.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct FileRecord {
-    pub id: String,
-    pub upload_id: String,
-    pub filename: String,
-    pub purpose: String,
-    pub bytes: u64,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
+pub(crate) struct PartRecord {
+    /// Its length in bytes.
+    pub(crate) size: u64,
+    /// Unix seconds.
+    pub(crate) created_at: i64,
+}
+
+/// A File as stored.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct FileRecord {
+    /// `file-...`.
+    pub(crate) id: String,
+    /// The upload it was made from.
+    pub(crate) upload_id: String,
+    /// Its name.
+    pub(crate) filename: String,
+    /// Its purpose.
+    pub(crate) purpose: String,
+    /// Its size.
+    pub(crate) bytes: u64,
+    /// Unix seconds.
+    pub(crate) created_at: i64,
+    /// Unix seconds, if it expires.
+    pub(crate) expires_at: Option<i64>,
     /// The part ids, in the order given on complete.
-    pub parts: Vec<String>,
+    pub(crate) parts: Vec<String>,
+}
+
+/// Why a part body was not stored.
+#[derive(Debug)]
+pub(crate) enum PartWriteError<E> {
+    /// More than the part limit.
+    TooLarge { max: u64 },
+    /// No bytes.
+    Empty,
+    /// The body could not be read.
+    Body(E),
+    /// The disk failed.
+    Io(io::Error),
 }
 
 #[derive(Default)]
@@ -58,14 +111,15 @@ struct Index {
     files: HashMap<String, FileRecord>,
 }
 
-pub struct Store {
+/// The server's data: an index in memory over the data directory.
+pub(crate) struct Store {
     dir: PathBuf,
     index: Mutex<Index>,
 }
 
 impl Store {
     /// Opens (or creates) a data directory and loads its metadata.
-    pub async fn open(dir: &Path) -> io::Result<Self> {
+    pub(crate) async fn open(dir: &Path) -> io::Result<Self> {
         for sub in ["parts", "uploads", "files", "tmp"] {
             tokio::fs::create_dir_all(dir.join(sub)).await?;
         }
@@ -82,22 +136,85 @@ impl Store {
         })
     }
 
-    pub fn dir(&self) -> &Path {
+    /// The data directory.
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
-    pub fn part_path(&self, part_id: &str) -> PathBuf {
+    fn part_path(&self, part_id: &str) -> PathBuf {
         self.dir.join("parts").join(part_id)
     }
 
-    /// A fresh path for a part body being received, inside the data directory.
-    pub fn temp_path(&self, name: &str) -> PathBuf {
-        self.dir.join("tmp").join(name)
+    /// Streams a part body to disk as `part_id`, refusing it as soon as it passes `max` bytes;
+    /// its size once synced. Whatever ends the request early (an error, or the client going
+    /// away and the future being dropped), the partial file is removed.
+    pub(crate) async fn write_part<E>(
+        &self,
+        part_id: &str,
+        body: impl Stream<Item = Result<Bytes, E>>,
+        max: u64,
+    ) -> Result<u64, PartWriteError<E>> {
+        let tmp = TempFile(self.dir.join("tmp").join(part_id));
+        let mut file = tokio::fs::File::create(&tmp.0)
+            .await
+            .map_err(PartWriteError::Io)?;
+        let mut size: u64 = 0;
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(PartWriteError::Body)?;
+            size += chunk.len() as u64;
+            if size > max {
+                return Err(PartWriteError::TooLarge { max });
+            }
+            file.write_all(&chunk).await.map_err(PartWriteError::Io)?;
+        }
+        if size == 0 {
+            return Err(PartWriteError::Empty);
+        }
+        file.sync_all().await.map_err(PartWriteError::Io)?;
+        drop(file);
+        tokio::fs::rename(&tmp.0, self.part_path(part_id))
+            .await
+            .map_err(PartWriteError::Io)?;
+        std::mem::forget(tmp);
+        Ok(size)
+    }
+
+    /// Removes stored parts (of a cancelled upload, or one refused after it was written).
+    pub(crate) async fn discard_parts<'a>(&self, part_ids: impl IntoIterator<Item = &'a String>) {
+        for part in part_ids {
+            if let Err(e) = tokio::fs::remove_file(self.part_path(part)).await
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                tracing::warn!(part, error = %e, "could not remove a part");
+            }
+        }
+    }
+
+    /// The md5 of the parts' bytes in this order, as lowercase hex.
+    pub(crate) async fn md5_of_parts(&self, part_ids: &[String]) -> io::Result<String> {
+        let paths: Vec<PathBuf> = part_ids.iter().map(|p| self.part_path(p)).collect();
+        tokio::task::spawn_blocking(move || uploads_client::checksum::md5_files_hex(paths, None))
+            .await
+            .map_err(io::Error::other)?
+    }
+
+    /// The parts' bytes one after the other, streamed from disk.
+    pub(crate) fn read_parts(
+        &self,
+        part_ids: &[String],
+    ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+        let paths: Vec<PathBuf> = part_ids.iter().map(|p| self.part_path(p)).collect();
+        futures::stream::iter(paths)
+            .then(tokio::fs::File::open)
+            .map_ok(tokio_util::io::ReaderStream::new)
+            .try_flatten()
     }
 
     /// Runs `f` on the upload under the store's lock and persists the record if `f` succeeds and
-    /// changed it. `None` if there is no such upload.
-    pub async fn update_upload<T, E: From<io::Error>>(
+    /// changed it; on any failure the record is left as it was. `None` if there is no such
+    /// upload.
+    pub(crate) async fn update_upload<T, E: From<io::Error>>(
         &self,
         id: &str,
         f: impl FnOnce(&mut UploadRecord) -> Result<T, E>,
@@ -122,31 +239,30 @@ impl Store {
         Some(Ok(out))
     }
 
-    pub async fn insert_upload(&self, rec: UploadRecord) -> io::Result<()> {
+    /// Stores a new upload.
+    pub(crate) async fn insert_upload(&self, rec: UploadRecord) -> io::Result<()> {
         let mut index = self.index.lock().await;
         self.write_json("uploads", &rec.id, &rec).await?;
         index.uploads.insert(rec.id.clone(), rec);
         Ok(())
     }
 
-    pub async fn upload(&self, id: &str) -> Option<UploadRecord> {
-        self.index.lock().await.uploads.get(id).cloned()
-    }
-
-    pub async fn insert_file(&self, rec: FileRecord) -> io::Result<()> {
+    /// Stores a new File.
+    pub(crate) async fn insert_file(&self, rec: FileRecord) -> io::Result<()> {
         let mut index = self.index.lock().await;
         self.write_json("files", &rec.id, &rec).await?;
         index.files.insert(rec.id.clone(), rec);
         Ok(())
     }
 
-    pub async fn file(&self, id: &str) -> Option<FileRecord> {
+    /// A File by id.
+    pub(crate) async fn file(&self, id: &str) -> Option<FileRecord> {
         self.index.lock().await.files.get(id).cloned()
     }
 
     /// Deletes a File: its metadata, then its content (the parts it was made of). False if
     /// there was none.
-    pub async fn delete_file(&self, id: &str) -> io::Result<bool> {
+    pub(crate) async fn delete_file(&self, id: &str) -> io::Result<bool> {
         let mut index = self.index.lock().await;
         let Some(file) = index.files.remove(id) else {
             return Ok(false);
@@ -163,12 +279,23 @@ impl Store {
 
     async fn write_json<T: Serialize>(&self, kind: &str, id: &str, value: &T) -> io::Result<()> {
         let json = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-        let tmp = self.temp_path(&format!("{kind}-{id}.json"));
+        let tmp = self.dir.join("tmp").join(format!("{kind}-{id}.json"));
         let mut f = tokio::fs::File::create(&tmp).await?;
         f.write_all(&json).await?;
         f.sync_all().await?;
         drop(f);
         tokio::fs::rename(&tmp, self.dir.join(kind).join(format!("{id}.json"))).await
+    }
+}
+
+/// A file removed when dropped, unless forgotten: a part's body while it is received.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        // Synchronous on purpose: drop runs when a request future is cancelled, with no
+        // runtime left to await a removal. One unlink is cheap.
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -188,4 +315,67 @@ async fn load_all<T: for<'de> Deserialize<'de>>(dir: &Path) -> io::Result<Vec<T>
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, io::Error>> {
+        futures::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn tmp_count(dir: &Path) -> usize {
+        std::fs::read_dir(dir.join("tmp")).unwrap().count()
+    }
+
+    #[tokio::test]
+    async fn a_part_is_stored_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let size = store
+            .write_part("part_a", chunks(&[b"abc", b"de"]), 5)
+            .await
+            .unwrap();
+        assert_eq!(size, 5);
+        assert_eq!(
+            std::fs::read(dir.path().join("parts/part_a")).unwrap(),
+            b"abcde"
+        );
+        assert_eq!(
+            store.md5_of_parts(&["part_a".into()]).await.unwrap(),
+            uploads_client::checksum::md5_hex(b"abcde")
+        );
+
+        let over = store
+            .write_part("part_b", chunks(&[b"abc", b"def"]), 5)
+            .await;
+        assert!(matches!(over, Err(PartWriteError::TooLarge { max: 5 })));
+        let empty = store.write_part("part_c", chunks(&[]), 5).await;
+        assert!(matches!(empty, Err(PartWriteError::Empty)));
+        let failing = futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"ab")),
+            Err(io::Error::other("client went away")),
+        ]);
+        assert!(matches!(
+            store.write_part("part_d", failing, 5).await,
+            Err(PartWriteError::Body(_))
+        ));
+        // A request dropped halfway through its body leaves nothing behind either.
+        let pending = futures::stream::iter(vec![Ok::<_, io::Error>(Bytes::from_static(b"ab"))])
+            .chain(futures::stream::pending());
+        let write = store.write_part("part_e", pending, 5);
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(50), write).await;
+        assert_eq!(tmp_count(dir.path()), 0, "no temporary part left");
+        for p in ["part_b", "part_c", "part_d", "part_e"] {
+            assert!(!dir.path().join("parts").join(p).exists(), "{p}");
+        }
+        store.discard_parts(&["part_a".to_string()]).await;
+        assert!(!dir.path().join("parts/part_a").exists());
+    }
 }

@@ -6,10 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use http_body_util::BodyExt;
-use uploads_client::{ApiError, ErrorBody, PartData, types};
-use uploads_ext::UploadApi;
-use uploads_ext::api::CreateRequest;
+use uploads_client::{ApiError, ErrorBody, types};
+use uploads_ext::{CreateRequest, PartBody, UploadApi};
 
 /// What the fake does with a part request: store it, or fail with this error.
 pub type PartScript = Box<dyn Fn(usize, &[u8]) -> Option<ApiError> + Send + Sync>;
@@ -126,20 +124,13 @@ impl UploadApi for Fake {
     async fn put_part(
         &self,
         upload_id: &str,
-        data: PartData,
+        body: PartBody,
     ) -> Result<types::UploadPart, ApiError> {
-        let (body, len) = data.into_parts();
+        // `collect` fails if the stream's length differs from the declared one.
         let bytes = body
             .collect()
             .await
-            .map_err(ApiError::Transport)?
-            .to_bytes()
-            .to_vec();
-        assert_eq!(
-            bytes.len() as u64,
-            len,
-            "the declared length matches the body"
-        );
+            .map_err(|e| ApiError::InvalidRequest(format!("reading the part: {e}")))?;
         use std::sync::atomic::Ordering;
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);

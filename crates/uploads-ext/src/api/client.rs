@@ -1,0 +1,74 @@
+//! [`UploadApi`] for the generated client: the only place the engine meets HTTP.
+
+use uploads_client::{ApiError, Client, ClientInfo, PartData, types};
+
+use super::{CreateRequest, PartBody, UploadApi};
+
+impl UploadApi for Client {
+    fn endpoint(&self) -> String {
+        self.baseurl().to_owned()
+    }
+
+    async fn create(&self, req: CreateRequest) -> Result<types::Upload, ApiError> {
+        let purpose = req
+            .purpose
+            .parse::<types::UploadPurpose>()
+            .unwrap_or_else(|e| match e {});
+        let mut body = types::CreateUploadRequest::builder()
+            .filename(req.filename)
+            .purpose(purpose)
+            .bytes(i64::try_from(req.bytes).unwrap_or(i64::MAX))
+            .mime_type(req.mime_type);
+        if let Some(seconds) = req.expires_after {
+            body = body.expires_after(types::FileExpirationAfter {
+                anchor: types::FileExpirationAfterAnchor::CreatedAt,
+                seconds,
+            });
+        }
+        Ok(self.create_upload().body(body).send().await?.into_inner())
+    }
+
+    async fn put_part(
+        &self,
+        upload_id: &str,
+        body: PartBody,
+    ) -> Result<types::UploadPart, ApiError> {
+        let len = body.len();
+        let data = PartData::streamed(reqwest::Body::wrap_stream(body.into_stream()), len);
+        Ok(self
+            .add_upload_part()
+            .upload_id(upload_id)
+            .data(data)
+            .send()
+            .await?
+            .into_inner())
+    }
+
+    async fn complete(
+        &self,
+        upload_id: &str,
+        part_ids: Vec<String>,
+        md5: Option<String>,
+    ) -> Result<types::Upload, ApiError> {
+        let mut body = types::CompleteUploadRequest::builder().part_ids(part_ids);
+        if let Some(md5) = md5 {
+            body = body.md5(md5);
+        }
+        Ok(self
+            .complete_upload()
+            .upload_id(upload_id)
+            .body(body)
+            .send()
+            .await?
+            .into_inner())
+    }
+
+    async fn cancel(&self, upload_id: &str) -> Result<types::Upload, ApiError> {
+        Ok(self
+            .cancel_upload()
+            .upload_id(upload_id)
+            .send()
+            .await?
+            .into_inner())
+    }
+}

@@ -1,0 +1,259 @@
+//! The public entry points: an [`Uploader`] holds shared options, an [`UploadBuilder`] one
+//! upload's, and [`Completed`] is what a finished upload gives back.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uploads_client::rules::Limits;
+use uploads_client::{Client, types};
+
+use super::run::Run;
+use crate::api::UploadApi;
+use crate::error::UploadError;
+use crate::journal;
+use crate::progress::{Event, Progress};
+use crate::purpose::Purpose;
+use crate::retry::RetryPolicy;
+use crate::source::Source;
+use crate::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
+
+/// A finished upload.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Completed {
+    /// The Upload, `completed`.
+    pub upload: types::Upload,
+    /// The File made from the upload, ready to use.
+    pub file: types::OpenAiFile,
+    /// Parts sent by this call.
+    pub parts_sent: usize,
+    /// Parts an earlier, interrupted call had sent.
+    pub parts_resumed: usize,
+    /// The md5 the server checked, if computed.
+    pub md5: Option<String>,
+}
+
+/// Options shared by the uploads an [`Uploader`] starts; each builder may change its copy.
+#[derive(Clone)]
+pub(super) struct Settings {
+    pub(super) part_size: u64,
+    pub(super) concurrency: usize,
+    pub(super) md5: bool,
+    pub(super) expires_after: Option<i64>,
+    pub(super) allow_unknown_purpose: bool,
+    pub(super) skip_type_check: bool,
+    pub(super) restart: bool,
+    pub(super) journal_dir: Option<PathBuf>,
+    pub(super) progress: Option<Progress>,
+    pub(super) cancel: CancellationToken,
+    pub(super) retry: RetryPolicy,
+    /// Fixes the retry jitter (tests); `None` draws it from the OS.
+    pub(super) jitter_seed: Option<u64>,
+    pub(super) limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            part_size: DEFAULT_PART_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
+            md5: true,
+            expires_after: None,
+            allow_unknown_purpose: false,
+            skip_type_check: false,
+            restart: false,
+            journal_dir: journal::default_journal_dir(),
+            progress: None,
+            cancel: CancellationToken::new(),
+            retry: RetryPolicy::default(),
+            jitter_seed: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Setters shared by [`Uploader`] (defaults for the uploads it starts) and [`UploadBuilder`]
+/// (one upload): both keep their options in `settings`.
+macro_rules! shared_setters {
+    () => {
+        /// Where journals go (default: the platform state dir); `None` turns resume off.
+        pub fn journal_dir(mut self, dir: Option<PathBuf>) -> Self {
+            self.settings.journal_dir = dir;
+            self
+        }
+
+        /// How failed steps are retried.
+        pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+            self.settings.retry = policy;
+            self
+        }
+
+        /// Makes the retry waits' jitter repeatable, for tests that check them.
+        pub fn retry_jitter_seed(mut self, seed: u64) -> Self {
+            self.settings.jitter_seed = Some(seed);
+            self
+        }
+
+        /// Limits of a compatible server, if not the real API's.
+        pub fn limits(mut self, limits: Limits) -> Self {
+            self.settings.limits = limits;
+            self
+        }
+
+        /// Stops the upload(s) when fired; they stay resumable.
+        pub fn cancel_token(mut self, token: CancellationToken) -> Self {
+            self.settings.cancel = token;
+            self
+        }
+    };
+}
+
+/// Starts uploads through one API client.
+pub struct Uploader<A: UploadApi = Client> {
+    api: Arc<A>,
+    settings: Settings,
+}
+
+impl<A: UploadApi> Uploader<A> {
+    shared_setters!();
+
+    /// An uploader sending through `api` (usually a [`uploads_client::Client`]).
+    pub fn new(api: A) -> Self {
+        Self {
+            api: Arc::new(api),
+            settings: Settings::default(),
+        }
+    }
+
+    /// An upload of the file at `path`.
+    pub fn file(&self, path: impl Into<PathBuf>, purpose: impl Into<Purpose>) -> UploadBuilder<A> {
+        self.source(Source::file(path), purpose)
+    }
+
+    /// An upload of bytes in memory, named `filename`.
+    pub fn bytes(
+        &self,
+        filename: &str,
+        bytes: impl Into<bytes::Bytes>,
+        purpose: impl Into<Purpose>,
+    ) -> UploadBuilder<A> {
+        self.source(Source::bytes(bytes), purpose)
+            .filename(filename)
+    }
+
+    /// An upload from any [`Source`].
+    pub fn source(&self, source: Source, purpose: impl Into<Purpose>) -> UploadBuilder<A> {
+        UploadBuilder {
+            api: self.api.clone(),
+            source,
+            purpose: purpose.into(),
+            filename: None,
+            mime_type: None,
+            settings: self.settings.clone(),
+            slots: None,
+        }
+    }
+
+    /// Runs several uploads at once sharing one budget of `concurrency` parts in flight.
+    /// Results come back in the order given.
+    pub async fn send_all(
+        &self,
+        uploads: Vec<UploadBuilder<A>>,
+        concurrency: usize,
+    ) -> Vec<Result<Completed, UploadError>> {
+        let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+        let runs = uploads.into_iter().map(|mut u| {
+            u.slots = Some(slots.clone());
+            u.send()
+        });
+        futures::future::join_all(runs).await
+    }
+}
+
+/// One upload's options; [`send`](Self::send) runs it.
+pub struct UploadBuilder<A: UploadApi = Client> {
+    pub(super) api: Arc<A>,
+    pub(super) source: Source,
+    pub(super) purpose: Purpose,
+    pub(super) filename: Option<String>,
+    pub(super) mime_type: Option<String>,
+    pub(super) settings: Settings,
+    /// The part budget shared with other uploads ([`Uploader::send_all`]), if any.
+    pub(super) slots: Option<Arc<Semaphore>>,
+}
+
+impl<A: UploadApi> UploadBuilder<A> {
+    shared_setters!();
+
+    /// The name the File gets (default: the path's file name).
+    pub fn filename(mut self, name: &str) -> Self {
+        self.filename = Some(name.to_owned());
+        self
+    }
+
+    /// The MIME type (default: inferred from the filename's extension).
+    pub fn mime_type(mut self, mime: &str) -> Self {
+        self.mime_type = Some(mime.to_owned());
+        self
+    }
+
+    /// Bytes per part (default [`DEFAULT_PART_SIZE`]); the last part may be shorter.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.settings.part_size = bytes;
+        self
+    }
+
+    /// Parts in flight at once (default [`DEFAULT_CONCURRENCY`]).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.settings.concurrency = n;
+        self
+    }
+
+    /// Compute the whole file's md5 and have the server check it (default on).
+    pub fn md5(mut self, on: bool) -> Self {
+        self.settings.md5 = on;
+        self
+    }
+
+    /// When the File expires, in seconds after creation (3600 to 2592000).
+    pub fn expires_after(mut self, seconds: i64) -> Self {
+        self.settings.expires_after = Some(seconds);
+        self
+    }
+
+    /// Accept a purpose newer than this crate knows.
+    pub fn allow_unknown_purpose(mut self, allow: bool) -> Self {
+        self.settings.allow_unknown_purpose = allow;
+        self
+    }
+
+    /// Send the MIME type and filename even if they do not fit the purpose, for a compatible
+    /// server that takes more types (the server still decides).
+    pub fn skip_type_check(mut self, skip: bool) -> Self {
+        self.settings.skip_type_check = skip;
+        self
+    }
+
+    /// Ignore (and cancel) an interrupted upload of this file and start over.
+    pub fn restart(mut self, restart: bool) -> Self {
+        self.settings.restart = restart;
+        self
+    }
+
+    /// Calls `progress` with every [`Event`]; it must be cheap.
+    pub fn progress(mut self, progress: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.settings.progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// Validates, then uploads. See [`UploadError`] for what a failure left behind.
+    pub async fn send(self) -> Result<Completed, UploadError> {
+        let span = tracing::info_span!("upload", source = ?self.source, purpose = %self.purpose);
+        async move { Run::prepare(self).await?.execute().await }
+            .instrument(span)
+            .await
+    }
+}

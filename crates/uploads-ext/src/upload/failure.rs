@@ -1,0 +1,32 @@
+//! The failure policy: cancel what no retry or resume can fix, keep what can be resumed.
+
+use super::run::Run;
+use crate::api::UploadApi;
+use crate::error::{Disposition, StopCause, UploadError};
+use crate::journal::JournalEntry;
+
+impl<A: UploadApi> Run<A> {
+    /// Decides what becomes of the upload after `cause`, and says so in the error.
+    pub(super) async fn stop_with(&self, cause: StopCause, entry: &JournalEntry) -> UploadError {
+        let upload_id = entry.upload_id.clone();
+        let disposition = if cause.is_resumable() {
+            Disposition::Resumable {
+                upload_id,
+                journal: self.journal_path.clone(),
+                parts_done: entry.parts.len(),
+                parts: self.parts.len(),
+            }
+        } else {
+            tracing::warn!(upload = %upload_id, %cause, "cancelling the upload");
+            self.forget_journal();
+            match self.ctx.api.cancel(&upload_id).await {
+                Ok(_) => Disposition::Cancelled { upload_id },
+                Err(e) => Disposition::CancelFailed {
+                    upload_id,
+                    error: e.to_string(),
+                },
+            }
+        };
+        UploadError::Stopped { cause, disposition }
+    }
+}

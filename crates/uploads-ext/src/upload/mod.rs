@@ -1,0 +1,15 @@
+//! One upload from start to finish: builders ([`builder`]), the run ([`run`]), resuming from a
+//! journal ([`resume`]), scheduling parts ([`schedule`]), one part's worker ([`part`]) and what
+//! is left on the server when a run stops ([`failure`]).
+//!
+//! Protocol calls go through [`UploadApi`](crate::UploadApi) and every retry through
+//! [`RetryContext`](crate::retry::RetryContext); this module holds the orchestration only.
+
+mod builder;
+mod failure;
+mod part;
+mod resume;
+mod run;
+mod schedule;
+
+pub use builder::{Completed, UploadBuilder, Uploader};

@@ -1,0 +1,130 @@
+//! Starting a run: resume the journal's upload if it still fits this one, else create a new
+//! upload and its journal.
+
+use uploads_client::rules::unix_now;
+
+use super::run::Run;
+use crate::api::{CreateRequest, UploadApi};
+use crate::error::{Disposition, ResumeError, Step, StopCause, UploadError};
+use crate::journal::{self, JournalEntry};
+use crate::retry::Failure;
+
+/// A resumed upload is not used if it expires sooner than this: we could not finish in time.
+const EXPIRY_MARGIN_SECS: i64 = 60;
+
+impl<A: UploadApi> Run<A> {
+    /// Finds a journal to resume, or creates the upload and its journal.
+    pub(super) async fn start_or_resume(&self) -> Result<JournalEntry, UploadError> {
+        if let Some(path) = &self.journal_path {
+            let existing = journal::load(path).map_err(|error| UploadError::Stopped {
+                cause: StopCause::Io {
+                    what: format!("reading the journal {}", path.display()),
+                    error,
+                },
+                disposition: Disposition::NothingCreated,
+            })?;
+            if let Some(entry) = existing {
+                if self.settings.restart {
+                    tracing::info!(upload = %entry.upload_id, "restart: cancelling the interrupted upload");
+                    let _ = self.ctx.api.cancel(&entry.upload_id).await;
+                    let _ = journal::remove(path);
+                } else {
+                    self.check_resumable(&entry, unix_now())?;
+                    tracing::info!(upload = %entry.upload_id, done = entry.parts.len(), "resuming");
+                    return Ok(entry);
+                }
+            }
+        }
+        let mut req = CreateRequest::new(
+            self.checked.filename.clone(),
+            self.purpose.clone(),
+            self.checked.identity.size,
+            self.checked.mime_type.clone(),
+        );
+        req.expires_after = self.settings.expires_after;
+        let api = &self.ctx.api;
+        let upload = self
+            .ctx
+            .retry
+            .run(Step::Create, || async {
+                api.create(req.clone()).await.map_err(Failure::Api)
+            })
+            .await
+            .map_err(|cause| UploadError::Stopped {
+                cause,
+                disposition: Disposition::NothingCreated,
+            })?;
+        let entry = JournalEntry {
+            version: journal::VERSION,
+            endpoint: self.endpoint.clone(),
+            upload_id: upload.id.clone(),
+            expires_at: upload.expires_at,
+            path: self.checked.identity.path.clone().unwrap_or_default(),
+            size: self.checked.identity.size,
+            mtime_ns: self.checked.identity.mtime_ns,
+            filename: self.checked.filename.clone(),
+            purpose: self.purpose.clone(),
+            mime_type: self.checked.mime_type.clone(),
+            part_size: self.settings.part_size,
+            total_parts: self.parts.len(),
+            parts: Default::default(),
+        };
+        self.save_journal(&entry)
+            .map_err(|cause| UploadError::Stopped {
+                cause,
+                disposition: Disposition::Resumable {
+                    upload_id: upload.id.clone(),
+                    journal: None,
+                    parts_done: 0,
+                    parts: self.parts.len(),
+                },
+            })?;
+        tracing::info!(upload = %upload.id, parts = self.parts.len(), "upload created");
+        Ok(entry)
+    }
+
+    /// A journal is resumed only for the same file (size and modification time), the same
+    /// options, and an upload that will not expire before we can finish.
+    fn check_resumable(&self, e: &JournalEntry, now: i64) -> Result<(), ResumeError> {
+        let id = &self.checked.identity;
+        if e.size != id.size || e.mtime_ns != id.mtime_ns {
+            return Err(ResumeError::FileChanged {
+                path: e.path.clone(),
+                upload_id: e.upload_id.clone(),
+                detail: format!(
+                    "size {} -> {}, modification time {:?} -> {:?}",
+                    e.size, id.size, e.mtime_ns, id.mtime_ns
+                ),
+            });
+        }
+        let options = [
+            ("filename", &e.filename, &self.checked.filename),
+            ("purpose", &e.purpose, &self.purpose),
+            ("MIME type", &e.mime_type, &self.checked.mime_type),
+        ];
+        let mut diffs: Vec<String> = options
+            .iter()
+            .filter(|(_, was, now)| was != now)
+            .map(|(what, was, now)| format!("{what} was {was}, now {now}"))
+            .collect();
+        if e.part_size != self.settings.part_size {
+            diffs.push(format!(
+                "part size was {}, now {}",
+                e.part_size, self.settings.part_size
+            ));
+        }
+        if !diffs.is_empty() {
+            return Err(ResumeError::OptionsChanged {
+                upload_id: e.upload_id.clone(),
+                detail: diffs.join("; "),
+            });
+        }
+        if now + EXPIRY_MARGIN_SECS >= e.expires_at {
+            return Err(ResumeError::Expired {
+                upload_id: e.upload_id.clone(),
+                expired_at: e.expires_at,
+            });
+        }
+        Ok(())
+    }
+}

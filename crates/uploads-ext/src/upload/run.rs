@@ -1,0 +1,248 @@
+//! The run: validate, create or resume, send the parts with the md5 alongside, check, complete.
+//! Any stop goes once through the failure policy.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use uploads_client::types;
+
+use super::builder::{Completed, Settings, UploadBuilder};
+use crate::api::UploadApi;
+use crate::error::{Disposition, Step, StopCause, UploadError};
+use crate::journal::{self, JournalEntry};
+use crate::plan::{PartSpec, plan};
+use crate::progress::{Emitter, Event};
+use crate::retry::{Failure, RetryContext};
+use crate::source::{Identity, Source};
+use crate::validate::{self, Checked};
+
+/// What every part of one upload shares, behind one `Arc`.
+pub(super) struct RunContext<A: UploadApi> {
+    pub(super) api: Arc<A>,
+    pub(super) source: Source,
+    /// The source as validated: any change before completion stops the upload.
+    pub(super) identity: Identity,
+    pub(super) emit: Emitter,
+    /// Fired to stop every part: by the caller's token, or by us on the first failure.
+    pub(super) stop: CancellationToken,
+    pub(super) retry: RetryContext,
+}
+
+/// One upload in progress.
+pub(super) struct Run<A: UploadApi> {
+    pub(super) ctx: Arc<RunContext<A>>,
+    pub(super) parts: Vec<PartSpec>,
+    /// Parts in flight: this upload's own budget, or one shared with other uploads.
+    pub(super) slots: Arc<Semaphore>,
+    pub(super) journal_path: Option<PathBuf>,
+    pub(super) settings: Settings,
+    pub(super) purpose: String,
+    pub(super) checked: Checked,
+    pub(super) endpoint: String,
+}
+
+impl<A: UploadApi> Run<A> {
+    /// Validates the builder's request (nothing is sent before this passes) and plans the run.
+    pub(super) async fn prepare(b: UploadBuilder<A>) -> Result<Self, UploadError> {
+        let s = b.settings;
+        let checked = validate::preflight(&validate::Request {
+            source: &b.source,
+            filename: b.filename.as_deref(),
+            purpose: &b.purpose,
+            allow_unknown_purpose: s.allow_unknown_purpose,
+            mime_type: b.mime_type.as_deref(),
+            part_size: s.part_size,
+            concurrency: s.concurrency,
+            expires_after: s.expires_after,
+            limits: &s.limits,
+            skip_type_check: s.skip_type_check,
+        })
+        .await?;
+        let endpoint = b.api.endpoint();
+        let journal_path = match (&s.journal_dir, &checked.identity.path) {
+            (Some(dir), Some(path)) => Some(journal::path_for(dir, &endpoint, path)),
+            _ => None,
+        };
+        let emit = Emitter::new(s.progress.clone());
+        let stop = s.cancel.child_token();
+        let ctx = RunContext {
+            api: b.api,
+            source: b.source,
+            identity: checked.identity.clone(),
+            retry: RetryContext::new(s.retry.clone(), s.jitter_seed, stop.clone(), emit.clone()),
+            emit,
+            stop,
+        };
+        Ok(Self {
+            ctx: Arc::new(ctx),
+            parts: plan(checked.identity.size, s.part_size),
+            slots: b
+                .slots
+                .unwrap_or_else(|| Arc::new(Semaphore::new(s.concurrency))),
+            journal_path,
+            purpose: b.purpose.to_string(),
+            checked,
+            endpoint,
+            settings: s,
+        })
+    }
+
+    /// Runs the upload; a stop is handed to the failure policy once, here.
+    pub(super) async fn execute(self) -> Result<Completed, UploadError> {
+        let mut entry = self.start_or_resume().await?;
+        let parts_resumed = entry.parts.len();
+        let (upload, md5) = match self.upload_parts_and_complete(&mut entry).await {
+            Ok(done) => done,
+            Err(cause) => return Err(self.stop_with(cause, &entry).await),
+        };
+        self.forget_journal();
+        let upload_id = entry.upload_id;
+        let Some(file) = upload.file.clone() else {
+            return Err(UploadError::Stopped {
+                cause: StopCause::Refused {
+                    step: Step::Complete,
+                    error: uploads_client::ApiError::Decode(
+                        "the completed Upload has no file".into(),
+                    ),
+                },
+                disposition: Disposition::CompletedWithoutFile { upload_id },
+            });
+        };
+        self.ctx.emit.emit(Event::Completed {
+            file_id: file.id.clone(),
+        });
+        tracing::info!(upload = %upload_id, file = %file.id, "upload completed");
+        Ok(Completed {
+            upload,
+            file,
+            parts_sent: self.parts.len().saturating_sub(parts_resumed),
+            parts_resumed,
+            md5,
+        })
+    }
+
+    /// Everything after create: the parts (the md5 alongside), the checks, complete.
+    async fn upload_parts_and_complete(
+        &self,
+        entry: &mut JournalEntry,
+    ) -> Result<(types::Upload, Option<String>), StopCause> {
+        self.ctx.emit.emit(Event::Started {
+            upload_id: entry.upload_id.clone(),
+            filename: self.checked.filename.clone(),
+            bytes: self.checked.identity.size,
+            parts: self.parts.len(),
+            parts_done: entry.parts.len(),
+            bytes_done: entry.bytes_done(),
+        });
+        let md5_task = self.settings.md5.then(|| {
+            let (source, len) = (self.ctx.source.clone(), self.checked.identity.size);
+            AbortOnDrop(tokio::spawn(async move {
+                crate::source::md5_hex(&source, len).await
+            }))
+        });
+
+        self.send_parts(entry).await?;
+
+        // Nothing is completed from a file that changed under us.
+        let now = self
+            .ctx
+            .source
+            .identity()
+            .await
+            .map_err(|error| StopCause::Io {
+                what: "checking the file".into(),
+                error,
+            })?;
+        unchanged(&self.checked.identity, &now)?;
+        let sent = entry.bytes_done();
+        if sent != self.checked.identity.size || entry.parts.len() != self.parts.len() {
+            return Err(StopCause::Internal {
+                what: format!(
+                    "checking the parts before completing: they add up to {sent} bytes in {} parts, expected {} bytes in {}",
+                    entry.parts.len(),
+                    self.checked.identity.size,
+                    self.parts.len()
+                ),
+            });
+        }
+        let md5 = match md5_task {
+            Some(task) => Some(task.join().await?),
+            None => None,
+        };
+
+        self.ctx.emit.emit(Event::Completing);
+        let part_ids: Vec<String> = entry.parts.values().map(|p| p.id.clone()).collect();
+        let api = &self.ctx.api;
+        let upload = self
+            .ctx
+            .retry
+            .run(Step::Complete, || async {
+                api.complete(&entry.upload_id, part_ids.clone(), md5.clone())
+                    .await
+                    .map_err(Failure::Api)
+            })
+            .await?;
+        Ok((upload, md5))
+    }
+
+    /// Writes the journal, if there is one.
+    pub(super) fn save_journal(&self, entry: &JournalEntry) -> Result<(), StopCause> {
+        match &self.journal_path {
+            Some(path) => journal::save(path, entry).map_err(|error| StopCause::Io {
+                what: format!("writing the journal {}", path.display()),
+                error,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the journal: the upload is completed or cancelled.
+    pub(super) fn forget_journal(&self) {
+        if let Some(path) = &self.journal_path
+            && let Err(e) = journal::remove(path)
+        {
+            tracing::warn!(journal = %path.display(), error = %e, "could not remove the journal");
+        }
+    }
+}
+
+/// The md5 task, aborted if the run stops before it is awaited.
+struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<String>>);
+
+impl AbortOnDrop {
+    async fn join(mut self) -> Result<String, StopCause> {
+        let handle = &mut self.0;
+        match handle.await {
+            Ok(Ok(md5)) => Ok(md5),
+            Ok(Err(error)) => Err(StopCause::Io {
+                what: "computing the md5".into(),
+                error,
+            }),
+            Err(join) => Err(StopCause::Internal {
+                what: format!("computing the md5: the task failed ({join})"),
+            }),
+        }
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `Ok` if the source still has the size and modification time it was validated with.
+pub(super) fn unchanged(before: &Identity, now: &Identity) -> Result<(), StopCause> {
+    if before.size == now.size && before.mtime_ns == now.mtime_ns {
+        return Ok(());
+    }
+    Err(StopCause::FileChanged {
+        path: before.path.clone().unwrap_or_default(),
+        detail: format!(
+            "size {} -> {}, modification time {:?} -> {:?}",
+            before.size, now.size, before.mtime_ns, now.mtime_ns
+        ),
+    })
+}

@@ -1,0 +1,91 @@
+//! Scheduling: a part task is spawned only when a slot is free, so memory and tasks stay
+//! O(parts in flight) whatever the part count; each finished part goes into the journal.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use super::part::PartTask;
+use super::run::Run;
+use crate::api::UploadApi;
+use crate::error::StopCause;
+use crate::journal::{DonePart, JournalEntry};
+use crate::progress::Event;
+
+impl<A: UploadApi> Run<A> {
+    /// Sends the missing parts, recording each in the journal as it finishes. On the first
+    /// failure every other part is stopped, and that failure is returned.
+    pub(super) async fn send_parts(&self, entry: &mut JournalEntry) -> Result<(), StopCause> {
+        let upload_id: Arc<str> = entry.upload_id.as_str().into();
+        let mut todo = self
+            .parts
+            .iter()
+            .filter(|p| !entry.parts.contains_key(&p.index))
+            .copied()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .peekable();
+        let mut tasks = JoinSet::new();
+        let mut first_failure: Option<StopCause> = None;
+        loop {
+            let want_slot = todo.peek().is_some() && !self.ctx.stop.is_cancelled();
+            tokio::select! {
+                // Finished parts first: their slots are what the next part waits for.
+                biased;
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                    let result = joined.unwrap_or_else(|e| {
+                        Err(StopCause::Internal { what: format!("sending a part: the task failed ({e})") })
+                    });
+                    match result.and_then(|(index, done)| self.record(entry, index, done)) {
+                        Ok(()) => {}
+                        Err(cause) => {
+                            // The first real cause wins; the others are mostly "interrupted" by it.
+                            if first_failure.as_ref().is_none_or(|f| matches!(f, StopCause::Interrupted)) {
+                                first_failure = Some(cause);
+                            }
+                            self.ctx.stop.cancel();
+                        }
+                    }
+                }
+                permit = self.slots.clone().acquire_owned(), if want_slot => {
+                    let Ok(permit) = permit else {
+                        first_failure.get_or_insert(StopCause::Internal { what: "waiting for a part slot: the semaphore closed".into() });
+                        self.ctx.stop.cancel();
+                        continue;
+                    };
+                    let Some(spec) = todo.next() else { continue };
+                    let task = PartTask::new(self.ctx.clone(), upload_id.clone(), spec);
+                    let span = tracing::debug_span!("part", index = spec.index, offset = spec.offset, len = spec.len);
+                    tasks.spawn(async move {
+                        let out = task.run().await;
+                        drop(permit);
+                        out
+                    }.instrument(span));
+                }
+                _ = self.ctx.stop.cancelled(), if want_slot => {}
+                else => break,
+            }
+        }
+        if self.ctx.stop.is_cancelled() && first_failure.is_none() && todo.peek().is_some() {
+            first_failure = Some(StopCause::Interrupted);
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    /// A stored part: announced, then written to the journal before it counts.
+    fn record(
+        &self,
+        entry: &mut JournalEntry,
+        index: usize,
+        done: DonePart,
+    ) -> Result<(), StopCause> {
+        self.ctx.emit.emit(Event::PartDone {
+            index,
+            part_id: done.id.clone(),
+            len: done.len,
+        });
+        entry.parts.insert(index, done);
+        self.save_journal(entry)
+    }
+}

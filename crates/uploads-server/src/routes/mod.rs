@@ -1,0 +1,135 @@
+//! The router: one function lists every route; handlers live with their resource
+//! ([`uploads`], [`files`]) and answer with the API's objects ([`objects`]).
+
+mod files;
+mod objects;
+mod uploads;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::envelope::ApiFailure;
+use crate::state::{AppState, Stats};
+
+type ApiResult<T> = Result<T, ApiFailure>;
+
+/// Every route of the server.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/uploads", post(uploads::create))
+        .route("/uploads/{upload_id}/parts", post(uploads::add_part))
+        .route("/uploads/{upload_id}/complete", post(uploads::complete))
+        .route("/uploads/{upload_id}/cancel", post(uploads::cancel))
+        .route(
+            "/files/{file_id}",
+            get(files::retrieve).delete(files::delete),
+        )
+        .route("/files/{file_id}/content", get(files::download))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_bearer_key,
+        ));
+    Router::new()
+        .nest("/v1", api)
+        .route("/_admin/stats", get(stats))
+        .fallback(unknown_url)
+        .method_not_allowed_fallback(unknown_url)
+        // Parts are streamed to disk and checked against our own limit as they arrive.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+async fn require_bearer_key(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    let fail = |message: String, code: Option<&'static str>| {
+        let mut f = ApiFailure::invalid(None, message).with_status(StatusCode::UNAUTHORIZED);
+        f.code = code;
+        f.into_response()
+    };
+    if given.is_empty() {
+        return fail(
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).".into(),
+            None,
+        );
+    }
+    if let Some(key) = &state.config.api_key
+        && given != key
+    {
+        return fail(
+            format!("Incorrect API key provided: {}.", mask(given)),
+            Some("invalid_api_key"),
+        );
+    }
+    next.run(req).await
+}
+
+/// Shows a key the way OpenAI does in its 401s: a few characters at each end.
+fn mask(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+}
+
+async fn unknown_url(req: Request) -> ApiFailure {
+    ApiFailure::invalid(
+        None,
+        format!("Invalid URL ({} {})", req.method(), req.uri().path()),
+    )
+    .with_status(StatusCode::NOT_FOUND)
+}
+
+async fn stats(State(state): State<Arc<AppState>>) -> Json<Stats> {
+    Json(state.stats.snapshot())
+}
+
+/// A fresh id: the prefix and 128 random bits.
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}{:032x}", rand::random::<u128>())
+}
+
+/// A JSON body as the request type, or the API's 400.
+fn parse_json<T: serde::de::DeserializeOwned>(
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<T> {
+    let Json(value) = body.map_err(|e| {
+        ApiFailure::invalid(
+            None,
+            format!(
+                "We could not parse the JSON body of your request: {}",
+                e.body_text()
+            ),
+        )
+    })?;
+    serde_json::from_value(value)
+        .map_err(|e| ApiFailure::invalid(None, format!("Invalid request body: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_masked_like_openai_does() {
+        assert_eq!(super::mask("sk-abcdefghijkl"), "sk-********ijkl");
+        assert_eq!(super::mask("short"), "*****");
+    }
+}

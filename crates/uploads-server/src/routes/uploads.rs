@@ -1,0 +1,290 @@
+//! The Uploads operations: create, add a part, complete, cancel.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use uploads_client::rules::{self, unix_now};
+use uploads_client::types::{self, KnownUploadStatus};
+
+use super::objects::upload_json;
+use super::{ApiResult, new_id, parse_json};
+use crate::envelope::ApiFailure;
+use crate::state::{AppState, Counters};
+use crate::store::{FileRecord, PartRecord, PartWriteError, UploadRecord};
+
+fn not_found(id: &str) -> ApiFailure {
+    ApiFailure::not_found("upload_id", format!("No such Upload: '{id}'"))
+}
+
+/// Only a pending upload takes parts, completes or cancels.
+fn require_pending(rec: &UploadRecord, action: &str) -> ApiResult<()> {
+    if rec.status == KnownUploadStatus::Pending {
+        return Ok(());
+    }
+    Err(ApiFailure::invalid(
+        Some("upload_id"),
+        format!(
+            "Cannot {action} Upload {} because it is {}; only pending Uploads accept this.",
+            rec.id, rec.status
+        ),
+    ))
+}
+
+/// `POST /uploads`.
+pub(super) async fn create(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<Json<types::Upload>> {
+    let req: types::CreateUploadRequest = parse_json(body)?;
+    let purpose = req.purpose.to_string();
+    if rules::purpose_rule(&purpose).is_none() {
+        return Err(ApiFailure::invalid(
+            Some("purpose"),
+            format!(
+                "Invalid value for purpose: '{purpose}'. Supported values are: {}.",
+                rules::purpose_names()
+            ),
+        ));
+    }
+    if req.bytes <= 0 {
+        return Err(ApiFailure::invalid(
+            Some("bytes"),
+            "bytes must be a positive integer: an Upload cannot be empty.",
+        ));
+    }
+    let expires_after = req.expires_after.as_ref().map(|e| e.seconds);
+    rules::check_create(
+        &req.filename,
+        &purpose,
+        &req.mime_type,
+        req.bytes,
+        expires_after,
+        &state.config.limits,
+    )
+    .map_err(|v| ApiFailure::invalid(Some(v.param), v.message))?;
+    let created_at = unix_now();
+    let rec = UploadRecord {
+        id: new_id("upload_"),
+        filename: req.filename,
+        purpose,
+        mime_type: req.mime_type,
+        bytes: req.bytes.unsigned_abs(),
+        created_at,
+        expires_at: created_at + state.config.upload_ttl.as_secs() as i64,
+        status: KnownUploadStatus::Pending,
+        file_expires_after: expires_after,
+        parts: Default::default(),
+        file_id: None,
+    };
+    state.store.insert_upload(rec.clone()).await?;
+    Counters::bump(&state.stats.uploads_created);
+    tracing::info!(upload = %rec.id, bytes = rec.bytes, "upload created");
+    Ok(Json(upload_json(&rec, None)))
+}
+
+/// `POST /uploads/{upload_id}/parts`: the `data` field streamed to disk, then recorded.
+pub(super) async fn add_part(
+    State(state): State<Arc<AppState>>,
+    Path(upload_id): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<Json<types::UploadPart>> {
+    // Refuse early, before reading a byte of the body, when the upload cannot take parts.
+    state
+        .store
+        .update_upload(&upload_id, |rec| {
+            rec.expire_if_due(unix_now());
+            require_pending(rec, "add a Part to")
+        })
+        .await
+        .ok_or_else(|| not_found(&upload_id))??;
+    let mut multipart = multipart.map_err(|e| {
+        ApiFailure::invalid(
+            Some("data"),
+            format!("Expected a multipart/form-data body: {}", e.body_text()),
+        )
+    })?;
+
+    let part_id = new_id("part_");
+    let size = receive_data_field(&state, &mut multipart, &part_id).await?;
+    let max_upload = state.config.limits.max_upload_bytes;
+    let created_at = unix_now();
+    let stored = state
+        .store
+        .update_upload(&upload_id, |rec| {
+            rec.expire_if_due(created_at);
+            require_pending(rec, "add a Part to")?;
+            let total = rec.bytes_stored() + size;
+            if total > max_upload {
+                return Err(ApiFailure::invalid(
+                    Some("data"),
+                    format!("Adding this Part would bring the Upload to {total} bytes, over the maximum of {max_upload}."),
+                ));
+            }
+            rec.parts.insert(part_id.clone(), PartRecord { size, created_at });
+            Ok(())
+        })
+        .await
+        .ok_or_else(|| not_found(&upload_id))?;
+    if let Err(e) = stored {
+        state.store.discard_parts([&part_id]).await;
+        return Err(e);
+    }
+    Counters::bump(&state.stats.parts_stored);
+    state
+        .stats
+        .part_bytes_stored
+        .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+    tracing::debug!(upload = %upload_id, part = %part_id, size, "part stored");
+    Ok(Json(types::UploadPart {
+        id: part_id,
+        created_at,
+        upload_id,
+        object: types::UploadPartObject::UploadPart,
+    }))
+}
+
+/// Finds the `data` field and has the store write it, refused past the part limit.
+async fn receive_data_field(
+    state: &AppState,
+    multipart: &mut Multipart,
+    part_id: &str,
+) -> ApiResult<u64> {
+    let bad = |m: String| ApiFailure::invalid(Some("data"), m);
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| bad(format!("Could not read the multipart body: {}", e.body_text())))?
+            .ok_or_else(|| bad("The multipart body has no 'data' field: send the Part's bytes as field 'data'.".into()))?;
+        if field.name() != Some("data") {
+            continue;
+        }
+        let max = state.config.limits.max_part_bytes;
+        return match state.store.write_part(part_id, field, max).await {
+            Ok(size) => Ok(size),
+            Err(PartWriteError::TooLarge { max }) => Err(ApiFailure::invalid(
+                Some("data"),
+                format!("The Part is larger than the maximum Part size of {max} bytes: split it into smaller Parts."),
+            )
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)),
+            Err(PartWriteError::Empty) => Err(bad(
+                "The Part is empty: a Part needs at least one byte.".into(),
+            )),
+            Err(PartWriteError::Body(e)) => Err(bad(format!(
+                "Could not read the Part's bytes: {}",
+                e.body_text()
+            ))),
+            Err(PartWriteError::Io(e)) => Err(e.into()),
+        };
+    }
+}
+
+/// `POST /uploads/{upload_id}/complete`: checks the part list and md5, then makes the File.
+pub(super) async fn complete(
+    State(state): State<Arc<AppState>>,
+    Path(upload_id): Path<String>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> ApiResult<Json<types::Upload>> {
+    let req: types::CompleteUploadRequest = parse_json(body)?;
+    let rec = state
+        .store
+        .update_upload(&upload_id, |rec| {
+            rec.expire_if_due(unix_now());
+            require_pending(rec, "complete")?;
+            Ok::<_, ApiFailure>(rec.clone())
+        })
+        .await
+        .ok_or_else(|| not_found(&upload_id))??;
+    check_part_list(&rec, &req.part_ids)?;
+    if let Some(want) = &req.md5 {
+        let got = state.store.md5_of_parts(&req.part_ids).await?;
+        if !got.eq_ignore_ascii_case(want.trim()) {
+            return Err(ApiFailure::invalid(
+                Some("md5"),
+                format!(
+                    "The md5 checksum {want} does not match the md5 of the uploaded bytes in the given Part order ({got})."
+                ),
+            ));
+        }
+    }
+    let created_at = unix_now();
+    let file = FileRecord {
+        id: new_id("file-"),
+        upload_id: upload_id.clone(),
+        filename: rec.filename.clone(),
+        purpose: rec.purpose.clone(),
+        bytes: rec.bytes,
+        created_at,
+        expires_at: rec.file_expires_after.map(|s| created_at + s),
+        parts: req.part_ids.clone(),
+    };
+    let file_id = file.id.clone();
+    let done = state
+        .store
+        .update_upload(&upload_id, |rec| {
+            require_pending(rec, "complete")?;
+            rec.status = KnownUploadStatus::Completed;
+            rec.file_id = Some(file_id.clone());
+            Ok::<_, ApiFailure>(rec.clone())
+        })
+        .await
+        .ok_or_else(|| not_found(&upload_id))??;
+    state.store.insert_file(file.clone()).await?;
+    Counters::bump(&state.stats.uploads_completed);
+    tracing::info!(upload = %upload_id, file = %file.id, parts = file.parts.len(), "upload completed");
+    Ok(Json(upload_json(&done, Some(&file))))
+}
+
+/// The part list of a complete: every part the upload's, none twice, adding up to `bytes`.
+fn check_part_list(rec: &UploadRecord, part_ids: &[String]) -> ApiResult<()> {
+    let bad = |m: String| ApiFailure::invalid(Some("part_ids"), m);
+    if part_ids.is_empty() {
+        return Err(bad(
+            "part_ids is empty: list the Parts of the Upload in order.".into(),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0u64;
+    for id in part_ids {
+        let part = rec
+            .parts
+            .get(id)
+            .ok_or_else(|| bad(format!("Part '{id}' does not belong to Upload {}.", rec.id)))?;
+        if !seen.insert(id) {
+            return Err(bad(format!("Part '{id}' is listed more than once.")));
+        }
+        total += part.size;
+    }
+    if total != rec.bytes {
+        return Err(bad(format!(
+            "The number of bytes uploaded upon completion ({total}) does not match the number of bytes specified when creating the Upload ({}).",
+            rec.bytes
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /uploads/{upload_id}/cancel`: no more parts; the stored ones are removed.
+pub(super) async fn cancel(
+    State(state): State<Arc<AppState>>,
+    Path(upload_id): Path<String>,
+) -> ApiResult<Json<types::Upload>> {
+    let rec = state
+        .store
+        .update_upload(&upload_id, |rec| {
+            rec.expire_if_due(unix_now());
+            require_pending(rec, "cancel")?;
+            rec.status = KnownUploadStatus::Cancelled;
+            Ok::<_, ApiFailure>(rec.clone())
+        })
+        .await
+        .ok_or_else(|| not_found(&upload_id))??;
+    state.store.discard_parts(rec.parts.keys()).await;
+    Counters::bump(&state.stats.uploads_cancelled);
+    tracing::info!(upload = %upload_id, "upload cancelled");
+    Ok(Json(upload_json(&rec, None)))
+}
