@@ -2,10 +2,24 @@
 //! faults injected. Every case checks the stored bytes' md5 against the source and that nothing
 //! is left pending unless the case expects it. Small files and scaled-down limits keep it fast.
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use uploads_e2e::{Serve, cli, md5_hex, output, pending, random_file, signal};
+use uploads_e2e::{Serve, md5_hex, output, random_file, signal};
+
+/// The binary Cargo built for this test (it runs as a test of uploads-cli for this).
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_openai-uploads"))
+}
+
+fn cli(url: &str, key: &str, journals: &Path) -> std::process::Command {
+    uploads_e2e::cli(bin(), url, key, journals)
+}
+
+fn pending(url: &str, journals: &Path) -> Vec<serde_json::Value> {
+    uploads_e2e::pending(bin(), url, journals)
+}
 
 /// Parts of 64 KiB, so a few hundred KiB make many parts.
 const PART: &str = "64KiB";
@@ -32,20 +46,23 @@ fn put_and_verify(server: &Serve, dir: &std::path::Path, data: &[u8], extra: &[&
 #[test]
 fn case1_503s_and_429s_with_retry_after() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Serve::start(&[
-        "--max-part-size",
-        PART,
-        "--fault-seed",
-        "1",
-        "--fail-rate",
-        "0.10",
-        "--fail-status",
-        "503",
-        "--rate-limit-rate",
-        "0.05",
-        "--retry-after",
-        "100ms",
-    ]);
+    let server = Serve::start(
+        bin(),
+        &[
+            "--max-part-size",
+            PART,
+            "--fault-seed",
+            "1",
+            "--fail-rate",
+            "0.10",
+            "--fail-status",
+            "503",
+            "--rate-limit-rate",
+            "0.05",
+            "--retry-after",
+            "100ms",
+        ],
+    );
     let data = random_file(&dir.path().join("data.jsonl"), 2 * 1024 * 1024 + 77, 1);
     put_and_verify(&server, dir.path(), &data, &[]);
     assert!(server.stat("faults_injected") > 0, "{}", server.stats());
@@ -55,14 +72,17 @@ fn case1_503s_and_429s_with_retry_after() {
 #[test]
 fn case2_connections_reset_mid_body() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Serve::start(&[
-        "--max-part-size",
-        PART,
-        "--fault-seed",
-        "2",
-        "--reset-rate",
-        "0.15",
-    ]);
+    let server = Serve::start(
+        bin(),
+        &[
+            "--max-part-size",
+            PART,
+            "--fault-seed",
+            "2",
+            "--reset-rate",
+            "0.15",
+        ],
+    );
     let data = random_file(&dir.path().join("data.jsonl"), 2 * 1024 * 1024, 2);
     put_and_verify(&server, dir.path(), &data, &[]);
     assert!(server.stat("faults_injected") > 0, "{}", server.stats());
@@ -72,7 +92,7 @@ fn case2_connections_reset_mid_body() {
 fn case3_server_killed_and_restarted_mid_upload() {
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
-    let mut server = Serve::start(&["--max-part-size", PART, "--bandwidth", "256KiB"]);
+    let mut server = Serve::start(bin(), &["--max-part-size", PART, "--bandwidth", "256KiB"]);
     let data = random_file(&dir.path().join("data.jsonl"), 1536 * 1024, 3);
     let child = cli(&server.url, "sk-local", &journals)
         .args(put_args("batch"))
@@ -98,7 +118,7 @@ fn case3_server_killed_and_restarted_mid_upload() {
 fn case4_client_killed_then_resumed_sends_only_missing_parts() {
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
-    let server = Serve::start(&["--max-part-size", PART, "--bandwidth", "256KiB"]);
+    let server = Serve::start(bin(), &["--max-part-size", PART, "--bandwidth", "256KiB"]);
     let data = random_file(&dir.path().join("data.jsonl"), 1024 * 1024, 4);
     let mut put = cli(&server.url, "sk-local", &journals);
     put.args(put_args("batch"))
@@ -137,14 +157,17 @@ fn case4_client_killed_then_resumed_sends_only_missing_parts() {
 fn case5_an_expired_upload_is_reported_and_restart_completes() {
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
-    let server = Serve::start(&[
-        "--max-part-size",
-        PART,
-        "--bandwidth",
-        "128KiB",
-        "--upload-ttl",
-        "3s",
-    ]);
+    let server = Serve::start(
+        bin(),
+        &[
+            "--max-part-size",
+            PART,
+            "--bandwidth",
+            "128KiB",
+            "--upload-ttl",
+            "3s",
+        ],
+    );
     // Six parts: two at a time at 128 KiB/s take 1.5 s, well inside the 3 s expiry.
     let data = random_file(&dir.path().join("data.jsonl"), 384 * 1024, 5);
     let mut put = cli(&server.url, "sk-local", &journals);
@@ -182,7 +205,7 @@ fn case5_an_expired_upload_is_reported_and_restart_completes() {
 fn case6_a_file_modified_during_the_upload_is_refused_and_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
-    let server = Serve::start(&["--max-part-size", PART, "--bandwidth", "256KiB"]);
+    let server = Serve::start(bin(), &["--max-part-size", PART, "--bandwidth", "256KiB"]);
     let path = dir.path().join("data.jsonl");
     random_file(&path, 1024 * 1024, 6);
     // Two parts at a time at 256 KiB/s: about 2 s, so the change lands well before the end.
@@ -220,7 +243,7 @@ fn case6_a_file_modified_during_the_upload_is_refused_and_cancelled() {
 fn case7_server_refusals_show_the_servers_message() {
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
-    let server = Serve::start(&["--api-key", "sk-right-key-0000"]);
+    let server = Serve::start(bin(), &["--api-key", "sk-right-key-0000"]);
     std::fs::write(dir.path().join("a.jsonl"), b"{}\n").unwrap();
     let a = dir.path().join("a.jsonl");
 
@@ -268,20 +291,23 @@ fn case7_server_refusals_show_the_servers_message() {
 fn case8_thirty_two_files_under_faults_share_one_budget() {
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
-    let server = Serve::start(&[
-        "--max-part-size",
-        PART,
-        "--fault-seed",
-        "8",
-        "--fail-rate",
-        "0.08",
-        "--rate-limit-rate",
-        "0.04",
-        "--retry-after",
-        "50ms",
-        "--reset-rate",
-        "0.04",
-    ]);
+    let server = Serve::start(
+        bin(),
+        &[
+            "--max-part-size",
+            PART,
+            "--fault-seed",
+            "8",
+            "--fail-rate",
+            "0.08",
+            "--rate-limit-rate",
+            "0.04",
+            "--retry-after",
+            "50ms",
+            "--reset-rate",
+            "0.04",
+        ],
+    );
     let files: Vec<_> = (0..32)
         .map(|i| {
             let path = dir.path().join(format!("f{i:02}.jsonl"));

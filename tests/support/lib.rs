@@ -1,34 +1,11 @@
-//! Helpers for the end-to-end tests: the CLI binary, a server process, files and checks.
+//! Helpers for the end-to-end tests and benchmarks: the CLI binary, a server process, files
+//! and checks. The binary comes from the caller (`env!("CARGO_BIN_EXE_openai-uploads")` in a
+//! test of uploads-cli, the release build in `cargo xtask bench`): nothing here runs cargo.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// The `openai-uploads` binary, built once per test run (a no-op when already fresh).
-pub fn cli_path() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "uploads-cli",
-                "--bin",
-                "openai-uploads",
-            ])
-            .status()
-            .expect("running cargo build");
-        assert!(status.success(), "building openai-uploads failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-        target.join("debug/openai-uploads")
-    })
-}
 
 /// `bin` with none of the user's OpenAI settings, and journals in `journals`.
 pub fn clean_command(bin: &Path, journals: &Path) -> Command {
@@ -46,13 +23,15 @@ pub fn clean_command(bin: &Path, journals: &Path) -> Command {
     c
 }
 
-/// The CLI with a clean environment pointed at `url`, journals in `journals`.
-pub fn cli(url: &str, key: &str, journals: &Path) -> Command {
-    let mut c = clean_command(cli_path(), journals);
+/// The CLI (`bin`, from `env!("CARGO_BIN_EXE_openai-uploads")` in a test of uploads-cli)
+/// with a clean environment pointed at `url`, journals in `journals`.
+pub fn cli(bin: &Path, url: &str, key: &str, journals: &Path) -> Command {
+    let mut c = clean_command(bin, journals);
     c.env("OPENAI_API_KEY", key).env("OPENAI_BASE_URL", url);
     c
 }
 
+/// Runs a command to its end: exit code, stdout, stderr.
 pub fn output(c: &mut Command) -> (i32, String, String) {
     let Output {
         status,
@@ -69,16 +48,29 @@ pub fn output(c: &mut Command) -> (i32, String, String) {
 /// `openai-uploads serve` in its own process, on a fixed port so it can be restarted.
 pub struct Serve {
     child: Option<Child>,
+    bin: PathBuf,
+    /// The base URL, `http://127.0.0.1:PORT/v1`.
     pub url: String,
+    /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// Where it keeps its data.
     pub data_dir: PathBuf,
     args: Vec<String>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Serve {
-    pub fn start(args: &[&str]) -> Self {
+    /// `bin serve ARGS` with its data in a temporary directory.
+    pub fn start(bin: &Path, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let mut s = Self::start_in(bin, &data_dir, args);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// `bin serve ARGS` with its data in `data_dir` (kept).
+    pub fn start_in(bin: &Path, data_dir: &Path, args: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -87,18 +79,19 @@ impl Serve {
         let addr = format!("127.0.0.1:{port}");
         let mut s = Self {
             child: None,
+            bin: bin.to_owned(),
             url: format!("http://{addr}/v1"),
             addr,
-            data_dir: dir.path().join("data"),
+            data_dir: data_dir.to_owned(),
             args: args.iter().map(|a| a.to_string()).collect(),
-            _dir: dir,
+            _dir: None,
         };
         s.spawn();
         s
     }
 
     fn spawn(&mut self) {
-        let mut child = Command::new(cli_path())
+        let mut child = Command::new(&self.bin)
             .args(["serve", "--addr", &self.addr, "--data-dir"])
             .arg(&self.data_dir)
             .args(&self.args)
@@ -129,19 +122,26 @@ impl Serve {
         self.spawn();
     }
 
+    /// The server's counters (`/_admin/stats`).
     pub fn stats(&self) -> serde_json::Value {
-        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(
-            s,
-            "GET /_admin/stats HTTP/1.0\r\nHost: {}\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        serde_json::from_str(resp.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+        let (status, body) = raw_request(&self.addr, "GET", "/_admin/stats", None).unwrap();
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
     }
 
+    /// Deletes a File (a benchmark does, so its runs do not fill the disk).
+    pub fn delete_file(&self, file_id: &str) -> std::io::Result<()> {
+        let path = format!("/v1/files/{file_id}");
+        let (status, body) = raw_request(&self.addr, "DELETE", &path, Some("sk-local"))?;
+        if status != 200 {
+            return Err(std::io::Error::other(format!(
+                "delete {file_id}: {status} {body}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// One counter.
     pub fn stat(&self, name: &str) -> u64 {
         self.stats()[name].as_u64().unwrap()
     }
@@ -212,22 +212,70 @@ impl Drop for Serve {
     }
 }
 
-pub fn md5_hex(d: &[u8]) -> String {
-    use md5::Digest;
-    format!("{:x}", md5::Md5::digest(d))
+pub use uploads_client::checksum::md5_hex;
+
+/// One HTTP/1.0 request over a bare socket (no client library, so it works whatever state
+/// the server is in): the status and the body.
+pub fn raw_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut s = std::net::TcpStream::connect(addr)?;
+    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    write!(s, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{auth}\r\n")?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {resp:?}")))?;
+    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, body.to_owned()))
 }
 
-/// A file of `len` pseudo-random bytes (different for each `seed`).
+/// Pseudo-random bytes (xorshift64, different for each seed): fast enough for GiB-sized
+/// benchmark files, and incompressible.
+pub struct RandomBytes(u64);
+
+impl RandomBytes {
+    /// A generator; the same seed gives the same bytes.
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// Fills `buf`.
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let x = &mut self.0;
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// Writes `len` pseudo-random bytes to `path` a block at a time (memory stays flat).
+pub fn write_random_file(path: &Path, len: u64, seed: u64) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let (mut rng, mut block) = (RandomBytes::new(seed), vec![0u8; 1 << 20]);
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        rng.fill(&mut block[..n]);
+        f.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    f.flush()
+}
+
+/// A file of `len` pseudo-random bytes (different for each `seed`), and its bytes.
 pub fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let mut data = vec![0u8; len];
+    RandomBytes::new(seed).fill(&mut data);
     std::fs::write(path, &data).unwrap();
     data
 }
@@ -235,6 +283,7 @@ pub fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
 /// Sends a signal (`libc::SIGINT`, `libc::SIGKILL`) to a child process.
 pub fn signal(child: &Child, sig: libc::c_int) {
     // SAFETY: kill(2) on our own child's pid has no memory effects.
+    #[allow(unsafe_code)]
     let r = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
     assert_eq!(
         r,
@@ -245,8 +294,9 @@ pub fn signal(child: &Child, sig: libc::c_int) {
 }
 
 /// The resumable uploads in a journal directory (`pending --json`).
-pub fn pending(url: &str, journals: &Path) -> Vec<serde_json::Value> {
-    let (code, stdout, stderr) = output(cli(url, "sk-local", journals).args(["pending", "--json"]));
+pub fn pending(bin: &Path, url: &str, journals: &Path) -> Vec<serde_json::Value> {
+    let (code, stdout, stderr) =
+        output(cli(bin, url, "sk-local", journals).args(["pending", "--json"]));
     assert_eq!(code, 0, "{stderr}");
     stdout
         .lines()

@@ -2,13 +2,14 @@
 //! one-part-at-a-time way, on loopback and on a simulated WAN link, with the server in its own
 //! process. Prints a table and writes `target/bench/results.json`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use uploads_e2e::Serve;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -58,9 +59,10 @@ struct Row {
     peak_rss_mib: f64,
 }
 
-const PART_SIZE: u64 = 64 * 1024 * 1024;
-/// The baseline sends as many parts at once as `put` does by default.
-const CONCURRENCY: usize = 16;
+/// The baseline sends parts of the size `put` uses by default...
+const PART_SIZE: u64 = uploads_ext::DEFAULT_PART_SIZE;
+/// ... and as many at once.
+const CONCURRENCY: usize = uploads_ext::DEFAULT_CONCURRENCY;
 
 pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -88,7 +90,7 @@ pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
         };
         let data_dir = dir.join(format!("data-{profile}"));
         let _ = std::fs::remove_dir_all(&data_dir);
-        let server = ServerProcess::start(&bin.join("openai-uploads"), &data_dir, flags)?;
+        let server = Serve::start_in(&bin.join("openai-uploads"), &data_dir, flags);
         for size_text in &args.sizes {
             let bytes = parse_size(size_text)?;
             let file = ensure_file(&dir.join("files"), bytes)?;
@@ -278,6 +280,7 @@ fn measure(
     Ok((sample, stdout.trim().to_owned()))
 }
 
+#[allow(unsafe_code)]
 fn wait4(pid: i32) -> Result<(i32, libc::rusage)> {
     let mut status = 0;
     // SAFETY: rusage is plain old data; wait4 fills it for our own child.
@@ -298,57 +301,6 @@ fn wait4(pid: i32) -> Result<(i32, libc::rusage)> {
     ))
 }
 
-struct ServerProcess {
-    child: std::process::Child,
-    url: String,
-}
-
-impl ServerProcess {
-    fn start(bin: &Path, data_dir: &Path, flags: &[&str]) -> Result<Self> {
-        let mut child = Command::new(bin)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(flags)
-            .env("OPENAI_UPLOADS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-        Ok(Self {
-            child,
-            url: line.trim().to_owned(),
-        })
-    }
-
-    /// Deletes a File so the next run does not fill the disk.
-    fn delete_file(&self, id: &str) -> Result<()> {
-        let host = self
-            .url
-            .trim_start_matches("http://")
-            .trim_end_matches("/v1");
-        let mut s = std::net::TcpStream::connect(host)?;
-        write!(
-            s,
-            "DELETE /v1/files/{id} HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer sk-local\r\n\r\n"
-        )?;
-        let mut resp = String::new();
-        s.read_to_string(&mut resp)?;
-        anyhow::ensure!(
-            resp.starts_with("HTTP/1.0 200") || resp.starts_with("HTTP/1.1 200"),
-            "delete {id}: {resp}"
-        );
-        Ok(())
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The speed of a plain copy of `file` on this machine's disk, synced like the server's parts.
 fn file_copy_mb_per_s(file: &Path, to: &Path) -> Result<f64> {
     let t = Instant::now();
@@ -362,44 +314,16 @@ fn file_copy_mb_per_s(file: &Path, to: &Path) -> Result<f64> {
 /// A file of `bytes` pseudo-random bytes, made once and reused.
 fn ensure_file(dir: &Path, bytes: u64) -> Result<PathBuf> {
     let path = dir.join(format!("bench-{bytes}.bin"));
-    if std::fs::metadata(&path).map(|m| m.len()).ok() == Some(bytes) {
-        return Ok(path);
+    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(bytes) {
+        eprintln!("generating {} ({bytes} bytes)", path.display());
+        uploads_e2e::write_random_file(&path, bytes, 1)?;
     }
-    eprintln!("generating {} ({bytes} bytes)", path.display());
-    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut block = vec![0u8; 1 << 20];
-    let mut left = bytes;
-    while left > 0 {
-        for chunk in block.chunks_exact_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes());
-        }
-        let n = left.min(block.len() as u64) as usize;
-        f.write_all(&block[..n])?;
-        left -= n as u64;
-    }
-    f.flush()?;
     Ok(path)
 }
 
+/// A size as the CLI takes it (`1GiB`).
 fn parse_size(text: &str) -> Result<u64> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n.parse().with_context(|| format!("size {text:?}"))?;
-    let mult = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kib" => 1 << 10,
-        "mib" => 1 << 20,
-        "gib" => 1 << 30,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        other => bail!("unknown unit {other:?} in {text:?}"),
-    };
-    Ok(n * mult)
+    uploads_ext::units::parse_size(text).map_err(anyhow::Error::msg)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -1,9 +1,9 @@
-//! Project automation: `cargo xtask sync | generate [--check]`.
+//! Project automation: `cargo xtask sync [--check] | generate [--check] | bench`.
 //!
-//! The spec pipeline runs in three steps, each a module:
-//! [`spec`] loads YAML, [`subset`] extracts the Uploads operations from OpenAI's full spec,
-//! [`overlay`] applies our documented patches, [`normalize`] rewrites what progenitor cannot
-//! read, and [`generate`] runs progenitor and formats the result.
+//! The spec pipeline runs in five steps, each a module: [`spec`] loads YAML, [`subset`]
+//! extracts the Uploads operations from OpenAI's full spec, [`overlay`] applies our documented
+//! patches, [`normalize`] rewrites what progenitor cannot read, and [`generate`] runs progenitor
+//! and formats the result. [`bench`](mod@bench) measures the CLI against a bare-reqwest baseline.
 
 mod bench;
 mod generate;

@@ -120,7 +120,7 @@ fn open_enums(doc: &mut Value) {
 
 /// No progenitor release supports `multipart/form-data` request bodies (progenitor issue 402): one
 /// aborts the whole generation. Such operations (`addUploadPart`) are written by hand in
-/// `uploads-client/src/lib.rs`.
+/// `uploads-client/src/parts.rs`, in the generated operations' shape.
 fn drop_multipart_operations(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;

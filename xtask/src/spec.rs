@@ -37,7 +37,7 @@ struct LooseVisitor;
 impl<'de> Visitor<'de> for LooseVisitor {
     type Value = Value;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any YAML value")
     }
     fn visit_unit<E>(self) -> Result<Value, E> {

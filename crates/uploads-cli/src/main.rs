@@ -1,11 +1,17 @@
 //! `openai-uploads`: upload large files to OpenAI in parallel, resumably, with a progress bar.
 
+// The doc comments of the argument structs are clap's help text, read in a terminal, where a
+// URL in angle brackets would only look odd.
+#![allow(rustdoc::bare_urls)]
+
 mod cancel;
+#[cfg(feature = "local-server")]
+mod local;
 mod pending;
 mod put;
+#[cfg(feature = "local-server")]
 mod serve;
 mod ui;
-mod units;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,14 +56,28 @@ enum Command {
     Put(put::PutArgs),
     Cancel(cancel::CancelArgs),
     Pending(pending::PendingArgs),
+    #[cfg(feature = "local-server")]
     Serve(serve::ServeArgs),
+}
+
+impl Command {
+    /// `serve` logs each request unless told otherwise; the other commands are quiet.
+    fn logs_by_default(&self) -> bool {
+        #[cfg(feature = "local-server")]
+        if matches!(self, Self::Serve(_)) {
+            return true;
+        }
+        false
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `serve` logs each request by default; it sets up its own logging unless --verbose.
-    if cli.verbose || !matches!(cli.command, Command::Serve(_)) {
-        init_tracing(cli.verbose);
+    if cli.verbose {
+        init_tracing("info,uploads_ext=debug", true);
+    } else if !cli.command.logs_by_default() {
+        init_tracing("off", false);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -75,20 +95,21 @@ fn main() -> ExitCode {
             Command::Put(args) => put::run(args, journal_dir).await,
             Command::Cancel(args) => cancel::run(args, journal_dir).await,
             Command::Pending(args) => pending::run(args, journal_dir),
+            #[cfg(feature = "local-server")]
             Command::Serve(args) => serve::run(args).await,
         }
     });
     ExitCode::from(code)
 }
 
-fn init_tracing(verbose: bool) {
+/// Logs to stderr, filtered by `OPENAI_UPLOADS_LOG` (when `from_env`) or else by `default`.
+/// The first call wins.
+fn init_tracing(default: &str, from_env: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = if verbose {
-        EnvFilter::try_from_env("OPENAI_UPLOADS_LOG")
-            .unwrap_or_else(|_| EnvFilter::new("info,uploads_ext=debug"))
-    } else {
-        EnvFilter::new("off")
-    };
+    let filter = from_env
+        .then(|| EnvFilter::try_from_env("OPENAI_UPLOADS_LOG").ok())
+        .flatten()
+        .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -5,16 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
-use uploads_client::{Client, ClientConfig};
 use uploads_ext::ResumeError;
 use uploads_ext::{Purpose, UploadError, Uploader, ValidationError};
-use uploads_server::{Server, ServerConfig};
 
 use crate::ui::{Mode, Ui};
-use crate::units::{parse_duration, parse_size};
 use crate::{client_from_env, exit, fail};
+use uploads_ext::units::{format_size, parse_duration, parse_size};
 
 /// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
 /// same command again.
@@ -36,7 +33,7 @@ pub struct PutArgs {
     #[arg(long, value_name = "NAME")]
     filename: Option<String>,
     /// Size of each part, at most 64MiB.
-    #[arg(long, default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
+    #[arg(long, default_value = format_size(uploads_ext::DEFAULT_PART_SIZE), value_parser = parse_size, value_name = "SIZE")]
     part_size: u64,
     /// Parts in flight at once, across all files.
     #[arg(long, short = 'j', default_value_t = uploads_ext::DEFAULT_CONCURRENCY, value_name = "N")]
@@ -60,10 +57,12 @@ pub struct PutArgs {
     #[arg(long, short)]
     quiet: bool,
     /// API base URL (default: OPENAI_BASE_URL, else https://api.openai.com/v1).
-    #[arg(long, value_name = "URL", conflicts_with = "local")]
+    #[cfg_attr(feature = "local-server", arg(conflicts_with = "local"))]
+    #[arg(long, value_name = "URL")]
     base_url: Option<String>,
     /// Upload to a local server started in-process (no key needed), then download the stored
     /// file and check its md5 against the source.
+    #[cfg(feature = "local-server")]
     #[arg(long)]
     local: bool,
 }
@@ -76,36 +75,27 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
         );
     }
     let ui = Ui::new(Mode::detect(args.quiet));
-    let (client, local, journal_dir) = if args.local {
-        let server = match Server::start(ServerConfig::default()).await {
-            Ok(s) => s,
-            Err(e) => {
-                return fail(
-                    exit::FAILED,
-                    format!("could not start the local server: {e}"),
-                );
-            }
-        };
-        ui.say(&format!(
-            "local server on {} (data in {})",
-            server.base_url(),
-            server.data_dir().display()
-        ));
-        let client = match ClientConfig::default()
-            .api_key("sk-local")
-            .base_url(server.base_url())
-            .build()
-        {
-            Ok(c) => c,
-            Err(e) => return fail(exit::FAILED, e),
-        };
-        // The local server lives as long as this command: there is nothing to resume later.
-        (client, Some(server), None)
-    } else {
-        match client_from_env(args.base_url.as_deref()) {
-            Ok(c) => (c, None, journal_dir),
+    #[cfg(feature = "local-server")]
+    let local = if args.local {
+        match crate::local::LocalServer::start(&ui).await {
+            Ok(l) => Some(l),
             Err(code) => return code,
         }
+    } else {
+        None
+    };
+    #[cfg(not(feature = "local-server"))]
+    let local: Option<std::convert::Infallible> = None;
+    let (client, journal_dir) = match &local {
+        // The local server lives as long as this command: there is nothing to resume later.
+        #[cfg(feature = "local-server")]
+        Some(l) => (l.client.clone(), None),
+        #[cfg(not(feature = "local-server"))]
+        Some(never) => match *never {},
+        None => match client_from_env(args.base_url.as_deref()) {
+            Ok(c) => (c, journal_dir),
+            Err(code) => return code,
+        },
     };
 
     let token = CancellationToken::new();
@@ -156,9 +146,11 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
                 } else {
                     println!("{}", done.file.id);
                 }
-                if local.is_some() {
+                #[cfg(feature = "local-server")]
+                if let Some(l) = &local {
                     code = code.max(
-                        verify_local(&client, &done.file.id, done.md5.as_deref(), path, &ui).await,
+                        l.verify(&done.file.id, done.md5.as_deref(), path, &ui)
+                            .await,
                     );
                 }
             }
@@ -173,8 +165,9 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
             }
         }
     }
-    if let Some(server) = local {
-        server.shutdown().await;
+    #[cfg(feature = "local-server")]
+    if let Some(l) = local {
+        l.server.shutdown().await;
     }
     code
 }
@@ -213,57 +206,6 @@ fn report(path: Option<&std::path::Path>, err: &UploadError, interrupted: bool) 
         _ => {}
     }
     fail(code, message)
-}
-
-/// For --local: downloads the stored File and compares its md5 with the source's.
-async fn verify_local(
-    client: &Client,
-    file_id: &str,
-    sent_md5: Option<&str>,
-    path: &std::path::Path,
-    ui: &Ui,
-) -> u8 {
-    use md5::{Digest, Md5};
-    let stream = match client.download_file().file_id(file_id).send().await {
-        Ok(s) => s.into_inner().into_inner(),
-        Err(e) => {
-            return fail(
-                exit::FAILED,
-                format!(
-                    "downloading {file_id}: {}",
-                    uploads_client::ApiError::from(e)
-                ),
-            );
-        }
-    };
-    let mut hasher = Md5::new();
-    let mut stream = stream;
-    let mut n = 0u64;
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(b) => {
-                n += b.len() as u64;
-                hasher.update(&b);
-            }
-            Err(e) => return fail(exit::FAILED, format!("downloading {file_id}: {e}")),
-        }
-    }
-    let stored = format!("{:x}", hasher.finalize());
-    let source = match sent_md5 {
-        Some(m) => m.to_owned(),
-        None => match uploads_ext::md5_hex(&uploads_ext::Source::file(path), n).await {
-            Ok(m) => m,
-            Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", path.display())),
-        },
-    };
-    if stored != source {
-        return fail(
-            exit::FAILED,
-            format!("verification failed: stored md5 {stored} != source md5 {source}"),
-        );
-    }
-    ui.say(&format!("verified: downloaded {file_id} ({n} bytes) from the local server, md5 {stored} matches the source"));
-    exit::OK
 }
 
 /// First Ctrl-C: stop cleanly, leaving uploads resumable. Second: exit at once.

@@ -7,8 +7,9 @@ use std::time::Duration;
 use clap::Args;
 use uploads_server::{Faults, Server, ServerConfig};
 
-use crate::units::{parse_duration, parse_size};
 use crate::{exit, fail};
+use uploads_client::rules::{MAX_PART_BYTES, MAX_UPLOAD_BYTES, UPLOAD_TTL_SECS};
+use uploads_ext::units::{format_duration, format_size, parse_duration, parse_size};
 
 /// Run a local server for the Uploads API: no key or internet needed, faults on demand.
 #[derive(Args)]
@@ -23,13 +24,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "KEY")]
     api_key: Option<String>,
     /// Largest part accepted.
-    #[arg(long, default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
+    #[arg(long, default_value = format_size(MAX_PART_BYTES), value_parser = parse_size, value_name = "SIZE")]
     max_part_size: u64,
     /// Largest upload accepted.
-    #[arg(long, default_value = "8GiB", value_parser = parse_size, value_name = "SIZE")]
+    #[arg(long, default_value = format_size(MAX_UPLOAD_BYTES), value_parser = parse_size, value_name = "SIZE")]
     max_upload_size: u64,
     /// How long an upload stays pending.
-    #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = format_duration(Duration::from_secs(UPLOAD_TTL_SECS.unsigned_abs())), value_parser = parse_duration, value_name = "DURATION")]
     upload_ttl: Duration,
     /// Seed for the fault decisions, so a run can be repeated.
     #[arg(long, default_value_t = 0, help_heading = "Faults")]
@@ -58,7 +59,7 @@ pub struct ServeArgs {
     )]
     rate_limit_rate: f64,
     /// The Retry-After of injected 429s.
-    #[arg(long, default_value = "1s", value_parser = parse_duration, help_heading = "Faults", value_name = "DURATION")]
+    #[arg(long, default_value = format_duration(Faults::default().retry_after), value_parser = parse_duration, help_heading = "Faults", value_name = "DURATION")]
     retry_after: Duration,
     /// Fraction of part requests whose connection is reset halfway through the body.
     #[arg(
@@ -122,15 +123,9 @@ pub async fn run(args: ServeArgs) -> u8 {
             bandwidth: args.bandwidth,
         },
     };
-    // Request logs unless the user chose a filter with --verbose / OPENAI_UPLOADS_LOG.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OPENAI_UPLOADS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("uploads_server=info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    // Request logs unless the user chose a filter with OPENAI_UPLOADS_LOG (a no-op after
+    // --verbose set up logging already).
+    crate::init_tracing("uploads_server=info", true);
     let server = match Server::start(config).await {
         Ok(s) => s,
         Err(e) => {

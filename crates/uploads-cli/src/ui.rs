@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use uploads_ext::Event;
 
-use crate::units::human_bytes;
+use uploads_ext::units::human_bytes;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -48,6 +48,7 @@ impl Ui {
     }
 
     /// Prints a line above the bars (or plainly), unless quiet.
+    #[cfg_attr(not(feature = "local-server"), allow(dead_code))]
     pub fn say(&self, line: &str) {
         match self.mode {
             Mode::Quiet => {}

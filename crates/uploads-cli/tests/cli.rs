@@ -3,10 +3,10 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::assert::OutputAssertExt;
-use uploads_e2e::{Serve, clean_command, md5_hex, output as run, random_file};
+use uploads_e2e::{Serve, clean_command, md5_hex, output as run, random_file, signal};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
 
@@ -127,7 +127,7 @@ fn every_user_facing_error() {
 #[test]
 fn put_against_serve_in_another_process_stores_the_exact_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Serve::start(&["--max-part-size", "64KiB"]);
+    let server = Serve::start(Path::new(BIN), &["--max-part-size", "64KiB"]);
     let data = random_file(&dir.path().join("train.jsonl"), 1_000_000, 1);
     let out = cmd(dir.path())
         .env("OPENAI_API_KEY", "sk-local")
@@ -154,7 +154,7 @@ fn put_against_serve_in_another_process_stores_the_exact_bytes() {
 #[test]
 fn a_401_shows_the_servers_message() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Serve::start(&["--api-key", "sk-right-key-0000"]);
+    let server = Serve::start(Path::new(BIN), &["--api-key", "sk-right-key-0000"]);
     std::fs::write(dir.path().join("a.txt"), b"hello").unwrap();
     let (code, _, stderr) = run(cmd(dir.path())
         .env("OPENAI_API_KEY", "sk-wrong-key-1234")
@@ -194,7 +194,10 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
     let dir = tempfile::tempdir().unwrap();
     let journals = dir.path().join("journals");
     // 256 KiB/s per connection, 2 connections: 2 MiB takes about 4 s.
-    let server = Serve::start(&["--max-part-size", "128KiB", "--bandwidth", "256KiB"]);
+    let server = Serve::start(
+        Path::new(BIN),
+        &["--max-part-size", "128KiB", "--bandwidth", "256KiB"],
+    );
     let path = dir.path().join("data.jsonl");
     let data = random_file(&path, 2 * 1024 * 1024, 3);
     let put = |c: &mut Command| {
@@ -219,16 +222,8 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
         .spawn()
         .unwrap();
     // Interrupt once some parts are stored.
-    let t = Instant::now();
-    while server.stats()["parts_stored"].as_u64().unwrap() < 3 {
-        assert!(t.elapsed() < Duration::from_secs(20), "no progress");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // SAFETY: kill(2) on our own child's pid has no memory effects.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
-        0
-    );
+    server.wait_for("parts_stored", 3);
+    signal(&child, libc::SIGINT);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -281,7 +276,7 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
 #[test]
 fn the_key_never_appears_in_trace_logs_or_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Serve::start(&["--api-key", "sk-right-key-0000"]);
+    let server = Serve::start(Path::new(BIN), &["--api-key", "sk-right-key-0000"]);
     std::fs::write(dir.path().join("a.txt"), b"hello").unwrap();
     for key in ["sk-right-key-0000", "sk-secret-wrong-key-987"] {
         let (code, stdout, stderr) = run(cmd(dir.path())

@@ -15,6 +15,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub struct ApiKey(String);
 
 impl ApiKey {
+    /// Wraps a key.
     pub fn new(key: impl Into<String>) -> Self {
         Self(key.into())
     }
@@ -34,13 +35,18 @@ impl fmt::Debug for ApiKey {
 /// Everything needed to build a [`Client`]. `Debug` redacts the key.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
+    /// The key sent as `Authorization: Bearer`.
     pub api_key: Option<ApiKey>,
+    /// The API's base URL, e.g. `https://api.openai.com/v1`.
     pub base_url: String,
+    /// Sent as `OpenAI-Organization`.
     pub organization: Option<String>,
+    /// Sent as `OpenAI-Project`.
     pub project: Option<String>,
     /// Send requests over plain `http://` to a host other than loopback. Off by default, so a
     /// key is never sent in clear by accident.
     pub allow_insecure_http: bool,
+    /// Longest wait for a connection.
     pub connect_timeout: Duration,
     /// Longest time one request may take, body included. Parts get more, in proportion to
     /// their size (see [`part_timeout`](crate::part_timeout)).
@@ -63,17 +69,34 @@ impl Default for ClientConfig {
 
 /// Why a [`Client`] could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
+    /// No key was given.
     #[error("no API key: set OPENAI_API_KEY (or pass one explicitly)")]
     MissingApiKey,
+    /// The base URL does not parse or has the wrong scheme.
     #[error("invalid base URL {url:?}: {reason}")]
-    InvalidBaseUrl { url: String, reason: String },
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Plain `http://` to a host that is not loopback, not explicitly allowed.
     #[error(
         "refusing to send the API key in clear to {url}: use https, or allow insecure http explicitly"
     )]
-    InsecureBaseUrl { url: String },
+    InsecureBaseUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// A value that cannot be sent as a header.
     #[error("{name} contains characters not allowed in an HTTP header")]
-    InvalidHeader { name: &'static str },
+    InvalidHeader {
+        /// The variable it came from.
+        name: &'static str,
+    },
+    /// reqwest refused to build the client.
     #[error("could not build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -96,31 +119,37 @@ impl ClientConfig {
         }
     }
 
+    /// The key.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(ApiKey::new(key));
         self
     }
 
+    /// The base URL.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
     }
 
+    /// The organization.
     pub fn organization(mut self, org: impl Into<String>) -> Self {
         self.organization = Some(org.into());
         self
     }
 
+    /// The project.
     pub fn project(mut self, project: impl Into<String>) -> Self {
         self.project = Some(project.into());
         self
     }
 
+    /// Allow plain `http://` to any host (the key travels in clear).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
     }
 
+    /// The longest time one request may take.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -149,6 +178,7 @@ impl ClientConfig {
                 headers.insert(HeaderName::from_static(name), value);
             }
         }
+        crate::install_tls_provider();
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .default_headers(headers)

@@ -8,12 +8,17 @@ use crate::{Error, types};
 /// What OpenAI's error envelope says, plus the request id to quote to support.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorBody {
+    /// The HTTP status.
     pub status: u16,
     /// OpenAI's `type`, e.g. `invalid_request_error`.
     pub kind: String,
+    /// What went wrong, in the server's words.
     pub message: String,
+    /// The request parameter at fault.
     pub param: Option<String>,
+    /// A machine-readable code, e.g. `rate_limit_exceeded`.
     pub code: Option<String>,
+    /// The `x-request-id` header, to quote to support.
     pub request_id: Option<String>,
     /// How long the server asked us to wait (`retry-after-ms`, or `Retry-After` in seconds or
     /// as an HTTP date), if it did.
@@ -86,6 +91,7 @@ impl ApiError {
         }
     }
 
+    /// True for a request that timed out.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Transport(e) if e.is_timeout())
     }
@@ -134,7 +140,7 @@ impl From<Error<types::ErrorResponse>> for ApiError {
 }
 
 /// Reads OpenAI's `retry-after-ms`, else the standard `Retry-After` (seconds or HTTP date).
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
             .get(name)

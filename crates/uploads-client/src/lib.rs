@@ -28,19 +28,31 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+
 pub mod checksum;
 mod config;
 mod error;
-#[allow(clippy::all, clippy::pedantic, unused_imports)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    unused_imports,
+    missing_docs,
+    unreachable_pub,
+    rust_2018_idioms
+)]
 mod generated;
 mod hooks;
 mod parts;
 pub mod rules;
+mod tls;
 
 pub use config::{ApiKey, ClientConfig, ConfigError, DEFAULT_BASE_URL};
 pub use error::{ApiError, ErrorBody};
 pub use generated::*;
 pub use parts::{AddUploadPart, PartData, part_timeout};
+pub use tls::install_tls_provider;
 
 /// The `User-Agent` this crate sends: its name and version.
 pub const USER_AGENT: &str = concat!("openai-uploads/", env!("CARGO_PKG_VERSION"));

@@ -38,10 +38,12 @@ impl PartData {
         (self.body, self.len)
     }
 
+    /// The declared length.
     pub fn len(&self) -> u64 {
         self.len
     }
 
+    /// True for zero bytes (which the API refuses).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -79,11 +81,13 @@ pub struct AddUploadPart<'a> {
 }
 
 impl AddUploadPart<'_> {
+    /// The Upload the part belongs to.
     pub fn upload_id(mut self, id: impl Into<String>) -> Self {
         self.upload_id = Some(id.into());
         self
     }
 
+    /// The part's bytes.
     pub fn data(mut self, data: PartData) -> Self {
         self.data = Some(data);
         self

@@ -33,6 +33,7 @@ mod progress;
 mod purpose;
 mod retry;
 mod source;
+pub mod units;
 mod upload;
 mod validate;
 
@@ -45,6 +46,11 @@ pub use retry::RetryPolicy;
 pub use source::{CHUNK, Identity, SeekableReader, Source, md5_hex};
 pub use upload::{Completed, UploadBuilder, Uploader};
 pub use uploads_client::rules::Limits;
+
+/// The README's Rust examples, compiled (not run) as doctests so they cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// Concurrency used when none is given: parts in flight per upload (or per batch). Chosen by
 /// measurement (`cargo xtask bench`, README): on a link where one TCP stream is slow, 16

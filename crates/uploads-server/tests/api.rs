@@ -172,7 +172,7 @@ async fn every_error_path_answers_the_envelope() {
         create(&wrong_key, "a.txt", 1).await.unwrap_err(),
         &[],
     );
-    let raw = reqwest::Client::new()
+    let raw = raw_http()
         .post(format!("{}/uploads", server.base_url()))
         .send()
         .await
@@ -330,7 +330,7 @@ async fn every_error_path_answers_the_envelope() {
         &[],
     );
 
-    let http = reqwest::Client::new();
+    let http = raw_http();
     let bad_json = http
         .post(format!("{}/uploads", server.base_url()))
         .bearer_auth("sk-local")
@@ -472,7 +472,7 @@ async fn fault_rate_limit_answers_429_with_retry_after() {
         "data",
         reqwest::multipart::Part::bytes(b"abc".to_vec()).file_name("data"),
     );
-    let resp = reqwest::Client::new()
+    let resp = raw_http()
         .post(format!("{}/uploads/{id}/parts", server.base_url()))
         .bearer_auth("k")
         .multipart(form)
@@ -540,4 +540,10 @@ async fn fault_bandwidth_caps_each_connection() {
         took >= Duration::from_millis(800),
         "256 KiB at 256 KiB/s took {took:?}"
     );
+}
+
+/// A bare HTTP client, for requests the generated client would not send.
+fn raw_http() -> reqwest::Client {
+    uploads_client::install_tls_provider();
+    reqwest::Client::new()
 }

@@ -18,6 +18,8 @@ async fn main() -> Result<(), Error> {
     };
     let (part_size, concurrency): (u64, usize) = (part_size.parse()?, concurrency.parse()?);
     let len = tokio::fs::metadata(path).await?.len();
+    // reqwest is built without a TLS provider (see the workspace manifest).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let key = "sk-local";
 

@@ -1,4 +1,5 @@
-//! Parsing sizes (`8MiB`, `64MB`, `1048576`) and durations (`2h`, `30d`, `3600s`).
+//! Sizes (`8MiB`, `64MB`, `1048576`) and durations (`2h`, `30d`, `3600s`) as people write
+//! them: parsed for options, and written back the same way for defaults and messages.
 
 use std::time::Duration;
 
@@ -59,6 +60,46 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} is out of range"))
 }
 
+const BINARY_UNITS: [(&str, u64); 4] = [
+    ("TiB", 1 << 40),
+    ("GiB", 1 << 30),
+    ("MiB", 1 << 20),
+    ("KiB", 1 << 10),
+];
+
+/// A size as an option takes it: the largest binary unit that divides it (`64MiB`, `8GiB`),
+/// else plain bytes. `parse_size` reads it back to the same number.
+pub fn format_size(n: u64) -> String {
+    BINARY_UNITS
+        .iter()
+        .find(|(_, unit)| n != 0 && n.is_multiple_of(*unit))
+        .map_or_else(
+            || n.to_string(),
+            |(name, unit)| format!("{}{name}", n / unit),
+        )
+}
+
+/// A duration as an option takes it: the largest unit that divides it (`1h`, `30d`, `1s`),
+/// else milliseconds. `parse_duration` reads it back to the same duration.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
+    [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ]
+    .iter()
+    .find(|(_, unit)| ms.is_multiple_of(*unit))
+    .map_or_else(
+        || format!("{ms}ms"),
+        |(name, unit)| format!("{}{name}", ms / unit),
+    )
+}
+
 /// `1.5 GiB`-style text for people.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -93,5 +134,22 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("soon").is_err());
         assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(format_size(64 << 20), "64MiB");
+        assert_eq!(format_size(8 << 30), "8GiB");
+        assert_eq!(format_size(1000), "1000");
+        assert_eq!(format_size(0), "0");
+        assert_eq!(format_duration(Duration::from_secs(3600)), "1h");
+        assert_eq!(format_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(format_duration(Duration::ZERO), "0s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn formatted_values_parse_back(n in 0u64..(1 << 50), ms in 0u64..(1 << 40)) {
+            proptest::prop_assert_eq!(parse_size(&format_size(n)), Ok(n));
+            let d = Duration::from_millis(ms);
+            proptest::prop_assert_eq!(parse_duration(&format_duration(d)), Ok(d));
+        }
     }
 }

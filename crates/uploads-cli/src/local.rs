@@ -1,0 +1,82 @@
+//! `put --local`: a server started in-process for the one command, and the check that the
+//! stored File is byte for byte the source.
+
+use std::path::Path;
+
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use uploads_client::{ApiError, Client, ClientConfig};
+use uploads_server::{Server, ServerConfig};
+
+use crate::ui::Ui;
+use crate::{exit, fail};
+
+/// The in-process server and a client for it.
+pub struct LocalServer {
+    pub server: Server,
+    pub client: Client,
+}
+
+impl LocalServer {
+    /// Starts the server in a temporary directory and says where.
+    pub async fn start(ui: &Ui) -> Result<Self, u8> {
+        let server = Server::start(ServerConfig::default()).await.map_err(|e| {
+            fail(
+                exit::FAILED,
+                format!("could not start the local server: {e}"),
+            )
+        })?;
+        ui.say(&format!(
+            "local server on {} (data in {})",
+            server.base_url(),
+            server.data_dir().display()
+        ));
+        let client = ClientConfig::default()
+            .api_key("sk-local")
+            .base_url(server.base_url())
+            .build()
+            .map_err(|e| fail(exit::FAILED, e))?;
+        Ok(Self { server, client })
+    }
+
+    /// Downloads the stored File and compares its md5 with the source's.
+    pub async fn verify(&self, file_id: &str, sent_md5: Option<&str>, path: &Path, ui: &Ui) -> u8 {
+        let stream = match self.client.download_file().file_id(file_id).send().await {
+            Ok(s) => s.into_inner().into_inner(),
+            Err(e) => {
+                return fail(
+                    exit::FAILED,
+                    format!("downloading {file_id}: {}", ApiError::from(e)),
+                );
+            }
+        };
+        let mut hasher = Md5::new();
+        let mut stream = stream;
+        let mut n = 0u64;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(b) => {
+                    n += b.len() as u64;
+                    hasher.update(&b);
+                }
+                Err(e) => return fail(exit::FAILED, format!("downloading {file_id}: {e}")),
+            }
+        }
+        let stored = format!("{:x}", hasher.finalize());
+        let source = match sent_md5 {
+            Some(m) => m.to_owned(),
+            None => match uploads_ext::md5_hex(&uploads_ext::Source::file(path), n).await {
+                Ok(m) => m,
+                Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", path.display())),
+            },
+        };
+        if stored != source {
+            return fail(
+                exit::FAILED,
+                format!("verification failed: stored md5 {stored} != source md5 {source}"),
+            );
+        }
+        ui.say(&format!("verified: downloaded {file_id} ({n} bytes) from the local server, md5 {stored} matches the source"));
+        exit::OK
+    }
+}
