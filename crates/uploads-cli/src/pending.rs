@@ -1,7 +1,6 @@
 //! `openai-uploads pending`: the resumable uploads recorded in the journals.
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 
@@ -26,9 +25,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
         Ok(e) => e,
         Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", dir.display())),
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = uploads_client::rules::unix_now();
     if args.json {
         for (_, e) in &entries {
             let doc = serde_json::json!({

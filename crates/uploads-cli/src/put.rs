@@ -20,8 +20,8 @@ pub struct PutArgs {
     /// Files to upload; several files share one --concurrency budget.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// What the files are for: assistants, batch, fine-tune, vision, user_data, evals.
-    #[arg(long, short)]
+    // The help lists the purposes from the one table in uploads_client::rules.
+    #[arg(long, short, help = format!("What the files are for: {}", uploads_client::rules::purpose_names()))]
     purpose: String,
     /// Accept a purpose newer than this tool knows.
     #[arg(long)]

@@ -105,6 +105,11 @@ pub(crate) enum PartWriteError<E> {
     Io(io::Error),
 }
 
+/// A fresh id: the prefix and 128 random bits.
+pub(crate) fn new_id(prefix: &str) -> String {
+    format!("{prefix}{:032x}", rand::random::<u128>())
+}
+
 #[derive(Default)]
 struct Index {
     uploads: HashMap<String, UploadRecord>,

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use md5::{Digest, Md5};
+use uploads_client::checksum::md5_hex;
 use uploads_client::{ApiError, Client, ClientConfig, PartData, rules::Limits, types};
 use uploads_server::{Faults, Server, ServerConfig};
 
@@ -90,10 +90,6 @@ async fn download(c: &Client, file: &str) -> Vec<u8> {
         })
         .await
         .unwrap()
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    format!("{:x}", Md5::digest(data))
 }
 
 #[tokio::test]

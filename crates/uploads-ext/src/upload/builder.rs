@@ -1,5 +1,5 @@
 //! The public entry points: an [`Uploader`] holds shared options, an [`UploadBuilder`] one
-//! upload's, and [`Completed`] is what a finished upload gives back.
+//! upload's; `send` hands them to a run.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,73 +7,17 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use uploads_client::Client;
 use uploads_client::rules::Limits;
-use uploads_client::{Client, types};
 
-use super::run::Run;
+use super::run::{Completed, Request, Run};
+use super::settings::Settings;
 use crate::api::UploadApi;
 use crate::error::UploadError;
-use crate::journal;
-use crate::progress::{Event, Progress};
+use crate::progress::Event;
 use crate::purpose::Purpose;
 use crate::retry::RetryPolicy;
 use crate::source::Source;
-use crate::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
-
-/// A finished upload.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Completed {
-    /// The Upload, `completed`.
-    pub upload: types::Upload,
-    /// The File made from the upload, ready to use.
-    pub file: types::OpenAiFile,
-    /// Parts sent by this call.
-    pub parts_sent: usize,
-    /// Parts an earlier, interrupted call had sent.
-    pub parts_resumed: usize,
-    /// The md5 the server checked, if computed.
-    pub md5: Option<String>,
-}
-
-/// Options shared by the uploads an [`Uploader`] starts; each builder may change its copy.
-#[derive(Clone)]
-pub(super) struct Settings {
-    pub(super) part_size: u64,
-    pub(super) concurrency: usize,
-    pub(super) md5: bool,
-    pub(super) expires_after: Option<i64>,
-    pub(super) allow_unknown_purpose: bool,
-    pub(super) skip_type_check: bool,
-    pub(super) restart: bool,
-    pub(super) journal_dir: Option<PathBuf>,
-    pub(super) progress: Option<Progress>,
-    pub(super) cancel: CancellationToken,
-    pub(super) retry: RetryPolicy,
-    /// Fixes the retry jitter (tests); `None` draws it from the OS.
-    pub(super) jitter_seed: Option<u64>,
-    pub(super) limits: Limits,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            part_size: DEFAULT_PART_SIZE,
-            concurrency: DEFAULT_CONCURRENCY,
-            md5: true,
-            expires_after: None,
-            allow_unknown_purpose: false,
-            skip_type_check: false,
-            restart: false,
-            journal_dir: journal::default_journal_dir(),
-            progress: None,
-            cancel: CancellationToken::new(),
-            retry: RetryPolicy::default(),
-            jitter_seed: None,
-            limits: Limits::default(),
-        }
-    }
-}
 
 /// Setters shared by [`Uploader`] (defaults for the uploads it starts) and [`UploadBuilder`]
 /// (one upload): both keep their options in `settings`.
@@ -175,14 +119,14 @@ impl<A: UploadApi> Uploader<A> {
 
 /// One upload's options; [`send`](Self::send) runs it.
 pub struct UploadBuilder<A: UploadApi = Client> {
-    pub(super) api: Arc<A>,
-    pub(super) source: Source,
-    pub(super) purpose: Purpose,
-    pub(super) filename: Option<String>,
-    pub(super) mime_type: Option<String>,
-    pub(super) settings: Settings,
+    api: Arc<A>,
+    source: Source,
+    purpose: Purpose,
+    filename: Option<String>,
+    mime_type: Option<String>,
+    settings: Settings,
     /// The part budget shared with other uploads ([`Uploader::send_all`]), if any.
-    pub(super) slots: Option<Arc<Semaphore>>,
+    slots: Option<Arc<Semaphore>>,
 }
 
 impl<A: UploadApi> UploadBuilder<A> {
@@ -200,13 +144,13 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
-    /// Bytes per part (default [`DEFAULT_PART_SIZE`]); the last part may be shorter.
+    /// Bytes per part (default [`DEFAULT_PART_SIZE`](crate::DEFAULT_PART_SIZE)); the last part may be shorter.
     pub fn part_size(mut self, bytes: u64) -> Self {
         self.settings.part_size = bytes;
         self
     }
 
-    /// Parts in flight at once (default [`DEFAULT_CONCURRENCY`]).
+    /// Parts in flight at once (default [`DEFAULT_CONCURRENCY`](crate::DEFAULT_CONCURRENCY)).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.settings.concurrency = n;
         self
@@ -252,7 +196,16 @@ impl<A: UploadApi> UploadBuilder<A> {
     /// Validates, then uploads. See [`UploadError`] for what a failure left behind.
     pub async fn send(self) -> Result<Completed, UploadError> {
         let span = tracing::info_span!("upload", source = ?self.source, purpose = %self.purpose);
-        async move { Run::prepare(self).await?.execute().await }
+        let request = Request {
+            api: self.api,
+            source: self.source,
+            purpose: self.purpose,
+            filename: self.filename,
+            mime_type: self.mime_type,
+            settings: self.settings,
+            slots: self.slots,
+        };
+        async move { Run::prepare(request).await?.execute().await }
             .instrument(span)
             .await
     }

@@ -1,6 +1,6 @@
-//! One upload from start to finish: builders ([`builder`]), the run ([`run`]), resuming from a
-//! journal ([`resume`]), scheduling parts ([`schedule`]), one part's worker ([`part`]) and what
-//! is left on the server when a run stops ([`failure`]).
+//! One upload from start to finish: builders ([`builder`]) over its options ([`settings`]), the
+//! run ([`run`]), resuming from a journal ([`resume`]), scheduling parts ([`schedule`]), one
+//! part's worker ([`part`]) and what is left on the server when a run stops ([`failure`]).
 //!
 //! Protocol calls go through [`UploadApi`](crate::UploadApi) and every retry through
 //! [`RetryContext`](crate::retry::RetryContext); this module holds the orchestration only.
@@ -11,5 +11,7 @@ mod part;
 mod resume;
 mod run;
 mod schedule;
+mod settings;
 
-pub use builder::{Completed, UploadBuilder, Uploader};
+pub use builder::{UploadBuilder, Uploader};
+pub use run::Completed;

@@ -1,5 +1,5 @@
-//! The run: validate, create or resume, send the parts with the md5 alongside, check, complete.
-//! Any stop goes once through the failure policy.
+//! The run: validate, create or resume, send the parts with the md5 alongside, check, complete;
+//! any stop goes once through the failure policy. [`Completed`] is what it gives back.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,15 +8,44 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use uploads_client::types;
 
-use super::builder::{Completed, Settings, UploadBuilder};
+use super::settings::Settings;
 use crate::api::UploadApi;
 use crate::error::{Disposition, Step, StopCause, UploadError};
 use crate::journal::{self, JournalEntry};
 use crate::plan::{PartSpec, plan};
 use crate::progress::{Emitter, Event};
+use crate::purpose::Purpose;
 use crate::retry::{Failure, RetryContext};
 use crate::source::{Identity, Source};
 use crate::validate::{self, Checked};
+
+/// A finished upload.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Completed {
+    /// The Upload, `completed`.
+    pub upload: types::Upload,
+    /// The File made from the upload, ready to use.
+    pub file: types::OpenAiFile,
+    /// Parts sent by this call.
+    pub parts_sent: usize,
+    /// Parts an earlier, interrupted call had sent.
+    pub parts_resumed: usize,
+    /// The md5 the server checked, if computed.
+    pub md5: Option<String>,
+}
+
+/// What a run is asked to do: the builder's options, taken whole.
+pub(super) struct Request<A: UploadApi> {
+    pub(super) api: Arc<A>,
+    pub(super) source: Source,
+    pub(super) purpose: Purpose,
+    pub(super) filename: Option<String>,
+    pub(super) mime_type: Option<String>,
+    pub(super) settings: Settings,
+    /// The part budget shared with other uploads, if any.
+    pub(super) slots: Option<Arc<Semaphore>>,
+}
 
 /// What every part of one upload shares, behind one `Arc`.
 pub(super) struct RunContext<A: UploadApi> {
@@ -45,7 +74,7 @@ pub(super) struct Run<A: UploadApi> {
 
 impl<A: UploadApi> Run<A> {
     /// Validates the builder's request (nothing is sent before this passes) and plans the run.
-    pub(super) async fn prepare(b: UploadBuilder<A>) -> Result<Self, UploadError> {
+    pub(super) async fn prepare(b: Request<A>) -> Result<Self, UploadError> {
         let s = b.settings;
         let checked = validate::preflight(&validate::Request {
             source: &b.source,

@@ -8,8 +8,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use uploads_client::types;
 
-use super::ApiResult;
 use super::objects::file_json;
+use super::request::ApiResult;
 use crate::envelope::ApiFailure;
 use crate::state::AppState;
 use crate::store::FileRecord;

@@ -1,13 +1,14 @@
-//! The router: one function lists every route; handlers live with their resource
-//! ([`uploads`], [`files`]) and answer with the API's objects ([`objects`]).
+//! The router: one function lists every route, with authentication and the fallbacks; handlers
+//! live with their resource ([`uploads`], [`files`]), read requests through [`request`] and
+//! answer with the API's objects ([`objects`]).
 
 mod files;
 mod objects;
+mod request;
 mod uploads;
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -17,8 +18,6 @@ use axum::{Json, Router};
 
 use crate::envelope::ApiFailure;
 use crate::state::{AppState, Stats};
-
-type ApiResult<T> = Result<T, ApiFailure>;
 
 /// Every route of the server.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -101,28 +100,6 @@ async fn unknown_url(req: Request) -> ApiFailure {
 
 async fn stats(State(state): State<Arc<AppState>>) -> Json<Stats> {
     Json(state.stats.snapshot())
-}
-
-/// A fresh id: the prefix and 128 random bits.
-fn new_id(prefix: &str) -> String {
-    format!("{prefix}{:032x}", rand::random::<u128>())
-}
-
-/// A JSON body as the request type, or the API's 400.
-fn parse_json<T: serde::de::DeserializeOwned>(
-    body: Result<Json<serde_json::Value>, JsonRejection>,
-) -> ApiResult<T> {
-    let Json(value) = body.map_err(|e| {
-        ApiFailure::invalid(
-            None,
-            format!(
-                "We could not parse the JSON body of your request: {}",
-                e.body_text()
-            ),
-        )
-    })?;
-    serde_json::from_value(value)
-        .map_err(|e| ApiFailure::invalid(None, format!("Invalid request body: {e}")))
 }
 
 #[cfg(test)]

@@ -11,10 +11,10 @@ use uploads_client::rules::{self, unix_now};
 use uploads_client::types::{self, KnownUploadStatus};
 
 use super::objects::upload_json;
-use super::{ApiResult, new_id, parse_json};
+use super::request::{ApiResult, parse_json};
 use crate::envelope::ApiFailure;
 use crate::state::{AppState, Counters};
-use crate::store::{FileRecord, PartRecord, PartWriteError, UploadRecord};
+use crate::store::{FileRecord, PartRecord, PartWriteError, UploadRecord, new_id};
 
 fn not_found(id: &str) -> ApiFailure {
     ApiFailure::not_found("upload_id", format!("No such Upload: '{id}'"))

@@ -1,0 +1,50 @@
+//! One upload's options, with their defaults: what the builders set and a run reads.
+
+use std::path::PathBuf;
+
+use tokio_util::sync::CancellationToken;
+use uploads_client::rules::Limits;
+
+use crate::journal;
+use crate::progress::Progress;
+use crate::retry::RetryPolicy;
+use crate::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
+
+/// Options shared by the uploads an [`Uploader`](crate::Uploader) starts; each builder may change its copy.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) part_size: u64,
+    pub(crate) concurrency: usize,
+    pub(crate) md5: bool,
+    pub(crate) expires_after: Option<i64>,
+    pub(crate) allow_unknown_purpose: bool,
+    pub(crate) skip_type_check: bool,
+    pub(crate) restart: bool,
+    pub(crate) journal_dir: Option<PathBuf>,
+    pub(crate) progress: Option<Progress>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) retry: RetryPolicy,
+    /// Fixes the retry jitter (tests); `None` draws it from the OS.
+    pub(crate) jitter_seed: Option<u64>,
+    pub(crate) limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            part_size: DEFAULT_PART_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
+            md5: true,
+            expires_after: None,
+            allow_unknown_purpose: false,
+            skip_type_check: false,
+            restart: false,
+            journal_dir: journal::default_journal_dir(),
+            progress: None,
+            cancel: CancellationToken::new(),
+            retry: RetryPolicy::default(),
+            jitter_seed: None,
+            limits: Limits::default(),
+        }
+    }
+}
