@@ -192,6 +192,73 @@ async fn a_non_retryable_400_cancels_the_upload() {
 }
 
 #[tokio::test]
+async fn a_panicking_part_task_is_an_internal_error_not_a_resumable_one() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new().on_part(|attempt, _| {
+        assert!(
+            attempt != 2,
+            "the fake's part handler panics on its second call"
+        );
+        None
+    }));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped { cause, disposition } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(matches!(cause, StopCause::Internal { .. }), "{cause:?}");
+    assert!(!cause.is_resumable());
+    assert_eq!(
+        *disposition,
+        Disposition::Cancelled {
+            upload_id: "upload_1".into()
+        }
+    );
+    assert_eq!(err.resumable_upload(), None);
+    assert_eq!(journal_count(&s), 0);
+}
+
+#[tokio::test]
+async fn a_completed_upload_without_a_file_says_it_completed() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);
+    let fake = Arc::new(Fake::new());
+    fake.complete_without_file
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped { disposition, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        *disposition,
+        Disposition::CompletedWithoutFile {
+            upload_id: "upload_1".into()
+        }
+    );
+    assert_eq!(
+        fake.count("cancel"),
+        0,
+        "a completed upload is not cancelled"
+    );
+    assert!(
+        err.to_string()
+            .contains("completed, but the response named no File"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn an_exhausted_quota_is_not_retried() {
     let s = setup();
     let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);

@@ -27,6 +27,8 @@ pub struct Fake {
     /// Called with (attempt number across all part calls, bytes): `Some(error)` fails the call.
     pub on_part: Mutex<Option<PartScript>>,
     pub complete_errors: Mutex<VecDeque<ApiError>>,
+    /// Complete answers a completed Upload with no `file` (a malformed response).
+    pub complete_without_file: std::sync::atomic::AtomicBool,
     pub part_delay: Duration,
     pub in_flight: std::sync::atomic::AtomicUsize,
     pub max_in_flight: std::sync::atomic::AtomicUsize,
@@ -38,6 +40,7 @@ impl Fake {
             state: Mutex::default(),
             on_part: Mutex::new(None),
             complete_errors: Mutex::default(),
+            complete_without_file: Default::default(),
             part_delay: Duration::ZERO,
             in_flight: Default::default(),
             max_in_flight: Default::default(),
@@ -188,7 +191,11 @@ impl UploadApi for Fake {
             status: None,
             status_details: None,
         };
-        Ok(upload(upload_id, &req, "completed", Some(file)))
+        let file = (!self
+            .complete_without_file
+            .load(std::sync::atomic::Ordering::SeqCst))
+        .then_some(file);
+        Ok(upload(upload_id, &req, "completed", file))
     }
 
     async fn cancel(&self, upload_id: &str) -> Result<types::Upload, ApiError> {
