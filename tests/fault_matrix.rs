@@ -336,3 +336,70 @@ fn case8_thirty_two_files_under_faults_share_one_budget() {
     );
     assert!(pending(&server.url, &journals).is_empty());
 }
+
+#[test]
+fn case9_a_lost_complete_response_is_recovered_and_nothing_is_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(
+        bin(),
+        &["--max-part-size", PART, "--lose-complete-responses", "1"],
+    );
+    let data = random_file(&dir.path().join("data.jsonl"), 300 * 1024 + 5, 9);
+    let journals = dir.path().join("journals");
+    let (code, stdout, stderr) = output(
+        cli(&server.url, "sk-local", &journals)
+            .args(put_args("batch"))
+            .arg(dir.path().join("data.jsonl")),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let file_id = stdout.trim();
+    assert!(file_id.starts_with("file-"), "{stdout}");
+    assert!(
+        stderr.contains("recovered after a lost response"),
+        "{stderr}"
+    );
+    assert_eq!(md5_hex(&server.download(file_id)), md5_hex(&data));
+    assert_eq!(server.stat("faults_injected"), 1);
+    assert_eq!(server.stat("uploads_completed"), 1);
+    assert_eq!(
+        server.stat("uploads_cancelled"),
+        0,
+        "no cancel after a lost complete"
+    );
+    assert!(pending(&server.url, &journals).is_empty());
+}
+
+#[test]
+fn case10_a_5xx_that_says_do_not_retry_is_sent_once_and_stays_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(
+        bin(),
+        &[
+            "--max-part-size",
+            PART,
+            "--fail-rate",
+            "1",
+            "--fail-status",
+            "503",
+            "--fail-should-retry",
+            "false",
+        ],
+    );
+    // One part, so exactly one part request can go out.
+    random_file(&dir.path().join("data.jsonl"), 1000, 10);
+    let journals = dir.path().join("journals");
+    let (code, _, stderr) = output(
+        cli(&server.url, "sk-local", &journals)
+            .args(put_args("batch"))
+            .arg(dir.path().join("data.jsonl")),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("x-should-retry: false"), "{stderr}");
+    assert!(
+        stderr.contains("resume: run the same command again"),
+        "{stderr}"
+    );
+    assert_eq!(server.stat("part_requests"), 1, "not retried");
+    assert_eq!(server.stat("uploads_cancelled"), 0);
+    assert_eq!(pending(&server.url, &journals).len(), 1);
+}

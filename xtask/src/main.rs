@@ -3,9 +3,9 @@
 //! The spec pipeline runs in five steps, each a module: [`spec`] loads YAML, [`subset`]
 //! extracts the Uploads operations from OpenAI's full spec, [`overlay`] applies our documented
 //! patches, [`normalize`] rewrites what progenitor cannot read, and [`generate`] runs progenitor
-//! and formats the result. [`bench`](mod@bench) measures the CLI against a bare-reqwest baseline.
+//! and formats the result. `bench` runs the `xtask-bench` crate (a release build), which
+//! measures the CLI against a bare-reqwest baseline.
 
-mod bench;
 mod generate;
 mod normalize;
 mod overlay;
@@ -41,8 +41,13 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Measure upload speed, CPU and memory against a bare-reqwest baseline (release build).
-    Bench(bench::BenchArgs),
+    /// Measure upload speed, CPU and memory against a bare-reqwest baseline (release build;
+    /// `cargo xtask bench -- --help` for its options).
+    Bench {
+        /// Passed to the benchmark.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -58,7 +63,16 @@ fn main() -> Result<()> {
             let out = subset::render(&from)?;
             generate::write_or_check(&root.join(subset::SUBSET_PATH), &out, check)
         }
-        Command::Bench(args) => bench::run(&root, args),
+        Command::Bench { args } => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .current_dir(&root)
+                .args(["run", "--quiet", "--release", "-p", "xtask-bench", "--"])
+                .args(args)
+                .status()?;
+            anyhow::ensure!(status.success(), "the benchmark failed");
+            Ok(())
+        }
         Command::Generate { check } => {
             let outputs = generate::run(&root)?;
             let mut stale = Vec::new();

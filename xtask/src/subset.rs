@@ -12,7 +12,8 @@ use crate::spec;
 /// Where the extracted subset is committed, relative to the workspace root.
 pub const SUBSET_PATH: &str = "openapi/openai-uploads.yaml";
 
-/// The operations the project uses: the four Upload steps, and the File calls that check a result.
+/// The operations the project uses: the four Upload steps, the File calls that check a result,
+/// and listFiles, which finds the File of a complete whose response was lost.
 pub const OPERATIONS: &[&str] = &[
     "createUpload",
     "addUploadPart",
@@ -21,6 +22,7 @@ pub const OPERATIONS: &[&str] = &[
     "retrieveFile",
     "deleteFile",
     "downloadFile",
+    "listFiles",
 ];
 
 /// Schemas kept even when no kept operation references them: OpenAI's error envelope.

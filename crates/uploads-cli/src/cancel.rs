@@ -27,13 +27,12 @@ pub async fn run(args: CancelArgs, journal_dir: Option<PathBuf>) -> u8 {
         .upload_id(&args.upload_id)
         .send()
         .await;
-    let upload = match result {
-        Ok(u) => u.into_inner(),
+    let status = match result.map_err(ApiError::from) {
+        Ok(u) => u.into_inner().status.to_string(),
+        // Cancelled already: what was asked for holds.
+        Err(e) if e.is_already_cancelled() => "cancelled".to_owned(),
         Err(e) => {
-            return fail(
-                exit::FAILED,
-                format!("cancelling {}: {}", args.upload_id, ApiError::from(e)),
-            );
+            return fail(exit::FAILED, format!("cancelling {}: {e}", args.upload_id));
         }
     };
     if let Some(dir) = journal_dir
@@ -45,6 +44,6 @@ pub async fn run(args: CancelArgs, journal_dir: Option<PathBuf>) -> u8 {
             }
         }
     }
-    println!("{} {}", upload.id, upload.status);
+    println!("{} {status}", args.upload_id);
     exit::OK
 }

@@ -40,6 +40,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
                 "expires_at": e.expires_at,
                 "seconds_left": (e.expires_at - now).max(0),
                 "endpoint": e.endpoint,
+                "complete_sent": e.complete_sent,
             });
             println!("{doc}");
         }
@@ -52,7 +53,10 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
     println!("{:<40} {:>11} {:>10}  FILE", "UPLOAD", "PARTS", "LEFT");
     for (_, e) in &entries {
         let left = e.expires_at - now;
-        let left = if left <= 0 {
+        let left = if e.complete_sent {
+            // It may be done: expiry no longer tells; the same put finds out.
+            "completing".to_owned()
+        } else if left <= 0 {
             "expired".to_owned()
         } else {
             format!("{}m{:02}s", left / 60, left % 60)

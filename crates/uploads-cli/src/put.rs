@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 use uploads_ext::ResumeError;
-use uploads_ext::{Purpose, UploadError, Uploader, ValidationError};
+use uploads_ext::{Disposition, Purpose, UploadError, Uploader, ValidationError};
 
 use crate::ui::{Mode, Ui};
 use crate::{client_from_env, exit, fail};
@@ -137,7 +137,12 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
     for ((path, result), bar) in args.files.iter().zip(results).zip(bars) {
         match result {
             Ok(done) => {
-                bar.finish(&format!("uploaded as {}", done.file.id));
+                let note = if done.recovered {
+                    " (recovered after a lost response)"
+                } else {
+                    ""
+                };
+                bar.finish(&format!("uploaded as {}{note}", done.file.id));
                 if args.json {
                     println!(
                         "{}",
@@ -189,6 +194,14 @@ fn report(path: Option<&std::path::Path>, err: &UploadError, interrupted: bool) 
         }
         UploadError::Invalid(ValidationError::NoMimeType { .. }) => {
             message.push_str("\n  hint: give one with --mime-type");
+        }
+        UploadError::Stopped {
+            disposition: Disposition::MaybeCompleted { upload_id, .. },
+            ..
+        } => {
+            message.push_str(&format!(
+                "\n  finish: run the same command again: it asks once more and, if {upload_id} completed, finds its File\n  do not upload the file anew before that: a second File would be made"
+            ));
         }
         UploadError::Stopped { .. } if err.resumable_upload().is_some() => {
             let id = err.resumable_upload().unwrap_or_default();

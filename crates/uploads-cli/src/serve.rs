@@ -50,6 +50,12 @@ pub struct ServeArgs {
         value_name = "STATUS"
     )]
     fail_status: u16,
+    /// Send `x-should-retry: true|false` with the injected errors.
+    #[arg(long, help_heading = "Faults", value_name = "BOOL")]
+    fail_should_retry: Option<bool>,
+    /// Carry out the first N completes but drop their connection before the response.
+    #[arg(long, default_value_t = 0, help_heading = "Faults", value_name = "N")]
+    lose_complete_responses: u32,
     /// Fraction of part requests answered 429 with Retry-After.
     #[arg(
         long,
@@ -114,6 +120,8 @@ pub async fn run(args: ServeArgs) -> u8 {
             seed: args.fault_seed,
             error_rate: args.fail_rate,
             error_status: args.fail_status,
+            error_should_retry: args.fail_should_retry,
+            lose_complete_responses: args.lose_complete_responses,
             rate_limit_rate: args.rate_limit_rate,
             retry_after: args.retry_after,
             reset_rate: args.reset_rate,

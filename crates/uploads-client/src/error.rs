@@ -23,6 +23,9 @@ pub struct ErrorBody {
     /// How long the server asked us to wait (`retry-after-ms`, or `Retry-After` in seconds or
     /// as an HTTP date), if it did.
     pub retry_after: Option<Duration>,
+    /// The `x-should-retry` header: the service's own word on whether a retry can help, which
+    /// OpenAI's SDKs follow before any status rule.
+    pub should_retry: Option<bool>,
 }
 
 impl fmt::Display for ErrorBody {
@@ -91,6 +94,17 @@ impl ApiError {
         }
     }
 
+    /// True if a cancel was refused because the upload is cancelled already: the goal of the
+    /// cancel holds. The live service's wording is not documented, so this reads any 400 or 409
+    /// whose message says the upload is cancelled (either spelling).
+    pub fn is_already_cancelled(&self) -> bool {
+        self.body().is_some_and(|b| {
+            let message = b.message.to_ascii_lowercase();
+            matches!(b.status, 400 | 409)
+                && (message.contains("cancelled") || message.contains("canceled"))
+        })
+    }
+
     /// True for a request that timed out.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Transport(e) if e.is_timeout())
@@ -108,6 +122,7 @@ impl From<Error<types::ErrorResponse>> for ApiError {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let retry_after = retry_after(rv.headers());
+                let should_retry = should_retry(rv.headers());
                 let envelope = rv.into_inner().error;
                 Self::Status(Box::new(ErrorBody {
                     status,
@@ -117,6 +132,7 @@ impl From<Error<types::ErrorResponse>> for ApiError {
                     code: envelope.code,
                     request_id,
                     retry_after,
+                    should_retry,
                 }))
             }
             Error::CommunicationError(e)
@@ -134,8 +150,18 @@ impl From<Error<types::ErrorResponse>> for ApiError {
                 code: None,
                 request_id: None,
                 retry_after: None,
+                should_retry: None,
             })),
         }
+    }
+}
+
+/// Reads `x-should-retry: true|false`; anything else says nothing.
+pub(crate) fn should_retry(headers: &reqwest::header::HeaderMap) -> Option<bool> {
+    match headers.get("x-should-retry")?.to_str().ok()?.trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
     }
 }
 
@@ -193,5 +219,19 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn x_should_retry_is_true_false_or_unsaid() {
+        let mut h = HeaderMap::new();
+        assert_eq!(should_retry(&h), None);
+        for (value, want) in [
+            ("true", Some(true)),
+            ("false", Some(false)),
+            ("maybe", None),
+        ] {
+            h.insert("x-should-retry", HeaderValue::from_static(value));
+            assert_eq!(should_retry(&h), want, "{value}");
+        }
     }
 }

@@ -511,6 +511,81 @@ pub mod types {
             value.parse()
         }
     }
+    ///`ListFilesOrder`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListFilesOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ListFilesOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListFilesOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListFilesOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListFilesOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for ListFilesOrder {
+        fn default() -> Self {
+            ListFilesOrder::Desc
+        }
+    }
+    ///`ListFilesResponse`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct ListFilesResponse {
+        pub data: ::std::vec::Vec<OpenAiFile>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_id: ::std::option::Option<::std::string::String>,
+        pub has_more: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_id: ::std::option::Option<::std::string::String>,
+        pub object: ::std::string::String,
+    }
+    impl ListFilesResponse {
+        pub fn builder() -> builder::ListFilesResponse {
+            Default::default()
+        }
+    }
     ///The `File` object represents a document that has been uploaded to OpenAI.
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
@@ -1211,6 +1286,108 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ListFilesResponse {
+            data: ::std::result::Result<::std::vec::Vec<super::OpenAiFile>, ::std::string::String>,
+            first_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            last_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ListFilesResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    first_id: Ok(Default::default()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    last_id: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl ListFilesResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::OpenAiFile>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn first_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for first_id: {e}"));
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for has_more: {e}"));
+                self
+            }
+            pub fn last_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for last_id: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListFilesResponse> for super::ListFilesResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListFilesResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    first_id: value.first_id?,
+                    has_more: value.has_more?,
+                    last_id: value.last_id?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListFilesResponse> for ListFilesResponse {
+            fn from(value: super::ListFilesResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    first_id: Ok(value.first_id),
+                    has_more: Ok(value.has_more),
+                    last_id: Ok(value.last_id),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct OpenAiFile {
             bytes: ::std::result::Result<i64, ::std::string::String>,
             created_at: ::std::result::Result<i64, ::std::string::String>,
@@ -1693,6 +1870,30 @@ impl ClientInfo<()> for Client {
 }
 impl ClientHooks<()> for &Client {}
 impl Client {
+    /// Returns a list of files
+    ///
+    /// Sends a `GET` request to `/files`
+    ///
+    /// Arguments:
+    /// - `after`: A cursor for use in pagination. `after` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with obj_foo, your subsequent call can include after=obj_foo in order to fetch the next page of the list.
+    ///
+    /// - `limit`: A limit on the number of objects to be returned. Limit can range between 1 and 10,000, and the default is 10,000.
+    ///
+    /// - `order`: Sort order by the `created_at` timestamp of the objects. `asc` for ascending order and `desc` for descending order.
+    ///
+    /// - `purpose`: Only return files with the given purpose.
+    /// ```ignore
+    /// let response = client.list_files()
+    /// .after(after)
+    /// .limit(limit)
+    /// .order(order)
+    /// .purpose(purpose)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn list_files(&self) -> builder::ListFiles<'_> {
+        builder::ListFiles::new(self)
+    }
     /// Returns information about a specific file
     ///
     /// Sends a `GET` request to `/files/{file_id}`
@@ -1825,6 +2026,119 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
+    /// Builder for [`Client::list_files`]
+    ///
+    /// [`Client::list_files`]: super::Client::list_files
+    #[derive(Debug, Clone)]
+    pub struct ListFiles<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+        order: Result<Option<types::ListFilesOrder>, String>,
+        purpose: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListFiles<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                limit: Ok(None),
+                order: Ok(None),
+                purpose: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for after failed".to_string()
+            });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListFilesOrder>,
+        {
+            self.order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `ListFilesOrder` for order failed".to_string());
+            self
+        }
+        pub fn purpose<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.purpose = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for purpose failed".to_string()
+            });
+            self
+        }
+        ///Sends a `GET` request to `/files`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListFilesResponse>, Error<types::ErrorResponse>> {
+            let Self {
+                client,
+                after,
+                limit,
+                order,
+                purpose,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let order = order.map_err(Error::InvalidRequest)?;
+            let purpose = purpose.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/files", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("order", &order))
+                .query(&progenitor_client::QueryParam::new("purpose", &purpose))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_files",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /// Builder for [`Client::retrieve_file`]
     ///
     /// [`Client::retrieve_file`]: super::Client::retrieve_file

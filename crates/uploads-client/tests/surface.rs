@@ -102,6 +102,7 @@ fn the_specs_example_responses_decode() {
     assert_eq!(
         ids,
         [
+            "listFiles",
             "deleteFile",
             "retrieveFile",
             "createUpload",
@@ -112,6 +113,8 @@ fn the_specs_example_responses_decode() {
     );
     for (id, value) in examples {
         let ok = match id.as_str() {
+            "listFiles" => serde_json::from_value::<types::ListFilesResponse>(value)
+                .is_ok_and(|page| !page.data.is_empty()),
             "deleteFile" => serde_json::from_value::<types::DeleteFileResponse>(value).is_ok(),
             "retrieveFile" => serde_json::from_value::<types::OpenAiFile>(value).is_ok(),
             "addUploadPart" => serde_json::from_value::<types::UploadPart>(value).is_ok(),

@@ -124,6 +124,8 @@ pub enum Step {
     Part(usize),
     /// `POST /uploads/{id}/complete`.
     Complete,
+    /// `GET /files`, looking for the File of a complete whose response was lost.
+    FindFile,
 }
 
 impl Step {
@@ -142,6 +144,7 @@ impl fmt::Display for Step {
             Self::Create => f.write_str("creating the upload"),
             Self::Part(i) => write!(f, "sending part {}", i + 1),
             Self::Complete => f.write_str("completing the upload"),
+            Self::FindFile => f.write_str("looking for the File of the completed upload"),
         }
     }
 }
@@ -166,6 +169,15 @@ pub enum StopCause {
         /// How many attempts were made.
         attempts: u32,
         /// The last error.
+        error: ApiError,
+    },
+    /// A failure a retry could fix, but the service asked not to retry it now
+    /// (`x-should-retry: false`); the upload stays resumable.
+    #[error("{step} failed and the service asked not to retry it (x-should-retry: false): {error}")]
+    NotRetried {
+        /// The step that failed.
+        step: Step,
+        /// The service's answer.
         error: ApiError,
     },
     /// The file changed while it was being uploaded.
@@ -201,7 +213,10 @@ impl StopCause {
     pub fn is_resumable(&self) -> bool {
         matches!(
             self,
-            Self::RetriesExhausted { .. } | Self::Interrupted | Self::Io { .. }
+            Self::RetriesExhausted { .. }
+                | Self::NotRetried { .. }
+                | Self::Interrupted
+                | Self::Io { .. }
         )
     }
 }
@@ -234,6 +249,15 @@ pub enum Disposition {
         parts_done: usize,
         /// Parts in the plan.
         parts: usize,
+    },
+    /// Complete was sent but its answer was lost, and its File was not found: the upload may
+    /// have completed. Nothing was cancelled; the journal is kept, so the same call again asks
+    /// once more.
+    MaybeCompleted {
+        /// The upload.
+        upload_id: String,
+        /// The journal a re-run reads.
+        journal: Option<PathBuf>,
     },
     /// The upload completed but its response named no File: the File likely exists.
     CompletedWithoutFile {
@@ -270,6 +294,10 @@ impl fmt::Display for Disposition {
             } => write!(
                 f,
                 "upload {upload_id} is still pending with {parts_done} of {parts} parts, but without a journal it cannot be resumed: cancel it"
+            ),
+            Self::MaybeCompleted { upload_id, .. } => write!(
+                f,
+                "the upload may have completed; the File id is unknown (upload {upload_id} was not cancelled): run the same upload again to ask once more, or look for the File in the Files list before uploading again"
             ),
             Self::CompletedWithoutFile { upload_id } => write!(
                 f,

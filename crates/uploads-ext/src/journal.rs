@@ -40,6 +40,14 @@ pub struct JournalEntry {
     pub part_size: u64,
     /// Parts in the plan.
     pub total_parts: usize,
+    /// When the Upload was created, by the service's clock (Unix seconds): a lost complete's
+    /// File is looked for among Files created since.
+    #[serde(default)]
+    pub created_at: i64,
+    /// True once complete has been sent: a re-run asks again and, if the answer is that the
+    /// upload is done, finds its File instead of starting over.
+    #[serde(default)]
+    pub complete_sent: bool,
     /// Finished parts by index in file order.
     pub parts: BTreeMap<usize, DonePart>,
 }
@@ -178,6 +186,8 @@ mod tests {
             mime_type: "text/jsonl".into(),
             part_size: 4,
             total_parts: 3,
+            created_at: 90,
+            complete_sent: false,
             parts: BTreeMap::new(),
         };
         entry.parts.insert(

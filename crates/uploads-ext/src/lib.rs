@@ -37,7 +37,7 @@ pub mod units;
 mod upload;
 mod validate;
 
-pub use api::{CreateRequest, PartBody, UploadApi};
+pub use api::{CreateRequest, FilePage, PartBody, UploadApi};
 pub use error::{Disposition, ResumeError, Step, StopCause, UploadError, ValidationError};
 pub use journal::{JournalEntry, default_journal_dir};
 pub use progress::{Event, Progress};

@@ -78,13 +78,30 @@ pub(crate) enum Verdict {
         after: Option<Duration>,
         reason: String,
     },
+    /// A failure retries could fix, but the service asked us not to retry it now
+    /// (`x-should-retry: false`): stop, and leave the upload resumable.
+    NotNow,
     /// No retry will fix it.
     Fatal,
 }
 
-/// 408, 409, 429 (unless the quota is exhausted), 5xx, connection errors and timeouts are
-/// retried; everything else is final.
+/// The service's `x-should-retry` decides first, as in OpenAI's SDKs: `true` retries whatever
+/// the status. Then 408, 409, 429 (unless the quota is exhausted), 5xx, connection errors and
+/// timeouts are retried, and everything else is final; one of those with `x-should-retry:
+/// false` stops without a retry, but is not final.
 pub(crate) fn classify(e: &ApiError) -> Verdict {
+    let verdict = by_status(e);
+    match e.body().and_then(|b| b.should_retry) {
+        Some(true) if verdict == Verdict::Fatal => Verdict::Retry {
+            after: e.body().and_then(|b| b.retry_after),
+            reason: format!("HTTP {} (x-should-retry: true)", e.status().unwrap_or(0)),
+        },
+        Some(false) if matches!(verdict, Verdict::Retry { .. }) => Verdict::NotNow,
+        _ => verdict,
+    }
+}
+
+fn by_status(e: &ApiError) -> Verdict {
     match e {
         ApiError::Transport(err) => {
             let reason = if err.is_timeout() {
@@ -190,6 +207,7 @@ impl RetryContext {
             };
             let (after, reason) = match classify(&error) {
                 Verdict::Fatal => return Err(StopCause::Refused { step, error }),
+                Verdict::NotNow => return Err(StopCause::NotRetried { step, error }),
                 Verdict::Retry { .. } if attempt >= self.policy.max_attempts => {
                     return Err(StopCause::RetriesExhausted {
                         step,
@@ -224,6 +242,32 @@ mod tests {
 
     use super::*;
 
+    fn should_retry(status_code: u16, should: bool) -> ApiError {
+        let mut e = status(status_code, None, None);
+        if let ApiError::Status(body) = &mut e {
+            body.should_retry = Some(should);
+        }
+        e
+    }
+
+    #[test]
+    fn x_should_retry_decides_first() {
+        for s in [400, 404, 422] {
+            assert!(
+                matches!(classify(&should_retry(s, true)), Verdict::Retry { .. }),
+                "{s}"
+            );
+            assert_eq!(classify(&should_retry(s, false)), Verdict::Fatal, "{s}");
+        }
+        for s in [408, 429, 500, 503] {
+            assert_eq!(classify(&should_retry(s, false)), Verdict::NotNow, "{s}");
+            assert!(matches!(
+                classify(&should_retry(s, true)),
+                Verdict::Retry { .. }
+            ));
+        }
+    }
+
     fn status(status: u16, code: Option<&str>, retry_after: Option<Duration>) -> ApiError {
         ApiError::Status(Box::new(ErrorBody {
             status,
@@ -233,6 +277,7 @@ mod tests {
             code: code.map(Into::into),
             request_id: None,
             retry_after,
+            should_retry: None,
         }))
     }
 

@@ -82,3 +82,42 @@ async fn uploads_complete_under_503s_429s_and_resets() {
         server.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_complete_whose_response_is_lost_is_recovered_from_the_files_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let path = dir.path().join("corpus.txt");
+    std::fs::write(&path, &data).unwrap();
+    let server = Server::start(ServerConfig {
+        faults: Faults {
+            lose_complete_responses: 1,
+            ..Faults::default()
+        },
+        ..ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = ClientConfig::default()
+        .api_key("sk-local")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let done = Uploader::new(client)
+        .journal_dir(Some(dir.path().join("journals")))
+        .retry_policy(
+            RetryPolicy::default().delays(Duration::from_millis(5), Duration::from_millis(20)),
+        )
+        .file(&path, Purpose::Assistants)
+        .part_size(64 * 1024)
+        .send()
+        .await
+        .unwrap();
+    assert!(done.recovered);
+    let stats = server.stats();
+    assert_eq!(stats.uploads_completed, 1);
+    assert_eq!(stats.uploads_cancelled, 0);
+    assert_eq!(done.file.bytes, data.len() as i64);
+    assert_eq!(done.md5.as_deref(), Some(md5_hex(&data).as_str()));
+    server.shutdown().await;
+}

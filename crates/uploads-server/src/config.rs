@@ -46,6 +46,8 @@ pub struct Faults {
     pub error_rate: f64,
     /// The status of an injected server error.
     pub error_status: u16,
+    /// The `x-should-retry` header an injected server error carries, if any.
+    pub error_should_retry: Option<bool>,
     /// Fraction of part requests answered 429 with `Retry-After: retry_after`.
     pub rate_limit_rate: f64,
     /// The wait an injected 429 asks for.
@@ -56,6 +58,9 @@ pub struct Faults {
     pub delay_rate: f64,
     /// How long a delayed response waits.
     pub delay: Duration,
+    /// The first this-many complete requests are carried out (the File is made) but their
+    /// connection is dropped before the response: a response lost on the way back.
+    pub lose_complete_responses: u32,
     /// Added to every request before it is handled, like a WAN round trip.
     pub latency: Duration,
     /// Bytes per second read from each connection; `None` for no cap. One TCP stream is slow,
@@ -69,6 +74,8 @@ impl Default for Faults {
             seed: 0,
             error_rate: 0.0,
             error_status: 503,
+            error_should_retry: None,
+            lose_complete_responses: 0,
             rate_limit_rate: 0.0,
             retry_after: Duration::from_secs(1),
             reset_rate: 0.0,

@@ -30,12 +30,27 @@ pub(crate) enum PartFault {
 pub(crate) struct FaultPlan {
     faults: Faults,
     rng: Mutex<StdRng>,
+    /// Complete responses still to lose.
+    complete_losses_left: std::sync::atomic::AtomicU32,
 }
 
 impl FaultPlan {
     pub(crate) fn new(faults: Faults) -> Self {
         let rng = Mutex::new(StdRng::seed_from_u64(faults.seed));
-        Self { faults, rng }
+        let complete_losses_left = faults.lose_complete_responses.into();
+        Self {
+            faults,
+            rng,
+            complete_losses_left,
+        }
+    }
+
+    /// True if this complete's response is to be lost (the first `lose_complete_responses`).
+    pub(crate) fn lose_complete_response(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.complete_losses_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     pub(crate) fn faults(&self) -> &Faults {

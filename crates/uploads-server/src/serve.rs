@@ -232,19 +232,38 @@ async fn handle_inner(
             read_body(req.into_body(), None).await;
             let status = StatusCode::from_u16(faults.error_status)
                 .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            Ok(ApiFailure::internal(
+            let mut resp = ApiFailure::internal(
                 "The server is temporarily unable to handle the request (injected fault).",
             )
             .with_status(status)
-            .into_response())
+            .into_response();
+            if let Some(should) = faults.error_should_retry {
+                let value = if should { "true" } else { "false" };
+                resp.headers_mut()
+                    .insert("x-should-retry", header::HeaderValue::from_static(value));
+            }
+            Ok(resp)
         }
         PartFault::Delay => {
             let resp = route(router, req).await;
             tokio::time::sleep(faults.delay).await;
             Ok(resp)
         }
+        PartFault::None if is_complete(&req) => {
+            let resp = route(router, req).await;
+            if resp.status().is_success() && state.faults.lose_complete_response() {
+                state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
+                tracing::info!("fault: complete done, its response lost (connection dropped)");
+                return Err("injected fault: complete response lost".into());
+            }
+            Ok(resp)
+        }
         PartFault::None => Ok(route(router, req).await),
     }
+}
+
+fn is_complete(req: &Request<Incoming>) -> bool {
+    req.method() == hyper::Method::POST && req.uri().path().ends_with("/complete")
 }
 
 async fn route(router: axum::Router, req: Request<Incoming>) -> Response<Body> {

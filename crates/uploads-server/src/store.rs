@@ -265,6 +265,27 @@ impl Store {
         self.index.lock().await.files.get(id).cloned()
     }
 
+    /// Files, with `purpose` if given, ordered by creation time (then id, so the order is total
+    /// and an id is a cursor), newest first if `newest_first`.
+    pub(crate) async fn list_files(
+        &self,
+        purpose: Option<&str>,
+        newest_first: bool,
+    ) -> Vec<FileRecord> {
+        let index = self.index.lock().await;
+        let mut files: Vec<FileRecord> = index
+            .files
+            .values()
+            .filter(|f| purpose.is_none_or(|p| f.purpose == p))
+            .cloned()
+            .collect();
+        files.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        if newest_first {
+            files.reverse();
+        }
+        files
+    }
+
     /// Deletes a File: its metadata, then its content (the parts it was made of). False if
     /// there was none.
     pub(crate) async fn delete_file(&self, id: &str) -> io::Result<bool> {

@@ -2,7 +2,10 @@
 
 use uploads_client::{ApiError, Client, ClientInfo, PartData, types};
 
-use super::{CreateRequest, PartBody, UploadApi};
+use super::{CreateRequest, FilePage, PartBody, UploadApi};
+
+/// Files per page when looking for a File: enough that one page usually does.
+const FILES_PER_PAGE: u32 = 100;
 
 impl UploadApi for Client {
     fn endpoint(&self) -> String {
@@ -70,5 +73,18 @@ impl UploadApi for Client {
             .send()
             .await?
             .into_inner())
+    }
+
+    async fn list_files(&self, purpose: &str, after: Option<&str>) -> Result<FilePage, ApiError> {
+        let mut request = self
+            .list_files()
+            .purpose(purpose)
+            .order(types::ListFilesOrder::Desc)
+            .limit(i64::from(FILES_PER_PAGE));
+        if let Some(after) = after {
+            request = request.after(after);
+        }
+        let page = request.send().await?.into_inner();
+        Ok(FilePage::new(page.data, page.has_more))
     }
 }

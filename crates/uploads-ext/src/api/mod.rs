@@ -118,7 +118,25 @@ impl fmt::Debug for PartBody {
     }
 }
 
-/// The four calls of the Uploads API, as the engine needs them.
+/// One page of Files, newest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct FilePage {
+    /// The Files, newest first.
+    pub files: Vec<types::OpenAiFile>,
+    /// True if older Files follow (ask again after the last one).
+    pub has_more: bool,
+}
+
+impl FilePage {
+    /// A page of `files` (newest first), with more after it or not.
+    pub fn new(files: Vec<types::OpenAiFile>, has_more: bool) -> Self {
+        Self { files, has_more }
+    }
+}
+
+/// The four calls of the Uploads API as the engine needs them, and the one Files call that
+/// finds the File of a complete whose response was lost.
 pub trait UploadApi: Send + Sync + 'static {
     /// Where requests go: a journal made against one endpoint is not resumed against another.
     fn endpoint(&self) -> String;
@@ -149,6 +167,14 @@ pub trait UploadApi: Send + Sync + 'static {
         &self,
         upload_id: &str,
     ) -> impl Future<Output = Result<types::Upload, ApiError>> + Send;
+
+    /// `GET /files?purpose=..&order=desc&after=..`: one page of Files with this purpose,
+    /// newest first, after the File `after`.
+    fn list_files(
+        &self,
+        purpose: &str,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<FilePage, ApiError>> + Send;
 }
 
 impl<T: UploadApi> UploadApi for std::sync::Arc<T> {
@@ -181,5 +207,12 @@ impl<T: UploadApi> UploadApi for std::sync::Arc<T> {
         upload_id: &str,
     ) -> impl Future<Output = Result<types::Upload, ApiError>> + Send {
         (**self).cancel(upload_id)
+    }
+    fn list_files(
+        &self,
+        purpose: &str,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<FilePage, ApiError>> + Send {
+        (**self).list_files(purpose, after)
     }
 }

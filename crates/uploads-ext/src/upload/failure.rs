@@ -21,6 +21,7 @@ impl<A: UploadApi> Run<A> {
             self.forget_journal();
             match self.ctx.api.cancel(&upload_id).await {
                 Ok(_) => Disposition::Cancelled { upload_id },
+                Err(e) if e.is_already_cancelled() => Disposition::Cancelled { upload_id },
                 Err(e) => Disposition::CancelFailed {
                     upload_id,
                     error: e.to_string(),

@@ -67,6 +67,8 @@ impl<A: UploadApi> Run<A> {
             mime_type: self.checked.mime_type.clone(),
             part_size: self.settings.part_size,
             total_parts: self.parts.len(),
+            created_at: upload.created_at,
+            complete_sent: false,
             parts: Default::default(),
         };
         self.save_journal(&entry)
@@ -119,7 +121,9 @@ impl<A: UploadApi> Run<A> {
                 detail: diffs.join("; "),
             });
         }
-        if now + EXPIRY_MARGIN_SECS >= e.expires_at {
+        // Once complete was sent the upload may be done: its expiry no longer matters, and the
+        // resume finds out.
+        if !e.complete_sent && now + EXPIRY_MARGIN_SECS >= e.expires_at {
             return Err(ResumeError::Expired {
                 upload_id: e.upload_id.clone(),
                 expired_at: e.expires_at,

@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use uploads_client::types;
 
+use super::complete::{Finished, Halt};
 use super::settings::Settings;
 use crate::api::UploadApi;
 use crate::error::{Disposition, Step, StopCause, UploadError};
@@ -15,7 +16,7 @@ use crate::journal::{self, JournalEntry};
 use crate::plan::{PartSpec, plan};
 use crate::progress::{Emitter, Event};
 use crate::purpose::Purpose;
-use crate::retry::{Failure, RetryContext};
+use crate::retry::RetryContext;
 use crate::source::{Identity, Source};
 use crate::validate::{self, Checked};
 
@@ -33,6 +34,9 @@ pub struct Completed {
     pub parts_resumed: usize,
     /// The md5 the server checked, if computed.
     pub md5: Option<String>,
+    /// True if complete's response was lost and the File was found by listing Files; `upload`
+    /// is then rebuilt from what the engine knows.
+    pub recovered: bool,
 }
 
 /// What a run is asked to do: the builder's options, taken whole.
@@ -122,13 +126,31 @@ impl<A: UploadApi> Run<A> {
     pub(super) async fn execute(self) -> Result<Completed, UploadError> {
         let mut entry = self.start_or_resume().await?;
         let parts_resumed = entry.parts.len();
-        let (upload, md5) = match self.upload_parts_and_complete(&mut entry).await {
+        let done = match self.upload_parts_and_complete(&mut entry).await {
             Ok(done) => done,
-            Err(cause) => return Err(self.stop_with(cause, &entry).await),
+            Err(Halt::Stop(cause)) => return Err(self.stop_with(cause, &entry).await),
+            Err(Halt::OutcomeUnknown(cause)) => {
+                // Never a cancel: the File may exist. The journal stays, so the same call
+                // again asks the service once more.
+                tracing::warn!(upload = %entry.upload_id, %cause, "complete's outcome is unknown");
+                return Err(UploadError::Stopped {
+                    cause,
+                    disposition: Disposition::MaybeCompleted {
+                        upload_id: entry.upload_id,
+                        journal: self.journal_path.clone(),
+                    },
+                });
+            }
         };
         self.forget_journal();
         let upload_id = entry.upload_id;
-        let Some(file) = upload.file.clone() else {
+        let Finished {
+            upload,
+            file,
+            md5,
+            recovered,
+        } = done;
+        let Some(file) = file else {
             return Err(UploadError::Stopped {
                 cause: StopCause::Refused {
                     step: Step::Complete,
@@ -142,21 +164,19 @@ impl<A: UploadApi> Run<A> {
         self.ctx.emit.emit(Event::Completed {
             file_id: file.id.clone(),
         });
-        tracing::info!(upload = %upload_id, file = %file.id, "upload completed");
+        tracing::info!(upload = %upload_id, file = %file.id, recovered, "upload completed");
         Ok(Completed {
             upload,
             file,
             parts_sent: self.parts.len().saturating_sub(parts_resumed),
             parts_resumed,
             md5,
+            recovered,
         })
     }
 
     /// Everything after create: the parts (the md5 alongside), the checks, complete.
-    async fn upload_parts_and_complete(
-        &self,
-        entry: &mut JournalEntry,
-    ) -> Result<(types::Upload, Option<String>), StopCause> {
+    async fn upload_parts_and_complete(&self, entry: &mut JournalEntry) -> Result<Finished, Halt> {
         self.ctx.emit.emit(Event::Started {
             upload_id: entry.upload_id.clone(),
             filename: self.checked.filename.clone(),
@@ -194,26 +214,14 @@ impl<A: UploadApi> Run<A> {
                     self.checked.identity.size,
                     self.parts.len()
                 ),
-            });
+            }
+            .into());
         }
         let md5 = match md5_task {
             Some(task) => Some(task.join().await?),
             None => None,
         };
-
-        self.ctx.emit.emit(Event::Completing);
-        let part_ids: Vec<String> = entry.parts.values().map(|p| p.id.clone()).collect();
-        let api = &self.ctx.api;
-        let upload = self
-            .ctx
-            .retry
-            .run(Step::Complete, || async {
-                api.complete(&entry.upload_id, part_ids.clone(), md5.clone())
-                    .await
-                    .map_err(Failure::Api)
-            })
-            .await?;
-        Ok((upload, md5))
+        self.complete(entry, md5).await
     }
 
     /// Writes the journal, if there is one.

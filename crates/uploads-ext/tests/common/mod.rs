@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use uploads_client::{ApiError, ErrorBody, types};
-use uploads_ext::{CreateRequest, PartBody, UploadApi};
+use uploads_ext::{CreateRequest, FilePage, PartBody, UploadApi};
 
 /// What the fake does with a part request: store it, or fail with this error.
 pub type PartScript = Box<dyn Fn(usize, &[u8]) -> Option<ApiError> + Send + Sync>;
@@ -19,6 +19,8 @@ pub struct State {
     /// Every call, in order: "create", "part:<first byte>", "complete", "cancel".
     pub calls: Vec<String>,
     pub completed: Vec<(String, Vec<String>, Option<String>)>,
+    /// Files made by complete, oldest first.
+    pub files: Vec<types::OpenAiFile>,
     pub next: u64,
 }
 
@@ -27,6 +29,10 @@ pub struct Fake {
     /// Called with (attempt number across all part calls, bytes): `Some(error)` fails the call.
     pub on_part: Mutex<Option<PartScript>>,
     pub complete_errors: Mutex<VecDeque<ApiError>>,
+    /// Listing Files answers 503.
+    pub list_fails: std::sync::atomic::AtomicBool,
+    /// The first this-many completes are carried out, but answer a lost-response error.
+    pub complete_responses_to_lose: std::sync::atomic::AtomicU32,
     /// Complete answers a completed Upload with no `file` (a malformed response).
     pub complete_without_file: std::sync::atomic::AtomicBool,
     pub part_delay: Duration,
@@ -41,6 +47,8 @@ impl Fake {
             on_part: Mutex::new(None),
             complete_errors: Mutex::default(),
             complete_without_file: Default::default(),
+            complete_responses_to_lose: Default::default(),
+            list_fails: Default::default(),
             part_delay: Duration::ZERO,
             in_flight: Default::default(),
             max_in_flight: Default::default(),
@@ -74,6 +82,29 @@ impl Fake {
     }
 }
 
+/// A transport error after the request went out: a peer that accepts, then closes without an
+/// answer (what a lost response looks like to the client).
+pub async fn lost_response() -> ApiError {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        if let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = sock.read(&mut buf).await;
+        }
+    });
+    uploads_client::install_tls_provider();
+    let err = reqwest::Client::new()
+        .post(format!("http://{addr}/v1/uploads/x/complete"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!err.is_connect(), "{err:?}");
+    ApiError::Transport(err)
+}
+
 pub fn status(status: u16, code: Option<&str>, retry_after: Option<Duration>) -> ApiError {
     ApiError::Status(Box::new(ErrorBody {
         status,
@@ -87,6 +118,7 @@ pub fn status(status: u16, code: Option<&str>, retry_after: Option<Duration>) ->
         code: code.map(Into::into),
         request_id: None,
         retry_after,
+        should_retry: None,
     }))
 }
 
@@ -172,10 +204,26 @@ impl UploadApi for Fake {
         part_ids: Vec<String>,
         md5: Option<String>,
     ) -> Result<types::Upload, ApiError> {
+        let lose = self
+            .complete_responses_to_lose
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok();
+        let lost = if lose {
+            Some(lost_response().await)
+        } else {
+            None
+        };
         let mut s = self.state.lock().unwrap();
         s.calls.push("complete".into());
         if let Some(e) = self.complete_errors.lock().unwrap().pop_front() {
             return Err(e);
+        }
+        if s.uploads[upload_id].1 != "pending" {
+            return Err(status(400, None, None));
         }
         s.completed.push((upload_id.into(), part_ids, md5));
         let (req, _) = s.uploads[upload_id].clone();
@@ -191,11 +239,44 @@ impl UploadApi for Fake {
             status: None,
             status_details: None,
         };
+        let without_file = self
+            .complete_without_file
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if !without_file {
+            s.files.push(file.clone());
+        }
+        if let Some(lost) = lost {
+            return Err(lost);
+        }
         let file = (!self
             .complete_without_file
             .load(std::sync::atomic::Ordering::SeqCst))
         .then_some(file);
         Ok(upload(upload_id, &req, "completed", file))
+    }
+
+    async fn list_files(&self, purpose: &str, after: Option<&str>) -> Result<FilePage, ApiError> {
+        let mut s = self.state.lock().unwrap();
+        s.calls.push("list".into());
+        if self.list_fails.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(status(503, None, None));
+        }
+        let newest_first: Vec<_> = s
+            .files
+            .iter()
+            .rev()
+            .filter(|f| f.purpose.to_string() == purpose)
+            .cloned()
+            .collect();
+        let start = after.map_or(0, |a| {
+            newest_first
+                .iter()
+                .position(|f| f.id == a)
+                .map_or(newest_first.len(), |i| i + 1)
+        });
+        // Pages of one, so paging is exercised.
+        let page: Vec<_> = newest_first[start..].iter().take(1).cloned().collect();
+        Ok(FilePage::new(page, newest_first.len() > start + 1))
     }
 
     async fn cancel(&self, upload_id: &str) -> Result<types::Upload, ApiError> {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use uploads_client::types;
@@ -20,6 +20,66 @@ async fn file_record(state: &AppState, file_id: &str) -> ApiResult<FileRecord> {
         .file(file_id)
         .await
         .ok_or_else(|| ApiFailure::not_found("file_id", format!("No such File object: {file_id}")))
+}
+
+/// The query of `GET /files`.
+#[derive(serde::Deserialize)]
+pub(super) struct ListQuery {
+    purpose: Option<String>,
+    limit: Option<i64>,
+    order: Option<String>,
+    after: Option<String>,
+}
+
+/// The most files one page holds, and the default (the spec's).
+const MAX_PAGE: i64 = 10_000;
+
+/// `GET /files`: a page of Files, newest first unless `order=asc`, after the `after` cursor.
+pub(super) async fn list(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<types::ListFilesResponse>> {
+    let Query(q) = query.map_err(|e| ApiFailure::invalid(None, e.body_text()))?;
+    let limit = q.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiFailure::invalid(
+            Some("limit"),
+            format!(
+                "Invalid 'limit': integer below minimum value or above maximum value. Expected a value between 1 and {MAX_PAGE}, but got {limit} instead."
+            ),
+        ));
+    }
+    let newest_first = match q.order.as_deref() {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(other) => {
+            return Err(ApiFailure::invalid(
+                Some("order"),
+                format!("'{other}' is not one of ['asc', 'desc'] - 'order'"),
+            ));
+        }
+    };
+    let files = state
+        .store
+        .list_files(q.purpose.as_deref(), newest_first)
+        .await;
+    let start = match &q.after {
+        Some(after) => files
+            .iter()
+            .position(|f| &f.id == after)
+            .map_or(files.len(), |i| i + 1),
+        None => 0,
+    };
+    let rest = &files[start..];
+    let page = &rest[..rest.len().min(limit as usize)];
+    let data: Vec<types::OpenAiFile> = page.iter().map(file_json).collect();
+    Ok(Json(types::ListFilesResponse {
+        object: "list".into(),
+        first_id: data.first().map(|f| f.id.clone()),
+        last_id: data.last().map(|f| f.id.clone()),
+        has_more: rest.len() > page.len(),
+        data,
+    }))
 }
 
 /// `GET /files/{file_id}`.

@@ -26,6 +26,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/uploads/{upload_id}/parts", post(uploads::add_part))
         .route("/uploads/{upload_id}/complete", post(uploads::complete))
         .route("/uploads/{upload_id}/cancel", post(uploads::cancel))
+        .route("/files", get(files::list))
         .route(
             "/files/{file_id}",
             get(files::retrieve).delete(files::delete),

@@ -1,6 +1,9 @@
 //! `cargo xtask bench`: measures `openai-uploads put` against a bare-reqwest baseline and the
 //! one-part-at-a-time way, on loopback and on a simulated WAN link, with the server in its own
 //! process. Prints a table and writes `target/bench/results.json`.
+//!
+//! A crate of its own, apart from the spec pipeline: it uses the engine and the test support
+//! crate, so a broken generated client never stops `cargo xtask generate` from building.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,8 +14,12 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use uploads_e2e::Serve;
 
-#[derive(clap::Args)]
-pub struct BenchArgs {
+#[derive(clap::Parser)]
+#[command(
+    name = "bench",
+    about = "Measure upload speed, CPU and memory (release build)"
+)]
+struct BenchArgs {
     /// File sizes, comma-separated (e.g. 1GiB,4GiB).
     #[arg(long, default_value = "1GiB,4GiB", value_delimiter = ',')]
     sizes: Vec<String>,
@@ -64,7 +71,13 @@ const PART_SIZE: u64 = uploads_ext::DEFAULT_PART_SIZE;
 /// ... and as many at once.
 const CONCURRENCY: usize = uploads_ext::DEFAULT_CONCURRENCY;
 
-pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
+fn main() -> Result<()> {
+    let args = <BenchArgs as clap::Parser>::parse();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    run(&root, args)
+}
+
+fn run(root: &Path, args: BenchArgs) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)
         .args([

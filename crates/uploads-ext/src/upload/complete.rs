@@ -1,0 +1,172 @@
+//! Completing: send complete, retried; when its outcome is unknown (a response lost after the
+//! request went out, or a complete sent by an earlier run), look for the File it made instead of
+//! reporting a failure, and never cancel.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use uploads_client::{ApiError, types};
+
+use super::run::Run;
+use crate::api::UploadApi;
+use crate::error::{Step, StopCause};
+use crate::journal::JournalEntry;
+use crate::progress::Event;
+use crate::retry::Failure;
+
+/// Pages of Files looked through for a lost complete's File before giving up: with 100 Files a
+/// page, the newest 5,000 Files of the purpose.
+const MAX_PAGES: usize = 50;
+
+/// A completed upload, as far as the run knows.
+pub(super) struct Finished {
+    pub(super) upload: types::Upload,
+    /// The File; `None` only if the service completed the upload but named no File and none
+    /// could be found.
+    pub(super) file: Option<types::OpenAiFile>,
+    pub(super) md5: Option<String>,
+    /// True if the File was found by listing rather than read from complete's response.
+    pub(super) recovered: bool,
+}
+
+/// Why a run stopped before it finished.
+pub(super) enum Halt {
+    /// A stop for the failure policy: cancel, or keep for a resume.
+    Stop(StopCause),
+    /// Complete may have succeeded but its File was not found: neither a failure nor a cancel.
+    OutcomeUnknown(StopCause),
+}
+
+impl From<StopCause> for Halt {
+    fn from(cause: StopCause) -> Self {
+        Self::Stop(cause)
+    }
+}
+
+/// True if the request may have reached the service: any transport error but a refused or
+/// failed connection (nothing was sent then).
+fn may_have_arrived(e: &ApiError) -> bool {
+    matches!(e, ApiError::Transport(t) if !t.is_connect())
+}
+
+impl<A: UploadApi> Run<A> {
+    /// Sends complete (recorded in the journal first, so a crash leaves a trace), and finds
+    /// the File when the answer is lost.
+    pub(super) async fn complete(
+        &self,
+        entry: &mut JournalEntry,
+        md5: Option<String>,
+    ) -> Result<Finished, Halt> {
+        let unknown = AtomicBool::new(entry.complete_sent);
+        if !entry.complete_sent {
+            entry.complete_sent = true;
+            self.save_journal(entry)?;
+        }
+        self.ctx.emit.emit(Event::Completing);
+        let part_ids: Vec<String> = entry.parts.values().map(|p| p.id.clone()).collect();
+        let (api, upload_id) = (&self.ctx.api, &entry.upload_id);
+        let result = self
+            .ctx
+            .retry
+            .run(Step::Complete, || async {
+                let answer = api.complete(upload_id, part_ids.clone(), md5.clone()).await;
+                if let Err(e) = &answer
+                    && may_have_arrived(e)
+                {
+                    unknown.store(true, Ordering::SeqCst);
+                }
+                answer.map_err(Failure::Api)
+            })
+            .await;
+        match result {
+            Ok(upload) if upload.file.is_some() => Ok(Finished {
+                file: upload.file.clone(),
+                upload,
+                md5,
+                recovered: false,
+            }),
+            Ok(upload) => {
+                // Completed, but the response names no File: look for it.
+                let file = self.find_file(entry).await.ok().flatten();
+                Ok(Finished {
+                    recovered: file.is_some(),
+                    file,
+                    upload,
+                    md5,
+                })
+            }
+            // A stop by the caller is no answer: the journal says complete was sent, so the
+            // resume asks again.
+            Err(StopCause::Interrupted) => Err(Halt::Stop(StopCause::Interrupted)),
+            Err(cause) if unknown.load(Ordering::SeqCst) => match self.find_file(entry).await {
+                Ok(Some(file)) => {
+                    tracing::info!(upload = %entry.upload_id, file = %file.id, "recovered after a lost response");
+                    Ok(Finished {
+                        upload: self.rebuilt_upload(entry, &file),
+                        file: Some(file),
+                        md5,
+                        recovered: true,
+                    })
+                }
+                Ok(None) => Err(Halt::OutcomeUnknown(cause)),
+                Err(search) => {
+                    tracing::warn!(error = %search, "could not look for the File");
+                    Err(Halt::OutcomeUnknown(cause))
+                }
+            },
+            Err(cause) => Err(Halt::Stop(cause)),
+        }
+    }
+
+    /// The newest File with this upload's filename, size and purpose, created at or after the
+    /// upload (the service's own clock on both), looking through the newest Files first.
+    async fn find_file(
+        &self,
+        entry: &JournalEntry,
+    ) -> Result<Option<types::OpenAiFile>, StopCause> {
+        let api = &self.ctx.api;
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .ctx
+                .retry
+                .run(Step::FindFile, || async {
+                    api.list_files(&entry.purpose, after.as_deref())
+                        .await
+                        .map_err(Failure::Api)
+                })
+                .await?;
+            for file in &page.files {
+                if file.created_at < entry.created_at {
+                    // Newest first: everything after this is older than the upload.
+                    return Ok(None);
+                }
+                if file.filename == entry.filename
+                    && u64::try_from(file.bytes).ok() == Some(entry.size)
+                    && file.purpose.to_string() == entry.purpose
+                {
+                    return Ok(Some(file.clone()));
+                }
+            }
+            match page.files.last() {
+                Some(last) if page.has_more => after = Some(last.id.clone()),
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The completed Upload, rebuilt from the journal and the File found.
+    fn rebuilt_upload(&self, entry: &JournalEntry, file: &types::OpenAiFile) -> types::Upload {
+        types::Upload {
+            id: entry.upload_id.clone(),
+            object: Some(types::UploadObject::Upload),
+            bytes: file.bytes,
+            created_at: entry.created_at,
+            expires_at: entry.expires_at,
+            filename: entry.filename.clone(),
+            purpose: entry.purpose.clone(),
+            status: types::KnownUploadStatus::Completed.into(),
+            file: Some(file.clone()),
+        }
+    }
+}
