@@ -162,7 +162,11 @@ fn a_401_shows_the_servers_message() {
         .args(["put", "--purpose", "assistants"])
         .arg(dir.path().join("a.txt")));
     assert_eq!(code, 1);
-    let stderr = stderr.replace(&dir.path().display().to_string(), "<dir>");
+    let stderr = redact_request_ids(&stderr.replace(&dir.path().display().to_string(), "<dir>"));
+    assert!(
+        stderr.contains("[request req_<id>]"),
+        "the server's request id is shown: {stderr}"
+    );
     insta::assert_snapshot!(
         stderr
             .lines()
@@ -291,4 +295,24 @@ fn the_key_never_appears_in_trace_logs_or_errors() {
             "{key} leaked (exit {code})"
         );
     }
+}
+
+/// `req_` and 32 hex digits (a fresh request id per response) as `req_<id>`.
+fn redact_request_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("req_") {
+        out.push_str(&rest[..at]);
+        let id = &rest[at + 4..];
+        let hex = id.chars().take_while(char::is_ascii_hexdigit).count();
+        if hex == 32 {
+            out.push_str("req_<id>");
+            rest = &id[32..];
+        } else {
+            out.push_str("req_");
+            rest = id;
+        }
+    }
+    out.push_str(rest);
+    out
 }

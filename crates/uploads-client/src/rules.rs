@@ -11,6 +11,9 @@ pub const MAX_UPLOAD_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 pub const MIN_EXPIRES_AFTER_SECS: i64 = 3600;
 /// Longest `expires_after.seconds` the API takes: 30 days.
 pub const MAX_EXPIRES_AFTER_SECS: i64 = 30 * 24 * 3600;
+/// How long a batch input File lives when no `expires_after` is given: 30 days (the live
+/// service's default, seen in Files responses: `expires_at = created_at + 2592000`).
+pub const BATCH_FILE_EXPIRES_AFTER_SECS: i64 = 30 * 24 * 3600;
 /// How long an Upload stays pending after creation.
 pub const UPLOAD_TTL_SECS: i64 = 3600;
 
@@ -30,9 +33,13 @@ pub struct PurposeRule {
     pub accepts: Accepts,
 }
 
-/// The purposes createUpload takes today, in the order OpenAI lists them: the one table every
-/// purpose list, check and message is built from.
+/// The purposes createUpload takes today, in the order the live service lists them in its
+/// invalid-purpose error: the one table every purpose list, check and message is built from.
 pub const PURPOSES: &[PurposeRule] = &[
+    PurposeRule {
+        name: "fine-tune",
+        accepts: Accepts::JsonLines,
+    },
     PurposeRule {
         name: "assistants",
         accepts: Accepts::Documents,
@@ -42,16 +49,12 @@ pub const PURPOSES: &[PurposeRule] = &[
         accepts: Accepts::JsonLines,
     },
     PurposeRule {
-        name: "fine-tune",
-        accepts: Accepts::JsonLines,
+        name: "user_data",
+        accepts: Accepts::Anything,
     },
     PurposeRule {
         name: "vision",
         accepts: Accepts::Images,
-    },
-    PurposeRule {
-        name: "user_data",
-        accepts: Accepts::Anything,
     },
     PurposeRule {
         name: "evals",

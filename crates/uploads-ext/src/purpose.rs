@@ -27,11 +27,11 @@ pub enum Purpose {
 impl Purpose {
     /// The known purposes, in the order of `uploads_client::rules::PURPOSES`.
     pub const KNOWN: [Purpose; 6] = [
+        Self::FineTune,
         Self::Assistants,
         Self::Batch,
-        Self::FineTune,
-        Self::Vision,
         Self::UserData,
+        Self::Vision,
         Self::Evals,
     ];
 

@@ -23,6 +23,7 @@
 mod config;
 mod envelope;
 mod faults;
+mod headers;
 mod routes;
 mod serve;
 mod state;

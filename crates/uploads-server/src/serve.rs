@@ -22,6 +22,7 @@ use tower::ServiceExt;
 use crate::ServerConfig;
 use crate::envelope::ApiFailure;
 use crate::faults::{FaultPlan, PartFault, Throttled};
+use crate::headers;
 use crate::state::{AppState, Counters, Stats};
 use crate::store::Store;
 
@@ -142,6 +143,9 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The request limit an injected 429 reports in `x-ratelimit-limit-requests`.
+const RATE_LIMIT_REQUESTS: u64 = 500;
+
 /// One request, logged with its outcome.
 async fn handle(
     state: Arc<AppState>,
@@ -152,11 +156,16 @@ async fn handle(
     let started = std::time::Instant::now();
     let is_part = method == hyper::Method::POST && path.ends_with("/parts");
     let _in_flight = is_part.then(|| InFlight::enter(&state));
-    let result = handle_inner(state.clone(), router, req).await;
+    let echo = headers::Echo::from_request(req.headers());
+    let request_id = headers::request_id();
+    let mut result = handle_inner(state.clone(), router, req).await;
     let ms = started.elapsed().as_millis() as u64;
-    match &result {
-        Ok(resp) => tracing::info!(%method, %path, status = resp.status().as_u16(), ms, "request"),
-        Err(e) => tracing::info!(%method, %path, ms, error = %e, "request"),
+    match &mut result {
+        Ok(resp) => {
+            headers::apply(resp, echo, &request_id, ms);
+            tracing::info!(%method, %path, status = resp.status().as_u16(), ms, request_id, "request");
+        }
+        Err(e) => tracing::info!(%method, %path, ms, error = %e, request_id, "request"),
     }
     result
 }
@@ -214,13 +223,16 @@ async fn handle_inner(
         PartFault::RateLimit => {
             read_body(req.into_body(), None).await;
             let secs = faults.retry_after.as_secs().max(1);
-            let failure = ApiFailure::invalid(
+            let mut failure = ApiFailure::invalid(
                 None,
                 "Rate limit reached for requests (injected fault). Please try again later.",
             )
             .with_status(StatusCode::TOO_MANY_REQUESTS)
             .with_code("rate_limit_exceeded");
+            // The live service types a request-rate 429 `requests` (a token-rate one `tokens`).
+            failure.kind = "requests";
             let mut resp = failure.into_response();
+            headers::rate_limited(&mut resp, RATE_LIMIT_REQUESTS, secs);
             resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
             resp.headers_mut().insert(
                 "retry-after-ms",

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use uploads_client::types;
 
-use super::objects::file_json;
+use super::objects::{file_json, live};
 use super::request::ApiResult;
 use crate::envelope::ApiFailure;
 use crate::state::AppState;
@@ -19,7 +19,7 @@ async fn file_record(state: &AppState, file_id: &str) -> ApiResult<FileRecord> {
         .store
         .file(file_id)
         .await
-        .ok_or_else(|| ApiFailure::not_found("file_id", format!("No such File object: {file_id}")))
+        .ok_or_else(|| ApiFailure::not_found("id", format!("No such File object: {file_id}")))
 }
 
 /// The query of `GET /files`.
@@ -38,7 +38,7 @@ const MAX_PAGE: i64 = 10_000;
 pub(super) async fn list(
     State(state): State<Arc<AppState>>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<types::ListFilesResponse>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let Query(q) = query.map_err(|e| ApiFailure::invalid(None, e.body_text()))?;
     let limit = q.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -73,7 +73,7 @@ pub(super) async fn list(
     let rest = &files[start..];
     let page = &rest[..rest.len().min(limit as usize)];
     let data: Vec<types::OpenAiFile> = page.iter().map(file_json).collect();
-    Ok(Json(types::ListFilesResponse {
+    Ok(live(types::ListFilesResponse {
         object: "list".into(),
         first_id: data.first().map(|f| f.id.clone()),
         last_id: data.last().map(|f| f.id.clone()),
@@ -86,8 +86,8 @@ pub(super) async fn list(
 pub(super) async fn retrieve(
     State(state): State<Arc<AppState>>,
     Path(file_id): Path<String>,
-) -> ApiResult<Json<types::OpenAiFile>> {
-    Ok(Json(file_json(&file_record(&state, &file_id).await?)))
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(live(file_json(&file_record(&state, &file_id).await?)))
 }
 
 /// `DELETE /files/{file_id}`: the File and its content.

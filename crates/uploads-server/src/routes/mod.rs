@@ -65,7 +65,7 @@ async fn require_bearer_key(
     };
     if given.is_empty() {
         return fail(
-            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).".into(),
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.".into(),
             None,
         );
     }
@@ -73,22 +73,26 @@ async fn require_bearer_key(
         && given != key
     {
         return fail(
-            format!("Incorrect API key provided: {}.", mask(given)),
+            format!(
+                "Incorrect API key provided: {}. You can find your API key at https://platform.openai.com/account/api-keys.",
+                mask(given)
+            ),
             Some("invalid_api_key"),
         );
     }
     next.run(req).await
 }
 
-/// Shows a key the way OpenAI does in its 401s: a few characters at each end.
+/// Shows a key the way OpenAI does in its 401s: the first 8 and last 4 characters, stars
+/// between; a key too short to keep 4 hidden is all stars.
 fn mask(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= 8 {
+    if chars.len() < 16 {
         return "*".repeat(chars.len());
     }
-    let head: String = chars[..3].iter().collect();
+    let head: String = chars[..8].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 12))
 }
 
 async fn unknown_url(req: Request) -> ApiFailure {
@@ -107,7 +111,8 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<Stats> {
 mod tests {
     #[test]
     fn keys_are_masked_like_openai_does() {
-        assert_eq!(super::mask("sk-abcdefghijkl"), "sk-********ijkl");
+        assert_eq!(super::mask("sk-XG6GWabcdefghwlmi"), "sk-XG6GW********wlmi");
+        assert_eq!(super::mask("sk-abcdefghijkl"), "***************");
         assert_eq!(super::mask("short"), "*****");
     }
 }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use uploads_client::rules::{self, unix_now};
 use uploads_client::types::{self, KnownUploadStatus};
 
-use super::objects::upload_json;
+use super::objects::{live, upload_json};
 use super::request::{ApiResult, parse_json};
 use crate::envelope::ApiFailure;
 use crate::state::{AppState, Counters};
@@ -38,15 +38,20 @@ fn require_pending(rec: &UploadRecord, action: &str) -> ApiResult<()> {
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
     body: Result<Json<serde_json::Value>, JsonRejection>,
-) -> ApiResult<Json<types::Upload>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let req: types::CreateUploadRequest = parse_json(body)?;
     let purpose = req.purpose.to_string();
     if rules::purpose_rule(&purpose).is_none() {
         return Err(ApiFailure::invalid(
             Some("purpose"),
+            // The live service's words (quoted in openai/openai-ruby issue 748).
             format!(
-                "Invalid value for purpose: '{purpose}'. Supported values are: {}.",
-                rules::purpose_names()
+                "'{purpose}' is not one of [{}] - 'purpose'",
+                rules::PURPOSES
+                    .iter()
+                    .map(|p| format!("'{}'", p.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -83,7 +88,7 @@ pub(super) async fn create(
     state.store.insert_upload(rec.clone()).await?;
     Counters::bump(&state.stats.uploads_created);
     tracing::info!(upload = %rec.id, bytes = rec.bytes, "upload created");
-    Ok(Json(upload_json(&rec, None)))
+    Ok(live(upload_json(&rec, None)))
 }
 
 /// `POST /uploads/{upload_id}/parts`: the `data` field streamed to disk, then recorded.
@@ -188,7 +193,7 @@ pub(super) async fn complete(
     State(state): State<Arc<AppState>>,
     Path(upload_id): Path<String>,
     body: Result<Json<serde_json::Value>, JsonRejection>,
-) -> ApiResult<Json<types::Upload>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let req: types::CompleteUploadRequest = parse_json(body)?;
     let rec = state
         .store
@@ -219,7 +224,10 @@ pub(super) async fn complete(
         purpose: rec.purpose.clone(),
         bytes: rec.bytes,
         created_at,
-        expires_at: rec.file_expires_after.map(|s| created_at + s),
+        expires_at: rec
+            .file_expires_after
+            .or((rec.purpose == "batch").then_some(rules::BATCH_FILE_EXPIRES_AFTER_SECS))
+            .map(|s| created_at + s),
         parts: req.part_ids.clone(),
     };
     let file_id = file.id.clone();
@@ -236,7 +244,7 @@ pub(super) async fn complete(
     state.store.insert_file(file.clone()).await?;
     Counters::bump(&state.stats.uploads_completed);
     tracing::info!(upload = %upload_id, file = %file.id, parts = file.parts.len(), "upload completed");
-    Ok(Json(upload_json(&done, Some(&file))))
+    Ok(live(upload_json(&done, Some(&file))))
 }
 
 /// The part list of a complete: every part the upload's, none twice, adding up to `bytes`.
@@ -272,7 +280,7 @@ fn check_part_list(rec: &UploadRecord, part_ids: &[String]) -> ApiResult<()> {
 pub(super) async fn cancel(
     State(state): State<Arc<AppState>>,
     Path(upload_id): Path<String>,
-) -> ApiResult<Json<types::Upload>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let rec = state
         .store
         .update_upload(&upload_id, |rec| {
@@ -286,5 +294,5 @@ pub(super) async fn cancel(
     state.store.discard_parts(rec.parts.keys()).await;
     Counters::bump(&state.stats.uploads_cancelled);
     tracing::info!(upload = %upload_id, "upload cancelled");
-    Ok(Json(upload_json(&rec, None)))
+    Ok(live(upload_json(&rec, None)))
 }
