@@ -1,11 +1,9 @@
 //! `openai-uploads cancel UPLOAD_ID`.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use uploads_client::ApiError;
 
-use crate::{client_from_env, exit, fail};
+use crate::{Globals, client_from_env, exit, fail};
 
 /// Cancel a pending upload (and forget its resume journal).
 #[derive(Args)]
@@ -17,8 +15,8 @@ pub struct CancelArgs {
     base_url: Option<String>,
 }
 
-pub async fn run(args: CancelArgs, journal_dir: Option<PathBuf>) -> u8 {
-    let client = match client_from_env(args.base_url.as_deref()) {
+pub async fn run(args: CancelArgs, globals: Globals) -> u8 {
+    let client = match client_from_env(args.base_url.as_deref(), &globals) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -35,7 +33,7 @@ pub async fn run(args: CancelArgs, journal_dir: Option<PathBuf>) -> u8 {
             return fail(exit::FAILED, format!("cancelling {}: {e}", args.upload_id));
         }
     };
-    if let Some(dir) = journal_dir
+    if let Some(dir) = globals.journal_dir
         && let Ok(entries) = uploads_ext::journal::list(&dir)
     {
         for (path, entry) in entries {

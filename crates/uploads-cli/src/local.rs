@@ -1,6 +1,7 @@
 //! `put --local`: a server started in-process for the one command, and the check that the
 //! stored File is byte for byte the source.
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 use futures::StreamExt;
@@ -11,16 +12,34 @@ use uploads_server::{Server, ServerConfig};
 use crate::ui::Ui;
 use crate::{exit, fail};
 
-/// The in-process server and a client for it.
-pub struct LocalServer {
-    pub server: Server,
+/// A loopback address for the server and a client for it, before the server runs: the files
+/// are checked first, and nothing starts for a command that is refused.
+pub struct Reserved {
+    addr: SocketAddr,
     pub client: Client,
 }
 
-impl LocalServer {
-    /// Starts the server in a temporary directory and says where.
-    pub async fn start(ui: &Ui) -> Result<Self, u8> {
-        let server = Server::start(ServerConfig::default()).await.map_err(|e| {
+impl Reserved {
+    /// Picks a free loopback port.
+    pub fn new() -> Result<Self, u8> {
+        let addr = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .map_err(|e| fail(exit::FAILED, format!("no free local port: {e}")))?;
+        let client = ClientConfig::default()
+            .api_key("sk-local")
+            .base_url(format!("http://{addr}/v1"))
+            .build()
+            .map_err(|e| fail(exit::FAILED, e))?;
+        Ok(Self { addr, client })
+    }
+
+    /// Starts the server on the address, in a temporary directory, and says where.
+    pub async fn start(self, ui: &Ui) -> Result<LocalServer, u8> {
+        let config = ServerConfig {
+            addr: self.addr,
+            ..ServerConfig::default()
+        };
+        let server = Server::start(config).await.map_err(|e| {
             fail(
                 exit::FAILED,
                 format!("could not start the local server: {e}"),
@@ -31,14 +50,20 @@ impl LocalServer {
             server.base_url(),
             server.data_dir().display()
         ));
-        let client = ClientConfig::default()
-            .api_key("sk-local")
-            .base_url(server.base_url())
-            .build()
-            .map_err(|e| fail(exit::FAILED, e))?;
-        Ok(Self { server, client })
+        Ok(LocalServer {
+            server,
+            client: self.client,
+        })
     }
+}
 
+/// The in-process server and a client for it.
+pub struct LocalServer {
+    pub server: Server,
+    pub client: Client,
+}
+
+impl LocalServer {
     /// Downloads the stored File and compares its md5 with the source's.
     pub async fn verify(&self, file_id: &str, sent_md5: Option<&str>, path: &Path, ui: &Ui) -> u8 {
         let stream = match self.client.download_file().file_id(file_id).send().await {

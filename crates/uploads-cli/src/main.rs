@@ -47,8 +47,26 @@ struct Cli {
         value_name = "DIR"
     )]
     journal_dir: Option<PathBuf>,
+    /// Allow a plain http:// base URL on a host other than loopback: the API key then
+    /// travels in clear. Off by default.
+    #[arg(
+        long,
+        global = true,
+        env = "OPENAI_UPLOADS_ALLOW_INSECURE_HTTP",
+        hide_env_values = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    allow_insecure_http: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+/// What every command that talks to the API takes from the global options.
+pub struct Globals {
+    /// Where resume journals are kept, if anywhere.
+    pub journal_dir: Option<PathBuf>,
+    /// `--allow-insecure-http`.
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Subcommand)]
@@ -89,12 +107,15 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    let journal_dir = cli.journal_dir.or_else(uploads_ext::default_journal_dir);
+    let globals = Globals {
+        journal_dir: cli.journal_dir.or_else(uploads_ext::default_journal_dir),
+        allow_insecure_http: cli.allow_insecure_http,
+    };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Put(args) => put::run(args, journal_dir).await,
-            Command::Cancel(args) => cancel::run(args, journal_dir).await,
-            Command::Pending(args) => pending::run(args, journal_dir),
+            Command::Put(args) => put::run(args, globals).await,
+            Command::Cancel(args) => cancel::run(args, globals).await,
+            Command::Pending(args) => pending::run(args, globals.journal_dir),
             #[cfg(feature = "local-server")]
             Command::Serve(args) => serve::run(args).await,
         }
@@ -124,10 +145,20 @@ pub fn fail(code: u8, message: impl std::fmt::Display) -> u8 {
 }
 
 /// The client from the environment, with `--base-url` on top; a missing key is a usage error.
-pub fn client_from_env(base_url: Option<&str>) -> Result<uploads_client::Client, u8> {
+pub fn client_from_env(
+    base_url: Option<&str>,
+    globals: &Globals,
+) -> Result<uploads_client::Client, u8> {
     let mut config = uploads_client::ClientConfig::from_env();
     if let Some(url) = base_url {
         config = config.base_url(url);
+    }
+    config = config.allow_insecure_http(globals.allow_insecure_http);
+    if globals.allow_insecure_http && config.sends_key_in_clear() {
+        eprintln!(
+            "warning: {} is plain http to a host other than this machine: the API key travels in clear",
+            config.base_url
+        );
     }
     config.build().map_err(|e| match e {
         uploads_client::ConfigError::MissingApiKey => fail(

@@ -1,16 +1,19 @@
 //! `openai-uploads put`: the main job.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use tokio_util::sync::CancellationToken;
+use uploads_client::ClientInfo;
 use uploads_ext::ResumeError;
-use uploads_ext::{Disposition, Purpose, UploadError, Uploader, ValidationError};
+use uploads_ext::{
+    Disposition, Purpose, StopCause, UploadBuilder, UploadError, Uploader, ValidationError,
+};
 
 use crate::ui::{Mode, Ui};
-use crate::{client_from_env, exit, fail};
+use crate::{Globals, client_from_env, exit, fail};
 use uploads_ext::units::{format_size, parse_duration, parse_size};
 
 /// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
@@ -41,7 +44,7 @@ pub struct PutArgs {
     /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     expires_after: Option<Duration>,
-    /// Send the MIME type even if it does not fit the purpose (for compatible servers and tests).
+    /// No warning when the MIME type or extension does not fit the purpose as this tool knows it.
     #[arg(long, hide = true)]
     skip_type_check: bool,
     /// Do not compute and send the whole file's md5.
@@ -67,7 +70,7 @@ pub struct PutArgs {
     local: bool,
 }
 
-pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
+pub async fn run(args: PutArgs, globals: Globals) -> u8 {
     if args.filename.is_some() && args.files.len() > 1 {
         return fail(
             exit::USAGE,
@@ -75,66 +78,82 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
         );
     }
     let ui = Ui::new(Mode::detect(args.quiet));
+    // --local: the address is reserved now and the server started only once the files have
+    // passed their checks.
     #[cfg(feature = "local-server")]
-    let local = if args.local {
-        match crate::local::LocalServer::start(&ui).await {
-            Ok(l) => Some(l),
+    let reserved = if args.local {
+        match crate::local::Reserved::new() {
+            Ok(r) => Some(r),
             Err(code) => return code,
         }
     } else {
         None
     };
     #[cfg(not(feature = "local-server"))]
-    let local: Option<std::convert::Infallible> = None;
-    let (client, journal_dir) = match &local {
+    let reserved: Option<std::convert::Infallible> = None;
+    let (client, journal_dir) = match &reserved {
         // The local server lives as long as this command: there is nothing to resume later.
         #[cfg(feature = "local-server")]
-        Some(l) => (l.client.clone(), None),
+        Some(r) => (r.client.clone(), None),
         #[cfg(not(feature = "local-server"))]
         Some(never) => match *never {},
-        None => match client_from_env(args.base_url.as_deref()) {
-            Ok(c) => (c, journal_dir),
+        None => match client_from_env(args.base_url.as_deref(), &globals) {
+            Ok(c) => (c, globals.journal_dir),
             Err(code) => return code,
         },
     };
 
     let token = CancellationToken::new();
-    spawn_interrupt_handler(token.clone());
-    let uploader = Uploader::new(client.clone())
+    let base_url = client.baseurl().to_owned();
+    let uploader = Uploader::new(client)
         .journal_dir(journal_dir)
         .cancel_token(token.clone());
-    let purpose = Purpose::from(args.purpose.as_str());
-    let mut bars = Vec::new();
-    let builders = args
+    let builders: Vec<_> = args
         .files
         .iter()
-        .map(|path| {
+        .map(|path| builder(&uploader, &args, path))
+        .collect();
+
+    // Every file is checked before the first request: refusals now, warnings said once.
+    let several = args.files.len() > 1;
+    let mut code = exit::OK;
+    let mut ready = Vec::new();
+    for (path, b) in args.files.iter().zip(builders) {
+        match b.check().await {
+            Ok(warnings) => {
+                for w in warnings {
+                    eprintln!("warning: {}: {w}", path.display());
+                }
+                ready.push((path, b));
+            }
+            Err(e) => code = code.max(report(label(several, path), &e.into(), false, &base_url)),
+        }
+    }
+    if ready.is_empty() {
+        return code;
+    }
+    #[cfg(feature = "local-server")]
+    let local = match reserved {
+        Some(r) => match r.start(&ui).await {
+            Ok(l) => Some(l),
+            Err(c) => return c,
+        },
+        None => None,
+    };
+
+    spawn_interrupt_handler(token.clone());
+    let mut bars = Vec::new();
+    let (paths, builders): (Vec<_>, Vec<_>) = ready
+        .into_iter()
+        .map(|(path, b)| {
             let bar = ui.file(&path.display().to_string());
             bars.push(bar.clone());
-            let mut b = uploader
-                .file(path, purpose.clone())
-                .part_size(args.part_size)
-                .md5(!args.no_md5)
-                .restart(args.restart)
-                .allow_unknown_purpose(args.allow_unknown_purpose)
-                .skip_type_check(args.skip_type_check)
-                .progress(move |e| bar.on_event(e));
-            if let Some(m) = &args.mime_type {
-                b = b.mime_type(m);
-            }
-            if let Some(n) = &args.filename {
-                b = b.filename(n);
-            }
-            if let Some(d) = args.expires_after {
-                b = b.expires_after(d.as_secs() as i64);
-            }
-            b
+            (path, b.progress(move |e| bar.on_event(e)))
         })
-        .collect();
+        .unzip();
     let results = uploader.send_all(builders, args.concurrency).await;
 
-    let mut code = exit::OK;
-    for ((path, result), bar) in args.files.iter().zip(results).zip(bars) {
+    for ((path, result), bar) in paths.into_iter().zip(results).zip(bars) {
         match result {
             Ok(done) => {
                 let note = if done.recovered {
@@ -165,8 +184,12 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
                 } else {
                     bar.discard();
                 }
-                let label = (args.files.len() > 1).then_some(path.as_path());
-                code = code.max(report(label, &err, token.is_cancelled()));
+                code = code.max(report(
+                    label(several, path),
+                    &err,
+                    token.is_cancelled(),
+                    &base_url,
+                ));
             }
         }
     }
@@ -177,8 +200,34 @@ pub async fn run(args: PutArgs, journal_dir: Option<PathBuf>) -> u8 {
     code
 }
 
+/// A file's path in a message, when the command has several.
+fn label(several: bool, path: &Path) -> Option<&Path> {
+    several.then_some(path)
+}
+
+/// One file's upload with the command's options.
+fn builder(uploader: &Uploader, args: &PutArgs, path: &Path) -> UploadBuilder {
+    let mut b = uploader
+        .file(path, Purpose::from(args.purpose.as_str()))
+        .part_size(args.part_size)
+        .md5(!args.no_md5)
+        .restart(args.restart)
+        .allow_unknown_purpose(args.allow_unknown_purpose)
+        .skip_type_check(args.skip_type_check);
+    if let Some(m) = &args.mime_type {
+        b = b.mime_type(m);
+    }
+    if let Some(n) = &args.filename {
+        b = b.filename(n);
+    }
+    if let Some(d) = args.expires_after {
+        b = b.expires_after(i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    }
+    b
+}
+
 /// Prints what went wrong and what to do, and picks the exit code.
-fn report(path: Option<&std::path::Path>, err: &UploadError, interrupted: bool) -> u8 {
+fn report(path: Option<&Path>, err: &UploadError, interrupted: bool, base_url: &str) -> u8 {
     let code = match err {
         UploadError::Invalid(_) => exit::USAGE,
         _ if interrupted => exit::INTERRUPTED,
@@ -192,8 +241,13 @@ fn report(path: Option<&std::path::Path>, err: &UploadError, interrupted: bool) 
         UploadError::Invalid(ValidationError::UnknownPurpose { .. }) => {
             message.push_str("\n  hint: add --allow-unknown-purpose to send it anyway");
         }
-        UploadError::Invalid(ValidationError::NoMimeType { .. }) => {
-            message.push_str("\n  hint: give one with --mime-type");
+        UploadError::Stopped {
+            cause: StopCause::Unreachable { .. },
+            ..
+        } => {
+            message.push_str(&format!(
+                "\n  hint: nothing answers at {base_url}: check OPENAI_BASE_URL or --base-url, and the network"
+            ));
         }
         UploadError::Stopped {
             disposition: Disposition::MaybeCompleted { upload_id, .. },

@@ -138,8 +138,25 @@ impl FileProgress {
             Event::PartDone { .. } => {
                 i.parts_done.fetch_add(1, Ordering::Relaxed);
             }
-            Event::RetryScheduled { .. } => {
+            Event::RetryScheduled {
+                part,
+                attempt,
+                wait,
+                reason,
+            } => {
                 i.retries.fetch_add(1, Ordering::Relaxed);
+                // Every retry says why and for how long, so a slow start is never silent.
+                let what = part.map_or_else(|| "request".to_owned(), |p| format!("part {}", p + 1));
+                let line = format!(
+                    "{}: {what} failed ({reason}), attempt {attempt}; retrying in {:.1}s",
+                    i.label,
+                    wait.as_secs_f64()
+                );
+                match i.mode {
+                    Mode::Bars => i.bar.println(line),
+                    Mode::Lines => eprintln!("{line}"),
+                    Mode::Quiet => {}
+                }
             }
             Event::Completing => i.bar.set_message("completing"),
             // Completed, and events newer than this CLI: nothing to show.

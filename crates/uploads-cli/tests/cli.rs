@@ -64,16 +64,6 @@ fn every_user_facing_error() {
             vec![p("huge.jsonl"), "--purpose".into(), "batch".into()],
         ),
         (
-            "mime type for purpose",
-            vec![
-                p("ok.jsonl"),
-                "--purpose".into(),
-                "fine-tune".into(),
-                "--mime-type".into(),
-                "image/png".into(),
-            ],
-        ),
-        (
             "bad size",
             vec![
                 p("ok.jsonl"),
@@ -122,6 +112,79 @@ fn every_user_facing_error() {
         stderr.trim_end()
     ));
     insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn a_type_the_tables_do_not_expect_is_a_warning_and_the_service_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = Serve::start(Path::new(BIN), &[]);
+    // OpenAI's own example (openai-python examples/uploads.py) sends a .txt batch file with
+    // mime_type "txt": it must reach createUpload, whatever the service then says.
+    std::fs::write(d.join("input.txt"), b"{}\n").unwrap();
+    let (code, _, stderr) = run(cmd(d)
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .args(["put", "--purpose", "batch", "--mime-type", "txt"])
+        .arg(d.join("input.txt")));
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("sending it anyway"),
+        "{stderr}"
+    );
+    // Our local server models the type rule and refuses at create: its message is shown with
+    // our warning, and nothing was uploaded.
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("creating the upload failed: HTTP 400"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing was created on the server"),
+        "{stderr}"
+    );
+
+    // A .csv for assistants with no --mime-type: a warning that says what the purpose takes.
+    std::fs::write(d.join("table.csv"), b"a,b\n").unwrap();
+    let (_, _, stderr) = run(cmd(d)
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .args(["put", "--purpose", "assistants"])
+        .arg(d.join("table.csv")));
+    assert!(!stderr.contains("cannot infer"), "{stderr}");
+    assert!(
+        stderr.contains("purpose assistants takes file-search documents")
+            && stderr.contains(".pdf"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_service_fails_fast_saying_why_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), b"{}\n").unwrap();
+    let started = std::time::Instant::now();
+    // Port 9 (discard) on loopback: nothing listens, every connection is refused.
+    let (code, _, stderr) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .args(["put", "--purpose", "batch"])
+        .arg(dir.path().join("a.jsonl")));
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(took < Duration::from_secs(20), "gave up after {took:?}");
+    assert!(
+        stderr.contains("failed (connection error), attempt 1; retrying in"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the API cannot be reached"), "{stderr}");
+    assert!(
+        stderr.contains("nothing answers at http://127.0.0.1:9/v1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing was created on the server"),
+        "{stderr}"
+    );
 }
 
 #[test]

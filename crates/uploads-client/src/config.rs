@@ -188,6 +188,13 @@ impl ClientConfig {
         Ok(Client::new_with_client(&base, http))
     }
 
+    /// True if the base URL is plain `http://` to a host other than loopback: allowed only with
+    /// [`allow_insecure_http`](Self::allow_insecure_http), and worth a warning then.
+    pub fn sends_key_in_clear(&self) -> bool {
+        reqwest::Url::parse(&self.base_url)
+            .is_ok_and(|url| url.scheme() == "http" && !is_loopback(&url))
+    }
+
     /// The base URL without a trailing slash, refused if it would send the key in clear.
     fn checked_base_url(&self) -> Result<String, ConfigError> {
         let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
@@ -198,13 +205,7 @@ impl ClientConfig {
         match url.scheme() {
             "https" => {}
             "http" => {
-                let loopback = match url.host() {
-                    Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                    None => false,
-                };
-                if !loopback && !self.allow_insecure_http {
+                if !is_loopback(&url) && !self.allow_insecure_http {
                     return Err(ConfigError::InsecureBaseUrl {
                         url: self.base_url.clone(),
                     });
@@ -213,5 +214,15 @@ impl ClientConfig {
             _ => return Err(invalid("the scheme must be https (or http for loopback)")),
         }
         Ok(self.base_url.trim_end_matches('/').to_owned())
+    }
+}
+
+/// True for `localhost` and loopback addresses: traffic that never leaves the machine.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }

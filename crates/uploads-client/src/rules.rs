@@ -218,7 +218,10 @@ fn extension(filename: &str) -> Option<String> {
     Some(ext.to_ascii_lowercase())
 }
 
-/// Checks a createUpload request: filename, purpose/MIME/extension fit, size, expiry.
+/// Checks what a createUpload request certainly needs: a filename without a path, a purpose
+/// and a MIME type, a size within the limit, an expiry in range. Whether the MIME type and
+/// extension fit the purpose is [`check_type`]'s: a model of the service, which the engine
+/// only warns about.
 pub fn check_create(
     filename: &str,
     purpose: &str,
@@ -242,6 +245,9 @@ pub fn check_create(
     if purpose.trim().is_empty() {
         return Err(violation("purpose", "the purpose is empty"));
     }
+    if mime_type.trim().is_empty() {
+        return Err(violation("mime_type", "the MIME type is empty"));
+    }
     if bytes < 0 {
         return Err(violation("bytes", format!("bytes is negative ({bytes})")));
     }
@@ -264,14 +270,12 @@ pub fn check_create(
             ),
         ));
     }
-    check_type(filename, purpose, mime_type)
+    Ok(())
 }
 
-/// Checks that the MIME type and the filename's extension fit the purpose.
+/// Checks that the MIME type and the filename's extension fit the purpose, by our tables of
+/// what each purpose takes. The local server enforces it; the engine warns.
 pub fn check_type(filename: &str, purpose: &str, mime_type: &str) -> Result<(), RuleViolation> {
-    if mime_type.trim().is_empty() {
-        return Err(violation("mime_type", "the MIME type is empty"));
-    }
     let accepts = Accepts::for_purpose(purpose);
     let table = accepts.table();
     if table.is_empty() {
@@ -308,6 +312,19 @@ pub fn check_type(filename: &str, purpose: &str, mime_type: &str) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both checks, as the local server runs them.
+    fn check_create(
+        filename: &str,
+        purpose: &str,
+        mime_type: &str,
+        bytes: i64,
+        expires: Option<i64>,
+        l: &Limits,
+    ) -> Result<(), RuleViolation> {
+        super::check_create(filename, purpose, mime_type, bytes, expires, l)?;
+        check_type(filename, purpose, mime_type)
+    }
 
     #[test]
     fn purposes_take_their_types() {

@@ -47,6 +47,10 @@ fn plain_http_is_refused_except_on_loopback_or_when_allowed() {
         base("ftp://x/v1").build(),
         Err(ConfigError::InvalidBaseUrl { .. })
     ));
+    // What the CLI warns about once allowed.
+    assert!(base("http://example.com/v1").sends_key_in_clear());
+    assert!(!base("http://127.0.0.1:8080/v1").sends_key_in_clear());
+    assert!(!base("https://example.com/v1").sends_key_in_clear());
 }
 
 #[test]

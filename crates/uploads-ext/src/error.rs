@@ -67,12 +67,6 @@ pub enum ValidationError {
     /// A source that is not a file, with no filename given.
     #[error("no filename: give one for a source that is not a file")]
     NoFilename,
-    /// No MIME type given and none inferred from the extension.
-    #[error("cannot infer a MIME type for {filename:?} from its extension: give one explicitly")]
-    NoMimeType {
-        /// The filename.
-        filename: String,
-    },
     /// A request the API would refuse.
     #[error("{0}")]
     Rule(#[from] RuleViolation),
@@ -178,6 +172,15 @@ pub enum StopCause {
         /// The step that failed.
         step: Step,
         /// The service's answer.
+        error: ApiError,
+    },
+    /// Before anything was uploaded, the service could not be reached at all (connection
+    /// refused, DNS or TLS failure) for [`RetryPolicy::unreachable_patience`](crate::RetryPolicy).
+    #[error("the API cannot be reached ({attempts} attempts): {error}")]
+    Unreachable {
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
         error: ApiError,
     },
     /// The file changed while it was being uploaded.

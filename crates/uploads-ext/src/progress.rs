@@ -57,6 +57,12 @@ pub enum Event {
         /// Why, e.g. `HTTP 503` or `timeout`.
         reason: String,
     },
+    /// Something our tables of the service do not expect (a MIME type or extension the
+    /// purpose is not known to take): the request goes out all the same.
+    Warning {
+        /// What, and what the purpose is known to take.
+        message: String,
+    },
     /// All parts are stored; completing.
     Completing,
     /// The File exists.

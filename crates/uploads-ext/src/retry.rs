@@ -25,6 +25,10 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// The longest `Retry-After` we wait; longer ones are cut to this.
     pub max_retry_after: Duration,
+    /// Before anything is uploaded, how long a service that cannot be reached at all
+    /// (connection refused, DNS or TLS failure) is waited for: a wrong base URL should fail in
+    /// seconds, not minutes. Once parts are on the server, every step keeps the full patience.
+    pub unreachable_patience: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -34,6 +38,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),
+            unreachable_patience: Duration::from_secs(10),
         }
     }
 }
@@ -136,6 +141,12 @@ fn by_status(e: &ApiError) -> Verdict {
     }
 }
 
+/// True if the service could not be reached at all: the connection was refused or failed
+/// (which covers DNS and TLS failures), so no request went out.
+fn is_unreachable(e: &ApiError) -> bool {
+    matches!(e, ApiError::Transport(t) if t.is_connect())
+}
+
 /// How one attempt failed: with an API error the policy judges, or with a stop that is final
 /// whatever the policy (a part's source changed, say).
 #[derive(Debug)]
@@ -194,6 +205,8 @@ impl RetryContext {
         Fut: Future<Output = Result<T, Failure>>,
     {
         let mut attempt = 0;
+        // Time spent waiting on a service that could not be reached at all, while creating.
+        let mut unreachable_for = Duration::ZERO;
         loop {
             attempt += 1;
             let result = tokio::select! {
@@ -217,7 +230,21 @@ impl RetryContext {
                 }
                 Verdict::Retry { after, reason } => (after, reason),
             };
-            let wait = self.policy.delay(attempt, after, self.jitter());
+            let mut wait = self.policy.delay(attempt, after, self.jitter());
+            if step == Step::Create && is_unreachable(&error) {
+                let left = self
+                    .policy
+                    .unreachable_patience
+                    .saturating_sub(unreachable_for);
+                if left.is_zero() {
+                    return Err(StopCause::Unreachable {
+                        attempts: attempt,
+                        error,
+                    });
+                }
+                wait = wait.min(left);
+                unreachable_for += wait;
+            }
             tracing::warn!(%step, attempt, ?wait, %reason, "retrying");
             self.emit.emit(Event::RetryScheduled {
                 part: step.part(),

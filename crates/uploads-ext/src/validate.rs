@@ -1,5 +1,8 @@
-//! Pre-flight checks: everything the API would refuse, refused here before any request, with a
-//! message that says how to fix it.
+//! Pre-flight checks: what is certain to fail or would waste work is refused before any request,
+//! with a message that says how to fix it (a missing, unreadable, empty or non-regular file, a
+//! size over the limit, a bad part size or expiry, an unknown purpose). What only our tables of
+//! the service dislike (a MIME type or extension the purpose is not known to take) is a
+//! warning: createUpload refuses before any byte moves, so trying costs nothing.
 
 use uploads_client::rules::{self, Limits};
 
@@ -19,7 +22,7 @@ pub(crate) struct Request<'a> {
     pub(crate) concurrency: usize,
     pub(crate) expires_after: Option<i64>,
     pub(crate) limits: &'a Limits,
-    /// Send the MIME type and filename even if they do not fit the purpose.
+    /// No warning when the MIME type and filename do not fit the purpose.
     pub(crate) skip_type_check: bool,
 }
 
@@ -29,6 +32,8 @@ pub(crate) struct Checked {
     pub(crate) identity: Identity,
     pub(crate) filename: String,
     pub(crate) mime_type: String,
+    /// What our tables of the service expect otherwise: said, not refused.
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Runs every check; the first failure is returned.
@@ -112,31 +117,29 @@ pub(crate) async fn preflight(req: &Request<'_>) -> Result<Checked, ValidationEr
     if filename.is_empty() {
         return Err(ValidationError::NoFilename);
     }
-    let mime_type = match req.mime_type {
-        Some(m) => m.to_owned(),
-        None => match rules::mime_for_filename(&filename) {
-            Some(m) => m.to_owned(),
-            None if rules::Accepts::for_purpose(req.purpose.as_str())
-                == rules::Accepts::Anything =>
-            {
-                "application/octet-stream".to_owned()
-            }
-            None => return Err(ValidationError::NoMimeType { filename }),
-        },
-    };
-    let check = rules::check_create(
+    // No type known for the extension: send the generic one and let the service decide (the
+    // type check below says which types the purpose is known to take).
+    let mime_type = req
+        .mime_type
+        .or_else(|| rules::mime_for_filename(&filename))
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    rules::check_create(
         &filename,
         req.purpose.as_str(),
         &mime_type,
-        identity.size as i64,
+        i64::try_from(identity.size).unwrap_or(i64::MAX),
         req.expires_after,
         req.limits,
-    );
-    match check {
-        Err(v) if req.skip_type_check && matches!(v.param, "mime_type" | "filename") => {}
-        other => other?,
+    )?;
+    let mut warnings = Vec::new();
+    if !req.skip_type_check
+        && let Err(v) = rules::check_type(&filename, req.purpose.as_str(), &mime_type)
+    {
+        warnings.push(format!("{v}; sending it anyway: the service decides"));
     }
     Ok(Checked {
+        warnings,
         identity,
         filename,
         mime_type,

@@ -540,16 +540,6 @@ async fn bad_input_is_refused_before_any_request() {
         ("empty", up.file(d.join("empty.txt"), Purpose::Assistants)),
         ("over 8 GiB", up.file(d.join("huge.jsonl"), Purpose::Batch)),
         (
-            "mime for purpose",
-            up.file(d.join("ok.jsonl"), Purpose::Batch)
-                .mime_type("image/png"),
-        ),
-        (
-            "extension for purpose",
-            up.file(d.join("ok.jsonl"), Purpose::Vision),
-        ),
-        ("no mime", up.file(d.join("data.weird"), Purpose::FineTune)),
-        (
             "part size 0",
             up.file(d.join("ok.jsonl"), Purpose::Batch).part_size(0),
         ),
@@ -588,6 +578,74 @@ async fn bad_input_is_refused_before_any_request() {
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn types_our_tables_do_not_expect_are_warnings_and_the_request_goes_out() {
+    let s = setup();
+    let d = s.dir.path();
+    std::fs::write(d.join("ok.jsonl"), b"{}\n").unwrap();
+    std::fs::write(d.join("input.txt"), b"{}\n").unwrap();
+    std::fs::write(d.join("data.weird"), b"x").unwrap();
+    let fake = Arc::new(Fake::new());
+    let up = uploader(&fake, &s);
+    let cases = [
+        (
+            "mime for purpose",
+            up.file(d.join("ok.jsonl"), Purpose::Batch)
+                .mime_type("image/png"),
+            "image/png",
+        ),
+        (
+            "extension for purpose",
+            up.file(d.join("ok.jsonl"), Purpose::Vision),
+            "text/jsonl",
+        ),
+        // OpenAI's own example: a .txt batch file sent as "txt".
+        (
+            "txt batch",
+            up.file(d.join("input.txt"), Purpose::Batch)
+                .mime_type("txt"),
+            "txt",
+        ),
+        (
+            "no mime",
+            up.file(d.join("data.weird"), Purpose::FineTune),
+            "application/octet-stream",
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (label, builder, sent_mime) in cases {
+        let warnings = builder.check().await.unwrap();
+        assert_eq!(warnings.len(), 1, "{label}");
+        lines.push(format!("{label}: {}", warnings[0]));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        builder
+            .progress(move |e| sink.lock().unwrap().push(e.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            events
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|e| matches!(e, Event::Warning { message } if *message == warnings[0])),
+            "{label}"
+        );
+        let state = fake.state.lock().unwrap();
+        let created = state
+            .uploads
+            .values()
+            .map(|(req, _)| req.mime_type.clone())
+            .collect::<Vec<_>>();
+        assert!(
+            created.contains(&sent_mime.to_owned()),
+            "{label}: {created:?}"
+        );
+    }
+    insta::assert_snapshot!(lines.join("\n"));
 }
 
 #[tokio::test]

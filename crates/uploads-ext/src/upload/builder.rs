@@ -13,7 +13,7 @@ use uploads_client::rules::Limits;
 use super::run::{Completed, Request, Run};
 use super::settings::Settings;
 use crate::api::UploadApi;
-use crate::error::UploadError;
+use crate::error::{UploadError, ValidationError};
 use crate::progress::Event;
 use crate::purpose::Purpose;
 use crate::retry::RetryPolicy;
@@ -174,8 +174,8 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
-    /// Send the MIME type and filename even if they do not fit the purpose, for a compatible
-    /// server that takes more types (the server still decides).
+    /// No warning when the MIME type and filename do not fit the purpose as our tables know it
+    /// (they are sent either way; the service decides).
     pub fn skip_type_check(mut self, skip: bool) -> Self {
         self.settings.skip_type_check = skip;
         self
@@ -191,6 +191,19 @@ impl<A: UploadApi> UploadBuilder<A> {
     pub fn progress(mut self, progress: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.settings.progress = Some(Arc::new(progress));
         self
+    }
+
+    /// The pre-flight checks alone, sending nothing: the warnings [`send`](Self::send) would
+    /// report (as [`Event::Warning`]), or why it would refuse. A caller with many files can
+    /// check them all before the first request.
+    pub async fn check(&self) -> Result<Vec<String>, ValidationError> {
+        let request = self.settings.preflight(
+            &self.source,
+            &self.purpose,
+            self.filename.as_deref(),
+            self.mime_type.as_deref(),
+        );
+        Ok(crate::validate::preflight(&request).await?.warnings)
     }
 
     /// Validates, then uploads. See [`UploadError`] for what a failure left behind.

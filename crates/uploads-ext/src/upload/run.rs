@@ -80,19 +80,21 @@ impl<A: UploadApi> Run<A> {
     /// Validates the builder's request (nothing is sent before this passes) and plans the run.
     pub(super) async fn prepare(b: Request<A>) -> Result<Self, UploadError> {
         let s = b.settings;
-        let checked = validate::preflight(&validate::Request {
-            source: &b.source,
-            filename: b.filename.as_deref(),
-            purpose: &b.purpose,
-            allow_unknown_purpose: s.allow_unknown_purpose,
-            mime_type: b.mime_type.as_deref(),
-            part_size: s.part_size,
-            concurrency: s.concurrency,
-            expires_after: s.expires_after,
-            limits: &s.limits,
-            skip_type_check: s.skip_type_check,
-        })
+        let checked = validate::preflight(&s.preflight(
+            &b.source,
+            &b.purpose,
+            b.filename.as_deref(),
+            b.mime_type.as_deref(),
+        ))
         .await?;
+        for message in &checked.warnings {
+            tracing::warn!(%message, "pre-flight");
+            if let Some(progress) = &s.progress {
+                progress(&Event::Warning {
+                    message: message.clone(),
+                });
+            }
+        }
         let endpoint = b.api.endpoint();
         let journal_path = match (&s.journal_dir, &checked.identity.path) {
             (Some(dir), Some(path)) => Some(journal::path_for(dir, &endpoint, path)),

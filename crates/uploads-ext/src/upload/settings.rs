@@ -7,7 +7,10 @@ use uploads_client::rules::Limits;
 
 use crate::journal;
 use crate::progress::Progress;
+use crate::purpose::Purpose;
 use crate::retry::RetryPolicy;
+use crate::source::Source;
+use crate::validate;
 use crate::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 
 /// Options shared by the uploads an [`Uploader`](crate::Uploader) starts; each builder may change its copy.
@@ -27,6 +30,30 @@ pub(crate) struct Settings {
     /// Fixes the retry jitter (tests); `None` draws it from the OS.
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) limits: Limits,
+}
+
+impl Settings {
+    /// What the pre-flight checks need of these settings and one upload's request.
+    pub(crate) fn preflight<'a>(
+        &'a self,
+        source: &'a Source,
+        purpose: &'a Purpose,
+        filename: Option<&'a str>,
+        mime_type: Option<&'a str>,
+    ) -> validate::Request<'a> {
+        validate::Request {
+            source,
+            filename,
+            purpose,
+            allow_unknown_purpose: self.allow_unknown_purpose,
+            mime_type,
+            part_size: self.part_size,
+            concurrency: self.concurrency,
+            expires_after: self.expires_after,
+            limits: &self.limits,
+            skip_type_check: self.skip_type_check,
+        }
+    }
 }
 
 impl Default for Settings {

@@ -70,6 +70,7 @@ pub(super) async fn create(
         expires_after,
         &state.config.limits,
     )
+    .and_then(|()| rules::check_type(&req.filename, &purpose, &req.mime_type))
     .map_err(|v| ApiFailure::invalid(Some(v.param), v.message))?;
     let created_at = unix_now();
     let rec = UploadRecord {
