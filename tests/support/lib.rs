@@ -122,9 +122,16 @@ impl Serve {
         self.spawn();
     }
 
-    /// The server's counters (`/_admin/stats`).
+    /// The key the server was started with (`--api-key`), if any.
+    fn api_key(&self) -> Option<&str> {
+        let at = self.args.iter().position(|a| a == "--api-key")?;
+        self.args.get(at + 1).map(String::as_str)
+    }
+
+    /// The server's counters (`/_admin/stats`; they need the key when one is set).
     pub fn stats(&self) -> serde_json::Value {
-        let (status, body) = raw_request(&self.addr, "GET", "/_admin/stats", None).unwrap();
+        let (status, body) =
+            raw_request(&self.addr, "GET", "/_admin/stats", self.api_key()).unwrap();
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
     }
@@ -132,7 +139,8 @@ impl Serve {
     /// Deletes a File (a benchmark does, so its runs do not fill the disk).
     pub fn delete_file(&self, file_id: &str) -> std::io::Result<()> {
         let path = format!("/v1/files/{file_id}");
-        let (status, body) = raw_request(&self.addr, "DELETE", &path, Some("sk-local"))?;
+        let key = self.api_key().unwrap_or("sk-local");
+        let (status, body) = raw_request(&self.addr, "DELETE", &path, Some(key))?;
         if status != 200 {
             return Err(std::io::Error::other(format!(
                 "delete {file_id}: {status} {body}"

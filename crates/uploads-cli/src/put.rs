@@ -39,7 +39,13 @@ pub struct PutArgs {
     #[arg(long, default_value = format_size(uploads_ext::DEFAULT_PART_SIZE), value_parser = parse_size, value_name = "SIZE")]
     part_size: u64,
     /// Parts in flight at once, across all files.
-    #[arg(long, short = 'j', default_value_t = uploads_ext::DEFAULT_CONCURRENCY, value_name = "N")]
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = uploads_ext::DEFAULT_CONCURRENCY,
+        value_parser = parse_concurrency,
+        value_name = "N"
+    )]
     concurrency: usize,
     /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
@@ -198,6 +204,15 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
         l.server.shutdown().await;
     }
     code
+}
+
+/// Parts in flight: a whole number, at least 1.
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("at least one part must be in flight: use 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
 }
 
 /// A file's path in a message, when the command has several.

@@ -20,8 +20,14 @@ pub struct ServeArgs {
     /// Keep uploads here (default: a temporary directory removed on exit).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// The one API key accepted (default: any non-empty key).
-    #[arg(long, value_name = "KEY")]
+    /// The one API key accepted (default: any non-empty key). From the environment it stays
+    /// out of `ps`.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "OPENAI_UPLOADS_SERVE_API_KEY",
+        hide_env_values = true
+    )]
     api_key: Option<String>,
     /// Largest part accepted.
     #[arg(long, default_value = format_size(MAX_PART_BYTES), value_parser = parse_size, value_name = "SIZE")]
@@ -107,6 +113,12 @@ pub async fn run(args: ServeArgs) -> u8 {
             );
         }
     }
+    if args.api_key.is_none() && !args.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {} (not loopback) and accepting ANY API key: anyone who can reach it can store and read files; set --api-key",
+            args.addr
+        );
+    }
     let config = ServerConfig {
         addr: args.addr,
         data_dir: args.data_dir,
@@ -134,6 +146,8 @@ pub async fn run(args: ServeArgs) -> u8 {
     // Request logs unless the user chose a filter with OPENAI_UPLOADS_LOG (a no-op after
     // --verbose set up logging already).
     crate::init_tracing("uploads_server=info", true);
+    // Listening for the stop signals before anyone can know the URL: no signal is missed.
+    let stop = StopSignal::listen();
     let server = match Server::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -151,8 +165,46 @@ pub async fn run(args: ServeArgs) -> u8 {
         server.data_dir().display(),
         server.base_url()
     );
-    let _ = tokio::signal::ctrl_c().await;
+    stop.wait().await;
     eprintln!("shutting down");
     server.shutdown().await;
     exit::OK
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and `kill` send): both stop gracefully.
+struct StopSignal {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    interrupt: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
+}
+
+impl StopSignal {
+    /// Starts listening (the handlers are installed now, not when waited on).
+    fn listen() -> Self {
+        let mut interrupt: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
+            Box::pin(tokio::signal::ctrl_c());
+        // Polling once installs the Ctrl-C handler.
+        let waker = futures::task::noop_waker();
+        let _ = interrupt
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker));
+        Self {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+            interrupt,
+        }
+    }
+
+    /// Waits for either signal.
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        if let Some(term) = &mut self.term {
+            tokio::select! {
+                _ = &mut self.interrupt => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = self.interrupt.await;
+    }
 }

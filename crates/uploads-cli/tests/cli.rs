@@ -379,3 +379,46 @@ fn redact_request_ids(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+#[test]
+fn serve_stops_gracefully_on_sigterm_and_removes_its_temporary_data() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cmd(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    let data_dir = stderr
+        .split("(data in ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the data dir is named");
+    assert!(!Path::new(data_dir).exists(), "{data_dir} was removed");
+}
+
+#[test]
+fn zero_parts_in_flight_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), b"{}\n").unwrap();
+    let (code, _, stderr) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-test")
+        .args(["put", "--purpose", "batch", "-j", "0"])
+        .arg(dir.path().join("a.jsonl")));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--concurrency") && stderr.contains("at least one part must be in flight"),
+        "{stderr}"
+    );
+}

@@ -202,6 +202,18 @@ impl ClientConfig {
             reason: reason.to_owned(),
         };
         let url = reqwest::Url::parse(&self.base_url).map_err(|e| invalid(&e.to_string()))?;
+        // Userinfo would turn the bearer key into Basic auth; a query or fragment would be
+        // glued onto every path. None of them belongs in a base URL.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid(
+                "it holds a user name or password: give the key with OPENAI_API_KEY instead",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid(
+                "it has a query (?...) or fragment (#...): give the bare base, like https://api.openai.com/v1",
+            ));
+        }
         match url.scheme() {
             "https" => {}
             "http" => {

@@ -47,6 +47,17 @@ fn plain_http_is_refused_except_on_loopback_or_when_allowed() {
         base("ftp://x/v1").build(),
         Err(ConfigError::InvalidBaseUrl { .. })
     ));
+    for url in [
+        "https://user:pass@api.example.com/v1",
+        "https://user@api.example.com/v1",
+        "https://api.example.com/v1?x=1",
+        "https://api.example.com/v1#frag",
+    ] {
+        assert!(
+            matches!(base(url).build(), Err(ConfigError::InvalidBaseUrl { .. })),
+            "{url}"
+        );
+    }
     // What the CLI warns about once allowed.
     assert!(base("http://example.com/v1").sends_key_in_clear());
     assert!(!base("http://127.0.0.1:8080/v1").sends_key_in_clear());

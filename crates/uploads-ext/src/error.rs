@@ -96,6 +96,18 @@ pub enum ResumeError {
         /// What changed.
         detail: String,
     },
+    /// Another upload of the same file (in this process or another) holds its journal.
+    #[error(
+        "another upload of {} is running (its journal {} is locked): wait for it to finish, or stop it first",
+        file.display(),
+        journal.display()
+    )]
+    InUse {
+        /// The file.
+        file: PathBuf,
+        /// The journal.
+        journal: PathBuf,
+    },
     /// The filename, purpose, MIME type or part size differ from the journal's.
     #[error(
         "the options differ from the interrupted upload {upload_id} ({detail}): use the same options to resume, or start over with restart"

@@ -112,25 +112,58 @@ pub fn load(path: &Path) -> io::Result<Option<JournalEntry>> {
     }
 }
 
-/// Writes a journal atomically: a temporary file beside it, synced, then a rename.
+/// Creates the journal directory (and its parents) if missing, private to the user (0700).
+fn create_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Writes a journal atomically: a temporary file beside it, synced, then a rename. The
+/// temporary file is created exclusively under a random name (mode 0600), so a file or link
+/// planted in the directory is never written through.
 pub fn save(path: &Path, entry: &JournalEntry) -> io::Result<()> {
+    use std::io::Write;
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::other("journal path has no parent"))?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(entry).map_err(io::Error::other)?)?;
-        // Durable before it is visible: a crash after the rename never leaves an empty journal.
-        f.sync_all()?;
+    create_dir(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".journal-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(&serde_json::to_vec_pretty(entry).map_err(io::Error::other)?)?;
+    // Durable before it is visible: a crash after the rename never leaves an empty journal.
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A lock on one file's journal, held while an upload of that file runs, so two uploads of
+/// the same file do not both create an Upload and lose each other's resume. Released on drop.
+#[derive(Debug)]
+pub struct JournalLock {
+    _file: std::fs::File,
+}
+
+/// Takes the lock of the journal at `journal`, without waiting: `Ok(None)` if another process
+/// (or another upload in this one) holds it.
+pub fn try_lock(journal: &Path) -> io::Result<Option<JournalLock>> {
+    if let Some(dir) = journal.parent() {
+        create_dir(dir)?;
     }
-    std::fs::rename(&tmp, path)
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(journal.with_extension("lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(JournalLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
 }
 
 /// Removes a journal; a missing one is no error.
@@ -213,7 +246,37 @@ mod tests {
             1,
             "no temporary file left"
         );
+        // A link planted where an old version put its temporary file is not written through.
+        #[cfg(unix)]
+        {
+            let victim = dir.path().join("victim");
+            std::fs::write(&victim, b"keep").unwrap();
+            let planted = path.with_extension(format!("json.{}.tmp", std::process::id()));
+            std::os::unix::fs::symlink(&victim, &planted).unwrap();
+            save(&path, &entry).unwrap();
+            assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+            std::fs::remove_file(&planted).unwrap();
+            std::fs::remove_file(&victim).unwrap();
+        }
         remove(&path).unwrap();
         assert_eq!(load(&path).unwrap(), None);
+    }
+
+    #[test]
+    fn the_journal_dir_is_private_and_a_journal_is_locked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let journals = dir.path().join("a/b");
+        let path = path_for(&journals, "http://x/v1", Path::new("/data/a.jsonl"));
+        let first = try_lock(&path).unwrap();
+        assert!(first.is_some());
+        assert!(try_lock(&path).unwrap().is_none(), "held");
+        drop(first);
+        assert!(try_lock(&path).unwrap().is_some(), "released on drop");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&journals).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
     }
 }

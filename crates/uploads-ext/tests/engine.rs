@@ -54,9 +54,16 @@ fn uploader(fake: &Arc<Fake>, s: &Setup) -> Uploader<Arc<Fake>> {
         .retry_policy(fast_retries(3))
 }
 
+/// Journals in the journal dir (their lock files aside).
 fn journal_count(s: &Setup) -> usize {
     std::fs::read_dir(&s.journals)
-        .map(|d| d.count())
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .count()
+        })
         .unwrap_or(0)
 }
 

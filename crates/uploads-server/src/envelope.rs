@@ -63,6 +63,27 @@ impl IntoResponse for ApiFailure {
     }
 }
 
+/// A 4xx or 5xx the framework answered on its own (a path that is not UTF-8, say) in OpenAI's
+/// envelope, its status kept: clients read every error the same way.
+pub(crate) fn ensure_envelope(resp: axum::response::Response) -> axum::response::Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return resp;
+    }
+    let reason = status.canonical_reason().unwrap_or("error");
+    let failure = if status.is_server_error() {
+        ApiFailure::internal(format!("The server failed: {reason}."))
+    } else {
+        ApiFailure::invalid(None, format!("The request was refused: {reason}."))
+    };
+    failure.with_status(status).into_response()
+}
+
 impl From<std::io::Error> for ApiFailure {
     fn from(e: std::io::Error) -> Self {
         tracing::error!(error = %e, "storage error");

@@ -158,7 +158,9 @@ async fn handle(
     let _in_flight = is_part.then(|| InFlight::enter(&state));
     let echo = headers::Echo::from_request(req.headers());
     let request_id = headers::request_id();
-    let mut result = handle_inner(state.clone(), router, req).await;
+    let mut result = handle_inner(state.clone(), router, req)
+        .await
+        .map(crate::envelope::ensure_envelope);
     let ms = started.elapsed().as_millis() as u64;
     match &mut result {
         Ok(resp) => {

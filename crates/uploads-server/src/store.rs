@@ -123,11 +123,15 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) a data directory and loads its metadata.
+    /// Opens (or creates) a data directory and loads its metadata. What a crash or a killed
+    /// request left behind is cleaned up: temporary files are removed, a record that does not
+    /// load is set aside (renamed `*.corrupt`, with a log line), and a File whose upload was
+    /// not yet marked completed completes it.
     pub(crate) async fn open(dir: &Path) -> io::Result<Self> {
         for sub in ["parts", "uploads", "files", "tmp"] {
             tokio::fs::create_dir_all(dir.join(sub)).await?;
         }
+        sweep(&dir.join("tmp")).await?;
         let mut index = Index::default();
         for rec in load_all::<UploadRecord>(&dir.join("uploads")).await? {
             index.uploads.insert(rec.id.clone(), rec);
@@ -135,10 +139,29 @@ impl Store {
         for rec in load_all::<FileRecord>(&dir.join("files")).await? {
             index.files.insert(rec.id.clone(), rec);
         }
-        Ok(Self {
+        let store = Self {
             dir: dir.to_owned(),
-            index: Mutex::new(index),
-        })
+            index: Mutex::new(Index::default()),
+        };
+        store.repair(&mut index).await?;
+        *store.index.lock().await = index;
+        Ok(store)
+    }
+
+    /// Rolls forward a complete cut short between its two writes.
+    async fn repair(&self, index: &mut Index) -> io::Result<()> {
+        for file in index.files.values() {
+            let Some(rec) = index.uploads.get_mut(&file.upload_id) else {
+                continue;
+            };
+            if rec.file_id.as_deref() != Some(file.id.as_str()) {
+                tracing::warn!(upload = %rec.id, file = %file.id, "completing an upload whose complete was cut short");
+                rec.status = KnownUploadStatus::Completed;
+                rec.file_id = Some(file.id.clone());
+                self.write_json("uploads", &rec.id, rec).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The data directory.
@@ -216,32 +239,56 @@ impl Store {
             .try_flatten()
     }
 
-    /// Runs `f` on the upload under the store's lock and persists the record if `f` succeeds and
-    /// changed it; on any failure the record is left as it was. `None` if there is no such
-    /// upload.
+    /// Runs `f` on a copy of the upload under the store's lock; if `f` succeeds and changed it,
+    /// the copy is written to disk and only then published. A failure, or a caller that goes
+    /// away mid-write, leaves the record as it was. `None` if there is no such upload.
     pub(crate) async fn update_upload<T, E: From<io::Error>>(
         &self,
         id: &str,
         f: impl FnOnce(&mut UploadRecord) -> Result<T, E>,
     ) -> Option<Result<T, E>> {
         let mut index = self.index.lock().await;
-        let rec = index.uploads.get_mut(id)?;
-        let before = rec.clone();
-        let out = match f(rec) {
+        let mut rec = index.uploads.get(id)?.clone();
+        let out = match f(&mut rec) {
             Ok(out) => out,
-            Err(e) => {
-                *rec = before;
-                return Some(Err(e));
-            }
+            Err(e) => return Some(Err(e)),
         };
-        if *rec != before {
-            let snapshot = rec.clone();
-            if let Err(e) = self.write_json("uploads", &snapshot.id, &snapshot).await {
-                *index.uploads.get_mut(id)? = before;
+        if index.uploads.get(id) != Some(&rec) {
+            if let Err(e) = self.write_json("uploads", &rec.id, &rec).await {
                 return Some(Err(e.into()));
             }
+            index.uploads.insert(rec.id.clone(), rec);
         }
         Some(Ok(out))
+    }
+
+    /// Completes an upload with its File, all or nothing: under one lock, `check` passes on the
+    /// upload as it is now, the File's record is written, then the completed upload's, and
+    /// only then are both published. A crash between the two writes is repaired at start-up
+    /// (a File whose upload is not marked completed completes it). Run it in a task of its own
+    /// so that a client going away cannot cut it in half.
+    pub(crate) async fn complete_upload<E: From<io::Error>>(
+        &self,
+        file: FileRecord,
+        check: impl FnOnce(&UploadRecord) -> Result<(), E>,
+    ) -> Option<Result<UploadRecord, E>> {
+        let mut index = self.index.lock().await;
+        let mut rec = index.uploads.get(&file.upload_id)?.clone();
+        if let Err(e) = check(&rec) {
+            return Some(Err(e));
+        }
+        rec.status = KnownUploadStatus::Completed;
+        rec.file_id = Some(file.id.clone());
+        let written = async {
+            self.write_json("files", &file.id, &file).await?;
+            self.write_json("uploads", &rec.id, &rec).await
+        };
+        if let Err(e) = written.await {
+            return Some(Err(e.into()));
+        }
+        index.files.insert(file.id.clone(), file);
+        index.uploads.insert(rec.id.clone(), rec.clone());
+        Some(Ok(rec))
     }
 
     /// Stores a new upload.
@@ -249,14 +296,6 @@ impl Store {
         let mut index = self.index.lock().await;
         self.write_json("uploads", &rec.id, &rec).await?;
         index.uploads.insert(rec.id.clone(), rec);
-        Ok(())
-    }
-
-    /// Stores a new File.
-    pub(crate) async fn insert_file(&self, rec: FileRecord) -> io::Result<()> {
-        let mut index = self.index.lock().await;
-        self.write_json("files", &rec.id, &rec).await?;
-        index.files.insert(rec.id.clone(), rec);
         Ok(())
     }
 
@@ -325,22 +364,35 @@ impl Drop for TempFile {
     }
 }
 
+/// Every record in `dir`; one that does not parse is renamed `*.corrupt` and skipped.
 async fn load_all<T: for<'de> Deserialize<'de>>(dir: &Path) -> io::Result<Vec<T>> {
     let mut out = Vec::new();
     let mut entries = tokio::fs::read_dir(dir).await?;
     while let Some(entry) = entries.next_entry().await? {
-        if entry.path().extension().is_some_and(|e| e == "json") {
-            let bytes = tokio::fs::read(entry.path()).await?;
-            let rec = serde_json::from_slice(&bytes).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: {e}", entry.path().display()),
-                )
-            })?;
-            out.push(rec);
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let bytes = tokio::fs::read(&path).await?;
+            match serde_json::from_slice(&bytes) {
+                Ok(rec) => out.push(rec),
+                Err(e) => {
+                    let aside = path.with_extension("json.corrupt");
+                    tracing::error!(record = %path.display(), error = %e, aside = %aside.display(), "a record does not load: set aside");
+                    tokio::fs::rename(&path, &aside).await?;
+                }
+            }
         }
     }
     Ok(out)
+}
+
+/// Removes every file in `dir` (the temporary files of requests a crash cut short).
+async fn sweep(dir: &Path) -> io::Result<()> {
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        tracing::info!(file = %entry.path().display(), "removing a temporary file left behind");
+        tokio::fs::remove_file(entry.path()).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

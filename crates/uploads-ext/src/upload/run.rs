@@ -11,7 +11,7 @@ use uploads_client::types;
 use super::complete::{Finished, Halt};
 use super::settings::Settings;
 use crate::api::UploadApi;
-use crate::error::{Disposition, Step, StopCause, UploadError};
+use crate::error::{Disposition, ResumeError, Step, StopCause, UploadError};
 use crate::journal::{self, JournalEntry};
 use crate::plan::{PartSpec, plan};
 use crate::progress::{Emitter, Event};
@@ -70,6 +70,8 @@ pub(super) struct Run<A: UploadApi> {
     /// Parts in flight: this upload's own budget, or one shared with other uploads.
     pub(super) slots: Arc<Semaphore>,
     pub(super) journal_path: Option<PathBuf>,
+    /// Held while the run lasts: no second upload of the file can take its journal.
+    _journal_lock: Option<journal::JournalLock>,
     pub(super) settings: Settings,
     pub(super) purpose: String,
     pub(super) checked: Checked,
@@ -100,6 +102,23 @@ impl<A: UploadApi> Run<A> {
             (Some(dir), Some(path)) => Some(journal::path_for(dir, &endpoint, path)),
             _ => None,
         };
+        let journal_lock = match &journal_path {
+            Some(path) => Some(
+                journal::try_lock(path)
+                    .map_err(|error| UploadError::Stopped {
+                        cause: StopCause::Io {
+                            what: format!("locking the journal {}", path.display()),
+                            error,
+                        },
+                        disposition: Disposition::NothingCreated,
+                    })?
+                    .ok_or_else(|| ResumeError::InUse {
+                        file: checked.identity.path.clone().unwrap_or_default(),
+                        journal: path.clone(),
+                    })?,
+            ),
+            None => None,
+        };
         let emit = Emitter::new(s.progress.clone());
         let stop = s.cancel.child_token();
         let ctx = RunContext {
@@ -117,6 +136,7 @@ impl<A: UploadApi> Run<A> {
                 .slots
                 .unwrap_or_else(|| Arc::new(Semaphore::new(s.concurrency))),
             journal_path,
+            _journal_lock: journal_lock,
             purpose: b.purpose.to_string(),
             checked,
             endpoint,
@@ -237,12 +257,15 @@ impl<A: UploadApi> Run<A> {
         }
     }
 
-    /// Removes the journal: the upload is completed or cancelled.
+    /// Removes the journal (and, while still holding it, its lock file): the upload is
+    /// completed or cancelled.
     pub(super) fn forget_journal(&self) {
-        if let Some(path) = &self.journal_path
-            && let Err(e) = journal::remove(path)
-        {
-            tracing::warn!(journal = %path.display(), error = %e, "could not remove the journal");
+        if let Some(path) = &self.journal_path {
+            for file in [path.clone(), path.with_extension("lock")] {
+                if let Err(e) = journal::remove(&file) {
+                    tracing::warn!(journal = %file.display(), error = %e, "could not remove the journal");
+                }
+            }
         }
     }
 }

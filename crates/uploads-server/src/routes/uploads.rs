@@ -16,6 +16,19 @@ use crate::envelope::ApiFailure;
 use crate::state::{AppState, Counters};
 use crate::store::{FileRecord, PartRecord, PartWriteError, UploadRecord, new_id};
 
+/// Runs a state change in a task of its own and waits for it: if the request is dropped (the
+/// client went away), the change still finishes.
+async fn detached<T: Send + 'static>(
+    change: impl std::future::Future<Output = T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::spawn(change)
+        .await
+        .map_err(|e| ApiFailure::internal(format!("a state change failed: {e}")))
+}
+
+/// The longest filename taken, in bytes (what most file systems take for one name).
+const MAX_FILENAME_BYTES: usize = 255;
+
 fn not_found(id: &str) -> ApiFailure {
     ApiFailure::not_found("upload_id", format!("No such Upload: '{id}'"))
 }
@@ -52,6 +65,14 @@ pub(super) async fn create(
                     .map(|p| format!("'{}'", p.name))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ),
+        ));
+    }
+    if req.filename.len() > MAX_FILENAME_BYTES || req.filename.chars().any(char::is_control) {
+        return Err(ApiFailure::invalid(
+            Some("filename"),
+            format!(
+                "The filename must be at most {MAX_FILENAME_BYTES} bytes, without control characters."
             ),
         ));
     }
@@ -118,27 +139,32 @@ pub(super) async fn add_part(
     let size = receive_data_field(&state, &mut multipart, &part_id).await?;
     let max_upload = state.config.limits.max_upload_bytes;
     let created_at = unix_now();
-    let stored = state
-        .store
-        .update_upload(&upload_id, |rec| {
-            rec.expire_if_due(created_at);
-            require_pending(rec, "add a Part to")?;
-            let total = rec.bytes_stored() + size;
-            if total > max_upload {
-                return Err(ApiFailure::invalid(
-                    Some("data"),
-                    format!("Adding this Part would bring the Upload to {total} bytes, over the maximum of {max_upload}."),
-                ));
-            }
-            rec.parts.insert(part_id.clone(), PartRecord { size, created_at });
-            Ok(())
-        })
-        .await
-        .ok_or_else(|| not_found(&upload_id))?;
-    if let Err(e) = stored {
-        state.store.discard_parts([&part_id]).await;
-        return Err(e);
-    }
+    // Recorded (or the part removed) even if the client goes away now.
+    let (task_state, task_upload, task_part) = (state.clone(), upload_id.clone(), part_id.clone());
+    detached(async move {
+        let stored = task_state
+            .store
+            .update_upload(&task_upload, |rec| {
+                rec.expire_if_due(created_at);
+                require_pending(rec, "add a Part to")?;
+                let total = rec.bytes_stored() + size;
+                if total > max_upload {
+                    return Err(ApiFailure::invalid(
+                        Some("data"),
+                        format!("Adding this Part would bring the Upload to {total} bytes, over the maximum of {max_upload}."),
+                    ));
+                }
+                rec.parts.insert(task_part.clone(), PartRecord { size, created_at });
+                Ok(())
+            })
+            .await
+            .unwrap_or_else(|| Err(not_found(&task_upload)));
+        if stored.is_err() {
+            task_state.store.discard_parts([&task_part]).await;
+        }
+        stored
+    })
+    .await??;
     Counters::bump(&state.stats.parts_stored);
     state
         .stats
@@ -171,7 +197,18 @@ async fn receive_data_field(
         }
         let max = state.config.limits.max_part_bytes;
         return match state.store.write_part(part_id, field, max).await {
-            Ok(size) => Ok(size),
+            Ok(size) => {
+                // One part per request: a second `data` field is refused, not ignored.
+                while let Ok(Some(extra)) = multipart.next_field().await {
+                    if extra.name() == Some("data") {
+                        state.store.discard_parts([&part_id.to_owned()]).await;
+                        return Err(bad(
+                            "The multipart body has more than one 'data' field: send one Part per request.".into(),
+                        ));
+                    }
+                }
+                Ok(size)
+            }
             Err(PartWriteError::TooLarge { max }) => Err(ApiFailure::invalid(
                 Some("data"),
                 format!("The Part is larger than the maximum Part size of {max} bytes: split it into smaller Parts."),
@@ -207,7 +244,19 @@ pub(super) async fn complete(
         .ok_or_else(|| not_found(&upload_id))??;
     check_part_list(&rec, &req.part_ids)?;
     if let Some(want) = &req.md5 {
-        let got = state.store.md5_of_parts(&req.part_ids).await?;
+        let got = match state.store.md5_of_parts(&req.part_ids).await {
+            Ok(got) => got,
+            // A cancel won the race and removed the parts: say so, as a 4xx nobody retries.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ApiFailure::invalid(
+                    Some("upload_id"),
+                    format!(
+                        "Cannot complete Upload {upload_id} because it is cancelled; only pending Uploads accept this."
+                    ),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if !got.eq_ignore_ascii_case(want.trim()) {
             return Err(ApiFailure::invalid(
                 Some("md5"),
@@ -231,18 +280,17 @@ pub(super) async fn complete(
             .map(|s| created_at + s),
         parts: req.part_ids.clone(),
     };
-    let file_id = file.id.clone();
-    let done = state
-        .store
-        .update_upload(&upload_id, |rec| {
-            require_pending(rec, "complete")?;
-            rec.status = KnownUploadStatus::Completed;
-            rec.file_id = Some(file_id.clone());
-            Ok::<_, ApiFailure>(rec.clone())
-        })
-        .await
-        .ok_or_else(|| not_found(&upload_id))??;
-    state.store.insert_file(file.clone()).await?;
+    // The commit runs in a task of its own: a client that goes away mid-request cannot cut it
+    // in half; it finishes (or does not start) either way.
+    let (task_state, task_file) = (state.clone(), file.clone());
+    let done = detached(async move {
+        task_state
+            .store
+            .complete_upload(task_file, |rec| require_pending(rec, "complete"))
+            .await
+    })
+    .await?
+    .ok_or_else(|| not_found(&upload_id))??;
     Counters::bump(&state.stats.uploads_completed);
     tracing::info!(upload = %upload_id, file = %file.id, parts = file.parts.len(), "upload completed");
     Ok(live(upload_json(&done, Some(&file))))
@@ -282,17 +330,25 @@ pub(super) async fn cancel(
     State(state): State<Arc<AppState>>,
     Path(upload_id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let rec = state
-        .store
-        .update_upload(&upload_id, |rec| {
-            rec.expire_if_due(unix_now());
-            require_pending(rec, "cancel")?;
-            rec.status = KnownUploadStatus::Cancelled;
-            Ok::<_, ApiFailure>(rec.clone())
-        })
-        .await
-        .ok_or_else(|| not_found(&upload_id))??;
-    state.store.discard_parts(rec.parts.keys()).await;
+    let task_state = state.clone();
+    let task_id = upload_id.clone();
+    let rec = detached(async move {
+        let rec = task_state
+            .store
+            .update_upload(&task_id, |rec| {
+                rec.expire_if_due(unix_now());
+                require_pending(rec, "cancel")?;
+                rec.status = KnownUploadStatus::Cancelled;
+                Ok::<_, ApiFailure>(rec.clone())
+            })
+            .await;
+        if let Some(Ok(rec)) = &rec {
+            task_state.store.discard_parts(rec.parts.keys()).await;
+        }
+        rec
+    })
+    .await?
+    .ok_or_else(|| not_found(&upload_id))??;
     Counters::bump(&state.stats.uploads_cancelled);
     tracing::info!(upload = %upload_id, "upload cancelled");
     Ok(live(upload_json(&rec, None)))

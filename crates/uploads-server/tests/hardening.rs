@@ -1,0 +1,399 @@
+//! What an adversarial client (or a careless one) must not break: bounded JSON bodies and
+//! filenames, one part per request, errors always in the envelope, a complete that a dropped
+//! connection cannot cut in half, and a data directory that heals at start-up.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uploads_server::{Server, ServerConfig};
+
+const KEY: &str = "sk-local";
+
+fn http() -> reqwest::Client {
+    uploads_client::install_tls_provider();
+    reqwest::Client::new()
+}
+
+async fn create(h: &reqwest::Client, url: &str, name: &str, bytes: usize) -> String {
+    let body = json!({"filename": name, "purpose": "assistants", "bytes": bytes, "mime_type": "text/plain"});
+    let up: Value = h
+        .post(format!("{url}/uploads"))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    up["id"].as_str().unwrap().to_owned()
+}
+
+async fn part(h: &reqwest::Client, url: &str, upload: &str, data: &[u8]) -> String {
+    let form = reqwest::multipart::Form::new().part(
+        "data",
+        reqwest::multipart::Part::bytes(data.to_vec()).file_name("data"),
+    );
+    let p: Value = h
+        .post(format!("{url}/uploads/{upload}/parts"))
+        .bearer_auth(KEY)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    p["id"].as_str().unwrap().to_owned()
+}
+
+async fn error_of(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/json",
+        "{status}"
+    );
+    (status, resp.json::<Value>().await.unwrap()["error"].clone())
+}
+
+#[tokio::test]
+async fn json_bodies_and_filenames_are_bounded_and_parts_still_stream() {
+    let s = Server::start(ServerConfig::default()).await.unwrap();
+    let url = s.base_url();
+    let h = http();
+    // A 2 MiB JSON body: 413 in the envelope, without buffering it all.
+    let big = json!({"filename": "a.txt", "purpose": "assistants", "bytes": 1, "mime_type": "text/plain", "pad": "x".repeat(2 << 20)});
+    let (status, err) = error_of(
+        h.post(format!("{url}/uploads"))
+            .bearer_auth(KEY)
+            .json(&big)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 413, "{err}");
+    for name in [
+        "a\\u{7}b.txt".replace("\\u{7}", "\u{7}"),
+        format!("{}.txt", "n".repeat(300)),
+    ] {
+        let body = json!({"filename": name, "purpose": "assistants", "bytes": 1, "mime_type": "text/plain"});
+        let (status, err) = error_of(
+            h.post(format!("{url}/uploads"))
+                .bearer_auth(KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, err["param"].as_str()),
+            (400, Some("filename")),
+            "{err}"
+        );
+    }
+    // Parts are not JSON: a 3 MiB part goes through.
+    let data = vec![7u8; 3 << 20];
+    let up = create(&h, &url, "big.txt", data.len()).await;
+    assert!(part(&h, &url, &up, &data).await.starts_with("part_"));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_data_fields_are_refused_and_nothing_is_kept() {
+    let s = Server::start(ServerConfig::default()).await.unwrap();
+    let url = s.base_url();
+    let h = http();
+    let up = create(&h, &url, "a.txt", 6).await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "data",
+            reqwest::multipart::Part::bytes(b"abc".to_vec()).file_name("data"),
+        )
+        .part(
+            "data",
+            reqwest::multipart::Part::bytes(b"def".to_vec()).file_name("data"),
+        );
+    let resp = h
+        .post(format!("{url}/uploads/{up}/parts"))
+        .bearer_auth(KEY)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(resp).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than one 'data' field"),
+        "{err}"
+    );
+    assert_eq!(s.stats().parts_stored, 0);
+    assert_eq!(
+        std::fs::read_dir(s.data_dir().join("parts"))
+            .unwrap()
+            .count(),
+        0
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_the_framework_answers_come_in_the_envelope() {
+    let s = Server::start(ServerConfig::default()).await.unwrap();
+    // A path that is not UTF-8 once decoded.
+    let resp = http()
+        .get(format!("{}/files/%FF%FE", s.base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(resp).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["type"], "invalid_request_error");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_complete_after_a_cancel_is_a_4xx_that_says_cancelled() {
+    let s = Server::start(ServerConfig::default()).await.unwrap();
+    let url = s.base_url();
+    let h = http();
+    let up = create(&h, &url, "a.txt", 3).await;
+    let p = part(&h, &url, &up, b"abc").await;
+    h.post(format!("{url}/uploads/{up}/cancel"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    let md5 = uploads_client::checksum::md5_hex(b"abc");
+    let resp = h
+        .post(format!("{url}/uploads/{up}/complete"))
+        .bearer_auth(KEY)
+        .json(&json!({"part_ids": [p], "md5": md5}))
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(resp).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("cancelled"),
+        "{err}"
+    );
+    s.shutdown().await;
+}
+
+/// Sends a complete over a bare socket and drops the connection after `after`.
+fn complete_and_drop(addr: std::net::SocketAddr, upload: &str, part: &str, after: Duration) {
+    let body = json!({"part_ids": [part]}).to_string();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        sock,
+        "POST /v1/uploads/{upload}/complete HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(after);
+    drop(sock);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_complete_never_leaves_a_half_completed_upload_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..ServerConfig::default()
+    };
+    let s = Server::start(config.clone()).await.unwrap();
+    let (url, addr) = (s.base_url(), s.addr());
+    let h = http();
+    let mut uploads = Vec::new();
+    for i in 0..30u64 {
+        let data = format!("upload {i}").into_bytes();
+        let up = create(&h, &url, &format!("f{i}.txt"), data.len()).await;
+        let p = part(&h, &url, &up, &data).await;
+        let (u, pp) = (up.clone(), p.clone());
+        // Dropped 0 to 5.8 ms after the request went out.
+        tokio::task::spawn_blocking(move || {
+            complete_and_drop(addr, &u, &pp, Duration::from_micros(i * 200))
+        })
+        .await
+        .unwrap();
+        uploads.push((up, p, data));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.shutdown().await;
+
+    // After a restart: every upload is either still pending (the complete did not start) or
+    // completed with a File that downloads byte for byte; no File lacks its upload.
+    let s = Server::start(config).await.unwrap();
+    let url = s.base_url();
+    let files: Value = h
+        .get(format!("{url}/files"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let files = files["data"].as_array().unwrap().clone();
+    let mut completed = 0;
+    for (up, p, data) in &uploads {
+        let resp = h
+            .post(format!("{url}/uploads/{up}/complete"))
+            .bearer_auth(KEY)
+            .json(&json!({"part_ids": [p]}))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap();
+        let file_id = if status == 200 {
+            body["file"]["id"].as_str().unwrap().to_owned()
+        } else {
+            // Completed by the dropped request: its File must exist.
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("completed"),
+                "{body}"
+            );
+            completed += 1;
+            let name = format!("f{}.txt", uploads.iter().position(|u| &u.0 == up).unwrap());
+            files
+                .iter()
+                .find(|f| f["filename"] == name.as_str())
+                .unwrap_or_else(|| panic!("{up} completed without its File"))["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let bytes = h
+            .get(format!("{url}/files/{file_id}/content"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], &data[..], "{up}");
+    }
+    assert_eq!(files.len(), completed, "no File without a completed upload");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn start_up_sweeps_temporary_files_sets_corrupt_records_aside_and_finishes_a_cut_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..ServerConfig::default()
+    };
+    let s = Server::start(config.clone()).await.unwrap();
+    let url = s.base_url();
+    let h = http();
+    let up = create(&h, &url, "a.txt", 3).await;
+    let p = part(&h, &url, &up, b"abc").await;
+    let done: Value = h
+        .post(format!("{url}/uploads/{up}/complete"))
+        .bearer_auth(KEY)
+        .json(&json!({"part_ids": [p]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file_id = done["file"]["id"].as_str().unwrap().to_owned();
+    s.shutdown().await;
+
+    // A crash between the File's write and the upload's: the upload record says pending.
+    let record = dir.path().join("uploads").join(format!("{up}.json"));
+    let mut rec: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    rec["status"] = json!("pending");
+    rec["file_id"] = Value::Null;
+    std::fs::write(&record, serde_json::to_vec(&rec).unwrap()).unwrap();
+    // A part cut short, and a record that does not parse.
+    std::fs::write(dir.path().join("tmp/part_cut"), vec![0u8; 4096]).unwrap();
+    std::fs::write(dir.path().join("uploads/upload_broken.json"), b"{not json").unwrap();
+
+    let s = Server::start(config).await.unwrap();
+    let url = s.base_url();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0,
+        "tmp swept"
+    );
+    assert!(
+        dir.path()
+            .join("uploads/upload_broken.json.corrupt")
+            .exists()
+    );
+    let resp = h
+        .post(format!("{url}/uploads/{up}/complete"))
+        .bearer_auth(KEY)
+        .json(&json!({"part_ids": [p]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(resp).await;
+    assert_eq!(status, 400);
+    assert!(
+        err["message"].as_str().unwrap().contains("completed"),
+        "{err}"
+    );
+    let mut content = Vec::new();
+    h.get(format!("{url}/files/{file_id}/content"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .as_ref()
+        .read_to_end(&mut content)
+        .unwrap();
+    assert_eq!(content, b"abc");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_counters_need_the_key_when_one_is_set() {
+    let s = Server::start(ServerConfig {
+        api_key: Some("sk-the-one-key-1234".into()),
+        ..ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let stats = format!("http://{}/_admin/stats", s.addr());
+    let h = http();
+    assert_eq!(h.get(&stats).send().await.unwrap().status(), 401);
+    assert_eq!(
+        h.get(&stats)
+            .bearer_auth("sk-wrong-key-00000000")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        h.get(&stats)
+            .bearer_auth("sk-the-one-key-1234")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    s.shutdown().await;
+}
