@@ -403,3 +403,67 @@ fn case10_a_5xx_that_says_do_not_retry_is_sent_once_and_stays_resumable() {
     assert_eq!(server.stat("uploads_cancelled"), 0);
     assert_eq!(pending(&server.url, &journals).len(), 1);
 }
+
+/// User and system CPU seconds a process has used, from /proc.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+#[test]
+fn case11_out_of_file_descriptors_the_server_pauses_instead_of_spinning() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    // 64 descriptors, 150 idle connections: accept runs out long before the clients do.
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec \"$0\" serve --addr {addr} --data-dir \"$1\" --header-timeout 2s"
+        ))
+        .arg(bin())
+        .arg(dir.path().join("data"))
+        .env("OPENAI_UPLOADS_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let idle: Vec<_> = (0..150)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = cpu_seconds(child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = cpu_seconds(child.id()) - before;
+    assert!(
+        spent < 0.3,
+        "the server spent {spent} CPU s in 1 s with no descriptors left"
+    );
+    // Idle connections are closed after the header timeout; the server serves again.
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, _) = uploads_e2e::raw_request(&addr, "GET", "/_admin/stats", None).unwrap();
+    assert_eq!(status, 200);
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines = stderr.matches("accept failed").count();
+    assert!(lines <= 3, "{lines} 'accept failed' lines:\n{stderr}");
+}

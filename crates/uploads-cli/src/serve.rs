@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use uploads_server::{Faults, Server, ServerConfig};
+use uploads_server::{ConnectionLimits, Faults, Server, ServerConfig};
 
 use crate::{exit, fail};
 use uploads_client::rules::{MAX_PART_BYTES, MAX_UPLOAD_BYTES, UPLOAD_TTL_SECS};
@@ -35,6 +35,15 @@ pub struct ServeArgs {
     /// Largest upload accepted.
     #[arg(long, default_value = format_size(MAX_UPLOAD_BYTES), value_parser = parse_size, value_name = "SIZE")]
     max_upload_size: u64,
+    /// Open connections at most; more wait to be accepted.
+    #[arg(long, default_value_t = ConnectionLimits::default().max_connections, value_name = "N")]
+    max_connections: usize,
+    /// How long a request's headers may take, and an idle connection may wait for its next request.
+    #[arg(long, default_value = format_duration(ConnectionLimits::default().header_read_timeout), value_parser = parse_duration, value_name = "DURATION")]
+    header_timeout: Duration,
+    /// How long a part's body may go without a byte before it is answered 408.
+    #[arg(long, default_value = format_duration(ConnectionLimits::default().body_stall_timeout), value_parser = parse_duration, value_name = "DURATION")]
+    body_timeout: Duration,
     /// How long an upload stays pending.
     #[arg(long, default_value = format_duration(Duration::from_secs(UPLOAD_TTL_SECS.unsigned_abs())), value_parser = parse_duration, value_name = "DURATION")]
     upload_ttl: Duration,
@@ -141,6 +150,11 @@ pub async fn run(args: ServeArgs) -> u8 {
             delay: args.delay,
             latency: args.latency,
             bandwidth: args.bandwidth,
+        },
+        connections: ConnectionLimits {
+            max_connections: args.max_connections,
+            header_read_timeout: args.header_timeout,
+            body_stall_timeout: args.body_timeout,
         },
     };
     // Request logs unless the user chose a filter with OPENAI_UPLOADS_LOG (a no-op after

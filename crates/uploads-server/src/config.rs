@@ -21,6 +21,30 @@ pub struct ServerConfig {
     pub upload_ttl: Duration,
     /// Faults to inject.
     pub faults: Faults,
+    /// Connections and timeouts.
+    pub connections: ConnectionLimits,
+}
+
+/// How many connections, and how long a slow or silent client is waited for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionLimits {
+    /// Open connections at most; more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a request's headers may take to arrive; also how long an idle keep-alive
+    /// connection is kept waiting for its next request.
+    pub header_read_timeout: Duration,
+    /// How long a part's body may go without a byte before the request is answered 408.
+    pub body_stall_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(30),
+            body_stall_timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -32,6 +56,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             upload_ttl: Duration::from_secs(uploads_client::rules::UPLOAD_TTL_SECS as u64),
             faults: Faults::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 }

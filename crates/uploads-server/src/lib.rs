@@ -20,6 +20,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod accept;
 mod config;
 mod envelope;
 mod faults;
@@ -29,6 +30,6 @@ mod serve;
 mod state;
 mod store;
 
-pub use config::{Faults, Limits, ServerConfig};
+pub use config::{ConnectionLimits, Faults, Limits, ServerConfig};
 pub use serve::Server;
 pub use state::Stats;

@@ -13,13 +13,14 @@ use axum::http::{Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use crate::ServerConfig;
+use crate::accept::Acceptor;
 use crate::envelope::ApiFailure;
 use crate::faults::{FaultPlan, PartFault, Throttled};
 use crate::headers;
@@ -107,16 +108,12 @@ impl Drop for Server {
 async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: CancellationToken) {
     let router = crate::routes::router(state.clone());
     let graceful = GracefulShutdown::new();
+    let limits = state.config.connections.clone();
+    let mut acceptor = Acceptor::new(listener, limits.max_connections);
     loop {
-        let (stream, peer) = tokio::select! {
+        let (stream, peer, slot) = tokio::select! {
             _ = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
+            accepted = acceptor.accept() => accepted,
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(Throttled::new(stream, state.config.faults.bandwidth));
@@ -124,15 +121,21 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
         let service =
             hyper::service::service_fn(move |req| handle(state.clone(), router.clone(), req));
         let watcher = graceful.watcher();
+        let header_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let _slot = slot;
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
             let conn = builder.serve_connection(io, service);
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
-    drop(listener);
+    drop(acceptor);
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {

@@ -101,6 +101,8 @@ pub(crate) enum PartWriteError<E> {
     Empty,
     /// The body could not be read.
     Body(E),
+    /// No byte arrived for this long.
+    Stalled { after: std::time::Duration },
     /// The disk failed.
     Io(io::Error),
 }
@@ -181,6 +183,7 @@ impl Store {
         part_id: &str,
         body: impl Stream<Item = Result<Bytes, E>>,
         max: u64,
+        stall: std::time::Duration,
     ) -> Result<u64, PartWriteError<E>> {
         let tmp = TempFile(self.dir.join("tmp").join(part_id));
         let mut file = tokio::fs::File::create(&tmp.0)
@@ -188,7 +191,11 @@ impl Store {
             .map_err(PartWriteError::Io)?;
         let mut size: u64 = 0;
         let mut body = std::pin::pin!(body);
-        while let Some(chunk) = body.next().await {
+        loop {
+            let next = tokio::time::timeout(stall, body.next())
+                .await
+                .map_err(|_| PartWriteError::Stalled { after: stall })?;
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(PartWriteError::Body)?;
             size += chunk.len() as u64;
             if size > max {
@@ -408,6 +415,8 @@ mod tests {
         )
     }
 
+    const STALL: std::time::Duration = std::time::Duration::from_secs(10);
+
     fn tmp_count(dir: &Path) -> usize {
         std::fs::read_dir(dir.join("tmp")).unwrap().count()
     }
@@ -417,7 +426,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
         let size = store
-            .write_part("part_a", chunks(&[b"abc", b"de"]), 5)
+            .write_part("part_a", chunks(&[b"abc", b"de"]), 5, STALL)
             .await
             .unwrap();
         assert_eq!(size, 5);
@@ -431,26 +440,34 @@ mod tests {
         );
 
         let over = store
-            .write_part("part_b", chunks(&[b"abc", b"def"]), 5)
+            .write_part("part_b", chunks(&[b"abc", b"def"]), 5, STALL)
             .await;
         assert!(matches!(over, Err(PartWriteError::TooLarge { max: 5 })));
-        let empty = store.write_part("part_c", chunks(&[]), 5).await;
+        let empty = store.write_part("part_c", chunks(&[]), 5, STALL).await;
         assert!(matches!(empty, Err(PartWriteError::Empty)));
         let failing = futures::stream::iter(vec![
             Ok(Bytes::from_static(b"ab")),
             Err(io::Error::other("client went away")),
         ]);
         assert!(matches!(
-            store.write_part("part_d", failing, 5).await,
+            store.write_part("part_d", failing, 5, STALL).await,
             Err(PartWriteError::Body(_))
         ));
         // A request dropped halfway through its body leaves nothing behind either.
         let pending = futures::stream::iter(vec![Ok::<_, io::Error>(Bytes::from_static(b"ab"))])
             .chain(futures::stream::pending());
-        let write = store.write_part("part_e", pending, 5);
+        let write = store.write_part("part_e", pending, 5, STALL);
         let _ = tokio::time::timeout(std::time::Duration::from_millis(50), write).await;
+        // A body that stops: refused once it has stalled for the timeout.
+        let stalled = futures::stream::iter(vec![Ok::<_, io::Error>(Bytes::from_static(b"ab"))])
+            .chain(futures::stream::pending());
+        let short = std::time::Duration::from_millis(20);
+        assert!(matches!(
+            store.write_part("part_f", stalled, 5, short).await,
+            Err(PartWriteError::Stalled { .. })
+        ));
         assert_eq!(tmp_count(dir.path()), 0, "no temporary part left");
-        for p in ["part_b", "part_c", "part_d", "part_e"] {
+        for p in ["part_b", "part_c", "part_d", "part_e", "part_f"] {
             assert!(!dir.path().join("parts").join(p).exists(), "{p}");
         }
         store.discard_parts(&["part_a".to_string()]).await;

@@ -196,7 +196,8 @@ async fn receive_data_field(
             continue;
         }
         let max = state.config.limits.max_part_bytes;
-        return match state.store.write_part(part_id, field, max).await {
+        let stall = state.config.connections.body_stall_timeout;
+        return match state.store.write_part(part_id, field, max, stall).await {
             Ok(size) => {
                 // One part per request: a second `data` field is refused, not ignored.
                 while let Ok(Some(extra)) = multipart.next_field().await {
@@ -221,6 +222,11 @@ async fn receive_data_field(
                 "Could not read the Part's bytes: {}",
                 e.body_text()
             ))),
+            Err(PartWriteError::Stalled { after }) => Err(ApiFailure::invalid(
+                Some("data"),
+                format!("The Part's bytes stopped arriving for {} s: send the Part again.", after.as_secs()),
+            )
+            .with_status(StatusCode::REQUEST_TIMEOUT)),
             Err(PartWriteError::Io(e)) => Err(e.into()),
         };
     }

@@ -1,0 +1,73 @@
+//! Accepting connections within limits: a cap on open connections, a pause (logged once per
+//! interval, not per attempt) when file descriptors run out, and the HTTP/1 header timeout,
+//! which in hyper also bounds how long an idle keep-alive connection waits for its next request.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How long accepting pauses after the process ran out of file descriptors.
+const EXHAUSTED_PAUSE: Duration = Duration::from_millis(100);
+/// At most one log line per this interval about failed accepts.
+const LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A listener that accepts only while fewer than `max` connections are open.
+pub(crate) struct Acceptor {
+    listener: TcpListener,
+    slots: Arc<Semaphore>,
+    last_log: Option<Instant>,
+    failures_since_log: u64,
+}
+
+impl Acceptor {
+    pub(crate) fn new(listener: TcpListener, max_connections: usize) -> Self {
+        Self {
+            listener,
+            slots: Arc::new(Semaphore::new(max_connections.max(1))),
+            last_log: None,
+            failures_since_log: 0,
+        }
+    }
+
+    /// The next connection, with the slot it holds until dropped. Waits while the cap is
+    /// reached; an accept that fails (descriptors exhausted, a connection reset before it was
+    /// taken) is retried after a pause, never in a busy loop.
+    pub(crate) async fn accept(&mut self) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
+        loop {
+            let Ok(slot) = self.slots.clone().acquire_owned().await else {
+                // The semaphore is never closed; wait like an idle listener if it were.
+                std::future::pending::<()>().await;
+                continue;
+            };
+            match self.listener.accept().await {
+                Ok((stream, peer)) => return (stream, peer, slot),
+                Err(e) => {
+                    drop(slot);
+                    self.failed(&e);
+                    if is_exhaustion(&e) {
+                        tokio::time::sleep(EXHAUSTED_PAUSE).await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn failed(&mut self, e: &io::Error) {
+        self.failures_since_log += 1;
+        let due = self.last_log.is_none_or(|t| t.elapsed() >= LOG_INTERVAL);
+        if due {
+            tracing::warn!(error = %e, failures = self.failures_since_log, "accept failed; pausing when out of file descriptors");
+            self.last_log = Some(Instant::now());
+            self.failures_since_log = 0;
+        }
+    }
+}
+
+/// EMFILE or ENFILE: the process or the system has no file descriptor left.
+fn is_exhaustion(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
+}
