@@ -467,3 +467,43 @@ fn case11_out_of_file_descriptors_the_server_pauses_instead_of_spinning() {
     let lines = stderr.matches("accept failed").count();
     assert!(lines <= 3, "{lines} 'accept failed' lines:\n{stderr}");
 }
+
+#[test]
+fn case12_hundreds_of_files_under_a_low_descriptor_limit_all_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(bin(), &["--max-part-size", PART]);
+    let journals = dir.path().join("journals");
+    let files: Vec<_> = (0..300)
+        .map(|i| {
+            let path = dir.path().join(format!("doc{i:03}.jsonl"));
+            std::fs::write(&path, format!("{{\"i\": {i}}}\n")).unwrap();
+            path
+        })
+        .collect();
+    // The client gets 64 descriptors for 300 files: every per-file resource must be bounded.
+    let put = cli(&server.url, "sk-local", &journals);
+    let program = put.get_program().to_owned();
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$@\"")
+        .arg("sh")
+        .arg(program)
+        .args(["put", "--purpose", "batch", "-j", "4", "--quiet"])
+        .args(&files);
+    for (key, value) in put.get_envs() {
+        match value {
+            Some(v) => shell.env(key, v),
+            None => shell.env_remove(key),
+        };
+    }
+    let (code, stdout, stderr) = output(&mut shell);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("file-")).count(),
+        300
+    );
+    assert_eq!(server.stat("uploads_completed"), 300);
+    assert_eq!(server.stat("uploads_cancelled"), 0);
+    assert!(pending(&server.url, &journals).is_empty());
+}

@@ -140,8 +140,22 @@ fn init_tracing(default: &str, from_env: bool) {
 
 /// Prints `error: ...` to stderr and returns the exit code.
 pub fn fail(code: u8, message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", shown(&message.to_string()));
     code
+}
+
+/// Text for a terminal: control characters (in a filename, say) escaped, so a name cannot
+/// move the cursor or recolour the screen; line breaks kept.
+pub fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The client from the environment, with `--base-url` on top; a missing key is a usage error.

@@ -66,7 +66,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
             e.upload_id,
             format!("{}/{}", e.parts.len(), e.total_parts),
             left,
-            e.path.display()
+            crate::shown(&e.path.display().to_string())
         );
     }
     exit::OK

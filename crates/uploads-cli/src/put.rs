@@ -13,7 +13,7 @@ use uploads_ext::{
 };
 
 use crate::ui::{Mode, Ui};
-use crate::{Globals, client_from_env, exit, fail};
+use crate::{Globals, client_from_env, exit, fail, shown};
 use uploads_ext::units::{format_size, parse_duration, parse_size};
 
 /// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
@@ -128,7 +128,7 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
         match b.check().await {
             Ok(warnings) => {
                 for w in warnings {
-                    eprintln!("warning: {}: {w}", path.display());
+                    eprintln!("warning: {}", shown(&format!("{}: {w}", path.display())));
                 }
                 ready.push((path, b));
             }
@@ -152,7 +152,7 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
     let (paths, builders): (Vec<_>, Vec<_>) = ready
         .into_iter()
         .map(|(path, b)| {
-            let bar = ui.file(&path.display().to_string());
+            let bar = ui.file(&shown(&path.display().to_string()));
             bars.push(bar.clone());
             (path, b.progress(move |e| bar.on_event(e)))
         })

@@ -422,3 +422,17 @@ fn zero_parts_in_flight_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn control_characters_in_a_filename_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evil\u{1b}[2Jname.txt";
+    std::fs::write(dir.path().join(name), b"").unwrap();
+    let (code, _, stderr) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-test")
+        .args(["put", "--purpose", "assistants"])
+        .arg(dir.path().join(name)));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(stderr.contains("evil\\u{1b}[2Jname.txt"), "{stderr}");
+}

@@ -460,10 +460,9 @@ async fn resume_refuses_a_changed_file_changed_options_and_an_expired_upload() {
 
     let journal = std::fs::read_dir(&s.journals)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
     let mut entry: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
     entry["expires_at"] = 1.into();
@@ -525,6 +524,27 @@ async fn uploads_in_one_batch_share_one_concurrency_budget() {
     assert_eq!(fake.count("complete"), 4);
     assert_eq!(
         fake.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+}
+
+#[tokio::test]
+async fn many_files_are_taken_a_few_at_a_time() {
+    let s = setup();
+    let mut builders = Vec::new();
+    let fake = Arc::new(Fake::new());
+    let up = uploader(&fake, &s);
+    for i in 0..20 {
+        let (path, _) = make_file(s.dir.path(), &format!("f{i}.txt"), 1, 500);
+        builders.push(up.file(&path, Purpose::Assistants).part_size(PART));
+    }
+    let results = up.send_all(builders, 3).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(fake.count("create"), 20);
+    // Creates, journals and md5 readers of at most 3 files at a time, not all 20 at once.
+    assert_eq!(
+        fake.max_open_uploads
+            .load(std::sync::atomic::Ordering::SeqCst),
         3
     );
 }

@@ -102,6 +102,8 @@ impl<A: UploadApi> Uploader<A> {
     }
 
     /// Runs several uploads at once sharing one budget of `concurrency` parts in flight.
+    /// At most `concurrency` files are in progress at a time (their checks, creates, journals
+    /// and md5 readers), so a thousand files cost no more open files or threads than a few.
     /// Results come back in the order given.
     pub async fn send_all(
         &self,
@@ -109,9 +111,16 @@ impl<A: UploadApi> Uploader<A> {
         concurrency: usize,
     ) -> Vec<Result<Completed, UploadError>> {
         let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+        let files = Arc::new(Semaphore::new(concurrency.max(1)));
         let runs = uploads.into_iter().map(|mut u| {
             u.slots = Some(slots.clone());
-            u.send()
+            let files = files.clone();
+            async move {
+                // Never closed, so acquiring cannot fail; if it did, the upload would simply
+                // run unbounded.
+                let _file = files.acquire_owned().await.ok();
+                u.send().await
+            }
         });
         futures::future::join_all(runs).await
     }

@@ -71,16 +71,24 @@ impl<A: UploadApi> Run<A> {
             complete_sent: false,
             parts: Default::default(),
         };
-        self.save_journal(&entry)
-            .map_err(|cause| UploadError::Stopped {
-                cause,
-                disposition: Disposition::Resumable {
+        if let Err(cause) = self.save_journal(&entry) {
+            // Without its journal the upload could never be resumed: cancel it rather than
+            // leave it pending for an hour.
+            tracing::warn!(upload = %upload.id, %cause, "no journal: cancelling the new upload");
+            let disposition = match self.ctx.api.cancel(&upload.id).await {
+                Ok(_) => Disposition::Cancelled {
                     upload_id: upload.id.clone(),
-                    journal: None,
-                    parts_done: 0,
-                    parts: self.parts.len(),
                 },
-            })?;
+                Err(e) if e.is_already_cancelled() => Disposition::Cancelled {
+                    upload_id: upload.id.clone(),
+                },
+                Err(e) => Disposition::CancelFailed {
+                    upload_id: upload.id.clone(),
+                    error: e.to_string(),
+                },
+            };
+            return Err(UploadError::Stopped { cause, disposition });
+        }
         tracing::info!(upload = %upload.id, parts = self.parts.len(), "upload created");
         Ok(entry)
     }

@@ -29,6 +29,9 @@ pub struct Fake {
     /// Called with (attempt number across all part calls, bytes): `Some(error)` fails the call.
     pub on_part: Mutex<Option<PartScript>>,
     pub complete_errors: Mutex<VecDeque<ApiError>>,
+    /// Uploads created and not yet completed or cancelled, now and at most.
+    pub open_uploads: std::sync::atomic::AtomicUsize,
+    pub max_open_uploads: std::sync::atomic::AtomicUsize,
     /// Listing Files answers 503.
     pub list_fails: std::sync::atomic::AtomicBool,
     /// The first this-many completes are carried out, but answer a lost-response error.
@@ -49,6 +52,8 @@ impl Fake {
             complete_without_file: Default::default(),
             complete_responses_to_lose: Default::default(),
             list_fails: Default::default(),
+            open_uploads: Default::default(),
+            max_open_uploads: Default::default(),
             part_delay: Duration::ZERO,
             in_flight: Default::default(),
             max_in_flight: Default::default(),
@@ -151,6 +156,12 @@ impl UploadApi for Fake {
         s.next += 1;
         let id = format!("upload_{}", s.next);
         s.calls.push("create".into());
+        let open = self
+            .open_uploads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        self.max_open_uploads
+            .fetch_max(open, std::sync::atomic::Ordering::SeqCst);
         s.uploads
             .insert(id.clone(), (req.clone(), "pending".into()));
         Ok(upload(&id, &req, "pending", None))
@@ -226,6 +237,8 @@ impl UploadApi for Fake {
             return Err(status(400, None, None));
         }
         s.completed.push((upload_id.into(), part_ids, md5));
+        self.open_uploads
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         let (req, _) = s.uploads[upload_id].clone();
         s.uploads.get_mut(upload_id).unwrap().1 = "completed".into();
         let file = types::OpenAiFile {
