@@ -2,70 +2,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Fake, status};
-use uploads_ext::{Disposition, Event, Purpose, RetryPolicy, StopCause, UploadError, Uploader};
-use uploads_ext::{ResumeError, Step};
+use std::path::Path;
 
-const PART: u64 = 1000;
-
-/// A file of `parts` parts of `PART` bytes (the last `tail` bytes shorter), part i starting with
-/// byte i so the fake's call log names the part.
-fn make_file(dir: &Path, name: &str, parts: u64, tail: u64) -> (PathBuf, Vec<u8>) {
-    let len = parts * PART - tail;
-    let data: Vec<u8> = (0..len)
-        .map(|k| {
-            if k % PART == 0 {
-                (k / PART) as u8
-            } else {
-                (k * 7 % 251) as u8 + 1
-            }
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).unwrap();
-    (path, data)
-}
-
+use common::{Fake, PART, Setup, journal_count, make_file, setup, status, uploader};
 use uploads_client::checksum::md5_hex;
-
-fn fast_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy::with_attempts(max_attempts)
-        .delays(Duration::from_millis(1), Duration::from_millis(5))
-}
-
-struct Setup {
-    dir: tempfile::TempDir,
-    journals: PathBuf,
-}
-
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let journals = dir.path().join("journals");
-    Setup { dir, journals }
-}
-
-fn uploader(fake: &Arc<Fake>, s: &Setup) -> Uploader<Arc<Fake>> {
-    Uploader::new(fake.clone())
-        .journal_dir(Some(s.journals.clone()))
-        .retry_policy(fast_retries(3))
-}
-
-/// Journals in the journal dir (their lock files aside).
-fn journal_count(s: &Setup) -> usize {
-    std::fs::read_dir(&s.journals)
-        .map(|d| {
-            d.filter(|e| {
-                e.as_ref()
-                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
-            })
-            .count()
-        })
-        .unwrap_or(0)
-}
+use uploads_ext::{Disposition, Event, Purpose, StopCause, UploadError};
+use uploads_ext::{ResumeError, Step};
 
 #[tokio::test]
 async fn parallel_parts_complete_in_file_order_with_the_whole_md5() {
@@ -229,40 +174,6 @@ async fn a_panicking_part_task_is_an_internal_error_not_a_resumable_one() {
     );
     assert_eq!(err.resumable_upload(), None);
     assert_eq!(journal_count(&s), 0);
-}
-
-#[tokio::test]
-async fn a_completed_upload_without_a_file_says_it_completed() {
-    let s = setup();
-    let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);
-    let fake = Arc::new(Fake::new());
-    fake.complete_without_file
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let err = uploader(&fake, &s)
-        .file(&path, Purpose::Assistants)
-        .part_size(PART)
-        .send()
-        .await
-        .unwrap_err();
-    let UploadError::Stopped { disposition, .. } = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(
-        *disposition,
-        Disposition::CompletedWithoutFile {
-            upload_id: "upload_1".into()
-        }
-    );
-    assert_eq!(
-        fake.count("cancel"),
-        0,
-        "a completed upload is not cancelled"
-    );
-    assert!(
-        err.to_string()
-            .contains("completed, but the response named no File"),
-        "{err}"
-    );
 }
 
 #[tokio::test]
@@ -673,128 +584,4 @@ async fn types_our_tables_do_not_expect_are_warnings_and_the_request_goes_out() 
         );
     }
     insta::assert_snapshot!(lines.join("\n"));
-}
-
-#[tokio::test]
-async fn a_lost_complete_response_is_recovered_by_listing_files_and_nothing_is_cancelled() {
-    let s = setup();
-    let (path, data) = make_file(s.dir.path(), "a.txt", 3, 7);
-    let fake = Arc::new(Fake::new());
-    fake.complete_responses_to_lose
-        .store(1, std::sync::atomic::Ordering::SeqCst);
-    let done = uploader(&fake, &s)
-        .file(&path, Purpose::Assistants)
-        .part_size(PART)
-        .send()
-        .await
-        .unwrap();
-    assert!(done.recovered);
-    assert_eq!(done.file.id, "file-upload_1");
-    assert_eq!(
-        done.upload.file.as_ref().map(|f| f.id.as_str()),
-        Some("file-upload_1")
-    );
-    assert_eq!(fake.completed_bytes(), data);
-    // The retry was answered "not pending"; the File was then found, not cancelled.
-    assert_eq!(fake.count("complete"), 2);
-    assert!(fake.count("list") >= 1);
-    assert_eq!(fake.count("cancel"), 0);
-    assert_eq!(journal_count(&s), 0, "a recovered upload is done");
-}
-
-#[tokio::test]
-async fn an_unknown_complete_outcome_keeps_the_journal_and_the_rerun_finishes() {
-    let s = setup();
-    let (path, data) = make_file(s.dir.path(), "a.txt", 2, 0);
-    let fake = Arc::new(Fake::new());
-    let lost = common::lost_response().await;
-    {
-        let mut errors = fake.complete_errors.lock().unwrap();
-        errors.push_back(lost);
-        errors.push_back(status(503, None, None));
-        errors.push_back(status(503, None, None));
-    }
-    let err = uploader(&fake, &s)
-        .file(&path, Purpose::Assistants)
-        .part_size(PART)
-        .send()
-        .await
-        .unwrap_err();
-    let UploadError::Stopped { disposition, .. } = &err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        matches!(disposition, Disposition::MaybeCompleted { upload_id, journal: Some(_) } if upload_id == "upload_1"),
-        "{disposition:?}"
-    );
-    assert!(
-        err.to_string()
-            .contains("the upload may have completed; the File id is unknown"),
-        "{err}"
-    );
-    assert_eq!(
-        fake.count("cancel"),
-        0,
-        "an unknown outcome is never cancelled"
-    );
-    assert_eq!(journal_count(&s), 1);
-    let journal = uploads_ext::journal::list(&s.journals).unwrap();
-    assert!(journal[0].1.complete_sent);
-
-    // The same call again sends no part and asks complete once more.
-    let parts_before = fake.count("part:");
-    let done = uploader(&fake, &s)
-        .file(&path, Purpose::Assistants)
-        .part_size(PART)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(fake.count("part:"), parts_before);
-    assert_eq!(fake.count("create"), 1);
-    assert_eq!(done.parts_resumed, 2);
-    assert_eq!(fake.completed_bytes(), data);
-    assert_eq!(journal_count(&s), 0);
-}
-
-#[tokio::test]
-async fn a_rerun_after_complete_was_done_finds_the_file_instead_of_starting_over() {
-    use std::sync::atomic::Ordering;
-    let s = setup();
-    let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);
-    let fake = Arc::new(Fake::new());
-    // First run: complete is carried out but its response is lost, and the Files list cannot
-    // be read, so the outcome stays unknown (as after a crash right after sending complete).
-    fake.complete_responses_to_lose.store(1, Ordering::SeqCst);
-    fake.list_fails.store(true, Ordering::SeqCst);
-    let err = uploader(&fake, &s)
-        .file(&path, Purpose::Assistants)
-        .part_size(PART)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            UploadError::Stopped {
-                disposition: Disposition::MaybeCompleted { .. },
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(fake.count("cancel"), 0);
-
-    // The re-run: complete answers that the upload is no longer pending; the File is found.
-    fake.list_fails.store(false, Ordering::SeqCst);
-    let done = uploader(&fake, &s)
-        .file(&path, Purpose::Assistants)
-        .part_size(PART)
-        .send()
-        .await
-        .unwrap();
-    assert!(done.recovered);
-    assert_eq!(done.file.id, "file-upload_1");
-    assert_eq!(fake.count("create"), 1, "no second upload");
-    assert_eq!(fake.count("cancel"), 0);
-    assert_eq!(journal_count(&s), 0);
 }

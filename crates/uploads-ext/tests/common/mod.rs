@@ -6,8 +6,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use uploads_client::{ApiError, ErrorBody, types};
-use uploads_ext::{CreateRequest, FilePage, PartBody, UploadApi};
+
+use uploads_ext::{CreateRequest, FilePage, PartBody, RetryPolicy, UploadApi, Uploader};
 
 /// What the fake does with a part request: store it, or fail with this error.
 pub type PartScript = Box<dyn Fn(usize, &[u8]) -> Option<ApiError> + Send + Sync>;
@@ -299,4 +302,61 @@ impl UploadApi for Fake {
         s.uploads.get_mut(upload_id).unwrap().1 = "cancelled".into();
         Ok(upload(upload_id, &req, "cancelled", None))
     }
+}
+
+// --- Files, journals and an uploader for the tests --------------------------------------
+
+pub const PART: u64 = 1000;
+
+/// A file of `parts` parts of `PART` bytes (the last `tail` bytes shorter), part i starting with
+/// byte i so the fake's call log names the part.
+pub fn make_file(dir: &Path, name: &str, parts: u64, tail: u64) -> (PathBuf, Vec<u8>) {
+    let len = parts * PART - tail;
+    let data: Vec<u8> = (0..len)
+        .map(|k| {
+            if k % PART == 0 {
+                (k / PART) as u8
+            } else {
+                (k * 7 % 251) as u8 + 1
+            }
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, &data).unwrap();
+    (path, data)
+}
+
+pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy::with_attempts(max_attempts)
+        .delays(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub journals: PathBuf,
+}
+
+pub fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    Setup { dir, journals }
+}
+
+pub fn uploader(fake: &Arc<Fake>, s: &Setup) -> Uploader<Arc<Fake>> {
+    Uploader::new(fake.clone())
+        .journal_dir(Some(s.journals.clone()))
+        .retry_policy(fast_retries(3))
+}
+
+/// Journals in the journal dir (their lock files aside).
+pub fn journal_count(s: &Setup) -> usize {
+    std::fs::read_dir(&s.journals)
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .count()
+        })
+        .unwrap_or(0)
 }

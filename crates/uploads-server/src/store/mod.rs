@@ -10,87 +10,20 @@
 //! A completed upload's File lists its parts in order; nothing is copied, downloads stream the
 //! parts one after the other.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
+
+mod records;
+
+pub(crate) use records::{FileRecord, PartRecord, UploadRecord};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 use uploads_client::types::KnownUploadStatus;
-
-/// An Upload as stored.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub(crate) struct UploadRecord {
-    /// `upload_...`.
-    pub(crate) id: String,
-    /// The name its File gets.
-    pub(crate) filename: String,
-    /// The purpose given on create.
-    pub(crate) purpose: String,
-    /// The MIME type given on create.
-    pub(crate) mime_type: String,
-    /// The byte count declared on create.
-    pub(crate) bytes: u64,
-    /// Unix seconds.
-    pub(crate) created_at: i64,
-    /// Unix seconds; a pending upload past it is expired.
-    pub(crate) expires_at: i64,
-    /// Where it is in its life.
-    pub(crate) status: KnownUploadStatus,
-    /// When the File made from this upload expires (`expires_after` on create).
-    pub(crate) file_expires_after: Option<i64>,
-    /// Stored parts by id.
-    pub(crate) parts: BTreeMap<String, PartRecord>,
-    /// The File, once completed.
-    pub(crate) file_id: Option<String>,
-}
-
-impl UploadRecord {
-    /// Marks a pending upload past its expiry as expired.
-    pub(crate) fn expire_if_due(&mut self, now: i64) {
-        if self.status == KnownUploadStatus::Pending && now >= self.expires_at {
-            self.status = KnownUploadStatus::Expired;
-        }
-    }
-
-    /// Bytes of the stored parts.
-    pub(crate) fn bytes_stored(&self) -> u64 {
-        self.parts.values().map(|p| p.size).sum()
-    }
-}
-
-/// A stored part.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub(crate) struct PartRecord {
-    /// Its length in bytes.
-    pub(crate) size: u64,
-    /// Unix seconds.
-    pub(crate) created_at: i64,
-}
-
-/// A File as stored.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub(crate) struct FileRecord {
-    /// `file-...`.
-    pub(crate) id: String,
-    /// The upload it was made from.
-    pub(crate) upload_id: String,
-    /// Its name.
-    pub(crate) filename: String,
-    /// Its purpose.
-    pub(crate) purpose: String,
-    /// Its size.
-    pub(crate) bytes: u64,
-    /// Unix seconds.
-    pub(crate) created_at: i64,
-    /// Unix seconds, if it expires.
-    pub(crate) expires_at: Option<i64>,
-    /// The part ids, in the order given on complete.
-    pub(crate) parts: Vec<String>,
-}
 
 /// Why a part body was not stored.
 #[derive(Debug)]
@@ -403,74 +336,4 @@ async fn sweep(dir: &Path) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, io::Error>> {
-        futures::stream::iter(
-            parts
-                .iter()
-                .map(|p| Ok(Bytes::from_static(p)))
-                .collect::<Vec<_>>(),
-        )
-    }
-
-    const STALL: std::time::Duration = std::time::Duration::from_secs(10);
-
-    fn tmp_count(dir: &Path) -> usize {
-        std::fs::read_dir(dir.join("tmp")).unwrap().count()
-    }
-
-    #[tokio::test]
-    async fn a_part_is_stored_whole_or_not_at_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        let size = store
-            .write_part("part_a", chunks(&[b"abc", b"de"]), 5, STALL)
-            .await
-            .unwrap();
-        assert_eq!(size, 5);
-        assert_eq!(
-            std::fs::read(dir.path().join("parts/part_a")).unwrap(),
-            b"abcde"
-        );
-        assert_eq!(
-            store.md5_of_parts(&["part_a".into()]).await.unwrap(),
-            uploads_client::checksum::md5_hex(b"abcde")
-        );
-
-        let over = store
-            .write_part("part_b", chunks(&[b"abc", b"def"]), 5, STALL)
-            .await;
-        assert!(matches!(over, Err(PartWriteError::TooLarge { max: 5 })));
-        let empty = store.write_part("part_c", chunks(&[]), 5, STALL).await;
-        assert!(matches!(empty, Err(PartWriteError::Empty)));
-        let failing = futures::stream::iter(vec![
-            Ok(Bytes::from_static(b"ab")),
-            Err(io::Error::other("client went away")),
-        ]);
-        assert!(matches!(
-            store.write_part("part_d", failing, 5, STALL).await,
-            Err(PartWriteError::Body(_))
-        ));
-        // A request dropped halfway through its body leaves nothing behind either.
-        let pending = futures::stream::iter(vec![Ok::<_, io::Error>(Bytes::from_static(b"ab"))])
-            .chain(futures::stream::pending());
-        let write = store.write_part("part_e", pending, 5, STALL);
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(50), write).await;
-        // A body that stops: refused once it has stalled for the timeout.
-        let stalled = futures::stream::iter(vec![Ok::<_, io::Error>(Bytes::from_static(b"ab"))])
-            .chain(futures::stream::pending());
-        let short = std::time::Duration::from_millis(20);
-        assert!(matches!(
-            store.write_part("part_f", stalled, 5, short).await,
-            Err(PartWriteError::Stalled { .. })
-        ));
-        assert_eq!(tmp_count(dir.path()), 0, "no temporary part left");
-        for p in ["part_b", "part_c", "part_d", "part_e", "part_f"] {
-            assert!(!dir.path().join("parts").join(p).exists(), "{p}");
-        }
-        store.discard_parts(&["part_a".to_string()]).await;
-        assert!(!dir.path().join("parts/part_a").exists());
-    }
-}
+mod tests;
