@@ -14,7 +14,7 @@ use uploads_ext::{
 
 use crate::ui::{Mode, Ui};
 use crate::{Globals, client_from_env, exit, fail, shown};
-use uploads_ext::units::{format_size, parse_duration, parse_size};
+use uploads_ext::units::{parse_duration, parse_size};
 
 /// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
 /// same command again.
@@ -35,9 +35,10 @@ pub struct PutArgs {
     /// Name the File gets (default: the file's name; only with one file).
     #[arg(long, value_name = "NAME")]
     filename: Option<String>,
-    /// Size of each part, at most 64MiB.
-    #[arg(long, default_value = format_size(uploads_ext::DEFAULT_PART_SIZE), value_parser = parse_size, value_name = "SIZE")]
-    part_size: u64,
+    /// Size of each part, at most 64MiB (default: chosen for the file, about two parts per
+    /// part in flight, 8MiB to 64MiB; a resume keeps the interrupted upload's).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    part_size: Option<u64>,
     /// Parts in flight at once, across all files.
     #[arg(
         long,
@@ -224,11 +225,14 @@ fn label(several: bool, path: &Path) -> Option<&Path> {
 fn builder(uploader: &Uploader, args: &PutArgs, path: &Path) -> UploadBuilder {
     let mut b = uploader
         .file(path, Purpose::from(args.purpose.as_str()))
-        .part_size(args.part_size)
+        .concurrency(args.concurrency)
         .md5(!args.no_md5)
         .restart(args.restart)
         .allow_unknown_purpose(args.allow_unknown_purpose)
         .skip_type_check(args.skip_type_check);
+    if let Some(size) = args.part_size {
+        b = b.part_size(size);
+    }
     if let Some(m) = &args.mime_type {
         b = b.mime_type(m);
     }

@@ -40,6 +40,7 @@ mod validate;
 pub use api::{CreateRequest, FilePage, PartBody, UploadApi};
 pub use error::{Disposition, ResumeError, Step, StopCause, UploadError, ValidationError};
 pub use journal::{JournalEntry, default_journal_dir};
+pub use plan::{AUTO_MIN_PART_BYTES, auto_part_size};
 pub use progress::{Event, Progress};
 pub use purpose::Purpose;
 pub use retry::RetryPolicy;
@@ -57,5 +58,6 @@ pub struct ReadmeDoctests;
 /// parallel 64 MiB parts sent 1 GiB in one wave, 1.6 times faster than 8 and 2.7 times faster
 /// than 4, at 27 MiB peak memory; more did not help.
 pub const DEFAULT_CONCURRENCY: usize = 16;
-/// Part size used when none is given: the API's maximum, which means the fewest requests.
+/// The largest part size, the API's: what files of 2 GiB and more get by default (smaller
+/// files get smaller parts, see [`auto_part_size`]).
 pub const DEFAULT_PART_SIZE: u64 = uploads_client::rules::MAX_PART_BYTES;

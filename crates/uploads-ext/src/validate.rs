@@ -18,7 +18,8 @@ pub(crate) struct Request<'a> {
     pub(crate) purpose: &'a Purpose,
     pub(crate) allow_unknown_purpose: bool,
     pub(crate) mime_type: Option<&'a str>,
-    pub(crate) part_size: u64,
+    /// The part size asked for, if any (an automatic one is always in range).
+    pub(crate) part_size: Option<u64>,
     pub(crate) concurrency: usize,
     pub(crate) expires_after: Option<i64>,
     pub(crate) limits: &'a Limits,
@@ -43,9 +44,11 @@ pub(crate) async fn preflight(req: &Request<'_>) -> Result<Checked, ValidationEr
     {
         return Err(ValidationError::UnknownPurpose { purpose: p.clone() });
     }
-    if req.part_size == 0 || req.part_size > req.limits.max_part_bytes {
+    if let Some(size) = req.part_size
+        && (size == 0 || size > req.limits.max_part_bytes)
+    {
         return Err(ValidationError::PartSize {
-            size: req.part_size,
+            size,
             max: req.limits.max_part_bytes,
         });
     }

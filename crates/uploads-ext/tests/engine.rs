@@ -351,6 +351,25 @@ async fn interrupted(s: &Setup, fake: &Arc<Fake>, path: &Path) {
 }
 
 #[tokio::test]
+async fn a_resume_without_a_part_size_keeps_the_interrupted_uploads_plan() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new());
+    interrupted(&s, &fake, &path).await;
+    let sent_before = fake.count("part:");
+    // No part size given: the automatic one (8 MiB for this file) would be one part; the
+    // journal's 1000-byte plan is kept, so only the missing parts go.
+    let done = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.parts_resumed + done.parts_sent, 3);
+    assert_eq!(fake.count("part:") - sent_before, done.parts_sent);
+    assert_eq!(fake.completed_bytes(), data);
+}
+
+#[tokio::test]
 async fn resume_refuses_a_changed_file_changed_options_and_an_expired_upload() {
     let s = setup();
     let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);

@@ -153,9 +153,11 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
-    /// Bytes per part (default [`DEFAULT_PART_SIZE`](crate::DEFAULT_PART_SIZE)); the last part may be shorter.
+    /// Bytes per part; the last part may be shorter. Default: chosen for the file, about two
+    /// parts per part in flight, 8 MiB to 64 MiB
+    /// ([`auto_part_size`](crate::auto_part_size)); a resume keeps the interrupted upload's.
     pub fn part_size(mut self, bytes: u64) -> Self {
-        self.settings.part_size = bytes;
+        self.settings.part_size = Some(bytes);
         self
     }
 

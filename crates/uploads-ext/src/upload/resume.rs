@@ -65,7 +65,7 @@ impl<A: UploadApi> Run<A> {
             filename: self.checked.filename.clone(),
             purpose: self.purpose.clone(),
             mime_type: self.checked.mime_type.clone(),
-            part_size: self.settings.part_size,
+            part_size: self.part_size,
             total_parts: self.parts.len(),
             created_at: upload.created_at,
             complete_sent: false,
@@ -117,11 +117,11 @@ impl<A: UploadApi> Run<A> {
             .filter(|(_, was, now)| was != now)
             .map(|(what, was, now)| format!("{what} was {was}, now {now}"))
             .collect();
-        if e.part_size != self.settings.part_size {
-            diffs.push(format!(
-                "part size was {}, now {}",
-                e.part_size, self.settings.part_size
-            ));
+        // An automatic part size follows the journal; an explicit one must match it.
+        if let Some(asked) = self.settings.part_size
+            && e.part_size != asked
+        {
+            diffs.push(format!("part size was {}, now {asked}", e.part_size));
         }
         if !diffs.is_empty() {
             return Err(ResumeError::OptionsChanged {

@@ -13,7 +13,7 @@ use super::settings::Settings;
 use crate::api::UploadApi;
 use crate::error::{Disposition, ResumeError, Step, StopCause, UploadError};
 use crate::journal::{self, JournalEntry};
-use crate::plan::{PartSpec, plan};
+use crate::plan::{PartSpec, auto_part_size, plan};
 use crate::progress::{Emitter, Event};
 use crate::purpose::Purpose;
 use crate::retry::RetryContext;
@@ -66,6 +66,9 @@ pub(super) struct RunContext<A: UploadApi> {
 /// One upload in progress.
 pub(super) struct Run<A: UploadApi> {
     pub(super) ctx: Arc<RunContext<A>>,
+    /// Bytes per part of a new upload: asked for, or chosen for the file.
+    pub(super) part_size: u64,
+    /// The plan: for a resumed upload, the journal's part size decides it.
     pub(super) parts: Vec<PartSpec>,
     /// Parts in flight: this upload's own budget, or one shared with other uploads.
     pub(super) slots: Arc<Semaphore>,
@@ -119,6 +122,13 @@ impl<A: UploadApi> Run<A> {
             ),
             None => None,
         };
+        let part_size = s.part_size.unwrap_or_else(|| {
+            auto_part_size(
+                checked.identity.size,
+                s.concurrency,
+                s.limits.max_part_bytes,
+            )
+        });
         let emit = Emitter::new(s.progress.clone());
         let stop = s.cancel.child_token();
         let ctx = RunContext {
@@ -131,7 +141,8 @@ impl<A: UploadApi> Run<A> {
         };
         Ok(Self {
             ctx: Arc::new(ctx),
-            parts: plan(checked.identity.size, s.part_size),
+            part_size,
+            parts: plan(checked.identity.size, part_size),
             slots: b
                 .slots
                 .unwrap_or_else(|| Arc::new(Semaphore::new(s.concurrency))),
@@ -145,8 +156,13 @@ impl<A: UploadApi> Run<A> {
     }
 
     /// Runs the upload; a stop is handed to the failure policy once, here.
-    pub(super) async fn execute(self) -> Result<Completed, UploadError> {
+    pub(super) async fn execute(mut self) -> Result<Completed, UploadError> {
         let mut entry = self.start_or_resume().await?;
+        if entry.part_size != self.part_size {
+            // Resumed with an automatic size: the interrupted upload's plan is the plan.
+            self.part_size = entry.part_size;
+            self.parts = plan(self.checked.identity.size, entry.part_size);
+        }
         let parts_resumed = entry.parts.len();
         let done = match self.upload_parts_and_complete(&mut entry).await {
             Ok(done) => done,

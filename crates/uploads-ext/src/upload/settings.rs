@@ -5,18 +5,20 @@ use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 use uploads_client::rules::Limits;
 
+use crate::DEFAULT_CONCURRENCY;
 use crate::journal;
 use crate::progress::Progress;
 use crate::purpose::Purpose;
 use crate::retry::RetryPolicy;
 use crate::source::Source;
 use crate::validate;
-use crate::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 
 /// Options shared by the uploads an [`Uploader`](crate::Uploader) starts; each builder may change its copy.
 #[derive(Clone)]
 pub(crate) struct Settings {
-    pub(crate) part_size: u64,
+    /// `None`: chosen for the file ([`auto_part_size`](crate::plan::auto_part_size)), or the
+    /// interrupted upload's on a resume.
+    pub(crate) part_size: Option<u64>,
     pub(crate) concurrency: usize,
     pub(crate) md5: bool,
     pub(crate) expires_after: Option<i64>,
@@ -59,7 +61,7 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            part_size: DEFAULT_PART_SIZE,
+            part_size: None,
             concurrency: DEFAULT_CONCURRENCY,
             md5: true,
             expires_after: None,
