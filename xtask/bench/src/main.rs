@@ -44,6 +44,8 @@ enum Variant {
     Sequential,
     /// `openai-uploads put --no-md5`: the engine without the md5 passes (client and server).
     PutNoMd5,
+    /// `openai-uploads put --part-size 64MiB`: the fixed part size before the automatic plan.
+    PutPart64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -110,6 +112,7 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
             let mut variants = vec![
                 Variant::Put,
                 Variant::PutNoMd5,
+                Variant::PutPart64,
                 Variant::Baseline,
                 Variant::Sequential,
             ];
@@ -192,6 +195,7 @@ fn print_table(rows: &[Row]) {
             Variant::Baseline => "(b) bare reqwest",
             Variant::Sequential => "(c) put --concurrency 1",
             Variant::PutNoMd5 => "(a') put --no-md5",
+            Variant::PutPart64 => "(a64) put --part-size 64MiB",
         };
         println!(
             "| {} | {} | {name} | {:.2} | {:.0} | {:.2} | {:.1} |",
@@ -209,13 +213,15 @@ fn print_table(rows: &[Row]) {
         let a2b = find(Variant::PutNoMd5)
             .zip(find(Variant::Baseline))
             .map(|(a2, b)| format!("{:.2}", a2.mb_per_s / b.mb_per_s));
+        let a_a64 = find(Variant::PutPart64).map(|f| format!("{:.2}", r.mb_per_s / f.mb_per_s));
         println!(
-            "{} {}: a/b = {}, a/c = {}, a'/b = {}",
+            "{} {}: a/b = {}, a/c = {}, a'/b = {}, a/a64 = {}",
             r.profile,
             r.size,
             ab.as_deref().unwrap_or("-"),
             ac.as_deref().unwrap_or("-"),
-            a2b.as_deref().unwrap_or("-")
+            a2b.as_deref().unwrap_or("-"),
+            a_a64.as_deref().unwrap_or("-")
         );
     }
     for r in rows.iter().filter(|r| r.variant == Variant::Put) {
@@ -251,7 +257,7 @@ fn measure(
                 .arg(CONCURRENCY.to_string());
             c
         }
-        Variant::Put | Variant::Sequential | Variant::PutNoMd5 => {
+        Variant::Put | Variant::Sequential | Variant::PutNoMd5 | Variant::PutPart64 => {
             let mut c = Command::new(bin.join("openai-uploads"));
             c.args(["put", "--purpose", "user_data", "--quiet"])
                 .arg(file);
@@ -261,6 +267,9 @@ fn measure(
                 }
                 Variant::PutNoMd5 => {
                     c.arg("--no-md5");
+                }
+                Variant::PutPart64 => {
+                    c.args(["--part-size", "64MiB"]);
                 }
                 _ => {}
             }
