@@ -48,6 +48,10 @@ pub struct PutArgs {
         value_name = "N"
     )]
     concurrency: usize,
+    /// Cap the bytes per second sent, across all parts and files of the command (e.g. 10MB;
+    /// 0: no cap).
+    #[arg(long, value_parser = parse_size, value_name = "RATE")]
+    bwlimit: Option<u64>,
     /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     expires_after: Option<Duration>,
@@ -113,6 +117,7 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
     let token = CancellationToken::new();
     let base_url = client.baseurl().to_owned();
     let uploader = Uploader::new(client)
+        .bandwidth_limit(args.bwlimit)
         .journal_dir(journal_dir)
         .cancel_token(token.clone());
     let builders: Vec<_> = args

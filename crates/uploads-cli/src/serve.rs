@@ -106,6 +106,9 @@ pub struct ServeArgs {
     /// Bytes per second read from each connection (e.g. 25MB), like one TCP stream on a WAN.
     #[arg(long, value_parser = parse_size, help_heading = "Faults", value_name = "SIZE")]
     bandwidth: Option<u64>,
+    /// Bytes per second read from all connections together (e.g. 50MB), like one uplink.
+    #[arg(long, value_parser = parse_size, help_heading = "Faults", value_name = "SIZE")]
+    link_bandwidth: Option<u64>,
 }
 
 pub async fn run(args: ServeArgs) -> u8 {
@@ -150,6 +153,7 @@ pub async fn run(args: ServeArgs) -> u8 {
             delay: args.delay,
             latency: args.latency,
             bandwidth: args.bandwidth,
+            link_bandwidth: args.link_bandwidth,
         },
         connections: ConnectionLimits {
             max_connections: args.max_connections,

@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod bandwidth;
 mod error;
 pub mod journal;
 mod plan;
@@ -38,6 +39,7 @@ mod upload;
 mod validate;
 
 pub use api::{CreateRequest, FilePage, PartBody, UploadApi};
+pub use bandwidth::BandwidthLimit;
 pub use error::{Disposition, ResumeError, Step, StopCause, UploadError, ValidationError};
 pub use journal::{JournalEntry, default_journal_dir};
 pub use plan::{AUTO_MIN_PART_BYTES, auto_part_size};

@@ -91,6 +91,9 @@ pub struct Faults {
     /// Bytes per second read from each connection; `None` for no cap. One TCP stream is slow,
     /// parallel parts are what makes an upload fast, as on a real WAN link.
     pub bandwidth: Option<u64>,
+    /// Bytes per second read from all connections together, like one uplink; `None` for no
+    /// cap. With it, more parallel parts stop helping once the link is full.
+    pub link_bandwidth: Option<u64>,
 }
 
 impl Default for Faults {
@@ -108,6 +111,7 @@ impl Default for Faults {
             delay: Duration::ZERO,
             latency: Duration::ZERO,
             bandwidth: None,
+            link_bandwidth: None,
         }
     }
 }

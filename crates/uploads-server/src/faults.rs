@@ -1,7 +1,7 @@
 //! Fault injection: which part requests fail and how, and a per-connection bandwidth cap.
 
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -29,6 +29,8 @@ pub(crate) enum PartFault {
 /// Draws a fault for each part request from a generator seeded once, so runs repeat.
 pub(crate) struct FaultPlan {
     faults: Faults,
+    /// The shared uplink, if `link_bandwidth` caps one.
+    link: Option<Arc<Link>>,
     rng: Mutex<StdRng>,
     /// Complete responses still to lose.
     complete_losses_left: std::sync::atomic::AtomicU32,
@@ -39,6 +41,10 @@ impl FaultPlan {
         let rng = Mutex::new(StdRng::seed_from_u64(faults.seed));
         let complete_losses_left = faults.lose_complete_responses.into();
         Self {
+            link: faults
+                .link_bandwidth
+                .filter(|r| *r > 0)
+                .map(|r| Arc::new(Link::new(r))),
             faults,
             rng,
             complete_losses_left,
@@ -51,6 +57,11 @@ impl FaultPlan {
         self.complete_losses_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
+    }
+
+    /// The shared uplink, for each new connection.
+    pub(crate) fn link(&self) -> Option<Arc<Link>> {
+        self.link.clone()
     }
 
     pub(crate) fn faults(&self) -> &Faults {
@@ -81,16 +92,43 @@ impl FaultPlan {
 pub(crate) struct Throttled<S> {
     inner: S,
     rate: Option<u64>,
+    /// The uplink every connection shares, if capped.
+    link: Option<Arc<Link>>,
     next_read: Instant,
     sleep: Option<Pin<Box<Sleep>>>,
     scratch: Vec<u8>,
 }
 
+/// A link shared by all connections: bytes read anywhere take their time on one schedule, so
+/// past some number of connections more parallelism stops helping, as on a real uplink.
+pub(crate) struct Link {
+    rate: u64,
+    next_free: Mutex<Instant>,
+}
+
+impl Link {
+    pub(crate) fn new(rate: u64) -> Self {
+        Self {
+            rate: rate.max(1),
+            next_free: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Reserves the time `n` bytes take on the link; when the reservation ends.
+    fn reserve(&self, n: usize) -> Instant {
+        let mut next = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
+        let start = (*next).max(Instant::now());
+        *next = start + Duration::from_secs_f64(n as f64 / self.rate as f64);
+        *next
+    }
+}
+
 impl<S> Throttled<S> {
-    pub(crate) fn new(inner: S, rate: Option<u64>) -> Self {
+    pub(crate) fn new(inner: S, rate: Option<u64>, link: Option<Arc<Link>>) -> Self {
         Self {
             inner,
             rate: rate.filter(|r| *r > 0),
+            link,
             next_read: Instant::now(),
             sleep: None,
             scratch: Vec::new(),
@@ -105,8 +143,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Throttled<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let this = &mut *self;
-        let Some(rate) = this.rate else {
-            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        let rate = match (this.rate, &this.link) {
+            (None, None) => return Pin::new(&mut this.inner).poll_read(cx, buf),
+            (Some(own), Some(link)) => own.min(link.rate),
+            (Some(own), None) => own,
+            (None, Some(link)) => link.rate,
         };
         if Instant::now() < this.next_read {
             let sleep = this
@@ -122,8 +163,14 @@ impl<S: AsyncRead + Unpin> AsyncRead for Throttled<S> {
         ready!(Pin::new(&mut this.inner).poll_read(cx, &mut limited))?;
         let n = limited.filled().len();
         buf.put_slice(limited.filled());
-        let start = this.next_read.max(Instant::now());
-        this.next_read = start + Duration::from_secs_f64(n as f64 / rate as f64);
+        let now = Instant::now();
+        if let Some(own) = this.rate {
+            let start = this.next_read.max(now);
+            this.next_read = start + Duration::from_secs_f64(n as f64 / own as f64);
+        }
+        if let Some(link) = &this.link {
+            this.next_read = this.next_read.max(link.reserve(n));
+        }
         Poll::Ready(Ok(()))
     }
 }
@@ -147,6 +194,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Throttled<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_link_schedules_every_connections_bytes_on_one_clock() {
+        let link = Link::new(1_000_000);
+        let t = Instant::now();
+        // Two connections reading 500 KB each: the second waits for the first's time.
+        assert_eq!(link.reserve(500_000) - t, Duration::from_millis(500));
+        assert_eq!(link.reserve(500_000) - t, Duration::from_secs(1));
+        // Idle time is not banked.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(
+            link.reserve(100_000) - Instant::now(),
+            Duration::from_millis(100)
+        );
+    }
 
     #[test]
     fn the_same_seed_draws_the_same_faults_at_about_the_given_rates() {

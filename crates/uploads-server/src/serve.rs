@@ -116,7 +116,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
             accepted = acceptor.accept() => accepted,
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Throttled::new(stream, state.config.faults.bandwidth));
+        let io = TokioIo::new(Throttled::new(
+            stream,
+            state.config.faults.bandwidth,
+            state.faults.link(),
+        ));
         let (state, router) = (state.clone(), router.clone());
         let service =
             hyper::service::service_fn(move |req| handle(state.clone(), router.clone(), req));

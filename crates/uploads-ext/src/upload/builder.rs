@@ -35,6 +35,15 @@ macro_rules! shared_setters {
             self
         }
 
+        /// Caps the bytes per second sent, across every part and every upload sharing the
+        /// limit (set on the [`Uploader`], all its uploads share one); `None` or 0: no cap.
+        pub fn bandwidth_limit(mut self, bytes_per_sec: Option<u64>) -> Self {
+            self.settings.bandwidth = bytes_per_sec
+                .filter(|&rate| rate > 0)
+                .map(|rate| Arc::new(crate::BandwidthLimit::new(rate)));
+            self
+        }
+
         /// Makes the retry waits' jitter repeatable, for tests that check them.
         pub fn retry_jitter_seed(mut self, seed: u64) -> Self {
             self.settings.jitter_seed = Some(seed);

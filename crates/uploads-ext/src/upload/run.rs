@@ -61,6 +61,8 @@ pub(super) struct RunContext<A: UploadApi> {
     /// Fired to stop every part: by the caller's token, or by us on the first failure.
     pub(super) stop: CancellationToken,
     pub(super) retry: RetryContext,
+    /// The shared bandwidth cap, if any.
+    pub(super) bandwidth: Option<Arc<crate::BandwidthLimit>>,
 }
 
 /// One upload in progress.
@@ -138,6 +140,7 @@ impl<A: UploadApi> Run<A> {
             retry: RetryContext::new(s.retry.clone(), s.jitter_seed, stop.clone(), emit.clone()),
             emit,
             stop,
+            bandwidth: s.bandwidth.clone(),
         };
         Ok(Self {
             ctx: Arc::new(ctx),

@@ -1,11 +1,13 @@
 //! One upload's options, with their defaults: what the builders set and a run reads.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use uploads_client::rules::Limits;
 
 use crate::DEFAULT_CONCURRENCY;
+use crate::bandwidth::BandwidthLimit;
 use crate::journal;
 use crate::progress::Progress;
 use crate::purpose::Purpose;
@@ -29,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) progress: Option<Progress>,
     pub(crate) cancel: CancellationToken,
     pub(crate) retry: RetryPolicy,
+    /// A cap on the bytes per second of every part that shares it.
+    pub(crate) bandwidth: Option<Arc<BandwidthLimit>>,
     /// Fixes the retry jitter (tests); `None` draws it from the OS.
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) limits: Limits,
@@ -73,6 +77,7 @@ impl Default for Settings {
             cancel: CancellationToken::new(),
             retry: RetryPolicy::default(),
             jitter_seed: None,
+            bandwidth: None,
             limits: Limits::default(),
         }
     }
