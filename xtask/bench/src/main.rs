@@ -32,6 +32,28 @@ struct BenchArgs {
     /// Sizes to skip on the WAN profile's sequential run (c), which takes minutes per GiB.
     #[arg(long, value_delimiter = ',')]
     skip_wan_sequential: Vec<String>,
+    /// Bandwidth caps to check `put --bwlimit` against, on loopback with the first size
+    /// (e.g. 10MB,100MB).
+    #[arg(long, value_delimiter = ',')]
+    bwlimit: Vec<String>,
+}
+
+/// The engine's md5 of a file against `md5sum`'s, both on the cached file.
+#[derive(Debug, Serialize)]
+struct Md5Row {
+    size: String,
+    engine_s: f64,
+    md5sum_s: Option<f64>,
+}
+
+/// `put --bwlimit` against its cap.
+#[derive(Debug, Serialize)]
+struct BwlimitRow {
+    limit: String,
+    limit_mb_per_s: f64,
+    achieved_mb_per_s: f64,
+    /// What the CLI's own summary line said, in MB/s.
+    reported_mb_per_s: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
@@ -166,9 +188,43 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
             ))
         })
         .collect::<Result<_>>()?;
+    let md5 = args
+        .sizes
+        .iter()
+        .map(|size| md5_row(&ensure_file(&dir.join("files"), parse_size(size)?)?, size))
+        .collect::<Result<Vec<_>>>()?;
+    let bwlimit = match args.sizes.first() {
+        Some(size) if !args.bwlimit.is_empty() => {
+            let file = ensure_file(&dir.join("files"), parse_size(size)?)?;
+            bwlimit_rows(&bin, &dir, &file, &args.bwlimit)?
+        }
+        _ => Vec::new(),
+    };
     print_table(&rows);
     for (size, mbps) in &copies {
         println!("plain local file copy of {size} (std::fs::copy, synced): {mbps:.0} MB/s");
+    }
+    for m in &md5 {
+        match m.md5sum_s {
+            Some(sum) => println!(
+                "md5 alone, {}: engine {:.2} s, md5sum {:.2} s, engine/md5sum = {:.2}",
+                m.size,
+                m.engine_s,
+                sum,
+                m.engine_s / sum
+            ),
+            None => println!("md5 alone, {}: engine {:.2} s (no md5sum here)", m.size, m.engine_s),
+        }
+    }
+    for b in &bwlimit {
+        println!(
+            "put --bwlimit {}: {:.1} MB/s achieved ({:.1}% of the cap), the CLI reported {}",
+            b.limit,
+            b.achieved_mb_per_s,
+            100.0 * b.achieved_mb_per_s / b.limit_mb_per_s,
+            b.reported_mb_per_s
+                .map_or_else(|| "-".to_owned(), |r| format!("{r:.1} MB/s"))
+        );
     }
     let out = dir.join("results.json");
     let machine = format!(
@@ -178,7 +234,9 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
     );
     std::fs::write(
         &out,
-        serde_json::to_string_pretty(&serde_json::json!({"machine": machine, "rows": rows}))?,
+        serde_json::to_string_pretty(
+            &serde_json::json!({"machine": machine, "rows": rows, "md5": md5, "bwlimit": bwlimit}),
+        )?,
     )?;
     eprintln!("wrote {}", out.display());
     Ok(())
@@ -321,6 +379,67 @@ fn wait4(pid: i32) -> Result<(i32, libc::rusage)> {
         },
         usage,
     ))
+}
+
+/// Hashes the cached file in-process as the engine does, then with `md5sum`.
+fn md5_row(file: &Path, size: &str) -> Result<Md5Row> {
+    // Warm the page cache so both read from memory.
+    std::io::copy(&mut std::fs::File::open(file)?, &mut std::io::sink())?;
+    let t = Instant::now();
+    let engine = uploads_client::checksum::md5_files_hex([file], None)?;
+    let engine_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let md5sum_s = match Command::new("md5sum").arg(file).output() {
+        Ok(out) if out.status.success() => {
+            let secs = t.elapsed().as_secs_f64();
+            let theirs = String::from_utf8_lossy(&out.stdout);
+            anyhow::ensure!(theirs.starts_with(&engine), "md5 differs: {engine} vs {theirs}");
+            Some(secs)
+        }
+        _ => None,
+    };
+    Ok(Md5Row {
+        size: size.to_owned(),
+        engine_s,
+        md5sum_s,
+    })
+}
+
+/// `put --bwlimit RATE --no-md5` of `file` on loopback, for each rate.
+fn bwlimit_rows(bin: &Path, dir: &Path, file: &Path, rates: &[String]) -> Result<Vec<BwlimitRow>> {
+    let data_dir = dir.join("data-bwlimit");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let server = Serve::start_in(&bin.join("openai-uploads"), &data_dir, &[]);
+    let bytes = std::fs::metadata(file)?.len() as f64;
+    let mut rows = Vec::new();
+    for rate in rates {
+        let limit = parse_size(rate)? as f64;
+        let t = Instant::now();
+        let out = Command::new(bin.join("openai-uploads"))
+            .args(["put", "--purpose", "user_data", "--no-md5", "--bwlimit", rate])
+            .arg(file)
+            .env("OPENAI_API_KEY", "sk-local")
+            .env("OPENAI_BASE_URL", &server.url)
+            .env("OPENAI_UPLOADS_JOURNAL_DIR", dir.join("journals"))
+            .output()?;
+        let secs = t.elapsed().as_secs_f64();
+        anyhow::ensure!(out.status.success(), "put --bwlimit {rate} failed");
+        server.delete_file(String::from_utf8_lossy(&out.stdout).trim())?;
+        // The summary line ends "(200.0 MiB in 21.0s, 9.5 MiB/s, parts ...)".
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let reported = stderr
+            .split(", ")
+            .find_map(|p| p.strip_suffix(" MiB/s"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|mib| mib * 1_048_576.0 / 1e6);
+        rows.push(BwlimitRow {
+            limit: rate.clone(),
+            limit_mb_per_s: limit / 1e6,
+            achieved_mb_per_s: bytes / 1e6 / secs,
+            reported_mb_per_s: reported,
+        });
+    }
+    Ok(rows)
 }
 
 /// The speed of a plain copy of `file` on this machine's disk, synced like the server's parts.
