@@ -213,7 +213,10 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
                 sum,
                 m.engine_s / sum
             ),
-            None => println!("md5 alone, {}: engine {:.2} s (no md5sum here)", m.size, m.engine_s),
+            None => println!(
+                "md5 alone, {}: engine {:.2} s (no md5sum here)",
+                m.size, m.engine_s
+            ),
         }
     }
     for b in &bwlimit {
@@ -393,7 +396,10 @@ fn md5_row(file: &Path, size: &str) -> Result<Md5Row> {
         Ok(out) if out.status.success() => {
             let secs = t.elapsed().as_secs_f64();
             let theirs = String::from_utf8_lossy(&out.stdout);
-            anyhow::ensure!(theirs.starts_with(&engine), "md5 differs: {engine} vs {theirs}");
+            anyhow::ensure!(
+                theirs.starts_with(&engine),
+                "md5 differs: {engine} vs {theirs}"
+            );
             Some(secs)
         }
         _ => None,
@@ -416,7 +422,14 @@ fn bwlimit_rows(bin: &Path, dir: &Path, file: &Path, rates: &[String]) -> Result
         let limit = parse_size(rate)? as f64;
         let t = Instant::now();
         let out = Command::new(bin.join("openai-uploads"))
-            .args(["put", "--purpose", "user_data", "--no-md5", "--bwlimit", rate])
+            .args([
+                "put",
+                "--purpose",
+                "user_data",
+                "--no-md5",
+                "--bwlimit",
+                rate,
+            ])
             .arg(file)
             .env("OPENAI_API_KEY", "sk-local")
             .env("OPENAI_BASE_URL", &server.url)
