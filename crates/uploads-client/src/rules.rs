@@ -327,6 +327,35 @@ mod tests {
     }
 
     #[test]
+    fn every_purpose_of_the_table_takes_its_kind_of_file() {
+        let expected = [
+            ("fine-tune", Accepts::JsonLines),
+            ("assistants", Accepts::Documents),
+            ("batch", Accepts::JsonLines),
+            ("user_data", Accepts::Anything),
+            ("vision", Accepts::Images),
+            ("evals", Accepts::JsonLines),
+        ];
+        let table: Vec<_> = PURPOSES.iter().map(|p| (p.name, p.accepts)).collect();
+        assert_eq!(table, expected);
+        for (name, accepts) in expected {
+            assert_eq!(Accepts::for_purpose(name), accepts, "{name}");
+            assert!(purpose_rule(name).is_some());
+        }
+        assert_eq!(Accepts::for_purpose("brand_new"), Accepts::Anything);
+        assert_eq!(
+            purpose_names(),
+            "fine-tune, assistants, batch, user_data, vision, evals"
+        );
+        // What each kind takes, by extension.
+        assert!(check_type("a.jsonl", "evals", "application/jsonl").is_ok());
+        assert!(check_type("a.md", "assistants", "text/markdown").is_ok());
+        assert!(check_type("a.webp", "vision", "image/webp").is_ok());
+        assert!(check_type("a.md", "vision", "text/markdown").is_err());
+        assert!(check_type("a.anything", "user_data", "x/y").is_ok());
+    }
+
+    #[test]
     fn purposes_take_their_types() {
         let l = Limits::default();
         assert!(check_create("a.jsonl", "fine-tune", "text/jsonl", 10, None, &l).is_ok());

@@ -604,3 +604,145 @@ async fn types_our_tables_do_not_expect_are_warnings_and_the_request_goes_out() 
     }
     insta::assert_snapshot!(lines.join("\n"));
 }
+
+#[tokio::test]
+async fn a_part_that_fails_after_the_file_changed_stops_at_once_without_retrying() {
+    // The per-part source check: a failed part whose file changed is final, not retried.
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let p = path.clone();
+    let fake = Arc::new(Fake::new().on_part(move |attempt, _| {
+        if attempt == 1 {
+            std::fs::write(&p, b"now something else entirely").unwrap();
+            return Some(status(503, None, None));
+        }
+        None
+    }));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                cause: StopCause::FileChanged { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        fake.count("part:"),
+        1,
+        "no retry of a part whose file changed"
+    );
+}
+
+#[tokio::test]
+async fn a_resume_notices_a_new_modification_time_even_at_the_same_size() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new());
+    interrupted(&s, &fake, &path).await;
+    // Same bytes, same size, a later modification time.
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UploadError::Resume(ResumeError::FileChanged { .. })),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_resume_too_close_to_expiry_is_refused_with_the_margin() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new());
+    interrupted(&s, &fake, &path).await;
+    // 30 s left: under the 60 s margin, the upload could not finish in time.
+    let journal = std::fs::read_dir(&s.journals)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let mut entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
+    entry["expires_at"] = (uploads_client::rules::unix_now() + 30).into();
+    std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, UploadError::Resume(ResumeError::Expired { .. })),
+        "{err:?}"
+    );
+    // With 10 minutes left it resumes.
+    entry["expires_at"] = (uploads_client::rules::unix_now() + 600).into();
+    std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
+    uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_size_limit_is_inclusive() {
+    let s = setup();
+    let d = s.dir.path();
+    let fake = Arc::new(Fake::new());
+    let limits = uploads_ext::Limits {
+        max_part_bytes: 1000,
+        max_upload_bytes: 5000,
+    };
+    let up = uploader(&fake, &s).limits(limits);
+    std::fs::write(d.join("at.txt"), vec![1u8; 5000]).unwrap();
+    std::fs::write(d.join("over.txt"), vec![1u8; 5001]).unwrap();
+    assert!(
+        up.file(d.join("at.txt"), Purpose::Assistants)
+            .check()
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        up.file(d.join("over.txt"), Purpose::Assistants)
+            .check()
+            .await,
+        Err(uploads_ext::ValidationError::TooLarge { .. })
+    ));
+    // Parts: exactly the limit is fine, one byte more is not.
+    assert!(
+        up.file(d.join("at.txt"), Purpose::Assistants)
+            .part_size(1000)
+            .check()
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        up.file(d.join("at.txt"), Purpose::Assistants)
+            .part_size(1001)
+            .check()
+            .await,
+        Err(uploads_ext::ValidationError::PartSize { .. })
+    ));
+}

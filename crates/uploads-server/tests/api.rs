@@ -543,3 +543,48 @@ fn raw_http() -> reqwest::Client {
     uploads_client::install_tls_provider();
     reqwest::Client::new()
 }
+
+#[tokio::test]
+async fn the_part_and_upload_limits_are_inclusive() {
+    let (server, c) = start(small_limits()).await;
+    // A part of exactly the limit is stored; one byte more is 413.
+    let up = create(&c, "a.txt", 2048).await.unwrap();
+    put(&c, &up.id, &[1u8; 1024]).await.unwrap();
+    let err = put(&c, &up.id, &[1u8; 1025]).await.unwrap_err();
+    assert_eq!(err.status(), Some(413), "{err}");
+    // An upload of exactly the limit is created; one byte more is refused.
+    create(&c, "b.txt", 8 * 1024).await.unwrap();
+    assert_eq!(
+        create(&c, "c.txt", 8 * 1024 + 1)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(400)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_and_drop_stop_accepting() {
+    let server = Server::start(ServerConfig::default()).await.unwrap();
+    let addr = server.addr();
+    assert!(std::net::TcpStream::connect(addr).is_ok());
+    server.shutdown().await;
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "nothing listens after shutdown"
+    );
+
+    let server = Server::start(ServerConfig::default()).await.unwrap();
+    let addr = server.addr();
+    drop(server);
+    // Dropping stops the accept loop; the listener closes once the loop has seen it.
+    let t = Instant::now();
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "still listening after drop"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
