@@ -746,3 +746,33 @@ async fn the_size_limit_is_inclusive() {
         Err(uploads_ext::ValidationError::PartSize { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_journal_made_against_another_endpoint_is_not_resumed() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new());
+    interrupted(&s, &fake, &path).await;
+    let journal = std::fs::read_dir(&s.journals)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let mut entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
+    entry["endpoint"] = "https://elsewhere.example/v1".into();
+    std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
+    let done = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.count("create"),
+        2,
+        "a new upload, not the other endpoint's"
+    );
+    assert_eq!(done.parts_resumed, 0);
+    assert_eq!(fake.completed_bytes(), data);
+}

@@ -23,6 +23,20 @@ impl<A: UploadApi> Run<A> {
                 },
                 disposition: Disposition::NothingCreated,
             })?;
+            // A journal made against another endpoint (copied, or edited) is not ours to resume.
+            let existing = existing.filter(|entry| {
+                let same =
+                    entry.endpoint.trim_end_matches('/') == self.endpoint.trim_end_matches('/');
+                if !same {
+                    tracing::warn!(
+                        journal = %path.display(),
+                        theirs = %entry.endpoint,
+                        ours = %self.endpoint,
+                        "ignoring a journal made against another endpoint"
+                    );
+                }
+                same
+            });
             if let Some(entry) = existing {
                 if self.settings.restart {
                     tracing::info!(upload = %entry.upload_id, "restart: cancelling the interrupted upload");
