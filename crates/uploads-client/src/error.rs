@@ -105,6 +105,12 @@ impl ApiError {
         })
     }
 
+    /// True if the request never went out: the service could not be reached at all
+    /// (connection refused or failed, which covers DNS and TLS failures).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Transport(e) if e.is_connect())
+    }
+
     /// True for a request that timed out.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Transport(e) if e.is_timeout())

@@ -1,5 +1,7 @@
 //! The server through the generated client, so drift between server and spec breaks these tests.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
@@ -168,7 +170,7 @@ async fn every_error_path_answers_the_envelope() {
         create(&wrong_key, "a.txt", 1).await.unwrap_err(),
         &[],
     );
-    let raw = raw_http()
+    let raw = common::http()
         .post(format!("{}/uploads", server.base_url()))
         .send()
         .await
@@ -326,7 +328,7 @@ async fn every_error_path_answers_the_envelope() {
         &[],
     );
 
-    let http = raw_http();
+    let http = common::http();
     let bad_json = http
         .post(format!("{}/uploads", server.base_url()))
         .bearer_auth("sk-local")
@@ -468,7 +470,7 @@ async fn fault_rate_limit_answers_429_with_retry_after() {
         "data",
         reqwest::multipart::Part::bytes(b"abc".to_vec()).file_name("data"),
     );
-    let resp = raw_http()
+    let resp = common::http()
         .post(format!("{}/uploads/{id}/parts", server.base_url()))
         .bearer_auth("k")
         .multipart(form)
@@ -537,13 +539,6 @@ async fn fault_bandwidth_caps_each_connection() {
         "256 KiB at 256 KiB/s took {took:?}"
     );
 }
-
-/// A bare HTTP client, for requests the generated client would not send.
-fn raw_http() -> reqwest::Client {
-    uploads_client::install_tls_provider();
-    reqwest::Client::new()
-}
-
 #[tokio::test]
 async fn the_part_and_upload_limits_are_inclusive() {
     let (server, c) = start(small_limits()).await;

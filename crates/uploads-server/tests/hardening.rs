@@ -2,50 +2,30 @@
 //! filenames, one part per request, errors always in the envelope, a complete that a dropped
 //! connection cannot cut in half, and a data directory that heals at start-up.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::time::Duration;
 
+use common::{http, post_json, post_part};
 use serde_json::{Value, json};
 use uploads_server::{Server, ServerConfig};
 
 const KEY: &str = "sk-local";
 
-fn http() -> reqwest::Client {
-    uploads_client::install_tls_provider();
-    reqwest::Client::new()
-}
-
 async fn create(h: &reqwest::Client, url: &str, name: &str, bytes: usize) -> String {
     let body = json!({"filename": name, "purpose": "assistants", "bytes": bytes, "mime_type": "text/plain"});
-    let up: Value = h
-        .post(format!("{url}/uploads"))
-        .bearer_auth(KEY)
-        .json(&body)
-        .send()
-        .await
+    post_json(h, url, "/uploads", KEY, &body).await["id"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    up["id"].as_str().unwrap().to_owned()
+        .to_owned()
 }
 
 async fn part(h: &reqwest::Client, url: &str, upload: &str, data: &[u8]) -> String {
-    let form = reqwest::multipart::Form::new().part(
-        "data",
-        reqwest::multipart::Part::bytes(data.to_vec()).file_name("data"),
-    );
-    let p: Value = h
-        .post(format!("{url}/uploads/{upload}/parts"))
-        .bearer_auth(KEY)
-        .multipart(form)
-        .send()
-        .await
+    post_part(h, url, KEY, upload, data).await["id"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    p["id"].as_str().unwrap().to_owned()
+        .to_owned()
 }
 
 async fn error_of(resp: reqwest::Response) -> (u16, Value) {

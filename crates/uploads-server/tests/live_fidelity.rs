@@ -2,17 +2,15 @@
 //! envelopes word for word (fixtures with their sources), the headers of every response, and
 //! File objects as the SDKs type them.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{http, post_json, post_part};
 use serde_json::{Value, json};
 use uploads_server::{Faults, Server, ServerConfig};
 
 const KEY: &str = "sk-right-key-0123456789";
-
-fn http() -> reqwest::Client {
-    uploads_client::install_tls_provider();
-    reqwest::Client::new()
-}
 
 async fn server(faults: Faults) -> Server {
     Server::start(ServerConfig {
@@ -245,32 +243,10 @@ async fn upload(h: &reqwest::Client, url: &str, purpose: &str, name: &str, extra
         .as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    let up: Value = h
-        .post(format!("{url}/uploads"))
-        .bearer_auth(KEY)
-        .json(&create)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let up = post_json(h, url, "/uploads", KEY, &create).await;
     assert_eq!(up["file"], Value::Null, "a pending upload says file: null");
     let id = up["id"].as_str().unwrap();
-    let form = reqwest::multipart::Form::new().part(
-        "data",
-        reqwest::multipart::Part::bytes(data).file_name("data"),
-    );
-    let part: Value = h
-        .post(format!("{url}/uploads/{id}/parts"))
-        .bearer_auth(KEY)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let part = post_part(h, url, KEY, id, &data).await;
     h.post(format!("{url}/uploads/{id}/complete"))
         .bearer_auth(KEY)
         .json(&json!({"part_ids": [part["id"]]}))

@@ -141,12 +141,6 @@ fn by_status(e: &ApiError) -> Verdict {
     }
 }
 
-/// True if the service could not be reached at all: the connection was refused or failed
-/// (which covers DNS and TLS failures), so no request went out.
-fn is_unreachable(e: &ApiError) -> bool {
-    matches!(e, ApiError::Transport(t) if t.is_connect())
-}
-
 /// How one attempt failed: with an API error the policy judges, or with a stop that is final
 /// whatever the policy (a part's source changed, say).
 #[derive(Debug)]
@@ -231,7 +225,7 @@ impl RetryContext {
                 Verdict::Retry { after, reason } => (after, reason),
             };
             let mut wait = self.policy.delay(attempt, after, self.jitter());
-            if step == Step::Create && is_unreachable(&error) {
+            if step == Step::Create && error.is_unreachable() {
                 let left = self
                     .policy
                     .unreachable_patience

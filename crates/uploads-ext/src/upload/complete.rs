@@ -42,10 +42,10 @@ impl From<StopCause> for Halt {
     }
 }
 
-/// True if the request may have reached the service: any transport error but a refused or
-/// failed connection (nothing was sent then).
+/// True if the request may have reached the service: any transport error but one where the
+/// service could not be reached at all (nothing was sent then).
 fn may_have_arrived(e: &ApiError) -> bool {
-    matches!(e, ApiError::Transport(t) if !t.is_connect())
+    matches!(e, ApiError::Transport(_)) && !e.is_unreachable()
 }
 
 impl<A: UploadApi> Run<A> {

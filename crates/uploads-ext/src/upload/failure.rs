@@ -19,15 +19,20 @@ impl<A: UploadApi> Run<A> {
         } else {
             tracing::warn!(upload = %upload_id, %cause, "cancelling the upload");
             self.forget_journal();
-            match self.ctx.api.cancel(&upload_id).await {
-                Ok(_) => Disposition::Cancelled { upload_id },
-                Err(e) if e.is_already_cancelled() => Disposition::Cancelled { upload_id },
-                Err(e) => Disposition::CancelFailed {
-                    upload_id,
-                    error: e.to_string(),
-                },
-            }
+            self.cancel(upload_id).await
         };
         UploadError::Stopped { cause, disposition }
+    }
+
+    /// Cancels the upload; one answered "already cancelled" is cancelled all the same.
+    pub(super) async fn cancel(&self, upload_id: String) -> Disposition {
+        match self.ctx.api.cancel(&upload_id).await {
+            Ok(_) => Disposition::Cancelled { upload_id },
+            Err(e) if e.is_already_cancelled() => Disposition::Cancelled { upload_id },
+            Err(e) => Disposition::CancelFailed {
+                upload_id,
+                error: e.to_string(),
+            },
+        }
     }
 }

@@ -64,17 +64,22 @@ impl<A: UploadApi> PartTask<A> {
             Err(error) => return Err(Failure::Stop(self.source_failed(error).await)),
         };
         let (sent, emit) = (self.sent.clone(), self.ctx.emit.clone());
-        let limit = self.ctx.bandwidth.clone();
-        // Under a bandwidth cap each chunk waits its turn before it goes out (and is counted).
-        let paced = stream.then(move |chunk| {
-            let limit = limit.clone();
-            async move {
-                if let (Some(limit), Ok(bytes)) = (&limit, &chunk) {
-                    limit.acquire(bytes.len() as u64).await;
-                }
-                chunk
-            }
-        });
+        // Under a bandwidth cap each chunk waits its turn before it goes out (and is counted);
+        // without one the stream is left as it is.
+        let paced = match self.ctx.bandwidth.clone() {
+            Some(limit) => stream
+                .then(move |chunk| {
+                    let limit = limit.clone();
+                    async move {
+                        if let Ok(bytes) = &chunk {
+                            limit.acquire(bytes.len() as u64).await;
+                        }
+                        chunk
+                    }
+                })
+                .boxed(),
+            None => stream,
+        };
         let counted = paced.inspect(move |chunk| {
             if let Ok(bytes) = chunk {
                 let n = bytes.len() as u64;

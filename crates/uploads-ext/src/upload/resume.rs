@@ -89,18 +89,7 @@ impl<A: UploadApi> Run<A> {
             // Without its journal the upload could never be resumed: cancel it rather than
             // leave it pending for an hour.
             tracing::warn!(upload = %upload.id, %cause, "no journal: cancelling the new upload");
-            let disposition = match self.ctx.api.cancel(&upload.id).await {
-                Ok(_) => Disposition::Cancelled {
-                    upload_id: upload.id.clone(),
-                },
-                Err(e) if e.is_already_cancelled() => Disposition::Cancelled {
-                    upload_id: upload.id.clone(),
-                },
-                Err(e) => Disposition::CancelFailed {
-                    upload_id: upload.id.clone(),
-                    error: e.to_string(),
-                },
-            };
+            let disposition = self.cancel(upload.id.clone()).await;
             return Err(UploadError::Stopped { cause, disposition });
         }
         tracing::info!(upload = %upload.id, parts = self.parts.len(), "upload created");

@@ -94,13 +94,12 @@ impl<A: UploadApi> Run<A> {
             b.mime_type.as_deref(),
         ))
         .await?;
+        let emit = Emitter::new(s.progress.clone());
         for message in &checked.warnings {
             tracing::warn!(%message, "pre-flight");
-            if let Some(progress) = &s.progress {
-                progress(&Event::Warning {
-                    message: message.clone(),
-                });
-            }
+            emit.emit(Event::Warning {
+                message: message.clone(),
+            });
         }
         let endpoint = b.api.endpoint();
         let journal_path = match (&s.journal_dir, &checked.identity.path) {
@@ -131,7 +130,6 @@ impl<A: UploadApi> Run<A> {
                 s.limits.max_part_bytes,
             )
         });
-        let emit = Emitter::new(s.progress.clone());
         let stop = s.cancel.child_token();
         let ctx = RunContext {
             api: b.api,
