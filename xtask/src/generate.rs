@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use syn::visit_mut::VisitMut;
 
-use crate::{normalize, overlay, spec, subset};
+use crate::{batch, normalize, overlay, spec, subset};
 
 pub const GENERATED_RS: &str = "crates/uploads-client/src/generated.rs";
 pub const PROCESSED_SPEC: &str = "crates/uploads-client/src/generated.openapi.yaml";
@@ -46,9 +46,13 @@ pub fn run(root: &Path) -> Result<Vec<(PathBuf, String)>> {
     SplitDocLines.visit_file_mut(&mut file);
     let code = rustfmt(&format!("{HEADER}{}", prettyplease::unparse(&file)))?;
 
+    let batch_table = spec::load(&root.join(batch::BATCH_PATH))?;
+    let batch_rs = rustfmt(&batch::render_rust(&batch_table)?)?;
+
     Ok(vec![
         (GENERATED_RS.into(), code),
         (PROCESSED_SPEC.into(), processed),
+        (batch::GENERATED_BATCH_RS.into(), batch_rs),
     ])
 }
 

@@ -6,6 +6,7 @@
 //! and formats the result. `bench` runs the `xtask-bench` crate (a release build), which
 //! measures the CLI against a bare-reqwest baseline.
 
+mod batch;
 mod generate;
 mod normalize;
 mod overlay;
@@ -26,7 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Extract the Uploads subset of OpenAI's full spec into `openapi/openai-uploads.yaml`.
+    /// Extract the Uploads subset of OpenAI's full spec into `openapi/openai-uploads.yaml`, and
+    /// the batch endpoints with their request parameters into `openapi/batch-requests.yaml`.
     Sync {
         /// OpenAI's full OpenAPI document.
         #[arg(long, default_value = "../shared/openapi/openai-openapi.yaml")]
@@ -35,7 +37,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Generate `crates/uploads-client/src/generated.rs` from the subset and the overlay.
+    /// Generate `crates/uploads-client/src/generated.rs` from the subset and the overlay, and
+    /// `generated_batch.rs` from the batch endpoint table.
     Generate {
         /// Regenerate in memory and fail with a diff if a committed file is stale.
         #[arg(long)]
@@ -60,8 +63,10 @@ fn main() -> Result<()> {
             } else {
                 root.join(from)
             };
-            let out = subset::render(&from)?;
-            generate::write_or_check(&root.join(subset::SUBSET_PATH), &out, check)
+            for (path, out) in subset::render(&from)? {
+                generate::write_or_check(&root.join(path), &out, check)?;
+            }
+            Ok(())
         }
         Command::Bench { args } => {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

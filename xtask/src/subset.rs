@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::spec;
+use crate::{batch, spec};
 
 /// Where the extracted subset is committed, relative to the workspace root.
 pub const SUBSET_PATH: &str = "openapi/openai-uploads.yaml";
@@ -28,20 +28,29 @@ pub const OPERATIONS: &[&str] = &[
 /// Schemas kept even when no kept operation references them: OpenAI's error envelope.
 const EXTRA_SCHEMAS: &[&str] = &["ErrorResponse"];
 
-/// Renders the subset document, headed by the source's version and sha256.
-pub fn render(source: &Path) -> Result<String> {
+/// Renders what `sync` extracts, each headed by the source's version and sha256: the subset
+/// document ([`SUBSET_PATH`]) and the batch endpoint table ([`batch::BATCH_PATH`]).
+pub fn render(source: &Path) -> Result<Vec<(&'static str, String)>> {
     let bytes = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
     let sha = hex(&Sha256::digest(&bytes));
     let full = spec::parse(std::str::from_utf8(&bytes).context("the spec is not UTF-8")?)?;
-    let doc = extract(&full)?;
     let version = full["info"]["version"].as_str().unwrap_or("unknown");
-    Ok(format!(
+    let header = format!(
         "# Extracted by `cargo xtask sync` from OpenAI's OpenAPI spec; do not edit by hand.\n\
          # Source info.version: {version}\n\
          # Source sha256: {sha}\n\
-         # License: MIT, Copyright (c) OpenAI; see openapi/NOTICE.\n{}",
-        spec::to_yaml(&doc)?
-    ))
+         # License: MIT, Copyright (c) OpenAI; see openapi/NOTICE.\n"
+    );
+    Ok(vec![
+        (
+            SUBSET_PATH,
+            format!("{header}{}", spec::to_yaml(&extract(&full)?)?),
+        ),
+        (
+            batch::BATCH_PATH,
+            format!("{header}{}", spec::to_yaml(&batch::extract(&full)?)?),
+        ),
+    ])
 }
 
 /// Builds the subset: the kept operations (in source order), and every schema they reach.

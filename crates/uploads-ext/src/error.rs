@@ -203,6 +203,13 @@ pub enum StopCause {
         /// What changed.
         detail: String,
     },
+    /// The content check found the file would fail as a batch or fine-tuning input; the
+    /// report says where and why. Not resumable: the upload is cancelled.
+    #[error("{}", content_rejected(report))]
+    ContentRejected {
+        /// Everything the check found.
+        report: Box<crate::check::Report>,
+    },
     /// The caller's cancellation token fired.
     #[error("interrupted")]
     Interrupted,
@@ -353,4 +360,18 @@ impl UploadError {
             _ => None,
         }
     }
+}
+
+fn content_rejected(report: &crate::check::Report) -> String {
+    let first = report
+        .first_error
+        .as_ref()
+        .map(|f| format!(": {f}"))
+        .unwrap_or_default();
+    format!(
+        "the file is not a valid {} file ({} error{}){first}",
+        report.purpose,
+        report.errors,
+        if report.errors == 1 { "" } else { "s" }
+    )
 }

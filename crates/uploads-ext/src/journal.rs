@@ -92,6 +92,19 @@ pub fn path_for(dir: &Path, endpoint: &str, file: &Path) -> PathBuf {
     dir.join(format!("{name}.json"))
 }
 
+/// What names a source in its journal's file name: the path, and for a region of a file
+/// (a piece of a split batch file) the region too, so each piece resumes on its own.
+pub fn key_for(path: &Path, region: Option<(u64, u64)>) -> PathBuf {
+    match region {
+        None => path.to_owned(),
+        Some((offset, len)) => {
+            let mut key = path.as_os_str().to_owned();
+            key.push(format!("#{offset}+{len}"));
+            PathBuf::from(key)
+        }
+    }
+}
+
 /// Reads a journal; `None` if there is none (or it is from another format version).
 pub fn load(path: &Path) -> io::Result<Option<JournalEntry>> {
     let bytes = match std::fs::read(path) {

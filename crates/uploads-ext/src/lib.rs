@@ -27,12 +27,14 @@
 
 mod api;
 mod bandwidth;
+pub mod check;
 mod error;
 pub mod journal;
 mod plan;
 mod progress;
 mod purpose;
 mod retry;
+mod scan;
 mod source;
 pub mod units;
 mod upload;

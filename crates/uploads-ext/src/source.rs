@@ -35,15 +35,26 @@ pub struct Source {
 
 #[derive(Clone)]
 enum Kind {
-    File(PathBuf),
+    /// A file, or the region `offset..offset + len` of one.
+    File {
+        path: PathBuf,
+        region: Option<(u64, u64)>,
+    },
     Bytes(Bytes),
-    Reader { open: Opener, len: u64 },
+    Reader {
+        open: Opener,
+        len: u64,
+    },
 }
 
 impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::File(p) => f.debug_tuple("Source::File").field(p).finish(),
+            Kind::File { path, region: None } => f.debug_tuple("Source::File").field(path).finish(),
+            Kind::File {
+                path,
+                region: Some((offset, len)),
+            } => write!(f, "Source::File({path:?}, {len} bytes at {offset})"),
             Kind::Bytes(b) => write!(f, "Source::Bytes({} bytes)", b.len()),
             Kind::Reader { len, .. } => write!(f, "Source::Reader({len} bytes)"),
         }
@@ -56,6 +67,8 @@ impl fmt::Debug for Source {
 pub struct Identity {
     /// The canonical path, for a file.
     pub path: Option<PathBuf>,
+    /// The region of the file (offset, length), for a part of one.
+    pub region: Option<(u64, u64)>,
     /// The size in bytes.
     pub size: u64,
     /// Modification time in nanoseconds since the epoch.
@@ -66,7 +79,21 @@ impl Source {
     /// The file at `path`, read part by part.
     pub fn file(path: impl Into<PathBuf>) -> Self {
         Self {
-            kind: Kind::File(path.into()),
+            kind: Kind::File {
+                path: path.into(),
+                region: None,
+            },
+        }
+    }
+
+    /// The `len` bytes of the file at `path` from `offset`: one piece of a file cut in
+    /// several, read in place (no copy). Its journal is its own.
+    pub fn file_region(path: impl Into<PathBuf>, offset: u64, len: u64) -> Self {
+        Self {
+            kind: Kind::File {
+                path: path.into(),
+                region: Some((offset, len)),
+            },
         }
     }
 
@@ -97,7 +124,15 @@ impl Source {
     /// The file's path, for a file source.
     pub fn path(&self) -> Option<&Path> {
         match &self.kind {
-            Kind::File(p) => Some(p),
+            Kind::File { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// For a file: its path and where the source starts in it.
+    pub(crate) fn file_start(&self) -> Option<(&Path, u64)> {
+        match &self.kind {
+            Kind::File { path, region } => Some((path, region.map_or(0, |(offset, _)| offset))),
             _ => None,
         }
     }
@@ -105,8 +140,21 @@ impl Source {
     /// Size and, for files, canonical path and modification time.
     pub async fn identity(&self) -> io::Result<Identity> {
         match &self.kind {
-            Kind::File(path) => {
+            Kind::File { path, region } => {
                 let meta = tokio::fs::metadata(path).await?;
+                let size = match *region {
+                    None => meta.len(),
+                    Some((offset, len)) if offset.saturating_add(len) <= meta.len() => len,
+                    Some((offset, len)) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "the file is {} bytes, too short for {len} bytes at {offset}",
+                                meta.len()
+                            ),
+                        ));
+                    }
+                };
                 let mtime_ns = meta
                     .modified()
                     .ok()
@@ -115,17 +163,20 @@ impl Source {
                 let canonical = tokio::fs::canonicalize(path).await?;
                 Ok(Identity {
                     path: Some(canonical),
-                    size: meta.len(),
+                    region: *region,
+                    size,
                     mtime_ns,
                 })
             }
             Kind::Bytes(b) => Ok(Identity {
                 path: None,
+                region: None,
                 size: b.len() as u64,
                 mtime_ns: None,
             }),
             Kind::Reader { len, .. } => Ok(Identity {
                 path: None,
+                region: None,
                 size: *len,
                 mtime_ns: None,
             }),
@@ -150,7 +201,13 @@ impl Source {
                     .collect();
                 return Ok(Box::pin(exact(futures::stream::iter(chunks), len)));
             }
-            Kind::File(path) => Box::new(tokio::fs::File::open(path).await?),
+            Kind::File { path, region } => {
+                let mut file = tokio::fs::File::open(path).await?;
+                let start = region.map_or(0, |(o, _)| o);
+                file.seek(SeekFrom::Start(start + offset)).await?;
+                let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), CHUNK);
+                return Ok(Box::pin(exact(stream, len)));
+            }
             Kind::Reader { open, .. } => open().await?,
         };
         let mut reader = reader;
@@ -192,18 +249,10 @@ fn exact(
     )
 }
 
-/// The md5 of the whole source, as lowercase hex. Files are read on a blocking thread with a
-/// large buffer, apart from the part streams, so hashing runs alongside the upload.
+/// The md5 of the whole source, as lowercase hex (the engine computes it in one pass with the
+/// content check, see `scan`; this is the simple form, for tests and callers).
 pub async fn md5_hex(source: &Source, len: u64) -> io::Result<String> {
     use md5::{Digest, Md5};
-    if let Kind::File(path) = &source.kind {
-        let path = path.clone();
-        return tokio::task::spawn_blocking(move || {
-            uploads_client::checksum::md5_files_hex([path], Some(len))
-        })
-        .await
-        .map_err(io::Error::other)?;
-    }
     let mut hasher = Md5::new();
     let mut stream = source.range(0, len).await?;
     while let Some(chunk) = stream.next().await {

@@ -1,7 +1,13 @@
 //! The Uploads API's rules, in one place: the server enforces them and the engine checks them
 //! before sending anything, so both say the same thing in the same words.
 
+mod batch;
 mod purposes;
+
+pub use batch::{
+    BATCH_ENDPOINTS, BATCH_METHOD, BatchEndpoint, MAX_BATCH_EMBEDDING_INPUTS, MAX_BATCH_FILE_BYTES,
+    MAX_BATCH_REQUESTS, batch_endpoint, batch_endpoint_names,
+};
 
 pub use purposes::{
     Accepts, PURPOSES, PurposeRule, check_type, mime_for_filename, purpose_names, purpose_rule,

@@ -201,6 +201,21 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
+    /// Check the contents of a `batch` or `fine-tune` file against the format the service
+    /// takes ([`check`](crate::check)) as the md5 reads it, and cancel the upload at the first
+    /// error ([`StopCause::ContentRejected`](crate::StopCause)). Off by default in the library
+    /// (the CLI turns it on); other purposes have no check.
+    pub fn check_content(mut self, on: bool) -> Self {
+        self.settings.check_content = on;
+        self
+    }
+
+    /// Which rules the content check applies (see [`check_content`](Self::check_content)).
+    pub fn check_options(mut self, options: crate::check::CheckOptions) -> Self {
+        self.settings.check_options = options;
+        self
+    }
+
     /// Ignore (and cancel) an interrupted upload of this file and start over.
     pub fn restart(mut self, restart: bool) -> Self {
         self.settings.restart = restart;

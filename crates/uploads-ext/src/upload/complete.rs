@@ -26,6 +26,8 @@ pub(super) struct Finished {
     pub(super) md5: Option<String>,
     /// True if the File was found by listing rather than read from complete's response.
     pub(super) recovered: bool,
+    /// The content check's report, set by the run once complete has answered.
+    pub(super) check: Option<crate::check::Report>,
 }
 
 /// Why a run stopped before it finished.
@@ -83,6 +85,7 @@ impl<A: UploadApi> Run<A> {
                 upload,
                 md5,
                 recovered: false,
+                check: None,
             }),
             Ok(upload) => {
                 // Completed, but the response names no File: look for it.
@@ -92,6 +95,7 @@ impl<A: UploadApi> Run<A> {
                     file,
                     upload,
                     md5,
+                    check: None,
                 })
             }
             // A stop by the caller is no answer: the journal says complete was sent, so the
@@ -105,6 +109,7 @@ impl<A: UploadApi> Run<A> {
                         file: Some(file),
                         md5,
                         recovered: true,
+                        check: None,
                     })
                 }
                 Ok(None) => Err(Halt::OutcomeUnknown(cause)),

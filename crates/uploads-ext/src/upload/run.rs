@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -11,12 +12,14 @@ use uploads_client::types;
 use super::complete::{Finished, Halt};
 use super::settings::Settings;
 use crate::api::UploadApi;
+use crate::check::ContentCheck;
 use crate::error::{Disposition, ResumeError, Step, StopCause, UploadError};
 use crate::journal::{self, JournalEntry};
 use crate::plan::{PartSpec, auto_part_size, plan};
 use crate::progress::{Emitter, Event};
 use crate::purpose::Purpose;
 use crate::retry::RetryContext;
+use crate::scan::{ScanPlan, Scanned, scan};
 use crate::source::{Identity, Source};
 use crate::validate::{self, Checked};
 
@@ -34,6 +37,8 @@ pub struct Completed {
     pub parts_resumed: usize,
     /// The md5 the server checked, if computed.
     pub md5: Option<String>,
+    /// What the content check found (warnings only: an error stops the upload), if it ran.
+    pub check: Option<crate::check::Report>,
     /// True if complete's response was lost and the File was found by listing Files; `upload`
     /// is then rebuilt from what the engine knows.
     pub recovered: bool,
@@ -103,7 +108,11 @@ impl<A: UploadApi> Run<A> {
         }
         let endpoint = b.api.endpoint();
         let journal_path = match (&s.journal_dir, &checked.identity.path) {
-            (Some(dir), Some(path)) => Some(journal::path_for(dir, &endpoint, path)),
+            (Some(dir), Some(path)) => Some(journal::path_for(
+                dir,
+                &endpoint,
+                &journal::key_for(path, checked.identity.region),
+            )),
             _ => None,
         };
         let journal_lock = match &journal_path {
@@ -188,6 +197,7 @@ impl<A: UploadApi> Run<A> {
             file,
             md5,
             recovered,
+            check,
         } = done;
         let Some(file) = file else {
             return Err(UploadError::Stopped {
@@ -211,6 +221,7 @@ impl<A: UploadApi> Run<A> {
             parts_resumed,
             md5,
             recovered,
+            check,
         })
     }
 
@@ -224,14 +235,43 @@ impl<A: UploadApi> Run<A> {
             parts_done: entry.parts.len(),
             bytes_done: entry.bytes_done(),
         });
-        let md5_task = self.settings.md5.then(|| {
+        let check = self
+            .settings
+            .check_content
+            .then(|| ContentCheck::for_purpose(&self.purpose))
+            .flatten()
+            .map(|purpose| (purpose, self.settings.check_options));
+        let plan = ScanPlan {
+            md5: self.settings.md5,
+            check,
+        };
+        let rejected = Arc::new(AtomicBool::new(false));
+        let scan_task = (plan.md5 || plan.check.is_some()).then(|| {
             let (source, len) = (self.ctx.source.clone(), self.checked.identity.size);
-            AbortOnDrop(tokio::spawn(async move {
-                crate::source::md5_hex(&source, len).await
-            }))
+            let (stop, flag) = (self.ctx.stop.clone(), rejected.clone());
+            // At the check's first error every part stops; the pass reads on to the end so
+            // that the report counts everything.
+            AbortOnDrop(tokio::spawn(scan(source, len, plan, move || {
+                flag.store(true, Ordering::SeqCst);
+                stop.cancel();
+            })))
         });
 
-        self.send_parts(entry).await?;
+        let sent = self.send_parts(entry).await;
+        if rejected.load(Ordering::SeqCst)
+            && let Some(task) = scan_task
+        {
+            return Err(match task.join().await?.report {
+                Some(report) => StopCause::ContentRejected {
+                    report: Box::new(report),
+                },
+                None => StopCause::Internal {
+                    what: "checking the contents: an error was flagged with no report".into(),
+                },
+            }
+            .into());
+        }
+        sent?;
 
         // Nothing is completed from a file that changed under us.
         let now = self
@@ -256,11 +296,19 @@ impl<A: UploadApi> Run<A> {
             }
             .into());
         }
-        let md5 = match md5_task {
-            Some(task) => Some(task.join().await?),
-            None => None,
+        let scanned = match scan_task {
+            Some(task) => task.join().await?,
+            None => Scanned::default(),
         };
-        self.complete(entry, md5).await
+        if let Some(report) = scanned.report.as_ref().filter(|r| !r.is_ok()) {
+            return Err(StopCause::ContentRejected {
+                report: Box::new(report.clone()),
+            }
+            .into());
+        }
+        let mut done = self.complete(entry, scanned.md5).await?;
+        done.check = scanned.report;
+        Ok(done)
     }
 
     /// Writes the journal, if there is one.
@@ -287,20 +335,20 @@ impl<A: UploadApi> Run<A> {
     }
 }
 
-/// The md5 task, aborted if the run stops before it is awaited.
-struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<String>>);
+/// The md5-and-check pass, aborted if the run stops before it is awaited.
+struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<Scanned>>);
 
 impl AbortOnDrop {
-    async fn join(mut self) -> Result<String, StopCause> {
+    async fn join(mut self) -> Result<Scanned, StopCause> {
         let handle = &mut self.0;
         match handle.await {
-            Ok(Ok(md5)) => Ok(md5),
+            Ok(Ok(scanned)) => Ok(scanned),
             Ok(Err(error)) => Err(StopCause::Io {
-                what: "computing the md5".into(),
+                what: "reading the file for its md5 and check".into(),
                 error,
             }),
             Err(join) => Err(StopCause::Internal {
-                what: format!("computing the md5: the task failed ({join})"),
+                what: format!("computing the md5 and check: the task failed ({join})"),
             }),
         }
     }

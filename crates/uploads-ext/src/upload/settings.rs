@@ -8,6 +8,7 @@ use uploads_client::rules::Limits;
 
 use crate::DEFAULT_CONCURRENCY;
 use crate::bandwidth::BandwidthLimit;
+use crate::check::CheckOptions;
 use crate::journal;
 use crate::progress::Progress;
 use crate::purpose::Purpose;
@@ -36,6 +37,9 @@ pub(crate) struct Settings {
     /// Fixes the retry jitter (tests); `None` draws it from the OS.
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) limits: Limits,
+    /// Check batch and fine-tune files' contents in the md5's pass, and stop at an error.
+    pub(crate) check_content: bool,
+    pub(crate) check_options: CheckOptions,
 }
 
 impl Settings {
@@ -79,6 +83,8 @@ impl Default for Settings {
             jitter_seed: None,
             bandwidth: None,
             limits: Limits::default(),
+            check_content: false,
+            check_options: CheckOptions::default(),
         }
     }
 }

@@ -1,0 +1,243 @@
+//! Checks of batch and fine-tune files before they cost a failed batch run or job.
+//!
+//! A [`Checker`] reads a file in order, chunk by chunk as it comes (it rides on the upload's
+//! md5 pass), splits it into lines and checks each with the rules of its purpose
+//! ([`ContentCheck`]); memory stays bounded by the longest line and, for batch files, the
+//! `custom_id`s seen. How the service's input format is modelled, line by line:
+//! - a UTF-8 byte-order mark before the first line: a warning (JSON forbids it; whether the
+//!   service skips it is unknown), and the line is checked without it;
+//! - CRLF line ends: accepted (JSON treats the carriage return as whitespace), counted;
+//! - blank lines: a warning each (JSONL has none; the service's handling is unknown), skipped;
+//! - no newline after the last line: accepted.
+
+mod batch;
+mod finetune;
+pub(crate) mod json;
+mod report;
+mod split;
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use report::{Finding, Report, SHOWN_FINDINGS, Severity, Summary};
+pub use split::{Piece, split_batch};
+
+use report::Findings;
+
+/// What a file is checked as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ContentCheck {
+    /// A Batch API input file: one request per line.
+    Batch,
+    /// A fine-tuning training or validation file: one example per line.
+    FineTune,
+}
+
+impl ContentCheck {
+    /// The check for files of `purpose`, if it has one (`batch`, `fine-tune`).
+    pub fn for_purpose(purpose: &str) -> Option<Self> {
+        match purpose {
+            "batch" => Some(Self::Batch),
+            "fine-tune" => Some(Self::FineTune),
+            _ => None,
+        }
+    }
+
+    /// The purpose's name, as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Batch => "batch",
+            Self::FineTune => "fine-tune",
+        }
+    }
+}
+
+impl std::fmt::Display for ContentCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which rules apply beyond the format of each line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// A batch file's own limits: 50,000 requests, 200 MiB, 50,000 embedding inputs. Off for
+    /// a file that `put --split` cuts into pieces (each piece is checked with them on).
+    pub file_limits: bool,
+    /// Each batch body's parameters against the spec's schema of its endpoint (warnings).
+    pub body_schema: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            file_limits: true,
+            body_schema: true,
+        }
+    }
+}
+
+/// Where a line sits, for the rules.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct At {
+    /// 1-based line number.
+    pub(crate) line: u64,
+    /// Bytes of the file up to the end of this line, its line break included.
+    pub(crate) end: u64,
+}
+
+/// The rules of one purpose, fed one non-blank line at a time.
+pub(crate) trait LineRules: Send {
+    fn line(&mut self, at: At, line: &[u8], out: &mut Findings, summary: &mut Summary);
+    fn finish(&mut self, out: &mut Findings, summary: &mut Summary);
+}
+
+/// Checks one file, fed in order in chunks of any size.
+pub struct Checker {
+    purpose: ContentCheck,
+    rules: Box<dyn LineRules>,
+    /// The start of a line whose end has not come yet.
+    carry: Vec<u8>,
+    /// Bytes of the file consumed by complete lines.
+    consumed: u64,
+    findings: Findings,
+    summary: Summary,
+}
+
+impl Checker {
+    /// A checker with every rule of the purpose.
+    pub fn new(purpose: ContentCheck) -> Self {
+        Self::with_options(purpose, CheckOptions::default())
+    }
+
+    /// A checker with some rules left out.
+    pub fn with_options(purpose: ContentCheck, options: CheckOptions) -> Self {
+        let rules: Box<dyn LineRules> = match purpose {
+            ContentCheck::Batch => Box::new(batch::BatchRules::new(options)),
+            ContentCheck::FineTune => Box::new(finetune::FineTuneRules::default()),
+        };
+        Self {
+            purpose,
+            rules,
+            carry: Vec::new(),
+            consumed: 0,
+            findings: Findings::default(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// Reads the next bytes of the file.
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        self.summary.bytes += bytes.len() as u64;
+        while let Some(i) = memchr::memchr(b'\n', bytes) {
+            if self.carry.is_empty() {
+                self.line(&bytes[..i], true);
+            } else {
+                let mut line = std::mem::take(&mut self.carry);
+                line.extend_from_slice(&bytes[..i]);
+                self.line(&line, true);
+                line.clear();
+                self.carry = line;
+            }
+            bytes = &bytes[i + 1..];
+        }
+        self.carry.extend_from_slice(bytes);
+    }
+
+    /// True once an error has been found: an upload can stop here.
+    pub fn has_errors(&self) -> bool {
+        self.findings.errors > 0
+    }
+
+    /// Ends the file (a last line without a newline is checked) and gives the report.
+    pub fn finish(mut self) -> Report {
+        if !self.carry.is_empty() {
+            let line = std::mem::take(&mut self.carry);
+            self.line(&line, false);
+        }
+        self.rules.finish(&mut self.findings, &mut self.summary);
+        Report {
+            purpose: self.purpose,
+            errors: self.findings.errors,
+            warnings: self.findings.warnings,
+            findings: self.findings.shown,
+            first_error: self.findings.first_error,
+            counts: self.findings.counts,
+            summary: self.summary,
+        }
+    }
+
+    fn line(&mut self, mut line: &[u8], newline: bool) {
+        self.summary.lines += 1;
+        self.consumed += line.len() as u64 + u64::from(newline);
+        let at = At {
+            line: self.summary.lines,
+            end: self.consumed,
+        };
+        if at.line == 1
+            && let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF")
+        {
+            self.findings.warning(
+                1,
+                "byte_order_mark",
+                "the file starts with a UTF-8 byte-order mark, which JSON does not allow: save it as UTF-8 without BOM",
+            );
+            line = rest;
+        }
+        if let Some(rest) = line.strip_suffix(b"\r") {
+            self.summary.crlf_lines += 1;
+            line = rest;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            self.summary.blank_lines += 1;
+            self.findings.warning(
+                at.line,
+                "blank_line",
+                "blank line (skipped here; JSONL has one JSON value per line): remove it",
+            );
+            return;
+        }
+        self.summary.records += 1;
+        self.rules
+            .line(at, line, &mut self.findings, &mut self.summary);
+    }
+}
+
+/// Checks everything `reader` gives.
+pub fn check_reader(mut reader: impl Read, purpose: ContentCheck) -> io::Result<Report> {
+    let mut checker = Checker::new(purpose);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(checker.finish()),
+            Ok(n) => checker.feed(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Checks the file at `path`. Blocking: call it from a blocking thread in async code.
+pub fn check_file(path: &Path, purpose: ContentCheck) -> io::Result<Report> {
+    check_reader(std::fs::File::open(path)?, purpose)
+}
+
+/// The closest of `known` to `word`, if close enough to be a likely misspelling.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(word, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4) && *d < word.len().max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests;
