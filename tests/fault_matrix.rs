@@ -24,8 +24,16 @@ fn pending(url: &str, journals: &Path) -> Vec<serde_json::Value> {
 /// Parts of 64 KiB, so a few hundred KiB make many parts.
 const PART: &str = "64KiB";
 
+/// The files here are random bytes: the content check of batch and fine-tune files is off.
 fn put_args(purpose: &str) -> Vec<&str> {
-    vec!["put", "--purpose", purpose, "--part-size", PART]
+    vec![
+        "put",
+        "--no-check",
+        "--purpose",
+        purpose,
+        "--part-size",
+        PART,
+    ]
 }
 
 /// Runs `put` on one file to completion and checks the stored bytes.
@@ -249,7 +257,7 @@ fn case7_server_refusals_show_the_servers_message() {
 
     let (code, _, stderr) = output(
         cli(&server.url, "sk-wrong-key-1234", &journals)
-            .args(["put", "-p", "batch"])
+            .args(["put", "--no-check", "-p", "batch"])
             .arg(&a),
     );
     assert_eq!(code, 1, "{stderr}");
@@ -263,6 +271,7 @@ fn case7_server_refusals_show_the_servers_message() {
         cli(&server.url, "sk-right-key-0000", &journals)
             .args([
                 "put",
+                "--no-check",
                 "-p",
                 "fine-tune",
                 "--mime-type",
@@ -489,7 +498,15 @@ fn case12_hundreds_of_files_under_a_low_descriptor_limit_all_complete() {
         .arg("ulimit -n 64 && exec \"$@\"")
         .arg("sh")
         .arg(program)
-        .args(["put", "--purpose", "batch", "-j", "4", "--quiet"])
+        .args([
+            "put",
+            "--no-check",
+            "--purpose",
+            "batch",
+            "-j",
+            "4",
+            "--quiet",
+        ])
         .args(&files);
     for (key, value) in put.get_envs() {
         match value {

@@ -2,7 +2,6 @@
 //! stored File is byte for byte the source.
 
 use std::net::SocketAddr;
-use std::path::Path;
 
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -65,7 +64,13 @@ pub struct LocalServer {
 
 impl LocalServer {
     /// Downloads the stored File and compares its md5 with the source's.
-    pub async fn verify(&self, file_id: &str, sent_md5: Option<&str>, path: &Path, ui: &Ui) -> u8 {
+    pub async fn verify(
+        &self,
+        file_id: &str,
+        sent_md5: Option<&str>,
+        source: &uploads_ext::Source,
+        ui: &Ui,
+    ) -> u8 {
         let stream = match self.client.download_file().file_id(file_id).send().await {
             Ok(s) => s.into_inner().into_inner(),
             Err(e) => {
@@ -90,9 +95,9 @@ impl LocalServer {
         let stored = format!("{:x}", hasher.finalize());
         let source = match sent_md5 {
             Some(m) => m.to_owned(),
-            None => match uploads_ext::md5_hex(&uploads_ext::Source::file(path), n).await {
+            None => match uploads_ext::md5_hex(source, n).await {
                 Ok(m) => m,
-                Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", path.display())),
+                Err(e) => return fail(exit::FAILED, format!("reading {source:?}: {e}")),
             },
         };
         if stored != source {

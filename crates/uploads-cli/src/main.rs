@@ -5,9 +5,11 @@
 #![allow(rustdoc::bare_urls)]
 
 mod cancel;
+mod check;
 #[cfg(feature = "local-server")]
 mod local;
 mod pending;
+mod pieces;
 mod put;
 #[cfg(feature = "local-server")]
 mod serve;
@@ -72,6 +74,7 @@ pub struct Globals {
 #[derive(Subcommand)]
 enum Command {
     Put(put::PutArgs),
+    Check(check::CheckArgs),
     Cancel(cancel::CancelArgs),
     Pending(pending::PendingArgs),
     #[cfg(feature = "local-server")]
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Put(args) => put::run(args, globals).await,
+            Command::Check(args) => check::run(args).await,
             Command::Cancel(args) => cancel::run(args, globals).await,
             Command::Pending(args) => pending::run(args, globals.journal_dir),
             #[cfg(feature = "local-server")]

@@ -1,6 +1,6 @@
 //! `openai-uploads put`: the main job.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,10 +8,12 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 use uploads_client::ClientInfo;
 use uploads_ext::ResumeError;
+use uploads_ext::check::ContentCheck;
 use uploads_ext::{
     Disposition, Purpose, StopCause, UploadBuilder, UploadError, Uploader, ValidationError,
 };
 
+use crate::pieces::Job;
 use crate::ui::{Mode, Ui};
 use crate::{Globals, client_from_env, exit, fail, shown};
 use uploads_ext::units::{parse_duration, parse_size};
@@ -61,6 +63,15 @@ pub struct PutArgs {
     /// Do not compute and send the whole file's md5.
     #[arg(long)]
     no_md5: bool,
+    /// Do not check batch and fine-tune files' contents. By default they are checked as the
+    /// md5 reads them (no extra pass), and an upload is cancelled at the first error.
+    #[arg(long)]
+    no_check: bool,
+    /// Cut a batch file over the limits (50,000 requests, 200 MiB) at line ends into pieces
+    /// within them, each uploaded from its byte range as its own File named <stem>.NN.jsonl;
+    /// one File id per piece is printed, in order.
+    #[arg(long)]
+    split: bool,
     /// Cancel an interrupted upload of these files and start over.
     #[arg(long)]
     restart: bool,
@@ -88,6 +99,13 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
             "--filename names one file: give one FILE, or leave --filename out",
         );
     }
+    if args.split && args.purpose != "batch" {
+        return fail(
+            exit::USAGE,
+            "--split cuts batch files: use it with --purpose batch",
+        );
+    }
+    let check = !args.no_check && ContentCheck::for_purpose(&args.purpose).is_some();
     let ui = Ui::new(Mode::detect(args.quiet));
     // --local: the address is reserved now and the server started only once the files have
     // passed their checks.
@@ -120,25 +138,33 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
         .bandwidth_limit(args.bwlimit)
         .journal_dir(journal_dir)
         .cancel_token(token.clone());
-    let builders: Vec<_> = args
-        .files
-        .iter()
-        .map(|path| builder(&uploader, &args, path))
-        .collect();
+    let mut code = exit::OK;
+    let mut jobs = Vec::new();
+    for path in &args.files {
+        let batch_limits = check && args.purpose == "batch";
+        match crate::pieces::jobs_for(path, args.split, batch_limits, args.filename.as_deref())
+            .await
+        {
+            Ok(found) => jobs.extend(found),
+            Err(message) => code = code.max(fail(exit::USAGE, message)),
+        }
+    }
+    let several = jobs.len() > 1;
 
     // Every file is checked before the first request: refusals now, warnings said once.
-    let several = args.files.len() > 1;
-    let mut code = exit::OK;
     let mut ready = Vec::new();
-    for (path, b) in args.files.iter().zip(builders) {
+    for job in jobs {
+        let b = builder(&uploader, &args, &job, check);
         match b.check().await {
             Ok(warnings) => {
                 for w in warnings {
-                    eprintln!("warning: {}", shown(&format!("{}: {w}", path.display())));
+                    eprintln!("warning: {}", shown(&format!("{}: {w}", job.label)));
                 }
-                ready.push((path, b));
+                ready.push((job, b));
             }
-            Err(e) => code = code.max(report(label(several, path), &e.into(), false, &base_url)),
+            Err(e) => {
+                code = code.max(report(label(several, &job), &e.into(), false, &base_url));
+            }
         }
     }
     if ready.is_empty() {
@@ -155,17 +181,17 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
 
     spawn_interrupt_handler(token.clone());
     let mut bars = Vec::new();
-    let (paths, builders): (Vec<_>, Vec<_>) = ready
+    let (jobs, builders): (Vec<_>, Vec<_>) = ready
         .into_iter()
-        .map(|(path, b)| {
-            let bar = ui.file(&shown(&path.display().to_string()));
+        .map(|(job, b)| {
+            let bar = ui.file(&shown(&job.label));
             bars.push(bar.clone());
-            (path, b.progress(move |e| bar.on_event(e)))
+            (job, b.progress(move |e| bar.on_event(e)))
         })
         .unzip();
     let results = uploader.send_all(builders, args.concurrency).await;
 
-    for ((path, result), bar) in paths.into_iter().zip(results).zip(bars) {
+    for ((job, result), bar) in jobs.into_iter().zip(results).zip(bars) {
         match result {
             Ok(done) => {
                 let note = if done.recovered {
@@ -174,6 +200,9 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
                     ""
                 };
                 bar.finish(&format!("uploaded as {}{note}", done.file.id));
+                if let Some(check) = &done.check {
+                    crate::check::print_warnings(&job.label, check);
+                }
                 if args.json {
                     println!(
                         "{}",
@@ -185,7 +214,7 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
                 #[cfg(feature = "local-server")]
                 if let Some(l) = &local {
                     code = code.max(
-                        l.verify(&done.file.id, done.md5.as_deref(), path, &ui)
+                        l.verify(&done.file.id, done.md5.as_deref(), &job.source, &ui)
                             .await,
                     );
                 }
@@ -197,7 +226,7 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
                     bar.discard();
                 }
                 code = code.max(report(
-                    label(several, path),
+                    label(several, &job),
                     &err,
                     token.is_cancelled(),
                     &base_url,
@@ -221,15 +250,16 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
     }
 }
 
-/// A file's path in a message, when the command has several.
-fn label(several: bool, path: &Path) -> Option<&Path> {
-    several.then_some(path)
+/// A file's label in a message, when the command has several uploads.
+fn label(several: bool, job: &Job) -> Option<&str> {
+    several.then_some(job.label.as_str())
 }
 
-/// One file's upload with the command's options.
-fn builder(uploader: &Uploader, args: &PutArgs, path: &Path) -> UploadBuilder {
+/// One upload with the command's options.
+fn builder(uploader: &Uploader, args: &PutArgs, job: &Job, check: bool) -> UploadBuilder {
     let mut b = uploader
-        .file(path, Purpose::from(args.purpose.as_str()))
+        .source(job.source.clone(), Purpose::from(args.purpose.as_str()))
+        .check_content(check)
         .concurrency(args.concurrency)
         .md5(!args.no_md5)
         .restart(args.restart)
@@ -241,7 +271,7 @@ fn builder(uploader: &Uploader, args: &PutArgs, path: &Path) -> UploadBuilder {
     if let Some(m) = &args.mime_type {
         b = b.mime_type(m);
     }
-    if let Some(n) = &args.filename {
+    if let Some(n) = job.filename.as_ref().or(args.filename.as_ref()) {
         b = b.filename(n);
     }
     if let Some(d) = args.expires_after {
@@ -251,17 +281,25 @@ fn builder(uploader: &Uploader, args: &PutArgs, path: &Path) -> UploadBuilder {
 }
 
 /// Prints what went wrong and what to do, and picks the exit code.
-fn report(path: Option<&Path>, err: &UploadError, interrupted: bool, base_url: &str) -> u8 {
+fn report(label: Option<&str>, err: &UploadError, interrupted: bool, base_url: &str) -> u8 {
     let code = match err {
         UploadError::Invalid(_) => exit::USAGE,
         _ if interrupted => exit::INTERRUPTED,
         _ => exit::FAILED,
     };
-    let mut message = match path {
-        Some(p) => format!("{}: {err}", p.display()),
+    let mut message = match label {
+        Some(l) => format!("{l}: {err}"),
         None => err.to_string(),
     };
     match err {
+        UploadError::Stopped {
+            cause: StopCause::ContentRejected { report },
+            ..
+        } => {
+            message.push_str(&format!(
+                "\n{report}\n  fix the file, or add --no-check to upload it as it is"
+            ));
+        }
         UploadError::Invalid(ValidationError::UnknownPurpose { .. }) => {
             message.push_str("\n  hint: add --allow-unknown-purpose to send it anyway");
         }

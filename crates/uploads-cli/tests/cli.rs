@@ -21,6 +21,7 @@ fn help_for_each_subcommand() {
     for sub in [
         None,
         Some("put"),
+        Some("check"),
         Some("cancel"),
         Some("pending"),
         Some("serve"),
@@ -61,7 +62,25 @@ fn every_user_facing_error() {
         ),
         (
             "over 8 GiB",
+            vec![
+                p("huge.jsonl"),
+                "--purpose".into(),
+                "batch".into(),
+                "--no-check".into(),
+            ],
+        ),
+        (
+            "a batch file over 200 MiB, checked",
             vec![p("huge.jsonl"), "--purpose".into(), "batch".into()],
+        ),
+        (
+            "--split without batch",
+            vec![
+                p("huge.jsonl"),
+                "--purpose".into(),
+                "fine-tune".into(),
+                "--split".into(),
+            ],
         ),
         (
             "bad size",
@@ -197,6 +216,7 @@ fn put_against_serve_in_another_process_stores_the_exact_bytes() {
         .env("OPENAI_BASE_URL", &server.url)
         .args([
             "put",
+            "--no-check",
             "--purpose",
             "fine-tune",
             "--part-size",
@@ -248,7 +268,14 @@ fn json_output_parses_into_the_upload_type_with_a_nested_file() {
     let dir = tempfile::tempdir().unwrap();
     random_file(&dir.path().join("a.jsonl"), 5000, 2);
     let (code, stdout, _) = run(cmd(dir.path())
-        .args(["put", "--local", "--json", "--purpose", "batch"])
+        .args([
+            "put",
+            "--local",
+            "--json",
+            "--no-check",
+            "--purpose",
+            "batch",
+        ])
         .arg(dir.path().join("a.jsonl")));
     assert_eq!(code, 0);
     let upload: uploads_client::types::Upload = serde_json::from_str(stdout.trim()).unwrap();
@@ -272,6 +299,7 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
             .env("OPENAI_BASE_URL", &server.url)
             .args([
                 "put",
+                "--no-check",
                 "--purpose",
                 "batch",
                 "--part-size",

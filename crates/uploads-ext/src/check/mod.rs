@@ -208,8 +208,12 @@ impl Checker {
 }
 
 /// Checks everything `reader` gives.
-pub fn check_reader(mut reader: impl Read, purpose: ContentCheck) -> io::Result<Report> {
-    let mut checker = Checker::new(purpose);
+pub fn check_reader(
+    mut reader: impl Read,
+    purpose: ContentCheck,
+    options: CheckOptions,
+) -> io::Result<Report> {
+    let mut checker = Checker::with_options(purpose, options);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         match reader.read(&mut buf) {
@@ -222,8 +226,8 @@ pub fn check_reader(mut reader: impl Read, purpose: ContentCheck) -> io::Result<
 }
 
 /// Checks the file at `path`. Blocking: call it from a blocking thread in async code.
-pub fn check_file(path: &Path, purpose: ContentCheck) -> io::Result<Report> {
-    check_reader(std::fs::File::open(path)?, purpose)
+pub fn check_file(path: &Path, purpose: ContentCheck, options: CheckOptions) -> io::Result<Report> {
+    check_reader(std::fs::File::open(path)?, purpose, options)
 }
 
 /// The closest of `known` to `word`, if close enough to be a likely misspelling.

@@ -1,0 +1,106 @@
+//! `openai-uploads check`: a batch or fine-tune file against the format the service takes,
+//! without uploading it.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use uploads_ext::check::{CheckOptions, ContentCheck, Report, check_file};
+
+use crate::{exit, fail, shown};
+
+/// Check batch or fine-tuning files without uploading them.
+///
+/// Finds what would fail a batch run or a fine-tuning job, before it costs one: every line
+/// against the format, ids unique, one endpoint, the limits, batch bodies against the spec.
+/// Exit 0: no errors (warnings allowed); 1: errors found; 2: usage, or a file unreadable.
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Files to check.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// What the files are for.
+    #[arg(long, short, value_parser = ["batch", "fine-tune"])]
+    purpose: String,
+    /// One JSON report per file on stdout (a line each) instead of text on stderr.
+    #[arg(long)]
+    json: bool,
+    /// Leave out the check of batch bodies' parameters against the spec.
+    #[arg(long)]
+    no_body_schema: bool,
+}
+
+pub async fn run(args: CheckArgs) -> u8 {
+    let purpose = match ContentCheck::for_purpose(&args.purpose) {
+        Some(p) => p,
+        None => {
+            return fail(
+                exit::USAGE,
+                format!("no check for purpose {:?}", args.purpose),
+            );
+        }
+    };
+    let options = CheckOptions {
+        body_schema: !args.no_body_schema,
+        ..CheckOptions::default()
+    };
+    let mut code = exit::OK;
+    for path in args.files {
+        let read = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || check_file(&path, purpose, options)).await
+        };
+        let report = match read {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => {
+                code = code.max(fail(exit::USAGE, format!("{}: {e}", path.display())));
+                continue;
+            }
+            Err(e) => {
+                code = code.max(fail(exit::FAILED, format!("{}: {e}", path.display())));
+                continue;
+            }
+        };
+        if !report.is_ok() {
+            code = code.max(exit::FAILED);
+        }
+        if args.json {
+            let mut value = serde_json::to_value(&report).unwrap_or_default();
+            value["file"] = path.display().to_string().into();
+            println!("{value}");
+        } else {
+            eprintln!("{}", shown(&heading(&path, &report)));
+            eprintln!("{}", shown(&report.to_string()));
+        }
+    }
+    code
+}
+
+/// `FILE: ok` or `FILE: 3 errors`, above a report.
+pub fn heading(path: &std::path::Path, report: &Report) -> String {
+    let verdict = if report.is_ok() {
+        format!("ok as a {} file", report.purpose)
+    } else {
+        format!("not a valid {} file", report.purpose)
+    };
+    format!("{}: {verdict}", path.display())
+}
+
+/// After an upload: the check's warnings, the first ones in full and a count of the rest.
+pub fn print_warnings(label: &str, report: &Report) {
+    if report.warnings == 0 {
+        return;
+    }
+    for finding in &report.findings {
+        eprintln!("warning: {}", shown(&format!("{label}: {finding}")));
+    }
+    let shown_count = report.findings.len() as u64;
+    if report.warnings > shown_count {
+        eprintln!(
+            "warning: {}",
+            shown(&format!(
+                "{label}: {} more warnings (`openai-uploads check` lists them by kind)",
+                report.warnings - shown_count
+            ))
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! Batch and fine-tune files: `check` on its own, the check fused with `put` (a bad file is
+//! cancelled with nothing left pending), and `put --split` (pieces that are the file).
+
+use std::path::Path;
+use std::process::Command;
+
+use uploads_e2e::{Serve, clean_command, cli, md5_hex, output as run, pending};
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
+
+fn request(id: usize) -> String {
+    format!(
+        "{{\"custom_id\":\"r{id}\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{{\"model\":\"gpt-4o-mini\",\"messages\":[{{\"role\":\"user\",\"content\":\"q{id}\"}}]}}}}\n"
+    )
+}
+
+fn batch(n: usize) -> String {
+    (0..n).map(request).collect()
+}
+
+fn cmd(journals: &Path) -> Command {
+    clean_command(Path::new(BIN), journals)
+}
+
+#[test]
+fn check_reports_and_exits_by_what_it_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("good.jsonl"), batch(5)).unwrap();
+    let bad = batch(5)
+        .replace("\"r3\"", "\"r1\"")
+        .replace("\"POST\"", "\"post\"");
+    std::fs::write(d.join("bad.jsonl"), &bad).unwrap();
+
+    let (code, stdout, stderr) = run(cmd(d)
+        .args(["check", "--purpose", "batch"])
+        .arg(d.join("good.jsonl")));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty());
+    let (code, _, stderr) = run(cmd(d)
+        .args(["check", "-p", "batch"])
+        .arg(d.join("good.jsonl"))
+        .arg(d.join("bad.jsonl")));
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(
+        "check-human",
+        stderr.replace(&d.display().to_string(), "<dir>")
+    );
+
+    let (code, stdout, _) = run(cmd(d)
+        .args(["check", "-p", "batch", "--json"])
+        .arg(d.join("bad.jsonl")));
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["errors"], 6);
+    assert_eq!(report["counts"]["bad_method"], 5);
+    assert_eq!(report["counts"]["duplicate_custom_id"], 1);
+    assert_eq!(report["first_error"]["line"], 1);
+    assert!(report["file"].as_str().unwrap().ends_with("bad.jsonl"));
+
+    // Usage: no such file, no such purpose.
+    let (code, _, stderr) = run(cmd(d)
+        .args(["check", "-p", "batch"])
+        .arg(d.join("missing.jsonl")));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, _) = run(cmd(d)
+        .args(["check", "-p", "assistants"])
+        .arg(d.join("good.jsonl")));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn put_cancels_a_bad_batch_file_and_leaves_nothing_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(Path::new(BIN), &[]);
+    let mut text = batch(20_000);
+    text.push_str("{\"custom_id\": \"last\", not json}\n");
+    let path = dir.path().join("b.jsonl");
+    std::fs::write(&path, &text).unwrap();
+
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
+        .args([
+            "put",
+            "--quiet",
+            "--purpose",
+            "batch",
+            "--part-size",
+            "64KiB",
+        ])
+        .arg(&path));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "no File id: {stdout}");
+    assert!(
+        stderr.contains("line 20001: error[invalid_json]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("was cancelled"), "{stderr}");
+    assert!(stderr.contains("add --no-check"), "{stderr}");
+    server.settle();
+    assert_eq!(server.stat("uploads_created"), 1);
+    assert_eq!(server.stat("uploads_cancelled"), 1);
+    assert_eq!(server.stat("uploads_completed"), 0);
+    assert!(pending(Path::new(BIN), &server.url, &journals).is_empty());
+
+    // Warnings do not stop the upload; they are printed after it.
+    let good = format!("{}\n{}", batch(3), request(9));
+    std::fs::write(&path, &good).unwrap();
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
+        .args(["put", "--quiet", "--purpose", "batch"])
+        .arg(&path));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("line 4: warning[blank_line]"), "{stderr}");
+    assert_eq!(server.download(stdout.trim()), good.as_bytes());
+}
+
+#[test]
+fn put_split_uploads_pieces_that_are_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(Path::new(BIN), &[]);
+    let max = uploads_client::rules::MAX_BATCH_REQUESTS as usize;
+    let text = batch(max + 7);
+    let path = dir.path().join("nightly.jsonl");
+    std::fs::write(&path, &text).unwrap();
+
+    // Without --split the check stops it at request 50,001.
+    let (code, _, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
+        .args(["put", "--quiet", "--purpose", "batch"])
+        .arg(&path));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("error[too_many_requests]"), "{stderr}");
+
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
+        .args([
+            "put",
+            "--quiet",
+            "--split",
+            "--json",
+            "--purpose",
+            "batch",
+            "-j",
+            "4",
+        ])
+        .arg(&path));
+    assert_eq!(code, 0, "{stderr}");
+    let uploads: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(uploads.len(), 2);
+    let names: Vec<&str> = uploads
+        .iter()
+        .map(|u| u["file"]["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nightly.01.jsonl", "nightly.02.jsonl"]);
+    let mut joined = Vec::new();
+    for u in &uploads {
+        joined.extend(server.download(u["file"]["id"].as_str().unwrap()));
+    }
+    assert_eq!(
+        md5_hex(&joined),
+        md5_hex(text.as_bytes()),
+        "the pieces are the file"
+    );
+    assert_eq!(joined.len(), text.len());
+    let first_len = uploads[0]["bytes"].as_u64().unwrap() as usize;
+    assert_eq!(
+        &text[..first_len],
+        batch(max),
+        "the first piece holds 50,000 requests"
+    );
+}
