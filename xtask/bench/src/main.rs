@@ -13,6 +13,7 @@ use uploads_e2e::Serve;
 
 use upload::{Row, Sample, Variant};
 
+mod checks;
 mod machine;
 mod report;
 mod upload;
@@ -39,6 +40,10 @@ struct BenchArgs {
     /// (e.g. 10MB,100MB).
     #[arg(long, value_delimiter = ',')]
     bwlimit: Vec<String>,
+    /// What to measure: `uploads` (the tables above), or `checks` (the batch and fine-tune
+    /// content check against md5, its memory, and `put` with and without it).
+    #[arg(long, default_value = "uploads")]
+    suite: String,
 }
 
 fn main() -> Result<()> {
@@ -63,6 +68,19 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
     let bin = root.join("target/release");
     let dir = root.join("target/bench");
     std::fs::create_dir_all(dir.join("files"))?;
+    if args.suite == "checks" {
+        let report = checks::run(&bin, &dir, args.runs)?;
+        checks::print(&report);
+        let out = dir.join("checks.json");
+        std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
+    anyhow::ensure!(
+        args.suite == "uploads",
+        "unknown suite {}: use uploads or checks",
+        args.suite
+    );
 
     let mut rows = Vec::new();
     for profile in &args.profiles {
@@ -180,7 +198,7 @@ fn parse_size(text: &str) -> Result<u64> {
     uploads_ext::units::parse_size(text).map_err(anyhow::Error::msg)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => f64::NAN,

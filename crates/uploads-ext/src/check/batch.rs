@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use serde::de::{MapAccess, SeqAccess};
 use uploads_client::rules::{self, BatchEndpoint};
 
-use super::json::{JsonType, Scalar, Text, TypeOnly, object_shape, parse_line, skip};
+use serde_json::value::RawValue;
+
+use super::json::{JsonType, Scalar, Text, object_shape, parse_line, raw_type, skip};
 use super::report::{Findings, Summary};
 use super::{At, CheckOptions, LineRules, did_you_mean};
 
@@ -87,14 +89,19 @@ impl<'de> serde::Deserialize<'de> for InputCount {
                 Ok(InputCount(1))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let Some(TypeOnly(first)) = seq.next_element::<TypeOnly>()? else {
+                // Raw elements: the texts are skipped, not unescaped.
+                let Some(first) = seq.next_element::<&'de RawValue>()? else {
                     return Ok(InputCount(0));
                 };
                 let mut n = 1;
-                while seq.next_element::<TypeOnly>()?.is_some() {
+                while seq.next_element::<&'de RawValue>()?.is_some() {
                     n += 1;
                 }
-                Ok(InputCount(if first == JsonType::Number { 1 } else { n }))
+                Ok(InputCount(if raw_type(first) == JsonType::Number {
+                    1
+                } else {
+                    n
+                }))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map

@@ -5,8 +5,11 @@
 //! `prompt`/`completion` pairs. The checks follow the cookbook's data-preparation list.
 
 use serde::de::MapAccess;
+use serde_json::value::RawValue;
 
-use super::json::{JsonType, Lenient, Scalar, Seq, Text, TypeOnly, object_shape, parse_line, skip};
+use super::json::{
+    JsonType, Lenient, Scalar, Seq, Text, TypeOnly, object_shape, parse_line, raw_type, skip,
+};
 use super::report::{Findings, Summary};
 use super::{At, LineRules};
 
@@ -98,7 +101,8 @@ object_shape!(PreferenceInput, read_input_field);
 struct Message<'a> {
     wrong: Option<JsonType>,
     role: Option<Scalar<'a>>,
-    content: Option<Content>,
+    /// Raw, and read only if it is an array: a long text is skipped, not unescaped.
+    raw_content: Option<&'a RawValue>,
     weight: Option<Scalar<'a>>,
     /// `tool_calls` or `function_call`: an assistant message with them needs no content.
     calls: bool,
@@ -112,7 +116,7 @@ fn read_message_field<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     match &*key {
         "role" => v.role = Some(map.next_value()?),
-        "content" => v.content = Some(map.next_value()?),
+        "content" => v.raw_content = Some(map.next_value()?),
         "weight" => v.weight = Some(map.next_value()?),
         "tool_calls" | "function_call" => {
             v.calls |= !matches!(map.next_value::<TypeOnly>()?.0, JsonType::Null);
@@ -134,6 +138,18 @@ enum Content {
     Null,
     Parts(Vec<Option<String>>),
     Wrong(JsonType),
+}
+
+impl Content {
+    fn of(raw: &RawValue) -> Content {
+        match raw_type(raw) {
+            JsonType::Array => match serde_json::from_str::<Content>(raw.get()) {
+                Ok(content) => content,
+                Err(_) => Content::Wrong(JsonType::Array),
+            },
+            other => Content::wrong(other),
+        }
+    }
 }
 
 impl Lenient for Content {
@@ -426,7 +442,8 @@ fn check_messages(
         };
         let is_assistant = role == Some("assistant");
         assistants += usize::from(is_assistant);
-        match &m.content {
+        let content = m.raw_content.map(Content::of);
+        match &content {
             Some(Content::Text) => {}
             Some(Content::Null) | None if is_assistant && m.calls => {}
             None => out.error(n, "missing_content", format!("{at} has no content")),

@@ -101,6 +101,20 @@ fn each_batch_error_is_found_at_its_line() {
 }
 
 #[test]
+fn a_line_that_is_not_utf8_is_found() {
+    let mut text = batch_with(&req("c")).into_bytes();
+    let at = text.iter().position(|b| *b == b'c').unwrap();
+    let third = text.len() / 2 + 40;
+    text[third] = 0xff;
+    let mut c = Checker::new(ContentCheck::Batch);
+    c.feed(&text);
+    let r = c.finish();
+    assert_eq!(errors(&r), [(3, "invalid_json")], "{r}");
+    assert!(r.findings[0].message.contains("not UTF-8"), "{r}");
+    assert!(at < third);
+}
+
+#[test]
 fn body_parameters_are_checked_against_the_spec() {
     let line = req("c").replace("\"messages\"", "\"mesages\"");
     let r = check(ContentCheck::Batch, &batch_with(&line));

@@ -1,0 +1,260 @@
+//! `--suite checks`: the content check against md5 on the same files (it must never be what
+//! slows a `put`), its memory on a 1 GiB file, and `put` of a 200 MiB batch file with the
+//! check on and off.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::Serialize;
+use uploads_e2e::{RandomBytes, Serve};
+use uploads_ext::check::{CheckOptions, ContentCheck, check_file};
+
+use crate::median;
+use crate::upload::wait4;
+
+/// A batch file just under the 200 MiB limit, and a 1 GiB fine-tune file for memory.
+const BATCH_BYTES: u64 = 200 * 1024 * 1024 - (1 << 20);
+const TUNE_BYTES: u64 = 200 * 1024 * 1024;
+const BIG_TUNE_BYTES: u64 = 1 << 30;
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ChecksReport {
+    /// MB/s of each pass over a cached 200 MiB file (median of the runs).
+    passes: Vec<(String, f64)>,
+    /// `openai-uploads check` of a 1 GiB fine-tune file: wall s and peak RSS MiB.
+    big_check_wall_s: f64,
+    big_check_peak_rss_mib: f64,
+    /// `put` of the 200 MiB batch file: median wall s with the check, and with --no-check.
+    put_check_s: f64,
+    put_no_check_s: f64,
+    put_runs: Vec<(f64, f64)>,
+}
+
+/// One timed pass over a file.
+type Pass<'a> = Box<dyn Fn() -> Result<()> + 'a>;
+
+pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
+    let files = dir.join("files");
+    let batch = ensure(&files.join("check-batch.jsonl"), BATCH_BYTES, batch_line)?;
+    let tune = ensure(&files.join("check-tune.jsonl"), TUNE_BYTES, tune_line)?;
+    let big = ensure(
+        &files.join("check-tune-1g.jsonl"),
+        BIG_TUNE_BYTES,
+        tune_line,
+    )?;
+
+    let no_schema = CheckOptions {
+        body_schema: false,
+        ..CheckOptions::default()
+    };
+    let passes: Vec<(&str, Pass<'_>)> = vec![
+        (
+            "md5, batch file",
+            Box::new(|| {
+                uploads_client::checksum::md5_files_hex([&batch], None)?;
+                Ok(())
+            }),
+        ),
+        (
+            "check batch (bodies against the spec)",
+            Box::new(|| {
+                ok(check_file(
+                    &batch,
+                    ContentCheck::Batch,
+                    CheckOptions::default(),
+                )?)
+            }),
+        ),
+        (
+            "check batch (no body schema)",
+            Box::new(|| ok(check_file(&batch, ContentCheck::Batch, no_schema)?)),
+        ),
+        (
+            "md5, fine-tune file",
+            Box::new(|| {
+                uploads_client::checksum::md5_files_hex([&tune], None)?;
+                Ok(())
+            }),
+        ),
+        (
+            "check fine-tune",
+            Box::new(|| {
+                ok(check_file(
+                    &tune,
+                    ContentCheck::FineTune,
+                    CheckOptions::default(),
+                )?)
+            }),
+        ),
+    ];
+    let mut rates = Vec::new();
+    for (name, pass) in &passes {
+        let file = if name.contains("batch") {
+            &batch
+        } else {
+            &tune
+        };
+        std::io::copy(&mut std::fs::File::open(file)?, &mut std::io::sink())?;
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            pass()?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+        let bytes = std::fs::metadata(file)?.len() as f64;
+        let rate = bytes / 1e6 / median(times);
+        eprintln!("{name}: {rate:.0} MB/s");
+        rates.push((name.to_string(), rate));
+    }
+
+    let t = Instant::now();
+    let child = Command::new(bin.join("openai-uploads"))
+        .args(["check", "--purpose", "fine-tune"])
+        .arg(&big)
+        .stderr(Stdio::null())
+        .spawn()?;
+    let (status, usage) = wait4(child.id() as i32)?;
+    anyhow::ensure!(status == 0, "check of the 1 GiB file failed: {status}");
+    let big_wall = t.elapsed().as_secs_f64();
+    let big_rss = usage.ru_maxrss as f64 / 1024.0;
+    eprintln!("check 1 GiB fine-tune: {big_wall:.2}s, peak RSS {big_rss:.1} MiB");
+
+    let data = dir.join("data-checks");
+    let _ = std::fs::remove_dir_all(&data);
+    let server = Serve::start_in(&bin.join("openai-uploads"), &data, &[]);
+    let mut put_runs = Vec::new();
+    for run in 0..runs {
+        let mut pair = [0.0; 2];
+        for (i, extra) in [&[][..], &["--no-check"][..]].iter().enumerate() {
+            let t = Instant::now();
+            let out = Command::new(bin.join("openai-uploads"))
+                .args(["put", "--quiet", "--purpose", "batch"])
+                .args(*extra)
+                .arg(&batch)
+                .env("OPENAI_API_KEY", "sk-local")
+                .env("OPENAI_BASE_URL", &server.url)
+                .env("OPENAI_UPLOADS_JOURNAL_DIR", dir.join("journals"))
+                .output()?;
+            pair[i] = t.elapsed().as_secs_f64();
+            anyhow::ensure!(
+                out.status.success(),
+                "put failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            server.delete_file(String::from_utf8_lossy(&out.stdout).trim())?;
+        }
+        eprintln!(
+            "put 200 MiB batch run {}: check {:.2}s, --no-check {:.2}s",
+            run + 1,
+            pair[0],
+            pair[1]
+        );
+        put_runs.push((pair[0], pair[1]));
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(ChecksReport {
+        passes: rates,
+        big_check_wall_s: big_wall,
+        big_check_peak_rss_mib: big_rss,
+        put_check_s: median(put_runs.iter().map(|r| r.0).collect()),
+        put_no_check_s: median(put_runs.iter().map(|r| r.1).collect()),
+        put_runs,
+    })
+}
+
+pub(crate) fn print(r: &ChecksReport) {
+    println!("| pass over a cached 200 MiB file | MB/s |");
+    println!("| --- | ---: |");
+    for (name, rate) in &r.passes {
+        println!("| {name} | {rate:.0} |");
+    }
+    println!();
+    println!(
+        "check of a 1 GiB fine-tune file: {:.2} s, peak RSS {:.1} MiB",
+        r.big_check_wall_s, r.big_check_peak_rss_mib
+    );
+    println!(
+        "put of a 200 MiB batch file (median of {}): check {:.2} s, --no-check {:.2} s",
+        r.put_runs.len(),
+        r.put_check_s,
+        r.put_no_check_s
+    );
+}
+
+fn ok(report: uploads_ext::check::Report) -> Result<()> {
+    anyhow::ensure!(
+        report.is_ok(),
+        "a generated file failed its check:\n{report}"
+    );
+    Ok(())
+}
+
+/// Writes lines from `line(i, rng)` until the file would pass `bytes`, once.
+fn ensure(path: &Path, bytes: u64, line: fn(usize, &mut RandomBytes) -> String) -> Result<PathBuf> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() + 64 * 1024 > bytes && m.len() <= bytes) {
+        return Ok(path.to_owned());
+    }
+    eprintln!("generating {}", path.display());
+    let mut out = BufWriter::new(std::fs::File::create(path)?);
+    let mut rng = RandomBytes::new(7);
+    let mut written = 0u64;
+    for i in 0.. {
+        let l = line(i, &mut rng);
+        if written + l.len() as u64 > bytes {
+            break;
+        }
+        written += l.len() as u64;
+        out.write_all(l.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(path.to_owned())
+}
+
+/// Text of about `len` bytes: words, with an escaped quote, a newline escape and non-ASCII.
+fn text(rng: &mut RandomBytes, len: usize) -> String {
+    const WORDS: [&str; 12] = [
+        "the",
+        "upload",
+        "of",
+        "a",
+        "large",
+        "file",
+        "résumé",
+        "\\\"quoted\\\"",
+        "line\\n",
+        "data",
+        "model",
+        "東京",
+    ];
+    let mut s = String::with_capacity(len + 16);
+    let mut b = [0u8; 1];
+    while s.len() < len {
+        rng.fill(&mut b);
+        s.push_str(WORDS[b[0] as usize % WORDS.len()]);
+        s.push(' ');
+    }
+    s
+}
+
+/// A chat-completions request of about 4.2 KB: 49,000 of them fill 200 MiB.
+fn batch_line(i: usize, rng: &mut RandomBytes) -> String {
+    format!(
+        "{{\"custom_id\":\"request-{i}\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":256,\"temperature\":0.2,\"messages\":[{{\"role\":\"system\",\"content\":\"You answer briefly.\"}},{{\"role\":\"user\",\"content\":\"{}\"}}]}}}}\n",
+        text(rng, 4000)
+    )
+}
+
+/// A supervised chat example of about 2 KB.
+fn tune_line(_: usize, rng: &mut RandomBytes) -> String {
+    format!(
+        "{{\"messages\":[{{\"role\":\"system\",\"content\":\"You are helpful.\"}},{{\"role\":\"user\",\"content\":\"{}\"}},{{\"role\":\"assistant\",\"content\":\"{}\",\"weight\":0}},{{\"role\":\"user\",\"content\":\"{}\"}},{{\"role\":\"assistant\",\"content\":\"{}\"}}]}}\n",
+        text(rng, 600),
+        text(rng, 500),
+        text(rng, 300),
+        text(rng, 500)
+    )
+}
