@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask sync [--check] | generate [--check] | bench`.
+//! Project automation: `cargo xtask sync [--check] | generate [--check] | man [--check] | bench`.
 //!
 //! The spec pipeline runs in five steps, each a module: [`spec`] loads YAML, [`subset`]
 //! extracts the Uploads operations from OpenAI's full spec, [`overlay`] applies our documented
@@ -44,6 +44,13 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write the man page, `docs/man/openai-uploads.1`, from the CLI's clap definitions (it
+    /// runs `openai-uploads man`).
+    Man {
+        /// Fail with a diff if the committed page is stale instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
     /// Measure upload speed, CPU and memory against a bare-reqwest baseline (release build;
     /// `cargo xtask bench -- --help` for its options).
     Bench {
@@ -67,6 +74,21 @@ fn main() -> Result<()> {
                 generate::write_or_check(&root.join(path), &out, check)?;
             }
             Ok(())
+        }
+        Command::Man { check } => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let out = std::process::Command::new(cargo)
+                .current_dir(&root)
+                .args(["run", "--quiet", "-p", "uploads-cli", "--", "man"])
+                .output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "openai-uploads man failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let page = String::from_utf8(out.stdout)?;
+            generate::write_or_check(&root.join(MAN_PAGE), &page, check)
+                .map_err(|e| anyhow::anyhow!("{e:#}\nrun `cargo xtask man` and commit the result"))
         }
         Command::Bench { args } => {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -100,6 +122,9 @@ fn main() -> Result<()> {
         }
     }
 }
+
+/// Where the man page is committed, relative to the workspace root.
+const MAN_PAGE: &str = "docs/man/openai-uploads.1";
 
 /// The workspace root: the parent of this crate's manifest directory.
 fn workspace_root() -> PathBuf {

@@ -6,10 +6,10 @@
 
 mod cancel;
 mod check;
+mod docs;
 #[cfg(feature = "local-server")]
 mod local;
 mod pending;
-mod pieces;
 mod put;
 #[cfg(feature = "local-server")]
 mod serve;
@@ -79,6 +79,10 @@ enum Command {
     Pending(pending::PendingArgs),
     #[cfg(feature = "local-server")]
     Serve(serve::ServeArgs),
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff); `cargo xtask man` writes it to docs/man/.
+    #[command(hide = true)]
+    Man,
 }
 
 impl Command {
@@ -120,6 +124,8 @@ fn main() -> ExitCode {
             Command::Check(args) => check::run(args).await,
             Command::Cancel(args) => cancel::run(args, globals).await,
             Command::Pending(args) => pending::run(args, globals.journal_dir),
+            Command::Completions(args) => docs::completions(args),
+            Command::Man => docs::man(),
             #[cfg(feature = "local-server")]
             Command::Serve(args) => serve::run(args).await,
         }

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use uploads_ext::JournalEntry;
+use uploads_ext::journal;
+
 use crate::{exit, fail};
 
 /// List interrupted uploads that can be resumed (by running the same `put` again).
@@ -12,6 +15,10 @@ pub struct PendingArgs {
     /// One JSON document per upload instead of a table.
     #[arg(long)]
     json: bool,
+    /// Remove the journals of uploads that have expired (they can no longer be resumed). A
+    /// journal whose complete was sent is kept: its File may exist, and `put` finds it.
+    #[arg(long)]
+    prune: bool,
 }
 
 pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
@@ -26,6 +33,9 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
         Err(e) => return fail(exit::FAILED, format!("reading {}: {e}", dir.display())),
     };
     let now = uploads_client::rules::unix_now();
+    if args.prune {
+        return prune(entries, now);
+    }
     if args.json {
         for (_, e) in &entries {
             let doc = serde_json::json!({
@@ -41,6 +51,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
                 "seconds_left": (e.expires_at - now).max(0),
                 "endpoint": e.endpoint,
                 "complete_sent": e.complete_sent,
+                "expired": is_expired(e, now),
             });
             println!("{doc}");
         }
@@ -56,7 +67,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
         let left = if e.complete_sent {
             // It may be done: expiry no longer tells; the same put finds out.
             "completing".to_owned()
-        } else if left <= 0 {
+        } else if is_expired(e, now) {
             "expired".to_owned()
         } else {
             format!("{}m{:02}s", left / 60, left % 60)
@@ -69,5 +80,51 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
             crate::shown(&e.path.display().to_string())
         );
     }
+    if entries.iter().any(|(_, e)| is_expired(e, now)) {
+        eprintln!(
+            "expired uploads cannot be resumed: `openai-uploads pending --prune` removes their journals"
+        );
+    }
     exit::OK
+}
+
+/// Expired, and nothing left to find: complete was never sent.
+fn is_expired(e: &JournalEntry, now: i64) -> bool {
+    !e.complete_sent && e.expires_at <= now
+}
+
+/// Removes the journals of expired uploads, each under its lock (one in use is skipped).
+fn prune(entries: Vec<(PathBuf, JournalEntry)>, now: i64) -> u8 {
+    let mut code = exit::OK;
+    let mut removed = 0;
+    for (path, e) in entries.iter().filter(|(_, e)| is_expired(e, now)) {
+        let lock = match journal::try_lock(path) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                eprintln!(
+                    "kept {}: a put is using it",
+                    crate::shown(&e.path.display().to_string())
+                );
+                continue;
+            }
+            Err(err) => {
+                code = fail(exit::FAILED, format!("locking {}: {err}", path.display()));
+                continue;
+            }
+        };
+        match journal::remove(path).and_then(|()| journal::remove(&path.with_extension("lock"))) {
+            Ok(()) => {
+                removed += 1;
+                println!(
+                    "removed {} ({}, expired)",
+                    e.upload_id,
+                    crate::shown(&e.path.display().to_string())
+                );
+            }
+            Err(err) => code = fail(exit::FAILED, format!("removing {}: {err}", path.display())),
+        }
+        drop(lock);
+    }
+    eprintln!("{removed} expired journal(s) removed");
+    code
 }

@@ -59,8 +59,10 @@ impl Ui {
         }
     }
 
+    /// A file's progress. Its bar is shown only while it uploads: with many files, the screen
+    /// holds the ones in flight, and each finished one leaves a line.
     pub fn file(&self, label: &str) -> FileProgress {
-        let bar = self.multi.add(ProgressBar::new(0));
+        let bar = ProgressBar::hidden();
         bar.set_style(
             ProgressStyle::with_template(
                 "{prefix:.bold} [{bar:28.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
@@ -71,6 +73,8 @@ impl Ui {
         bar.set_prefix(label.to_owned());
         FileProgress(Arc::new(Inner {
             bar,
+            multi: self.multi.clone(),
+            shown: std::sync::Once::new(),
             mode: self.mode,
             label: label.to_owned(),
             parts: AtomicUsize::new(0),
@@ -84,6 +88,9 @@ impl Ui {
 
 struct Inner {
     bar: ProgressBar,
+    multi: MultiProgress,
+    /// Set once the bar joins the screen, at the upload's start.
+    shown: std::sync::Once,
     mode: Mode,
     label: String,
     parts: AtomicUsize,
@@ -110,6 +117,11 @@ impl FileProgress {
                 bytes_done,
                 ..
             } => {
+                if i.mode == Mode::Bars {
+                    i.shown.call_once(|| {
+                        i.multi.add(i.bar.clone());
+                    });
+                }
                 i.bar.set_length(*bytes);
                 i.bar.set_position(*bytes_done);
                 i.parts.store(*parts, Ordering::Relaxed);
@@ -211,9 +223,11 @@ impl FileProgress {
             self.parts_message()
         );
         match i.mode {
-            Mode::Bars => i
-                .bar
-                .finish_with_message(format!("{outcome}, {}", self.parts_message())),
+            Mode::Bars => {
+                i.bar.finish_and_clear();
+                i.multi.remove(&i.bar);
+                let _ = i.multi.println(line);
+            }
             Mode::Lines => eprintln!("{line}"),
             Mode::Quiet => {}
         }

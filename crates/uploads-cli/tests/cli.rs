@@ -42,6 +42,8 @@ fn every_user_facing_error() {
     let d = dir.path();
     std::fs::write(d.join("empty.txt"), b"").unwrap();
     std::fs::write(d.join("ok.jsonl"), b"{}\n").unwrap();
+    std::fs::create_dir(d.join("only-empty")).unwrap();
+    std::fs::write(d.join("only-empty/a.txt"), b"").unwrap();
     std::fs::File::create(d.join("huge.jsonl"))
         .unwrap()
         .set_len(8 * 1024 * 1024 * 1024 + 1)
@@ -53,8 +55,26 @@ fn every_user_facing_error() {
             vec![p("nope.jsonl"), "--purpose".into(), "batch".into()],
         ),
         (
-            "a directory",
-            vec![p(""), "--purpose".into(), "batch".into()],
+            "a directory with nothing to upload",
+            vec![p("only-empty"), "--purpose".into(), "batch".into()],
+        ),
+        (
+            "a glob that matches nothing",
+            vec![p("*.pdf"), "--purpose".into(), "assistants".into()],
+        ),
+        (
+            "a bad pattern",
+            vec![
+                p("ok.jsonl"),
+                "--purpose".into(),
+                "batch".into(),
+                "--exclude".into(),
+                "[".into(),
+            ],
+        ),
+        (
+            "stdin without --size",
+            vec!["-".into(), "--purpose".into(), "batch".into()],
         ),
         (
             "empty file",

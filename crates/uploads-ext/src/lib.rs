@@ -49,7 +49,7 @@ pub use progress::{Event, Progress};
 pub use purpose::Purpose;
 pub use retry::RetryPolicy;
 pub use source::{CHUNK, Identity, SeekableReader, Source, md5_hex};
-pub use upload::{Completed, UploadBuilder, Uploader};
+pub use upload::{Completed, FinishedUpload, UploadBuilder, Uploader};
 pub use uploads_client::rules::Limits;
 
 /// The README's Rust examples, compiled (not run) as doctests so they cannot rot.

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, Stream, StreamExt};
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -119,20 +122,53 @@ impl<A: UploadApi> Uploader<A> {
         uploads: Vec<UploadBuilder<A>>,
         concurrency: usize,
     ) -> Vec<Result<Completed, UploadError>> {
+        let mut results: Vec<_> = self.send_each(uploads, concurrency).collect().await;
+        results.sort_by_key(|f| f.index);
+        results.into_iter().map(|f| f.result).collect()
+    }
+
+    /// Like [`send_all`](Self::send_all), but each upload's result comes as soon as it
+    /// finishes, so a caller can record it (a manifest, say) before the others end.
+    pub fn send_each(
+        &self,
+        uploads: Vec<UploadBuilder<A>>,
+        concurrency: usize,
+    ) -> impl Stream<Item = FinishedUpload> + Send + 'static {
         let slots = Arc::new(Semaphore::new(concurrency.max(1)));
         let files = Arc::new(Semaphore::new(concurrency.max(1)));
-        let runs = uploads.into_iter().map(|mut u| {
-            u.slots = Some(slots.clone());
-            let files = files.clone();
-            async move {
-                // Never closed, so acquiring cannot fail; if it did, the upload would simply
-                // run unbounded.
-                let _file = files.acquire_owned().await.ok();
-                u.send().await
-            }
-        });
-        futures::future::join_all(runs).await
+        uploads
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut u)| {
+                u.slots = Some(slots.clone());
+                let files = files.clone();
+                async move {
+                    // Never closed, so acquiring cannot fail; if it did, the upload would
+                    // simply run unbounded.
+                    let _file = files.acquire_owned().await.ok();
+                    let started = Instant::now();
+                    let result = u.send().await;
+                    FinishedUpload {
+                        index,
+                        result,
+                        elapsed: started.elapsed(),
+                    }
+                }
+            })
+            .collect::<FuturesUnordered<_>>()
     }
+}
+
+/// One upload of [`Uploader::send_each`], finished.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FinishedUpload {
+    /// Its position in the list given.
+    pub index: usize,
+    /// What became of it.
+    pub result: Result<Completed, UploadError>,
+    /// From the start of its turn (checks, create) to its end.
+    pub elapsed: Duration,
 }
 
 /// One upload's options; [`send`](Self::send) runs it.

@@ -15,5 +15,5 @@ mod run;
 mod schedule;
 mod settings;
 
-pub use builder::{UploadBuilder, Uploader};
+pub use builder::{FinishedUpload, UploadBuilder, Uploader};
 pub use run::Completed;

@@ -1,30 +1,75 @@
-//! `openai-uploads put`: the main job.
+//! `openai-uploads put`: the main job. Which files ([`select`]), in what pieces
+//! ([`pieces`]), what an earlier run already did ([`manifest`]), the plan without sending
+//! ([`dry_run`]), the uploads, and what each one's end prints and records ([`finish`]);
+//! stdin has its own path ([`stdin`]).
 
-use std::path::PathBuf;
+mod dry_run;
+mod finish;
+mod manifest;
+mod pieces;
+mod select;
+mod stdin;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use uploads_client::ClientInfo;
 use uploads_ext::ResumeError;
 use uploads_ext::check::ContentCheck;
 use uploads_ext::{
-    Disposition, Purpose, StopCause, UploadBuilder, UploadError, Uploader, ValidationError,
+    Disposition, Purpose, StopCause, UploadApi, UploadBuilder, UploadError, Uploader,
+    ValidationError,
 };
 
-use crate::pieces::Job;
 use crate::ui::{Mode, Ui};
 use crate::{Globals, client_from_env, exit, fail, shown};
+use pieces::Job;
 use uploads_ext::units::{parse_duration, parse_size};
 
 /// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
 /// same command again.
 #[derive(Args)]
 pub struct PutArgs {
-    /// Files to upload; several files share one --concurrency budget.
-    #[arg(required = true, value_name = "FILE")]
+    /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); all share
+    /// one --concurrency budget. `-` reads the bytes from stdin (with --size and --filename).
+    #[arg(value_name = "PATH", required_unless_present = "files_from")]
     files: Vec<PathBuf>,
+    /// Also upload the paths listed in FILE, one per line (`-`: stdin; # comments).
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
+    /// Only files matching PATTERN, a glob (repeatable): without a `/` it matches the file's
+    /// name at any depth, with one the path under the directory given.
+    #[arg(long, value_name = "PATTERN")]
+    include: Vec<String>,
+    /// Leave out files matching PATTERN (repeatable; as --include).
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Append one JSON line per file to PATH as each finishes (path, bytes, md5, upload and
+    /// File ids, status, error, seconds); a re-run with the same manifest skips the files it
+    /// records as uploaded with the same size and modification time.
+    #[arg(long, value_name = "PATH")]
+    manifest: Option<PathBuf>,
+    /// Upload files the manifest records as uploaded all the same.
+    #[arg(long, requires = "manifest")]
+    force: bool,
+    /// Check everything and print the plan (files, sizes, parts, time at --assume-rate);
+    /// send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The upload rate --dry-run assumes for its time estimates.
+    #[arg(long, value_parser = parse_size, value_name = "RATE", default_value = "50MB", requires = "dry_run")]
+    assume_rate: u64,
+    /// With `-` (stdin): the stream's exact length, which the Uploads API needs up front.
+    #[arg(long, value_parser = parse_size, value_name = "BYTES")]
+    size: Option<u64>,
+    /// With `-` (stdin): the most memory held in parts waiting for the server (each part is
+    /// kept until stored, for retries); parts in flight are limited to fit.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
+    max_memory: u64,
     // The help lists the purposes from the one table in uploads_client::rules.
     #[arg(long, short, help = format!("What the files are for: {}", uploads_client::rules::purpose_names()))]
     purpose: String,
@@ -93,19 +138,74 @@ pub struct PutArgs {
 }
 
 pub async fn run(args: PutArgs, globals: Globals) -> u8 {
-    if args.filename.is_some() && args.files.len() > 1 {
+    if let Err(message) = usage(&args) {
+        return fail(exit::USAGE, message);
+    }
+    if args.files.iter().any(|p| p == Path::new("-")) {
+        return stdin::run(args, globals).await;
+    }
+    let selection = match select::select(&select::Inputs {
+        paths: &args.files,
+        files_from: args.files_from.as_deref(),
+        include: &args.include,
+        exclude: &args.exclude,
+    }) {
+        Ok(s) => s,
+        Err(message) => return fail(exit::USAGE, message),
+    };
+    for (path, why) in &selection.skipped {
+        eprintln!("skipped: {}", shown(&format!("{}: {why}", path.display())));
+    }
+    if selection.files.is_empty() {
+        return fail(exit::USAGE, "nothing to upload: no file was selected");
+    }
+    if args.filename.is_some() && selection.files.len() > 1 {
         return fail(
             exit::USAGE,
             "--filename names one file: give one FILE, or leave --filename out",
         );
     }
-    if args.split && args.purpose != "batch" {
-        return fail(
-            exit::USAGE,
-            "--split cuts batch files: use it with --purpose batch",
-        );
-    }
     let check = !args.no_check && ContentCheck::for_purpose(&args.purpose).is_some();
+    let mut code = exit::OK;
+    let mut jobs = Vec::new();
+    for path in &selection.files {
+        let batch_limits = check && args.purpose == "batch";
+        match pieces::jobs_for(path, args.split, batch_limits, args.filename.as_deref()).await {
+            Ok(found) => jobs.extend(found),
+            Err(message) => code = code.max(fail(exit::USAGE, message)),
+        }
+    }
+    let mut manifest = match &args.manifest {
+        Some(path) => match manifest::Manifest::open(path) {
+            Ok(m) => Some(m),
+            Err(message) => return fail(exit::USAGE, message),
+        },
+        None => None,
+    };
+    let mut already = 0;
+    if let Some(m) = &manifest
+        && !args.force
+    {
+        jobs.retain(|job| match job.stat().and_then(|s| m.already(&s).cloned()) {
+            Some(r) => {
+                already += 1;
+                eprintln!(
+                    "{}",
+                    shown(&format!(
+                        "{}: already uploaded as {} (in the manifest; --force uploads it again)",
+                        job.label,
+                        r.file_id.as_deref().unwrap_or("?")
+                    ))
+                );
+                false
+            }
+            None => true,
+        });
+    }
+    if args.dry_run {
+        return code.max(dry_run::run(&args, jobs, check).await);
+    }
+
     let ui = Ui::new(Mode::detect(args.quiet));
     // --local: the address is reserved now and the server started only once the files have
     // passed their checks.
@@ -138,20 +238,9 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
         .bandwidth_limit(args.bwlimit)
         .journal_dir(journal_dir)
         .cancel_token(token.clone());
-    let mut code = exit::OK;
-    let mut jobs = Vec::new();
-    for path in &args.files {
-        let batch_limits = check && args.purpose == "batch";
-        match crate::pieces::jobs_for(path, args.split, batch_limits, args.filename.as_deref())
-            .await
-        {
-            Ok(found) => jobs.extend(found),
-            Err(message) => code = code.max(fail(exit::USAGE, message)),
-        }
-    }
-    let several = jobs.len() > 1;
 
     // Every file is checked before the first request: refusals now, warnings said once.
+    let several = jobs.len() > 1;
     let mut ready = Vec::new();
     for job in jobs {
         let b = builder(&uploader, &args, &job, check);
@@ -189,10 +278,13 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
             (job, b.progress(move |e| bar.on_event(e)))
         })
         .unzip();
-    let results = uploader.send_all(builders, args.concurrency).await;
-
-    for ((job, result), bar) in jobs.into_iter().zip(results).zip(bars) {
-        match result {
+    let mut ends = finish::Ends::new(&args, jobs.len(), already);
+    let mut finished = uploader.send_each(builders, args.concurrency);
+    while let Some(f) = finished.next().await {
+        let job = &jobs[f.index];
+        let bar = &bars[f.index];
+        let outcome = ends.record(job, &f, manifest.as_mut());
+        match &f.result {
             Ok(done) => {
                 let note = if done.recovered {
                     " (recovered after a lost response)"
@@ -202,14 +294,6 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
                 bar.finish(&format!("uploaded as {}{note}", done.file.id));
                 if let Some(check) = &done.check {
                     crate::check::print_warnings(&job.label, check);
-                }
-                if args.json {
-                    println!(
-                        "{}",
-                        serde_json::to_string(&done.upload).unwrap_or_default()
-                    );
-                } else {
-                    println!("{}", done.file.id);
                 }
                 #[cfg(feature = "local-server")]
                 if let Some(l) = &local {
@@ -226,19 +310,50 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
                     bar.discard();
                 }
                 code = code.max(report(
-                    label(several, &job),
-                    &err,
+                    label(several, job),
+                    err,
                     token.is_cancelled(),
                     &base_url,
                 ));
             }
         }
+        if let Err(message) = outcome {
+            code = code.max(fail(exit::FAILED, message));
+        }
     }
+    ends.summary();
     #[cfg(feature = "local-server")]
     if let Some(l) = local {
         l.server.shutdown().await;
     }
     code
+}
+
+/// What is wrong with the options together, before anything is read.
+fn usage(args: &PutArgs) -> Result<(), String> {
+    let stdin = args.files.iter().any(|p| p == Path::new("-"));
+    if args.split && args.purpose != "batch" {
+        return Err("--split cuts batch files: use it with --purpose batch".into());
+    }
+    if stdin {
+        if args.files.len() > 1 || args.files_from.is_some() {
+            return Err(
+                "`-` (stdin) is uploaded on its own: give no other PATH or --files-from".into(),
+            );
+        }
+        if args.size.is_none() || args.filename.is_none() {
+            return Err("`-` (stdin) needs --size BYTES (the Uploads API takes the length up front) and --filename NAME".into());
+        }
+        if args.split || args.manifest.is_some() {
+            return Err("`-` (stdin) takes no --split or --manifest".into());
+        }
+    } else if args.size.is_some() {
+        return Err("--size is for `-` (stdin): a file's size is read from the file".into());
+    }
+    if args.files_from.as_deref() == Some(Path::new("-")) && stdin {
+        return Err("stdin cannot be both the list of files and the data".into());
+    }
+    Ok(())
 }
 
 /// Parts in flight: a whole number, at least 1.
@@ -256,7 +371,12 @@ fn label(several: bool, job: &Job) -> Option<&str> {
 }
 
 /// One upload with the command's options.
-fn builder(uploader: &Uploader, args: &PutArgs, job: &Job, check: bool) -> UploadBuilder {
+fn builder<A: UploadApi>(
+    uploader: &Uploader<A>,
+    args: &PutArgs,
+    job: &Job,
+    check: bool,
+) -> UploadBuilder<A> {
     let mut b = uploader
         .source(job.source.clone(), Purpose::from(args.purpose.as_str()))
         .check_content(check)

@@ -1,0 +1,178 @@
+//! `--manifest`: one JSON line per upload as it finishes, appended and flushed, so a crash
+//! leaves a true partial record; a re-run skips what the manifest says is already uploaded.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+/// One line of the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The file as given on the command line (or found under a directory).
+    pub path: String,
+    /// What identifies it across runs: its canonical path, and the byte range for a piece.
+    pub key: String,
+    pub bytes: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: Option<i128>,
+    pub md5: Option<String>,
+    pub upload_id: Option<String>,
+    pub file_id: Option<String>,
+    /// `ok` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    pub seconds: f64,
+    /// When it finished, Unix seconds.
+    pub finished_at: i64,
+}
+
+/// A source's identity now, to compare with a record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stat {
+    pub key: String,
+    pub bytes: u64,
+    pub mtime_ns: Option<i128>,
+}
+
+impl Stat {
+    /// The file's (or piece's) identity; `None` if it cannot be read (the upload says why).
+    pub fn of(path: &Path, region: Option<(u64, u64)>) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        let canonical = std::fs::canonicalize(path).ok()?;
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i128);
+        Some(Self {
+            key: uploads_ext::journal::key_for(&canonical, region)
+                .to_string_lossy()
+                .into_owned(),
+            bytes: region.map_or(meta.len(), |(_, len)| len),
+            mtime_ns,
+        })
+    }
+}
+
+/// The manifest file, open for appending, with what earlier runs uploaded.
+pub struct Manifest {
+    path: PathBuf,
+    file: File,
+    uploaded: HashMap<String, Record>,
+}
+
+impl Manifest {
+    /// Opens (or creates) the manifest and reads its records; a line that does not parse (a
+    /// crash mid-line) is passed over.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let mut uploaded = HashMap::new();
+        match File::open(path) {
+            Ok(f) => {
+                for line in BufReader::new(f).lines() {
+                    let line = line.map_err(|e| format!("reading {}: {e}", path.display()))?;
+                    if let Ok(r) = serde_json::from_str::<Record>(&line)
+                        && r.status == "ok"
+                    {
+                        uploaded.insert(r.key.clone(), r);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("reading {}: {e}", path.display())),
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("opening {}: {e}", path.display()))?;
+        // A crash may have left a partial last line: start ours on a line of their own.
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
+            && std::fs::read(path).is_ok_and(|b| b.last() != Some(&b'\n'))
+        {
+            let _ = file.write_all(b"\n");
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            uploaded,
+        })
+    }
+
+    /// The record of an earlier upload of exactly this file (same path, size and
+    /// modification time), if there is one.
+    pub fn already(&self, stat: &Stat) -> Option<&Record> {
+        self.uploaded
+            .get(&stat.key)
+            .filter(|r| r.bytes == stat.bytes && r.mtime_ns == stat.mtime_ns)
+    }
+
+    /// Appends one record and flushes it to the OS, so it survives this process.
+    pub fn append(&mut self, record: &Record) -> Result<(), String> {
+        let mut line = serde_json::to_string(record).map_err(|e| e.to_string())?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.flush())
+            .map_err(|e| format!("writing {}: {e}", self.path.display()))?;
+        if record.status == "ok" {
+            self.uploaded.insert(record.key.clone(), record.clone());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(key: &str, bytes: u64, mtime: i128, status: &str) -> Record {
+        Record {
+            path: key.into(),
+            key: key.into(),
+            bytes,
+            mtime_ns: Some(mtime),
+            md5: None,
+            upload_id: Some("upload_1".into()),
+            file_id: (status == "ok").then(|| "file-1".into()),
+            status: status.into(),
+            error: None,
+            seconds: 0.5,
+            finished_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_rerun_finds_what_was_uploaded_and_only_that() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        let mut m = Manifest::open(&path).unwrap();
+        m.append(&record("/a", 10, 5, "ok")).unwrap();
+        m.append(&record("/b", 10, 5, "failed")).unwrap();
+        // A crash mid-line leaves a partial record behind.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"path\":\"/c\",\"ke")
+            .unwrap();
+        let mut m = Manifest::open(&path).unwrap();
+        let stat = |key: &str, bytes, mtime| Stat {
+            key: key.into(),
+            bytes,
+            mtime_ns: Some(mtime),
+        };
+        assert!(m.already(&stat("/a", 10, 5)).is_some());
+        assert!(m.already(&stat("/a", 11, 5)).is_none(), "size changed");
+        assert!(m.already(&stat("/a", 10, 6)).is_none(), "modified");
+        assert!(m.already(&stat("/b", 10, 5)).is_none(), "failed last time");
+        m.append(&record("/c", 1, 1, "ok")).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(serde_json::from_str::<Record>(lines[3]).is_ok(), "{text}");
+    }
+}

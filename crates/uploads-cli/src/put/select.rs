@@ -1,0 +1,401 @@
+//! Which files `put` uploads: paths, directories (recursive), globs and `--files-from`, then
+//! `--include`/`--exclude`; what cannot be uploaded from a directory or glob is skipped with a
+//! reason.
+//!
+//! Patterns are globs (`*` stays within a path component, `**` crosses them). As in
+//! gitignore, a pattern without `/` matches the file's name at any depth; one with `/` matches
+//! the path relative to the directory (or the glob's fixed part) it was found under, or the
+//! path as given for a named file.
+
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+
+/// What to select from.
+pub struct Inputs<'a> {
+    pub paths: &'a [PathBuf],
+    /// `--files-from`: a file of paths, one per line (`-`: stdin).
+    pub files_from: Option<&'a Path>,
+    pub include: &'a [String],
+    pub exclude: &'a [String],
+}
+
+/// The files to upload, in order, and those passed over.
+#[derive(Debug, Default, PartialEq)]
+pub struct Selection {
+    pub files: Vec<PathBuf>,
+    /// Found in a directory or by a glob but not uploadable: (path, why).
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// The include and exclude filters.
+struct Filters {
+    include: Option<(GlobSet, GlobSet)>,
+    exclude: (GlobSet, GlobSet),
+}
+
+impl Filters {
+    fn new(include: &[String], exclude: &[String]) -> Result<Self, String> {
+        Ok(Self {
+            include: if include.is_empty() {
+                None
+            } else {
+                Some(sets(include, "--include")?)
+            },
+            exclude: sets(exclude, "--exclude")?,
+        })
+    }
+
+    /// True if `rel` (the path relative to where it was found) passes the filters.
+    fn admits(&self, rel: &Path) -> bool {
+        let hit = |(by_name, by_path): &(GlobSet, GlobSet)| {
+            rel.file_name().is_some_and(|n| by_name.is_match(n)) || by_path.is_match(rel)
+        };
+        self.include.as_ref().is_none_or(hit) && !hit(&self.exclude)
+    }
+}
+
+/// Name patterns (no `/`) and path patterns, compiled apart.
+fn sets(patterns: &[String], flag: &str) -> Result<(GlobSet, GlobSet), String> {
+    let mut names = GlobSetBuilder::new();
+    let mut paths = GlobSetBuilder::new();
+    for p in patterns {
+        let glob = glob(p.trim_start_matches("./")).map_err(|e| format!("{flag} {p:?}: {e}"))?;
+        if p.contains('/') {
+            paths.add(glob);
+        } else {
+            names.add(glob);
+        }
+    }
+    let build = |b: GlobSetBuilder| b.build().map_err(|e| format!("{flag}: {e}"));
+    Ok((build(names)?, build(paths)?))
+}
+
+fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+/// True if `text` holds glob syntax.
+fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?', '[', '{'])
+}
+
+/// Selects the files; an unreadable `--files-from` or a bad pattern is an error.
+pub fn select(inputs: &Inputs<'_>) -> Result<Selection, String> {
+    let filters = Filters::new(inputs.include, inputs.exclude)?;
+    let mut paths: Vec<PathBuf> = inputs.paths.to_vec();
+    if let Some(list) = inputs.files_from {
+        paths.extend(read_list(list)?);
+    }
+    let mut out = Selection::default();
+    let mut seen = HashSet::new();
+    let mut add = |out: &mut Selection, path: PathBuf| {
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if seen.insert(key) {
+            out.files.push(path);
+        }
+    };
+    for path in paths {
+        let text = path.to_string_lossy();
+        if path.is_dir() {
+            walk(&path, None, &filters, &mut out, &mut add);
+        } else if !path.exists() && is_glob(&text) {
+            let (base, matcher) = split_glob(&path)?;
+            let before = out.files.len() + out.skipped.len();
+            walk(&base, Some(&matcher), &filters, &mut out, &mut add);
+            if out.files.len() + out.skipped.len() == before {
+                out.skipped
+                    .push((path.clone(), "the pattern matches no file".into()));
+            }
+        } else if filters.admits(&path) {
+            // A named file goes on to the checks, which say what is wrong with it.
+            add(&mut out, path);
+        }
+    }
+    Ok(out)
+}
+
+/// The paths listed in `list`, one per line; blank lines and `#` comments are skipped.
+fn read_list(list: &Path) -> Result<Vec<PathBuf>, String> {
+    let reader: Box<dyn BufRead> = if list == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(list)
+            .map_err(|e| format!("--files-from {}: {e}", list.display()))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut out = Vec::new();
+    for line in reader.lines() {
+        let line = line.map_err(|e| format!("--files-from {}: {e}", list.display()))?;
+        let line = line.trim_end_matches('\r');
+        if !line.trim().is_empty() && !line.starts_with('#') {
+            out.push(PathBuf::from(line));
+        }
+    }
+    Ok(out)
+}
+
+/// The fixed directory a glob starts from, and a matcher for the whole pattern.
+fn split_glob(pattern: &Path) -> Result<(PathBuf, GlobMatcher), String> {
+    let mut base = PathBuf::new();
+    for part in pattern.components() {
+        if is_glob(&part.as_os_str().to_string_lossy()) {
+            break;
+        }
+        base.push(part);
+    }
+    let text = pattern.to_string_lossy();
+    let matcher = glob(&text)
+        .map_err(|e| format!("{text:?}: {e}"))?
+        .compile_matcher();
+    if base.as_os_str().is_empty() {
+        base = PathBuf::from(".");
+    }
+    Ok((base, matcher))
+}
+
+/// Every file under `root` (sorted, symbolic links not followed) that the glob, if any, and
+/// the filters admit; the ones that cannot be uploaded go to `skipped`.
+fn walk(
+    root: &Path,
+    glob: Option<&GlobMatcher>,
+    filters: &Filters,
+    out: &mut Selection,
+    add: &mut impl FnMut(&mut Selection, PathBuf),
+) {
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().unwrap_or(root).to_owned();
+                out.skipped.push((path, format!("unreadable: {e}")));
+                continue;
+            }
+        };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let path = entry.path();
+        // A glob given as `./docs/*.pdf` matches walked paths that start with `./` too.
+        if glob.is_some_and(|g| !g.is_match(path)) {
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        if !filters.admits(rel) {
+            continue;
+        }
+        match why_not(path, &entry.file_type()) {
+            Some(reason) => out.skipped.push((path.to_owned(), reason)),
+            None => add(out, path.to_owned()),
+        }
+    }
+}
+
+/// Why a found file cannot be uploaded, if it cannot.
+fn why_not(path: &Path, kind: &std::fs::FileType) -> Option<String> {
+    if kind.is_symlink() {
+        return Some("a symbolic link (not followed in directories; name it to upload it)".into());
+    }
+    if !kind.is_file() {
+        return Some("not a regular file".into());
+    }
+    match std::fs::File::open(path).and_then(|f| f.metadata()) {
+        Err(e) => Some(format!("unreadable: {e}")),
+        Ok(m) if m.len() == 0 => Some("empty (the API takes no empty file)".into()),
+        Ok(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree: a/x.pdf, a/y.txt, a/b/z.pdf, a/b/draft.pdf, a/empty.pdf, top.pdf.
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("a/b")).unwrap();
+        for f in [
+            "a/x.pdf",
+            "a/y.txt",
+            "a/b/z.pdf",
+            "a/b/draft.pdf",
+            "top.pdf",
+        ] {
+            std::fs::write(d.join(f), b"data").unwrap();
+        }
+        std::fs::write(d.join("a/empty.pdf"), b"").unwrap();
+        dir
+    }
+
+    fn run(
+        d: &Path,
+        paths: &[&str],
+        include: &[&str],
+        exclude: &[&str],
+    ) -> (Vec<String>, Vec<String>) {
+        let paths: Vec<PathBuf> = paths.iter().map(|p| d.join(p)).collect();
+        let include: Vec<String> = include.iter().map(|s| s.to_string()).collect();
+        let exclude: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
+        let sel = select(&Inputs {
+            paths: &paths,
+            files_from: None,
+            include: &include,
+            exclude: &exclude,
+        })
+        .unwrap();
+        let rel = |p: &Path| p.strip_prefix(d).unwrap().display().to_string();
+        (
+            sel.files.iter().map(|p| rel(p)).collect(),
+            sel.skipped.iter().map(|(p, _)| rel(p)).collect(),
+        )
+    }
+
+    #[test]
+    fn selection_table() {
+        let dir = tree();
+        let d = dir.path();
+        type Case<'a> = (
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a [&'a str],
+        );
+        let cases: &[Case<'_>] = &[
+            // (paths, include, exclude, selected, skipped)
+            (
+                &["a"],
+                &[],
+                &[],
+                &["a/b/draft.pdf", "a/b/z.pdf", "a/x.pdf", "a/y.txt"],
+                &["a/empty.pdf"],
+            ),
+            (
+                &["a"],
+                &["*.pdf"],
+                &[],
+                &["a/b/draft.pdf", "a/b/z.pdf", "a/x.pdf"],
+                &["a/empty.pdf"],
+            ),
+            (
+                &["a"],
+                &["*.pdf"],
+                &["draft*", "empty.pdf"],
+                &["a/b/z.pdf", "a/x.pdf"],
+                &[],
+            ),
+            (
+                &["a"],
+                &["b/*.pdf"],
+                &[],
+                &["a/b/draft.pdf", "a/b/z.pdf"],
+                &[],
+            ),
+            (
+                &["a"],
+                &[],
+                &["b/**"],
+                &["a/x.pdf", "a/y.txt"],
+                &["a/empty.pdf"],
+            ),
+            (&["a/*.pdf"], &[], &[], &["a/x.pdf"], &["a/empty.pdf"]),
+            (
+                &["a/**/*.pdf"],
+                &[],
+                &["empty.pdf"],
+                &["a/b/draft.pdf", "a/b/z.pdf", "a/x.pdf"],
+                &[],
+            ),
+            (&["a/*.doc"], &[], &[], &[], &["a/*.doc"]),
+            // Named files pass the filters too, and a path given twice is uploaded once.
+            (
+                &["top.pdf", "a/y.txt", "top.pdf"],
+                &[],
+                &["*.txt"],
+                &["top.pdf"],
+                &[],
+            ),
+            (&["a", "a/x.pdf"], &["x.pdf"], &[], &["a/x.pdf"], &[]),
+        ];
+        for (paths, include, exclude, want, skipped) in cases {
+            let (got, got_skipped) = run(d, paths, include, exclude);
+            assert_eq!(got, *want, "{paths:?} +{include:?} -{exclude:?}");
+            assert_eq!(got_skipped, *skipped, "{paths:?} +{include:?} -{exclude:?}");
+        }
+    }
+
+    #[test]
+    fn files_from_a_list_and_bad_patterns() {
+        let dir = tree();
+        let d = dir.path();
+        let list = d.join("list.txt");
+        std::fs::write(
+            &list,
+            format!(
+                "# docs\n{}\n\n{}\r\n",
+                d.join("top.pdf").display(),
+                d.join("a/b").display()
+            ),
+        )
+        .unwrap();
+        let sel = select(&Inputs {
+            paths: &[],
+            files_from: Some(&list),
+            include: &[],
+            exclude: &[],
+        })
+        .unwrap();
+        assert_eq!(
+            sel.files,
+            [
+                d.join("top.pdf"),
+                d.join("a/b/draft.pdf"),
+                d.join("a/b/z.pdf")
+            ]
+        );
+        let err = select(&Inputs {
+            paths: &[],
+            files_from: None,
+            include: &["a[".into()],
+            exclude: &[],
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--include \"a[\""), "{err}");
+        let err = select(&Inputs {
+            paths: &[],
+            files_from: Some(&d.join("nope")),
+            include: &[],
+            exclude: &[],
+        })
+        .unwrap_err();
+        assert!(err.starts_with("--files-from"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_and_special_files_in_a_directory_are_skipped_with_a_reason() {
+        let dir = tree();
+        let d = dir.path();
+        std::os::unix::fs::symlink(d.join("top.pdf"), d.join("a/link.pdf")).unwrap();
+        let sel = select(&Inputs {
+            paths: &[d.join("a")],
+            files_from: None,
+            include: &["link.pdf".into()],
+            exclude: &[],
+        })
+        .unwrap();
+        assert!(sel.files.is_empty());
+        assert_eq!(sel.skipped.len(), 1);
+        assert!(
+            sel.skipped[0].1.contains("symbolic link"),
+            "{:?}",
+            sel.skipped
+        );
+    }
+}
