@@ -40,6 +40,19 @@ pub(crate) async fn scan(
     plan: ScanPlan,
     on_first_error: impl FnOnce() + Send + 'static,
 ) -> io::Result<Scanned> {
+    if let Some(stream) = source.as_stream() {
+        // Read once, by the parts: the md5 and the check ride on those reads.
+        if let Some((purpose, options)) = plan.check {
+            stream
+                .check_with(purpose, options, Box::new(on_first_error))
+                .await;
+        }
+        let digested = stream.digest().await?;
+        return Ok(Scanned {
+            md5: digested.md5.filter(|_| plan.md5),
+            report: digested.report,
+        });
+    }
     let mut md5 = plan.md5.then(Md5::new);
     let mut check = plan.check.map(|(purpose, options)| {
         Watched::new(Checker::with_options(purpose, options), on_first_error)

@@ -9,7 +9,8 @@ impl<A: UploadApi> Run<A> {
     /// Decides what becomes of the upload after `cause`, and says so in the error.
     pub(super) async fn stop_with(&self, cause: StopCause, entry: &JournalEntry) -> UploadError {
         let upload_id = entry.upload_id.clone();
-        let disposition = if cause.is_resumable() {
+        // A stream cannot be read again: what could be resumed is cancelled instead.
+        let disposition = if cause.is_resumable() && self.ctx.source.is_replayable() {
             Disposition::Resumable {
                 upload_id,
                 journal: self.journal_path.clone(),

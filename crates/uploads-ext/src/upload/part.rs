@@ -41,13 +41,17 @@ impl<A: UploadApi> PartTask<A> {
             .run(Step::Part(self.spec.index), || self.attempt())
             .await;
         match result {
-            Ok(id) => Ok((
-                self.spec.index,
-                DonePart {
-                    id,
-                    len: self.spec.len,
-                },
-            )),
+            Ok(id) => {
+                // Stored: a stream's copy of the bytes can go before the slot is given back.
+                self.ctx.source.release(self.spec.offset, self.spec.len);
+                Ok((
+                    self.spec.index,
+                    DonePart {
+                        id,
+                        len: self.spec.len,
+                    },
+                ))
+            }
             Err(cause) => {
                 self.restarted();
                 Err(cause)

@@ -1,4 +1,5 @@
-//! Where an upload's bytes come from: a file, bytes in memory, or any seekable async reader.
+//! Where an upload's bytes come from: a file (or a region of one), bytes in memory, any
+//! seekable async reader, or a stream read once ([`stream`]).
 //!
 //! Each part is opened as its own stream over its byte range, so parts can go in parallel, a
 //! retry re-reads its part from the source (which makes retrying a streamed body safe), and no
@@ -15,6 +16,10 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
+
+pub(crate) mod stream;
+
+use stream::StreamSource;
 
 /// Bytes read from a source per chunk: small enough that memory per part in flight stays
 /// bounded, large enough that syscalls do not dominate.
@@ -45,6 +50,7 @@ enum Kind {
         open: Opener,
         len: u64,
     },
+    Stream(Arc<StreamSource>),
 }
 
 impl fmt::Debug for Source {
@@ -57,6 +63,7 @@ impl fmt::Debug for Source {
             } => write!(f, "Source::File({path:?}, {len} bytes at {offset})"),
             Kind::Bytes(b) => write!(f, "Source::Bytes({} bytes)", b.len()),
             Kind::Reader { len, .. } => write!(f, "Source::Reader({len} bytes)"),
+            Kind::Stream(s) => write!(f, "Source::Stream({} bytes)", s.len()),
         }
     }
 }
@@ -121,6 +128,37 @@ impl Source {
         }
     }
 
+    /// `len` bytes read once from `reader` (stdin, a pipe, a socket), in order. Each part is
+    /// held in memory from when it is read until the server stores it, so memory is the parts
+    /// in flight times the part size; nothing can be resumed, so any stop cancels the upload.
+    /// A stream that ends early or goes on past `len` fails (and cancels) the upload.
+    pub fn stream(reader: impl AsyncRead + Send + Unpin + 'static, len: u64) -> Self {
+        Self {
+            kind: Kind::Stream(Arc::new(StreamSource::new(Box::new(reader), len))),
+        }
+    }
+
+    /// False for a stream: its bytes cannot be read again, so an interrupted upload of it
+    /// cannot be resumed.
+    pub fn is_replayable(&self) -> bool {
+        !matches!(self.kind, Kind::Stream(_))
+    }
+
+    /// The stream, for a stream source.
+    pub(crate) fn as_stream(&self) -> Option<&StreamSource> {
+        match &self.kind {
+            Kind::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Lets go of a stored part's bytes (a stream holds them until then).
+    pub(crate) fn release(&self, offset: u64, len: u64) {
+        if let Kind::Stream(s) = &self.kind {
+            s.release(offset, len);
+        }
+    }
+
     /// The file's path, for a file source.
     pub fn path(&self) -> Option<&Path> {
         match &self.kind {
@@ -180,6 +218,12 @@ impl Source {
                 size: *len,
                 mtime_ns: None,
             }),
+            Kind::Stream(s) => Ok(Identity {
+                path: None,
+                region: None,
+                size: s.len(),
+                mtime_ns: None,
+            }),
         }
     }
 
@@ -209,6 +253,14 @@ impl Source {
                 return Ok(Box::pin(exact(stream, len)));
             }
             Kind::Reader { open, .. } => open().await?,
+            Kind::Stream(s) => {
+                let part = s.range(offset, len).await?;
+                let chunks: Vec<io::Result<Bytes>> = (0..part.len())
+                    .step_by(CHUNK)
+                    .map(|i| Ok(part.slice(i..(i + CHUNK).min(part.len()))))
+                    .collect();
+                return Ok(Box::pin(futures::stream::iter(chunks)));
+            }
         };
         let mut reader = reader;
         reader.seek(SeekFrom::Start(offset)).await?;
@@ -253,6 +305,13 @@ fn exact(
 /// content check, see `scan`; this is the simple form, for tests and callers).
 pub async fn md5_hex(source: &Source, len: u64) -> io::Result<String> {
     use md5::{Digest, Md5};
+    if let Kind::Stream(s) = &source.kind {
+        return s
+            .digest()
+            .await?
+            .md5
+            .ok_or_else(|| io::Error::other("the stream was not read to its end"));
+    }
     let mut hasher = Md5::new();
     let mut stream = source.range(0, len).await?;
     while let Some(chunk) = stream.next().await {

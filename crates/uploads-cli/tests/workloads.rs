@@ -1,0 +1,372 @@
+//! `put` at volume: directories and filters, one failure among many, the manifest (and a
+//! killed run resumed from it), --dry-run, stdin, `pending --prune`, completions and the man
+//! page.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use uploads_e2e::{Serve, clean_command, cli, md5_hex, output as run, random_file, signal};
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
+
+fn put(server: &Serve, journals: &Path) -> Command {
+    let mut c = cli(Path::new(BIN), &server.url, "sk-local", journals);
+    c.args(["put", "--quiet"]);
+    c
+}
+
+fn manifest_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tree = d.join("images");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    let a = random_file(&tree.join("a.png"), 3000, 1);
+    let b = random_file(&tree.join("sub/b.png"), 5000, 2);
+    random_file(&tree.join("notes.txt"), 100, 3);
+    random_file(&tree.join("skip.png"), 100, 4);
+    std::fs::write(tree.join("empty.png"), b"").unwrap();
+    let server = Serve::start(Path::new(BIN), &[]);
+    let manifest = d.join("manifest.jsonl");
+    // notes.txt is no image: the server refuses it at create, and the others go on.
+    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
+        .args(["--purpose", "vision", "--exclude", "skip.png", "--manifest"])
+        .arg(&manifest)
+        .arg(&tree));
+    assert_eq!(code, 1, "{stderr}");
+    let ids: Vec<&str> = stdout.lines().collect();
+    assert_eq!(ids.len(), 2, "{stdout}");
+    assert_eq!(
+        server.download(ids[0]),
+        a,
+        "a.png first, in the order found"
+    );
+    assert_eq!(server.download(ids[1]), b);
+    assert!(stderr.contains("skipped: "), "{stderr}");
+    assert!(stderr.contains("empty.png: empty"), "{stderr}");
+    assert!(stderr.contains("2 of 3 uploaded, 1 failed"), "{stderr}");
+    assert!(
+        stderr.contains("failed: ") && stderr.contains("notes.txt"),
+        "{stderr}"
+    );
+    let lines = manifest_lines(&manifest);
+    assert_eq!(lines.len(), 3);
+    let by_name = |n: &str| {
+        lines
+            .iter()
+            .find(|l| l["path"].as_str().unwrap().ends_with(n))
+            .unwrap()
+            .clone()
+    };
+    let a_line = by_name("a.png");
+    assert_eq!(a_line["status"], "ok");
+    assert_eq!(a_line["bytes"], 3000);
+    assert_eq!(a_line["md5"], md5_hex(&a));
+    assert_eq!(a_line["file_id"], ids[0]);
+    let bad = by_name("notes.txt");
+    assert_eq!(bad["status"], "failed");
+    assert!(bad["file_id"].is_null());
+    assert!(bad["error"].as_str().unwrap().contains("400"), "{bad}");
+
+    // The same command again sends only the failed file.
+    let created = server.stat("uploads_created");
+    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
+        .args(["--purpose", "vision", "--exclude", "skip.png", "--manifest"])
+        .arg(&manifest)
+        .arg(&tree));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(
+        stderr.matches("already uploaded as file-").count(),
+        2,
+        "{stderr}"
+    );
+    // Only notes.txt was tried again (and refused again: no upload is created for it).
+    assert_eq!(server.stat("uploads_created"), created);
+    assert!(
+        stderr.contains("1 failed, 2 already uploaded (manifest)"),
+        "{stderr}"
+    );
+    // --force sends them all again.
+    let (_, stdout, _) = run(put(&server, &d.join("j"))
+        .args([
+            "--purpose",
+            "vision",
+            "--include",
+            "*.png",
+            "--exclude",
+            "skip*",
+            "--force",
+            "--manifest",
+        ])
+        .arg(&manifest)
+        .arg(&tree));
+    assert_eq!(stdout.lines().count(), 2);
+}
+
+#[test]
+fn a_killed_run_resumed_from_its_manifest_sends_only_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tree = d.join("docs");
+    std::fs::create_dir_all(&tree).unwrap();
+    let mut all = Vec::new();
+    for i in 0..8 {
+        all.push(random_file(
+            &tree.join(format!("f{i}.txt")),
+            2000 + i,
+            i as u64,
+        ));
+    }
+    let server = Serve::start(Path::new(BIN), &["--latency", "80ms"]);
+    let manifest = d.join("m.jsonl");
+    let journals = d.join("j");
+    let mut child = put(&server, &journals)
+        .args(["--purpose", "assistants", "-j", "1", "--manifest"])
+        .arg(&manifest)
+        .arg(&tree)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while manifest_lines(&manifest).len() < 3 {
+        assert!(start.elapsed() < Duration::from_secs(30), "no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
+    let done_before = manifest_lines(&manifest).len();
+    assert!(done_before < 8, "killed before the end");
+
+    let completed_before = server.stat("uploads_completed");
+    let (code, stdout, stderr) = run(put(&server, &journals)
+        .args(["--purpose", "assistants", "--manifest"])
+        .arg(&manifest)
+        .arg(&tree));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 8 - done_before);
+    assert_eq!(
+        server.stat("uploads_completed") - completed_before,
+        (8 - done_before) as u64,
+        "only the missing files were uploaded"
+    );
+    let lines = manifest_lines(&manifest);
+    assert_eq!(lines.len(), 8, "one true line per file");
+    for (i, data) in all.iter().enumerate() {
+        let line = lines
+            .iter()
+            .find(|l| l["path"].as_str().unwrap().ends_with(&format!("f{i}.txt")))
+            .unwrap();
+        assert_eq!(line["status"], "ok");
+        assert_eq!(server.download(line["file_id"].as_str().unwrap()), *data);
+    }
+}
+
+#[test]
+fn dry_run_sends_nothing_and_needs_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    random_file(&d.join("a.pdf"), 30_000, 1);
+    random_file(&d.join("b.pdf"), 70_000, 2);
+    let server = Serve::start(Path::new(BIN), &[]);
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.env("OPENAI_BASE_URL", &server.url).args([
+        "put",
+        "--dry-run",
+        "--purpose",
+        "assistants",
+        "--part-size",
+        "16KiB",
+        "-j",
+        "3",
+        "--assume-rate",
+        "10KB",
+    ]);
+    let (code, stdout, stderr) = run(c.arg(d.join("a.pdf")).arg(d.join("b.pdf")));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    // bytes, part size, parts, in flight, time, expiry
+    assert_eq!(rows[0][..6], ["30000", "16.0", "KiB", "2", "2", "3s"][..]);
+    assert_eq!(rows[1][..6], ["70000", "16.0", "KiB", "5", "3", "7s"][..]);
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    assert_eq!(server.stat("uploads_created"), 0);
+    assert_eq!(server.stat("part_requests"), 0);
+
+    // Too slow for the hour: said, and exit 1.
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.args([
+        "put",
+        "--dry-run",
+        "-p",
+        "assistants",
+        "--assume-rate",
+        "10B",
+    ]);
+    let (code, stdout, _) = run(c.arg(d.join("b.pdf")));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("OVER 1h"), "{stdout}");
+}
+
+fn put_stdin(server: &Serve, d: &Path, data: &[u8], size: usize) -> (i32, String, String) {
+    let mut child = put(server, &d.join("j"))
+        .args(["-", "--purpose", "assistants", "--filename", "piped.txt"])
+        .args([
+            "--size",
+            &size.to_string(),
+            "--part-size",
+            "64KiB",
+            "--max-memory",
+            "256KiB",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn stdin_is_uploaded_md5_exact_and_a_wrong_length_is_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = Serve::start(Path::new(BIN), &[]);
+    let data = random_file(&d.join("src"), 1_000_000, 9);
+    let (code, stdout, stderr) = put_stdin(&server, d, &data, data.len());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(md5_hex(&server.download(stdout.trim())), md5_hex(&data));
+    assert_eq!(server.stat("parts_stored"), 16);
+    assert!(
+        server.stat("max_parts_in_flight") <= 4,
+        "--max-memory 256KiB holds 4 parts"
+    );
+
+    for (given, size, what) in [
+        (500_000, 600_000, "ended before"),
+        (700_000, 600_000, "longer than"),
+    ] {
+        let cancelled = server.stat("uploads_cancelled");
+        let (code, stdout, stderr) = put_stdin(&server, d, &data[..given], size);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stdout.is_empty());
+        assert!(
+            stderr.contains(what) && stderr.contains("was cancelled"),
+            "{stderr}"
+        );
+        assert_eq!(server.stat("uploads_cancelled"), cancelled + 1);
+    }
+}
+
+#[test]
+fn pending_marks_and_prunes_expired_journals() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("j");
+    std::fs::create_dir_all(&journals).unwrap();
+    let journal = |id: &str, expires_at: i64, complete_sent: bool| {
+        serde_json::json!({
+            "version": 1, "endpoint": "http://127.0.0.1:9/v1", "upload_id": id,
+            "expires_at": expires_at, "path": format!("/data/{id}.jsonl"), "size": 10,
+            "mtime_ns": 1, "filename": "x.jsonl", "purpose": "batch", "mime_type": "text/jsonl",
+            "part_size": 10, "total_parts": 1, "created_at": 0, "complete_sent": complete_sent,
+            "parts": {},
+        })
+    };
+    let now = uploads_client::rules::unix_now();
+    for (id, expires, sent) in [
+        ("upload_old", now - 10, false),
+        ("upload_live", now + 600, false),
+        ("upload_sent", now - 10, true),
+    ] {
+        std::fs::write(
+            journals.join(format!("{id}.json")),
+            journal(id, expires, sent).to_string(),
+        )
+        .unwrap();
+    }
+    let pending = |args: &[&str]| {
+        run(clean_command(Path::new(BIN), &journals)
+            .arg("pending")
+            .args(args))
+    };
+    let (code, stdout, stderr) = pending(&[]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("upload_old") && l.contains("expired")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("upload_sent") && l.contains("completing")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("pending --prune"), "{stderr}");
+    let (code, stdout, _) = pending(&["--prune"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("upload_old"));
+    assert!(!journals.join("upload_old.json").exists());
+    assert!(journals.join("upload_live.json").exists());
+    assert!(
+        journals.join("upload_sent.json").exists(),
+        "its File may exist"
+    );
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_clap_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, fish, _) =
+        run(clean_command(Path::new(BIN), dir.path()).args(["completions", "fish"]));
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("completions-fish", fish);
+    for shell in ["bash", "zsh", "powershell"] {
+        let (code, script, _) =
+            run(clean_command(Path::new(BIN), dir.path()).args(["completions", shell]));
+        assert_eq!(code, 0);
+        assert!(
+            script.contains("--files-from") && script.contains("--manifest"),
+            "{shell}"
+        );
+    }
+    // The committed page is what the binary prints: `cargo xtask man` refreshes it.
+    let (code, page, _) = run(clean_command(Path::new(BIN), dir.path()).arg("man"));
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/man/openai-uploads.1"),
+    )
+    .unwrap();
+    assert!(
+        page == committed,
+        "docs/man/openai-uploads.1 is stale: run `cargo xtask man`"
+    );
+    assert!(page.contains("openai\\-uploads\\-put"));
+}

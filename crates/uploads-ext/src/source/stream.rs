@@ -1,0 +1,269 @@
+//! A source read once, in order, from a stream (stdin): each part is read into memory when it
+//! is first asked for and held until the server has stored it, so a retry can resend it; the
+//! md5 and the content check see the bytes as they pass. Memory is the parts in flight.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Mutex;
+
+use bytes::{Bytes, BytesMut};
+use md5::{Digest, Md5};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::watch;
+
+use crate::check::{CheckOptions, Checker, ContentCheck, Report};
+
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
+type OnError = Box<dyn FnOnce() + Send>;
+
+/// The stream, and what has been read of it.
+pub(crate) struct StreamSource {
+    len: u64,
+    reader: tokio::sync::Mutex<ReadState>,
+    /// Parts read and not yet stored: start offset -> bytes.
+    held: Mutex<BTreeMap<u64, Bytes>>,
+    /// The md5 and report, once the stream is read to its end (or the check stopped it).
+    outcome: watch::Sender<Option<Result<Digested, String>>>,
+}
+
+/// What the pass over the stream found.
+#[derive(Clone, Debug)]
+pub(crate) struct Digested {
+    /// `None` if the check stopped the stream before its end.
+    pub(crate) md5: Option<String>,
+    pub(crate) report: Option<Report>,
+}
+
+struct ReadState {
+    reader: Reader,
+    read: u64,
+    md5: Md5,
+    check: Option<(Checker, Option<OnError>)>,
+    /// A failure of the stream: every later read fails the same way.
+    failed: Option<String>,
+}
+
+impl StreamSource {
+    pub(crate) fn new(reader: Reader, len: u64) -> Self {
+        Self {
+            len,
+            reader: tokio::sync::Mutex::new(ReadState {
+                reader,
+                read: 0,
+                md5: Md5::new(),
+                check: None,
+                failed: None,
+            }),
+            held: Mutex::new(BTreeMap::new()),
+            outcome: watch::channel(None).0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Checks the bytes as they pass; `on_first_error` is called at the first error, and the
+    /// pass then ends with the report of what was read.
+    pub(crate) async fn check_with(
+        &self,
+        purpose: ContentCheck,
+        options: CheckOptions,
+        on_first_error: OnError,
+    ) {
+        let mut state = self.reader.lock().await;
+        if state.read == 0 {
+            state.check = Some((
+                Checker::with_options(purpose, options),
+                Some(on_first_error),
+            ));
+        }
+    }
+
+    /// The bytes `offset..offset + len`: held ones, or read now (with any before them that no
+    /// part has asked for yet, held for theirs).
+    pub(crate) async fn range(&self, offset: u64, len: u64) -> io::Result<Bytes> {
+        if let Some(b) = self.held_slice(offset, len) {
+            return Ok(b);
+        }
+        let mut state = self.reader.lock().await;
+        if let Some(b) = self.held_slice(offset, len) {
+            return Ok(b);
+        }
+        if let Some(e) = &state.failed {
+            return Err(io::Error::other(e.clone()));
+        }
+        let end = offset + len;
+        if end <= state.read {
+            return Err(io::Error::other(format!(
+                "bytes {offset}..{end} of the stream were already sent and released: a stream cannot be read twice"
+            )));
+        }
+        let start = state.read;
+        let mut buf = BytesMut::zeroed((end - start) as usize);
+        if let Err(e) = state.reader.read_exact(&mut buf).await {
+            let message = if e.kind() == io::ErrorKind::UnexpectedEof {
+                format!(
+                    "the stream ended before the {} bytes given as its size (somewhere after byte {start})",
+                    self.len
+                )
+            } else {
+                format!("reading the stream: {e}")
+            };
+            return Err(self.fail(&mut state, message));
+        }
+        let bytes = buf.freeze();
+        state.read = end;
+        state.md5.update(&bytes);
+        self.feed_check(&mut state, &bytes);
+        if end == self.len {
+            // The stream must end here: a longer one is not what was declared.
+            let mut probe = [0u8; 1];
+            match state.reader.read(&mut probe).await {
+                Ok(0) => self.settle(&mut state),
+                Ok(_) => {
+                    let message = format!(
+                        "the stream is longer than the {} bytes given as its size",
+                        self.len
+                    );
+                    return Err(self.fail(&mut state, message));
+                }
+                Err(e) => return Err(self.fail(&mut state, format!("reading the stream: {e}"))),
+            }
+        }
+        let slice = bytes.slice((offset - start) as usize..);
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(start, bytes);
+        Ok(slice)
+    }
+
+    /// Forgets a stored part's bytes.
+    pub(crate) fn release(&self, offset: u64, len: u64) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((&start, _)) = held.range(..=offset).next_back() else {
+            return;
+        };
+        let Some(chunk) = held.remove(&start) else {
+            return;
+        };
+        let (from, to) = ((offset - start) as usize, (offset - start + len) as usize);
+        if from > 0 {
+            held.insert(start, chunk.slice(..from.min(chunk.len())));
+        }
+        if to < chunk.len() {
+            held.insert(offset + len, chunk.slice(to..));
+        }
+    }
+
+    /// Waits for the pass to end: the whole stream read, or the check stopped it.
+    pub(crate) async fn digest(&self) -> io::Result<Digested> {
+        let mut rx = self.outcome.subscribe();
+        let outcome = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| io::Error::other("the stream was dropped"))?;
+        match outcome.as_ref() {
+            Some(Ok(d)) => Ok(d.clone()),
+            Some(Err(e)) => Err(io::Error::other(e.clone())),
+            None => Err(io::Error::other("the stream was dropped")),
+        }
+    }
+
+    fn held_slice(&self, offset: u64, len: u64) -> Option<Bytes> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let (&start, chunk) = held.range(..=offset).next_back()?;
+        let (from, to) = ((offset - start) as usize, (offset - start + len) as usize);
+        (to <= chunk.len()).then(|| chunk.slice(from..to))
+    }
+
+    fn feed_check(&self, state: &mut ReadState, bytes: &[u8]) {
+        let Some((checker, on_error)) = &mut state.check else {
+            return;
+        };
+        checker.feed(bytes);
+        if checker.has_errors()
+            && let Some(f) = on_error.take()
+        {
+            f();
+            let (checker, _) = state.check.take().expect("checked above");
+            self.outcome.send_replace(Some(Ok(Digested {
+                md5: None,
+                report: Some(checker.finish()),
+            })));
+        }
+    }
+
+    fn settle(&self, state: &mut ReadState) {
+        let md5 = format!("{:x}", std::mem::take(&mut state.md5).finalize());
+        let report = state.check.take().map(|(checker, on_error)| {
+            let report = checker.finish();
+            if !report.is_ok()
+                && let Some(f) = on_error
+            {
+                f();
+            }
+            report
+        });
+        if self.outcome.borrow().is_none() {
+            self.outcome.send_replace(Some(Ok(Digested {
+                md5: Some(md5),
+                report,
+            })));
+        }
+    }
+
+    fn fail(&self, state: &mut ReadState, message: String) -> io::Error {
+        state.failed = Some(message.clone());
+        if self.outcome.borrow().is_none() {
+            self.outcome.send_replace(Some(Err(message.clone())));
+        }
+        io::Error::new(io::ErrorKind::InvalidData, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(data: &[u8], len: u64) -> StreamSource {
+        StreamSource::new(Box::new(std::io::Cursor::new(data.to_vec())), len)
+    }
+
+    #[tokio::test]
+    async fn parts_out_of_order_and_again_until_released() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let s = source(&data, 100);
+        // Part 3 first: parts 1 and 2 are read and held for theirs.
+        assert_eq!(&s.range(60, 40).await.unwrap()[..], &data[60..]);
+        assert_eq!(&s.range(0, 30).await.unwrap()[..], &data[..30]);
+        assert_eq!(&s.range(30, 30).await.unwrap()[..], &data[30..60]);
+        // A retry gets the same bytes again.
+        assert_eq!(&s.range(30, 30).await.unwrap()[..], &data[30..60]);
+        s.release(30, 30);
+        assert!(s.range(30, 30).await.is_err(), "released");
+        assert_eq!(&s.range(0, 30).await.unwrap()[..], &data[..30]);
+        s.release(0, 30);
+        s.release(60, 40);
+        assert!(s.held.lock().unwrap().is_empty());
+        let d = s.digest().await.unwrap();
+        assert_eq!(d.md5.unwrap(), uploads_client::checksum::md5_hex(&data));
+    }
+
+    #[tokio::test]
+    async fn a_stream_shorter_or_longer_than_its_size_fails() {
+        let s = source(&[1; 10], 20);
+        let e = s.range(0, 20).await.unwrap_err();
+        assert!(e.to_string().contains("ended before the 20 bytes"), "{e}");
+        assert!(s.digest().await.is_err());
+        assert!(
+            s.range(0, 20).await.is_err(),
+            "a failed stream stays failed"
+        );
+
+        let s = source(&[1; 30], 20);
+        let e = s.range(0, 20).await.unwrap_err();
+        assert!(e.to_string().contains("longer than the 20 bytes"), "{e}");
+    }
+}
