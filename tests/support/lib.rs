@@ -27,9 +27,14 @@ pub fn clean_command(bin: &Path, journals: &Path) -> Command {
 /// with a clean environment pointed at `url`, journals in `journals`.
 pub fn cli(bin: &Path, url: &str, key: &str, journals: &Path) -> Command {
     let mut c = clean_command(bin, journals);
-    c.env("OPENAI_API_KEY", key).env("OPENAI_BASE_URL", url);
+    c.env("OPENAI_API_KEY", key)
+        .env("OPENAI_BASE_URL", url)
+        .env("OPENAI_UPLOADS_MIN_PART_SIZE", SMALL_PARTS);
     c
 }
+
+/// The part-size floor the tests' commands use: their files and servers are scaled down.
+pub const SMALL_PARTS: &str = "1KiB";
 
 /// Runs a command to its end: exit code, stdout, stderr.
 pub fn output(c: &mut Command) -> (i32, String, String) {

@@ -123,6 +123,16 @@ fn every_user_facing_error() {
             ],
         ),
         (
+            "part size under the 1 MiB floor",
+            vec![
+                p("ok.jsonl"),
+                "--purpose".into(),
+                "batch".into(),
+                "--part-size".into(),
+                "1".into(),
+            ],
+        ),
+        (
             "unknown purpose",
             vec![p("ok.jsonl"), "--purpose".into(), "fine_tune_v9".into()],
         ),
@@ -234,6 +244,7 @@ fn put_against_serve_in_another_process_stores_the_exact_bytes() {
     let out = cmd(dir.path())
         .env("OPENAI_API_KEY", "sk-local")
         .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_UPLOADS_MIN_PART_SIZE", uploads_e2e::SMALL_PARTS)
         .args([
             "put",
             "--no-check",
@@ -317,6 +328,7 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
     let put = |c: &mut Command| {
         c.env("OPENAI_API_KEY", "sk-local")
             .env("OPENAI_BASE_URL", &server.url)
+            .env("OPENAI_UPLOADS_MIN_PART_SIZE", uploads_e2e::SMALL_PARTS)
             .args([
                 "put",
                 "--no-check",

@@ -21,10 +21,16 @@ pub fn md5_files_hex<P: AsRef<Path>>(
     limit: Option<u64>,
 ) -> io::Result<String> {
     let mut hasher = Md5::new();
-    let mut buf = vec![0u8; READ_BUF];
+    let mut buf = Vec::new();
     let mut left = limit.unwrap_or(u64::MAX);
     for path in paths {
-        let mut file = std::fs::File::open(path)?.take(left);
+        let file = std::fs::File::open(path)?;
+        // Grown to what the files need, up to READ_BUF: small files zero no megabyte.
+        let want = file.metadata()?.len().min(left).min(READ_BUF as u64) as usize;
+        if buf.len() < want.max(1) {
+            buf.resize(want.max(1), 0);
+        }
+        let mut file = file.take(left);
         loop {
             let n = file.read(&mut buf)?;
             if n == 0 {

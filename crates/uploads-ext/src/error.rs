@@ -44,11 +44,15 @@ pub enum ValidationError {
         /// The limit.
         max: u64,
     },
-    /// A part size of zero or over the part limit.
-    #[error("part size {size} is out of range: it must be between 1 byte and {max} bytes (64 MiB)")]
+    /// A part size under the floor or over the part limit.
+    #[error(
+        "part size {size} is out of range: it must be between {min} bytes (1 MiB) and {max} bytes (64 MiB)"
+    )]
     PartSize {
         /// The size given.
         size: u64,
+        /// The floor ([`MIN_PART_BYTES`](crate::MIN_PART_BYTES), unless lowered).
+        min: u64,
         /// The limit.
         max: u64,
     },

@@ -44,7 +44,7 @@ pub use api::{CreateRequest, FilePage, PartBody, UploadApi};
 pub use bandwidth::BandwidthLimit;
 pub use error::{Disposition, ResumeError, Step, StopCause, UploadError, ValidationError};
 pub use journal::{JournalEntry, default_journal_dir};
-pub use plan::{AUTO_MIN_PART_BYTES, auto_part_size};
+pub use plan::{AUTO_MIN_PART_BYTES, MIN_PART_BYTES, auto_part_size};
 pub use progress::{Event, Progress};
 pub use purpose::Purpose;
 pub use retry::RetryPolicy;

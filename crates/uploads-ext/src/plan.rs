@@ -11,6 +11,11 @@ pub(crate) struct PartSpec {
 
 const MIB: u64 = 1024 * 1024;
 
+/// The smallest part size a caller may ask for (1 MiB): below it a file of any size becomes
+/// thousands of requests, each with its round trip, part record and journal write, for no
+/// gain. Tests lower it with [`UploadBuilder::min_part_size`](crate::UploadBuilder).
+pub const MIN_PART_BYTES: u64 = MIB;
+
 /// The smallest part the automatic plan chooses: per-request overhead (a round trip, a part
 /// record, a journal write) stays small next to the bytes.
 pub const AUTO_MIN_PART_BYTES: u64 = 8 * MIB;

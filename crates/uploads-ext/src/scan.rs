@@ -62,7 +62,7 @@ pub(crate) async fn scan(
         return tokio::task::spawn_blocking(move || {
             let mut file = std::fs::File::open(&path)?;
             file.seek(SeekFrom::Start(start))?;
-            read_file(file.take(len), md5, check)
+            read_file(file.take(len), len, md5, check)
         })
         .await
         .map_err(io::Error::other)?;
@@ -120,6 +120,7 @@ impl<F: FnOnce()> Watched<F> {
 /// The blocking pass over a file: md5 here, the check on a thread of its own.
 fn read_file<F: FnOnce() + Send + 'static>(
     mut file: impl Read,
+    len: u64,
     mut md5: Option<Md5>,
     check: Option<Watched<F>>,
 ) -> io::Result<Scanned> {
@@ -138,8 +139,15 @@ fn read_file<F: FnOnce() + Send + 'static>(
         }
         None => (None, None),
     };
+    let mut left = len;
     loop {
-        let mut buf = vec![0u8; READ_CHUNK];
+        // No bigger than what is left: a small file's pass zeroes no megabyte.
+        let mut buf = vec![
+            0u8;
+            READ_CHUNK
+                .min(usize::try_from(left).unwrap_or(READ_CHUNK))
+                .max(1)
+        ];
         let n = match file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
@@ -147,6 +155,7 @@ fn read_file<F: FnOnce() + Send + 'static>(
             Err(e) => return Err(e),
         };
         buf.truncate(n);
+        left = left.saturating_sub(n as u64);
         if let Some(h) = &mut md5 {
             h.update(&buf);
         }

@@ -20,6 +20,8 @@ pub(crate) struct Request<'a> {
     pub(crate) mime_type: Option<&'a str>,
     /// The part size asked for, if any (an automatic one is always in range).
     pub(crate) part_size: Option<u64>,
+    /// The smallest part size asked for that is taken.
+    pub(crate) min_part_size: u64,
     pub(crate) concurrency: usize,
     pub(crate) expires_after: Option<i64>,
     pub(crate) limits: &'a Limits,
@@ -45,10 +47,11 @@ pub(crate) async fn preflight(req: &Request<'_>) -> Result<Checked, ValidationEr
         return Err(ValidationError::UnknownPurpose { purpose: p.clone() });
     }
     if let Some(size) = req.part_size
-        && (size == 0 || size > req.limits.max_part_bytes)
+        && (size == 0 || size < req.min_part_size || size > req.limits.max_part_bytes)
     {
         return Err(ValidationError::PartSize {
             size,
+            min: req.min_part_size.max(1),
             max: req.limits.max_part_bytes,
         });
     }

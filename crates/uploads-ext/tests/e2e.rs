@@ -45,6 +45,7 @@ async fn uploads_complete_under_503s_429s_and_resets() {
             .build()
             .unwrap();
         let done = Uploader::new(client.clone())
+            .min_part_size(1)
             .journal_dir(Some(dir.path().join("journals")))
             .limits(limits)
             .retry_policy(
@@ -104,6 +105,7 @@ async fn a_complete_whose_response_is_lost_is_recovered_from_the_files_list() {
         .build()
         .unwrap();
     let done = Uploader::new(client)
+        .min_part_size(1)
         .journal_dir(Some(dir.path().join("journals")))
         .retry_policy(
             RetryPolicy::default().delays(Duration::from_millis(5), Duration::from_millis(20)),

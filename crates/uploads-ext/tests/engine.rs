@@ -776,3 +776,37 @@ async fn a_journal_made_against_another_endpoint_is_not_resumed() {
     assert_eq!(done.parts_resumed, 0);
     assert_eq!(fake.completed_bytes(), data);
 }
+
+#[tokio::test]
+async fn a_part_size_under_the_floor_is_refused_before_any_request() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new());
+    // The floor is 1 MiB unless lowered (the tests' uploader lowers it to 1 byte).
+    let up = uploads_ext::Uploader::new(fake.clone()).journal_dir(None);
+    let err = up
+        .file(&path, Purpose::Assistants)
+        .part_size(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UploadError::Invalid(uploads_ext::ValidationError::PartSize {
+                size: 1,
+                min: uploads_ext::MIN_PART_BYTES,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    insta::assert_snapshot!(err.to_string(), @"part size 1 is out of range: it must be between 1048576 bytes (1 MiB) and 67108864 bytes (64 MiB)");
+    assert!(fake.calls().is_empty(), "nothing was sent");
+    let ok = up
+        .file(&path, Purpose::Assistants)
+        .part_size(uploads_ext::MIN_PART_BYTES)
+        .check()
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+}

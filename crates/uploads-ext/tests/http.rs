@@ -30,6 +30,7 @@ fn uploader(server: &MockServer, dir: &std::path::Path) -> Uploader {
         .build()
         .unwrap();
     Uploader::new(client)
+        .min_part_size(1)
         .journal_dir(Some(dir.join("journals")))
         .retry_policy(
             RetryPolicy::with_attempts(2)

@@ -17,6 +17,7 @@ mod checks;
 mod machine;
 mod report;
 mod upload;
+mod workloads;
 
 #[derive(clap::Parser)]
 #[command(
@@ -40,8 +41,9 @@ struct BenchArgs {
     /// (e.g. 10MB,100MB).
     #[arg(long, value_delimiter = ',')]
     bwlimit: Vec<String>,
-    /// What to measure: `uploads` (the tables above), or `checks` (the batch and fine-tune
-    /// content check against md5, its memory, and `put` with and without it).
+    /// What to measure: `uploads` (the tables above), `checks` (the batch and fine-tune
+    /// content check against md5, its memory, and `put` with and without it), or `workloads`
+    /// (1,000 small files in one put against 1,000 puts; 1 GiB through `put -`).
     #[arg(long, default_value = "uploads")]
     suite: String,
 }
@@ -76,9 +78,17 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
         eprintln!("wrote {}", out.display());
         return Ok(());
     }
+    if args.suite == "workloads" {
+        let report = workloads::run(&bin, &dir)?;
+        workloads::print(&report);
+        let out = dir.join("workloads.json");
+        std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
     anyhow::ensure!(
         args.suite == "uploads",
-        "unknown suite {}: use uploads or checks",
+        "unknown suite {}: use uploads, checks or workloads",
         args.suite
     );
 

@@ -82,10 +82,20 @@ pub struct PutArgs {
     /// Name the File gets (default: the file's name; only with one file).
     #[arg(long, value_name = "NAME")]
     filename: Option<String>,
-    /// Size of each part, at most 64MiB (default: chosen for the file, about two parts per
+    /// Size of each part, 1MiB to 64MiB (default: chosen for the file, about two parts per
     /// part in flight, 8MiB to 64MiB; a resume keeps the interrupted upload's).
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     part_size: Option<u64>,
+    /// The smallest --part-size taken (default 1MiB): lowered only by tests against a local
+    /// server with scaled-down limits.
+    #[arg(
+        long,
+        hide = true,
+        env = "OPENAI_UPLOADS_MIN_PART_SIZE",
+        value_parser = parse_size,
+        default_value_t = uploads_ext::MIN_PART_BYTES
+    )]
+    min_part_size: u64,
     /// Parts in flight at once, across all files.
     #[arg(
         long,
@@ -379,6 +389,7 @@ fn builder<A: UploadApi>(
 ) -> UploadBuilder<A> {
     let mut b = uploader
         .source(job.source.clone(), Purpose::from(args.purpose.as_str()))
+        .min_part_size(args.min_part_size)
         .check_content(check)
         .concurrency(args.concurrency)
         .md5(!args.no_md5)

@@ -59,6 +59,14 @@ macro_rules! shared_setters {
             self
         }
 
+        /// Lowers (or raises) the floor of a part size asked for, 1 MiB by default
+        /// ([`MIN_PART_BYTES`](crate::MIN_PART_BYTES)): for tests with small files and a
+        /// server whose limits are scaled down.
+        pub fn min_part_size(mut self, bytes: u64) -> Self {
+            self.settings.min_part_size = bytes;
+            self
+        }
+
         /// Stops the upload(s) when fired; they stay resumable.
         pub fn cancel_token(mut self, token: CancellationToken) -> Self {
             self.settings.cancel = token;

@@ -22,6 +22,8 @@ pub(crate) struct Settings {
     /// `None`: chosen for the file ([`auto_part_size`](crate::plan::auto_part_size)), or the
     /// interrupted upload's on a resume.
     pub(crate) part_size: Option<u64>,
+    /// The floor of a part size asked for ([`MIN_PART_BYTES`](crate::MIN_PART_BYTES)).
+    pub(crate) min_part_size: u64,
     pub(crate) concurrency: usize,
     pub(crate) md5: bool,
     pub(crate) expires_after: Option<i64>,
@@ -58,6 +60,7 @@ impl Settings {
             allow_unknown_purpose: self.allow_unknown_purpose,
             mime_type,
             part_size: self.part_size,
+            min_part_size: self.min_part_size,
             concurrency: self.concurrency,
             expires_after: self.expires_after,
             limits: &self.limits,
@@ -70,6 +73,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             part_size: None,
+            min_part_size: crate::MIN_PART_BYTES,
             concurrency: DEFAULT_CONCURRENCY,
             md5: true,
             expires_after: None,

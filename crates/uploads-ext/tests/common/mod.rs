@@ -344,6 +344,7 @@ pub fn setup() -> Setup {
 
 pub fn uploader(fake: &Arc<Fake>, s: &Setup) -> Uploader<Arc<Fake>> {
     Uploader::new(fake.clone())
+        .min_part_size(1)
         .journal_dir(Some(s.journals.clone()))
         .retry_policy(fast_retries(3))
 }
