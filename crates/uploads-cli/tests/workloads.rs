@@ -181,18 +181,20 @@ fn dry_run_sends_nothing_and_needs_no_key() {
     random_file(&d.join("b.pdf"), 70_000, 2);
     let server = Serve::start(Path::new(BIN), &[]);
     let mut c = clean_command(Path::new(BIN), &d.join("j"));
-    c.env("OPENAI_BASE_URL", &server.url).args([
-        "put",
-        "--dry-run",
-        "--purpose",
-        "assistants",
-        "--part-size",
-        "16KiB",
-        "-j",
-        "3",
-        "--assume-rate",
-        "10KB",
-    ]);
+    c.env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_UPLOADS_MIN_PART_SIZE", uploads_e2e::SMALL_PARTS)
+        .args([
+            "put",
+            "--dry-run",
+            "--purpose",
+            "assistants",
+            "--part-size",
+            "16KiB",
+            "-j",
+            "3",
+            "--assume-rate",
+            "10KB",
+        ]);
     let (code, stdout, stderr) = run(c.arg(d.join("a.pdf")).arg(d.join("b.pdf")));
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<Vec<&str>> = stdout
