@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// How long an upload stays pending.
     #[arg(long, default_value = format_duration(Duration::from_secs(UPLOAD_TTL_SECS.unsigned_abs())), value_parser = parse_duration, value_name = "DURATION")]
     upload_ttl: Duration,
+    /// How often the parts of expired and cancelled uploads are removed from disk.
+    #[arg(long, default_value = format_duration(ServerConfig::default().sweep_interval), value_parser = parse_duration, value_name = "DURATION")]
+    sweep_interval: Duration,
     /// Seed for the fault decisions, so a run can be repeated.
     #[arg(long, default_value_t = 0, help_heading = "Faults")]
     fault_seed: u64,
@@ -160,6 +163,7 @@ pub async fn run(args: ServeArgs) -> u8 {
             header_read_timeout: args.header_timeout,
             body_stall_timeout: args.body_timeout,
         },
+        sweep_interval: args.sweep_interval,
     };
     // Request logs unless the user chose a filter with OPENAI_UPLOADS_LOG (a no-op after
     // --verbose set up logging already).

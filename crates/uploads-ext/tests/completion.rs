@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{Fake, PART, journal_count, make_file, setup, status, uploader};
-use uploads_ext::{Disposition, Purpose, UploadError};
+use uploads_ext::{Disposition, Purpose, Step, StopCause, UploadError};
 
 #[tokio::test]
 async fn a_completed_upload_without_a_file_says_it_completed() {
@@ -164,4 +164,52 @@ async fn a_rerun_after_complete_was_done_finds_the_file_instead_of_starting_over
     assert_eq!(fake.count("create"), 1, "no second upload");
     assert_eq!(fake.count("cancel"), 0);
     assert_eq!(journal_count(&s), 0);
+}
+
+#[tokio::test]
+async fn parts_the_service_does_not_know_cancel_and_the_next_run_starts_over() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Arc::new(Fake::new());
+    let mut refusal = status(400, None, None);
+    if let uploads_client::ApiError::Status(body) = &mut refusal {
+        body.param = Some("part_ids".into());
+        body.message = "Part 'part_9' does not belong to Upload upload_1.".into();
+    }
+    fake.complete_errors.lock().unwrap().push_back(refusal);
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped {
+        cause: StopCause::Refused {
+            step: Step::Complete,
+            error,
+        },
+        disposition,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        error.body().and_then(|b| b.param.as_deref()),
+        Some("part_ids")
+    );
+    assert!(
+        matches!(disposition, Disposition::Cancelled { .. }),
+        "{disposition:?}"
+    );
+    assert_eq!(journal_count(&s), 0, "no journal left to loop on");
+    // The same call again: a fresh upload, completed.
+    let done = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.parts_resumed, 0);
+    assert_eq!(done.upload.id, "upload_2");
+    assert_eq!(fake.completed_bytes(), data);
 }

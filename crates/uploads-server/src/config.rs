@@ -23,6 +23,8 @@ pub struct ServerConfig {
     pub faults: Faults,
     /// Connections and timeouts.
     pub connections: ConnectionLimits,
+    /// How often the parts of expired and cancelled uploads are removed from disk.
+    pub sweep_interval: Duration,
 }
 
 /// How many connections, and how long a slow or silent client is waited for.
@@ -57,6 +59,7 @@ impl Default for ServerConfig {
             upload_ttl: Duration::from_secs(uploads_client::rules::UPLOAD_TTL_SECS as u64),
             faults: Faults::default(),
             connections: ConnectionLimits::default(),
+            sweep_interval: Duration::from_secs(60),
         }
     }
 }

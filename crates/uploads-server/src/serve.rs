@@ -60,6 +60,7 @@ impl Server {
         });
         let stop = CancellationToken::new();
         let task = tokio::spawn(accept_loop(listener, state.clone(), stop.clone()));
+        tokio::spawn(sweep_loop(state.clone(), stop.clone()));
         tracing::info!(%addr, data_dir = %dir.display(), "uploads server listening");
         Ok(Self {
             addr,
@@ -303,6 +304,32 @@ async fn read_body(mut body: Incoming, limit: Option<u64>) {
         }
         if limit.is_some_and(|l| seen >= l) {
             return;
+        }
+    }
+}
+
+/// Every `sweep_interval`, the parts of expired and cancelled uploads leave the disk.
+async fn sweep_loop(state: Arc<AppState>, stop: CancellationToken) {
+    let every = state
+        .config
+        .sweep_interval
+        .max(std::time::Duration::from_millis(10));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match state
+            .store
+            .sweep_expired(uploads_client::rules::unix_now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                uploads = n,
+                "removed the parts of expired or cancelled uploads"
+            ),
+            Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
         }
     }
 }

@@ -435,6 +435,18 @@ fn report(label: Option<&str>, err: &UploadError, interrupted: bool, base_url: &
             message.push_str("\n  hint: add --allow-unknown-purpose to send it anyway");
         }
         UploadError::Stopped {
+            cause:
+                StopCause::Refused {
+                    step: uploads_ext::Step::Complete,
+                    error,
+                },
+            ..
+        } if error.body().and_then(|b| b.param.as_deref()) == Some("part_ids") => {
+            message.push_str(
+                "\n  the service did not take the parts recorded for this upload (a journal from another server or an older run?); the upload was cancelled and its journal removed\n  start over: run the same command again",
+            );
+        }
+        UploadError::Stopped {
             cause: StopCause::Unreachable { .. },
             ..
         } => {

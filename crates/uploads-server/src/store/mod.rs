@@ -159,6 +159,33 @@ impl Store {
         }
     }
 
+    /// Marks pending uploads past their expiry as expired, and removes the part files of
+    /// expired and cancelled uploads (the record keeps no part); how many uploads it emptied.
+    /// The part files go first: a crash between leaves a record naming parts that are gone,
+    /// of an upload that can no longer complete, never a part file nothing names.
+    pub(crate) async fn sweep_expired(&self, now: i64) -> io::Result<usize> {
+        let mut index = self.index.lock().await;
+        let mut emptied = 0;
+        for rec in index.uploads.values_mut() {
+            let before = rec.status;
+            rec.expire_if_due(now);
+            let done = matches!(
+                rec.status,
+                KnownUploadStatus::Expired | KnownUploadStatus::Cancelled
+            );
+            if done && !rec.parts.is_empty() {
+                let parts: Vec<String> = rec.parts.keys().cloned().collect();
+                self.discard_parts(&parts).await;
+                rec.parts.clear();
+                emptied += 1;
+            }
+            if rec.status != before || (done && emptied > 0) {
+                self.write_json("uploads", &rec.id, rec).await?;
+            }
+        }
+        Ok(emptied)
+    }
+
     /// The md5 of the parts' bytes in this order, as lowercase hex.
     pub(crate) async fn md5_of_parts(&self, part_ids: &[String]) -> io::Result<String> {
         let paths: Vec<PathBuf> = part_ids.iter().map(|p| self.part_path(p)).collect();

@@ -68,3 +68,71 @@ async fn a_part_is_stored_whole_or_not_at_all() {
     store.discard_parts(&["part_a".to_string()]).await;
     assert!(!dir.path().join("parts/part_a").exists());
 }
+
+#[tokio::test]
+async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let upload = |id: &str, expires_at: i64, status, part: &str| UploadRecord {
+        id: id.into(),
+        filename: "f".into(),
+        purpose: "batch".into(),
+        mime_type: "text/jsonl".into(),
+        bytes: 3,
+        created_at: 0,
+        expires_at,
+        status,
+        file_expires_after: None,
+        parts: [(
+            part.to_string(),
+            PartRecord {
+                size: 3,
+                created_at: 0,
+            },
+        )]
+        .into(),
+        file_id: None,
+    };
+    for (id, expires, status, part) in [
+        ("upload_old", 100, KnownUploadStatus::Pending, "part_old"),
+        (
+            "upload_live",
+            10_000,
+            KnownUploadStatus::Pending,
+            "part_live",
+        ),
+        (
+            "upload_gone",
+            10_000,
+            KnownUploadStatus::Cancelled,
+            "part_gone",
+        ),
+    ] {
+        store
+            .write_part(part, chunks(&[b"abc"]), 5, STALL)
+            .await
+            .unwrap();
+        store
+            .insert_upload(upload(id, expires, status, part))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.sweep_expired(1000).await.unwrap(), 2);
+    let parts = dir.path().join("parts");
+    assert!(!parts.join("part_old").exists());
+    assert!(!parts.join("part_gone").exists());
+    assert!(parts.join("part_live").exists());
+    assert_eq!(
+        store.sweep_expired(1000).await.unwrap(),
+        0,
+        "nothing left to sweep"
+    );
+    // What the sweep wrote is what a restart loads.
+    drop(store);
+    let store = Store::open(dir.path()).await.unwrap();
+    let index = store.index.lock().await;
+    let old = &index.uploads["upload_old"];
+    assert_eq!(old.status, KnownUploadStatus::Expired);
+    assert!(old.parts.is_empty());
+    assert_eq!(index.uploads["upload_live"].parts.len(), 1);
+}
