@@ -16,6 +16,7 @@ use upload::{Row, Sample, Variant};
 mod checks;
 mod machine;
 mod report;
+mod server;
 mod upload;
 mod workloads;
 
@@ -43,7 +44,8 @@ struct BenchArgs {
     bwlimit: Vec<String>,
     /// What to measure: `uploads` (the tables above), `checks` (the batch and fine-tune
     /// content check against md5, its memory, and `put` with and without it), or `workloads`
-    /// (1,000 small files in one put against 1,000 puts; 1 GiB through `put -`).
+    /// (1,000 small files in one put against 1,000 puts; 1 GiB through `put -`), or
+    /// `server` (10,000 parts of one upload: the rate per 1,000, unrelated requests' latency).
     #[arg(long, default_value = "uploads")]
     suite: String,
 }
@@ -78,6 +80,14 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
         eprintln!("wrote {}", out.display());
         return Ok(());
     }
+    if args.suite == "server" {
+        let report = server::run(&bin, &dir)?;
+        server::print(&report);
+        let out = dir.join("server.json");
+        std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
     if args.suite == "workloads" {
         let report = workloads::run(&bin, &dir)?;
         workloads::print(&report);
@@ -88,7 +98,7 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
     }
     anyhow::ensure!(
         args.suite == "uploads",
-        "unknown suite {}: use uploads, checks or workloads",
+        "unknown suite {}: use uploads, checks, workloads or server",
         args.suite
     );
 

@@ -122,7 +122,7 @@ pub(super) async fn add_part(
     // Refuse early, before reading a byte of the body, when the upload cannot take parts.
     state
         .store
-        .update_upload(&upload_id, |rec| {
+        .inspect_upload(&upload_id, |rec| {
             rec.expire_if_due(unix_now());
             require_pending(rec, "add a Part to")
         })
@@ -142,19 +142,19 @@ pub(super) async fn add_part(
     // Recorded (or the part removed) even if the client goes away now.
     let (task_state, task_upload, task_part) = (state.clone(), upload_id.clone(), part_id.clone());
     detached(async move {
+        let part = PartRecord { size, created_at };
         let stored = task_state
             .store
-            .update_upload(&task_upload, |rec| {
+            .add_part(&task_upload, &task_part, part, |rec, part| {
                 rec.expire_if_due(created_at);
                 require_pending(rec, "add a Part to")?;
-                let total = rec.bytes_stored() + size;
+                let total = rec.bytes_stored() + part.size;
                 if total > max_upload {
                     return Err(ApiFailure::invalid(
                         Some("data"),
                         format!("Adding this Part would bring the Upload to {total} bytes, over the maximum of {max_upload}."),
                     ));
                 }
-                rec.parts.insert(task_part.clone(), PartRecord { size, created_at });
                 Ok(())
             })
             .await

@@ -5,7 +5,9 @@
 //! - `tmp/<part_id>`: a part being received; removed if its request ends without storing it;
 //! - `parts/<part_id>`: a stored part's bytes;
 //! - `uploads/<upload_id>.json`, `files/<file_id>.json`: metadata, each written to a temporary
-//!   file, synced and renamed into place, so a crash leaves either the old or the new document.
+//!   file, synced and renamed into place, so a crash leaves either the old or the new document;
+//! - `uploads/<upload_id>.parts.jsonl`: the upload's stored parts, one synced line each
+//!   ([`part_log`]), so a part costs the same whatever the upload's part count.
 //!
 //! A completed upload's File lists its parts in order; nothing is copied, downloads stream the
 //! parts one after the other.
@@ -18,6 +20,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
+mod part_log;
 mod records;
 
 pub(crate) use records::{FileRecord, PartRecord, UploadRecord};
@@ -68,7 +71,9 @@ impl Store {
         }
         sweep(&dir.join("tmp")).await?;
         let mut index = Index::default();
-        for rec in load_all::<UploadRecord>(&dir.join("uploads")).await? {
+        for mut rec in load_all::<UploadRecord>(&dir.join("uploads")).await? {
+            rec.parts
+                .extend(part_log::read(&part_log::path(dir, &rec.id)).await?);
             index.uploads.insert(rec.id.clone(), rec);
         }
         for rec in load_all::<FileRecord>(&dir.join("files")).await? {
@@ -177,6 +182,11 @@ impl Store {
                 let parts: Vec<String> = rec.parts.keys().cloned().collect();
                 self.discard_parts(&parts).await;
                 rec.parts.clear();
+                if let Err(e) = tokio::fs::remove_file(part_log::path(&self.dir, &rec.id)).await
+                    && e.kind() != io::ErrorKind::NotFound
+                {
+                    return Err(e);
+                }
                 emptied += 1;
             }
             if rec.status != before || (done && emptied > 0) {
@@ -227,6 +237,49 @@ impl Store {
             index.uploads.insert(rec.id.clone(), rec);
         }
         Some(Ok(out))
+    }
+
+    /// Runs `f` on the upload in place, under the store's lock, writing nothing: for checks
+    /// (and marking an upload past its expiry expired, which any later access would also do)
+    /// that must not cost a copy of a many-part record. `None` if there is no such upload.
+    pub(crate) async fn inspect_upload<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut UploadRecord) -> T,
+    ) -> Option<T> {
+        let mut index = self.index.lock().await;
+        index.uploads.get_mut(id).map(f)
+    }
+
+    /// Records a stored part of a pending upload: `check` passes on the upload as it is now
+    /// (and may mark it expired), then the part is added. The store's lock is held only for
+    /// that: the part's line is appended to the upload's log and synced outside it, so
+    /// unrelated requests do not wait for a disk, and a part costs the same whatever the
+    /// upload's part count. The part is acknowledged (this returns) only once its line is
+    /// durable; a failed write takes it back out. `None` if there is no such upload.
+    pub(crate) async fn add_part<E: From<io::Error>>(
+        &self,
+        upload_id: &str,
+        part_id: &str,
+        part: PartRecord,
+        check: impl FnOnce(&mut UploadRecord, &PartRecord) -> Result<(), E>,
+    ) -> Option<Result<(), E>> {
+        {
+            let mut index = self.index.lock().await;
+            let rec = index.uploads.get_mut(upload_id)?;
+            if let Err(e) = check(rec, &part) {
+                return Some(Err(e));
+            }
+            rec.parts.insert(part_id.to_owned(), part.clone());
+        }
+        let log = part_log::path(&self.dir, upload_id);
+        if let Err(e) = part_log::append(&log, part_id, &part).await {
+            if let Some(rec) = self.index.lock().await.uploads.get_mut(upload_id) {
+                rec.parts.remove(part_id);
+            }
+            return Some(Err(e.into()));
+        }
+        Some(Ok(()))
     }
 
     /// Completes an upload with its File, all or nothing: under one lock, `check` passes on the

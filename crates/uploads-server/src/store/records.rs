@@ -26,7 +26,10 @@ pub(crate) struct UploadRecord {
     pub(crate) status: KnownUploadStatus,
     /// When the File made from this upload expires (`expires_after` on create).
     pub(crate) file_expires_after: Option<i64>,
-    /// Stored parts by id.
+    /// Stored parts by id: kept in the upload's part log (`part_log`), not in this record,
+    /// which is written only when the status changes. (Records of older data directories
+    /// that still list their parts are read as before.)
+    #[serde(default, skip_serializing)]
     pub(crate) parts: BTreeMap<String, PartRecord>,
     /// The File, once completed.
     pub(crate) file_id: Option<String>,

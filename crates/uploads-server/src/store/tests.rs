@@ -73,7 +73,7 @@ async fn a_part_is_stored_whole_or_not_at_all() {
 async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    let upload = |id: &str, expires_at: i64, status, part: &str| UploadRecord {
+    let upload = |id: &str, expires_at: i64, status| UploadRecord {
         id: id.into(),
         filename: "f".into(),
         purpose: "batch".into(),
@@ -83,14 +83,7 @@ async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
         expires_at,
         status,
         file_expires_after: None,
-        parts: [(
-            part.to_string(),
-            PartRecord {
-                size: 3,
-                created_at: 0,
-            },
-        )]
-        .into(),
+        parts: Default::default(),
         file_id: None,
     };
     for (id, expires, status, part) in [
@@ -113,9 +106,28 @@ async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
             .await
             .unwrap();
         store
-            .insert_upload(upload(id, expires, status, part))
+            .insert_upload(upload(id, expires, KnownUploadStatus::Pending))
             .await
             .unwrap();
+        let part_rec = PartRecord {
+            size: 3,
+            created_at: 0,
+        };
+        store
+            .add_part(id, part, part_rec, |_, _| Ok::<_, io::Error>(()))
+            .await
+            .unwrap()
+            .unwrap();
+        if status == KnownUploadStatus::Cancelled {
+            store
+                .update_upload(id, |rec| {
+                    rec.status = status;
+                    Ok::<_, io::Error>(())
+                })
+                .await
+                .unwrap()
+                .unwrap();
+        }
     }
     assert_eq!(store.sweep_expired(1000).await.unwrap(), 2);
     let parts = dir.path().join("parts");
@@ -134,5 +146,13 @@ async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
     let old = &index.uploads["upload_old"];
     assert_eq!(old.status, KnownUploadStatus::Expired);
     assert!(old.parts.is_empty());
-    assert_eq!(index.uploads["upload_live"].parts.len(), 1);
+    assert_eq!(
+        index.uploads["upload_live"].parts.len(),
+        1,
+        "read back from its part log"
+    );
+    assert!(
+        index.uploads["upload_old"].parts.is_empty(),
+        "its log is gone"
+    );
 }
