@@ -46,7 +46,9 @@ pub enum ValidationError {
     },
     /// A part size under the floor or over the part limit.
     #[error(
-        "part size {size} is out of range: it must be between {min} bytes (1 MiB) and {max} bytes (64 MiB)"
+        "part size {size} is out of range: it must be between {min} bytes ({}) and {max} bytes ({})",
+        crate::units::human_bytes(*min),
+        crate::units::human_bytes(*max)
     )]
     PartSize {
         /// The size given.

@@ -801,7 +801,7 @@ async fn a_part_size_under_the_floor_is_refused_before_any_request() {
         ),
         "{err:?}"
     );
-    insta::assert_snapshot!(err.to_string(), @"part size 1 is out of range: it must be between 1048576 bytes (1 MiB) and 67108864 bytes (64 MiB)");
+    insta::assert_snapshot!(err.to_string(), @"part size 1 is out of range: it must be between 1048576 bytes (1.0 MiB) and 67108864 bytes (64.0 MiB)");
     assert!(fake.calls().is_empty(), "nothing was sent");
     let ok = up
         .file(&path, Purpose::Assistants)
