@@ -73,7 +73,7 @@ pub struct Globals {
 
 #[derive(Subcommand)]
 enum Command {
-    Put(put::PutArgs),
+    Put(Box<put::PutArgs>),
     Check(check::CheckArgs),
     Cancel(cancel::CancelArgs),
     Pending(pending::PendingArgs),
@@ -120,7 +120,7 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Put(args) => put::run(args, globals).await,
+            Command::Put(args) => put::run(*args, globals).await,
             Command::Check(args) => check::run(args).await,
             Command::Cancel(args) => cancel::run(args, globals).await,
             Command::Pending(args) => pending::run(args, globals.journal_dir),
