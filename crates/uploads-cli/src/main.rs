@@ -78,7 +78,7 @@ enum Command {
     Cancel(cancel::CancelArgs),
     Pending(pending::PendingArgs),
     #[cfg(feature = "local-server")]
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff); `cargo xtask man` writes it to docs/man/.
     #[command(hide = true)]
@@ -127,7 +127,7 @@ fn main() -> ExitCode {
             Command::Completions(args) => docs::completions(args),
             Command::Man => docs::man(),
             #[cfg(feature = "local-server")]
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
         }
     });
     ExitCode::from(code)
