@@ -1,8 +1,8 @@
 //! `openai-uploads`: upload large files to OpenAI in parallel, resumably, with a progress bar.
 
 // The doc comments of the argument structs are clap's help text, read in a terminal, where a
-// URL in angle brackets would only look odd.
-#![allow(rustdoc::bare_urls)]
+// URL in angle brackets would only look odd, and `<stem>` is a placeholder, not HTML.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
 mod cancel;
 mod check;

@@ -12,7 +12,11 @@
 //! What it does that a loop over parts does not:
 //! - parts go in parallel, each streamed from its region of the file, so memory stays bounded
 //!   whatever the file or part size ([`Source`]);
-//! - the whole file's md5 is computed while the parts upload, and checked by the server;
+//! - the whole file's md5 is computed while the parts upload, and checked by the server; batch
+//!   and fine-tune files can be checked against the service's format in the same read
+//!   ([`check`], [`UploadBuilder::check_content`]);
+//! - a file's region ([`Source::file_region`]) or a stream read once ([`Source::stream`],
+//!   e.g. stdin) uploads as well as a whole file;
 //! - each part is retried on 408/409/429/5xx and network errors, re-read from its source
 //!   ([`RetryPolicy`]);
 //! - an error nothing can fix cancels the upload; a stop that can be resumed leaves it pending
