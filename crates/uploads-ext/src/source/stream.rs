@@ -183,11 +183,14 @@ impl StreamSource {
             return;
         };
         checker.feed(bytes);
-        if checker.has_errors()
-            && let Some(f) = on_error.take()
-        {
+        if !checker.has_errors() {
+            return;
+        }
+        if let Some(f) = on_error.take() {
             f();
-            let (checker, _) = state.check.take().expect("checked above");
+        }
+        // The check stops the stream here: its report is of what was read.
+        if let Some((checker, _)) = state.check.take() {
             self.outcome.send_replace(Some(Ok(Digested {
                 md5: None,
                 report: Some(checker.finish()),
