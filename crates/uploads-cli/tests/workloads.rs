@@ -97,6 +97,38 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
         stderr.contains("1 failed, 2 already uploaded (manifest)"),
         "{stderr}"
     );
+    // A file touched but unchanged: sent again on size and time, skipped on its md5.
+    let later = std::time::SystemTime::now() + Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(tree.join("a.png"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let args = [
+        "--purpose",
+        "vision",
+        "--exclude",
+        "skip.png",
+        "--exclude",
+        "notes.txt",
+    ];
+    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
+        .args(args)
+        .arg("--checksum")
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg(&tree));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("same md5 as in the manifest"), "{stderr}");
+    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
+        .args(args)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg(&tree));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "a.png again: {stderr}");
     // --force sends them all again.
     let (_, stdout, _) = run(put(&server, &d.join("j"))
         .args([

@@ -105,9 +105,14 @@ impl Manifest {
     /// The record of an earlier upload of exactly this file (same path, size and
     /// modification time), if there is one.
     pub fn already(&self, stat: &Stat) -> Option<&Record> {
+        self.same_size(stat).filter(|r| r.mtime_ns == stat.mtime_ns)
+    }
+
+    /// The record of an earlier upload of this path at this size, whatever its time.
+    fn same_size(&self, stat: &Stat) -> Option<&Record> {
         self.uploaded
             .get(&stat.key)
-            .filter(|r| r.bytes == stat.bytes && r.mtime_ns == stat.mtime_ns)
+            .filter(|r| r.bytes == stat.bytes)
     }
 
     /// Appends one record and flushes it to the OS, so it survives this process.
@@ -123,6 +128,29 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// The File id an earlier run uploaded `job` as, and why it counts as the same file: same
+/// path, size and modification time; or, with `checksum`, same path and size and the md5 the
+/// manifest recorded (the file is read to know).
+pub async fn uploaded_before(
+    manifest: &Manifest,
+    job: &super::pieces::Job,
+    checksum: bool,
+) -> Option<(String, &'static str)> {
+    let stat = job.stat()?;
+    if let Some(r) = manifest.already(&stat) {
+        return Some((r.file_id.clone()?, "in the manifest"));
+    }
+    let r = manifest.same_size(&stat).filter(|_| checksum)?;
+    let recorded = r.md5.as_deref()?;
+    let now = uploads_ext::md5_hex(&job.source, stat.bytes).await.ok()?;
+    (now == recorded).then(|| {
+        (
+            r.file_id.clone().unwrap_or_default(),
+            "same md5 as in the manifest",
+        )
+    })
 }
 
 #[cfg(test)]

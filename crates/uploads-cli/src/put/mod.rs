@@ -56,6 +56,10 @@ pub struct PutArgs {
     /// Upload files the manifest records as uploaded all the same.
     #[arg(long, requires = "manifest")]
     force: bool,
+    /// With --manifest: a file whose modification time changed but whose size did not is
+    /// read, and skipped if its md5 is the one recorded.
+    #[arg(long, requires = "manifest")]
+    checksum: bool,
     /// Check everything and print the plan (files, sizes, parts, time at --assume-rate);
     /// send nothing.
     #[arg(long)]
@@ -196,21 +200,23 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
     if let Some(m) = &manifest
         && !args.force
     {
-        jobs.retain(|job| match job.stat().and_then(|s| m.already(&s).cloned()) {
-            Some(r) => {
-                already += 1;
-                eprintln!(
-                    "{}",
-                    shown(&format!(
-                        "{}: already uploaded as {} (in the manifest; --force uploads it again)",
-                        job.label,
-                        r.file_id.as_deref().unwrap_or("?")
-                    ))
-                );
-                false
+        let mut left = Vec::new();
+        for job in jobs {
+            match manifest::uploaded_before(m, &job, args.checksum).await {
+                Some((file_id, why)) => {
+                    already += 1;
+                    eprintln!(
+                        "{}",
+                        shown(&format!(
+                            "{}: already uploaded as {file_id} ({why}; --force uploads it again)",
+                            job.label
+                        ))
+                    );
+                }
+                None => left.push(job),
             }
-            None => true,
-        });
+        }
+        jobs = left;
     }
     if args.dry_run {
         return code.max(dry_run::run(&args, jobs, check).await);
