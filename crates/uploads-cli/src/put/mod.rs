@@ -1,155 +1,32 @@
-//! `openai-uploads put`: the main job. Which files ([`select`]), in what pieces
-//! ([`pieces`]), what an earlier run already did ([`manifest`]), the plan without sending
-//! ([`dry_run`]), the uploads, and what each one's end prints and records ([`finish`]);
-//! stdin has its own path ([`stdin`]).
+//! `openai-uploads put`: the main job. Its options ([`args`]), which files ([`select`]), in
+//! what pieces ([`pieces`]), what an earlier run already did ([`manifest`]), the plan without
+//! sending ([`dry_run`]), the uploads, what each one's end prints and records ([`finish`])
+//! and what a failure says ([`mod@report`]); stdin has its own path ([`stdin`]).
 
+mod args;
 mod dry_run;
 mod finish;
 mod manifest;
 mod pieces;
+mod report;
 mod select;
 mod stdin;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use clap::Args;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use uploads_client::ClientInfo;
-use uploads_ext::ResumeError;
 use uploads_ext::check::ContentCheck;
-use uploads_ext::{
-    Disposition, Purpose, StopCause, UploadApi, UploadBuilder, UploadError, Uploader,
-    ValidationError,
-};
+use uploads_ext::{Purpose, UploadApi, UploadBuilder, UploadError, Uploader};
 
 use crate::ui::{Mode, Ui};
 use crate::{Globals, client_from_env, exit, fail, shown};
+pub use args::PutArgs;
+use args::usage;
 use pieces::Job;
-use uploads_ext::units::{parse_duration, parse_size};
-
-/// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
-/// same command again.
-#[derive(Args)]
-pub struct PutArgs {
-    /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); all share
-    /// one --concurrency budget. `-` reads the bytes from stdin (with --size and --filename).
-    #[arg(value_name = "PATH", required_unless_present = "files_from")]
-    files: Vec<PathBuf>,
-    /// Also upload the paths listed in FILE, one per line (`-`: stdin; # comments).
-    #[arg(long, value_name = "FILE")]
-    files_from: Option<PathBuf>,
-    /// Only files matching PATTERN, a glob (repeatable): without a `/` it matches the file's
-    /// name at any depth, with one the path under the directory given.
-    #[arg(long, value_name = "PATTERN")]
-    include: Vec<String>,
-    /// Leave out files matching PATTERN (repeatable; as --include).
-    #[arg(long, value_name = "PATTERN")]
-    exclude: Vec<String>,
-    /// Append one JSON line per file to PATH as each finishes (path, bytes, md5, upload and
-    /// File ids, status, error, seconds); a re-run with the same manifest skips the files it
-    /// records as uploaded with the same size and modification time.
-    #[arg(long, value_name = "PATH")]
-    manifest: Option<PathBuf>,
-    /// Upload files the manifest records as uploaded all the same.
-    #[arg(long, requires = "manifest")]
-    force: bool,
-    /// With --manifest: a file whose modification time changed but whose size did not is
-    /// read, and skipped if its md5 is the one recorded.
-    #[arg(long, requires = "manifest")]
-    checksum: bool,
-    /// Check everything and print the plan (files, sizes, parts, time at --assume-rate);
-    /// send nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// The upload rate --dry-run assumes for its time estimates.
-    #[arg(long, value_parser = parse_size, value_name = "RATE", default_value = "50MB", requires = "dry_run")]
-    assume_rate: u64,
-    /// With `-` (stdin): the stream's exact length, which the Uploads API needs up front.
-    #[arg(long, value_parser = parse_size, value_name = "BYTES")]
-    size: Option<u64>,
-    /// With `-` (stdin): the most memory held in parts waiting for the server (each part is
-    /// kept until stored, for retries); parts in flight are limited to fit.
-    #[arg(long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
-    max_memory: u64,
-    // The help lists the purposes from the one table in uploads_client::rules.
-    #[arg(long, short, help = format!("What the files are for: {}", uploads_client::rules::purpose_names()))]
-    purpose: String,
-    /// Accept a purpose newer than this tool knows.
-    #[arg(long)]
-    allow_unknown_purpose: bool,
-    /// MIME type (default: from the file's extension).
-    #[arg(long, value_name = "TYPE")]
-    mime_type: Option<String>,
-    /// Name the File gets (default: the file's name; only with one file).
-    #[arg(long, value_name = "NAME")]
-    filename: Option<String>,
-    /// Size of each part, 1MiB to 64MiB (default: chosen for the file, about two parts per
-    /// part in flight, 8MiB to 64MiB; a resume keeps the interrupted upload's).
-    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
-    part_size: Option<u64>,
-    /// The smallest --part-size taken (default 1MiB): lowered only by tests against a local
-    /// server with scaled-down limits.
-    #[arg(
-        long,
-        hide = true,
-        env = "OPENAI_UPLOADS_MIN_PART_SIZE",
-        value_parser = parse_size,
-        default_value_t = uploads_ext::MIN_PART_BYTES
-    )]
-    min_part_size: u64,
-    /// Parts in flight at once, across all files.
-    #[arg(
-        long,
-        short = 'j',
-        default_value_t = uploads_ext::DEFAULT_CONCURRENCY,
-        value_parser = parse_concurrency,
-        value_name = "N"
-    )]
-    concurrency: usize,
-    /// Cap the bytes per second sent, across all parts and files of the command (e.g. 10MB;
-    /// 0: no cap).
-    #[arg(long, value_parser = parse_size, value_name = "RATE")]
-    bwlimit: Option<u64>,
-    /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    expires_after: Option<Duration>,
-    /// No warning when the MIME type or extension does not fit the purpose as this tool knows it.
-    #[arg(long, hide = true)]
-    skip_type_check: bool,
-    /// Do not compute and send the whole file's md5.
-    #[arg(long)]
-    no_md5: bool,
-    /// Do not check batch and fine-tune files' contents. By default they are checked as the
-    /// md5 reads them (no extra pass), and an upload is cancelled at the first error.
-    #[arg(long)]
-    no_check: bool,
-    /// Cut a batch file over the limits (50,000 requests, 200 MiB) at line ends into pieces
-    /// within them, each uploaded from its byte range as its own File named <stem>.NN.jsonl;
-    /// one File id per piece is printed, in order.
-    #[arg(long)]
-    split: bool,
-    /// Cancel an interrupted upload of these files and start over.
-    #[arg(long)]
-    restart: bool,
-    /// Print each completed Upload (with its File) as JSON on stdout.
-    #[arg(long)]
-    json: bool,
-    /// No progress output.
-    #[arg(long, short)]
-    quiet: bool,
-    /// API base URL (default: OPENAI_BASE_URL, else https://api.openai.com/v1).
-    #[cfg_attr(feature = "local-server", arg(conflicts_with = "local"))]
-    #[arg(long, value_name = "URL")]
-    base_url: Option<String>,
-    /// Upload to a local server started in-process (no key needed), then download the stored
-    /// file and check its md5 against the source.
-    #[cfg(feature = "local-server")]
-    #[arg(long)]
-    local: bool,
-}
+use report::report;
 
 pub async fn run(args: PutArgs, globals: Globals) -> u8 {
     if let Err(message) = usage(&args) {
@@ -345,42 +222,6 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
     code
 }
 
-/// What is wrong with the options together, before anything is read.
-fn usage(args: &PutArgs) -> Result<(), String> {
-    let stdin = args.files.iter().any(|p| p == Path::new("-"));
-    if args.split && args.purpose != "batch" {
-        return Err("--split cuts batch files: use it with --purpose batch".into());
-    }
-    if stdin {
-        if args.files.len() > 1 || args.files_from.is_some() {
-            return Err(
-                "`-` (stdin) is uploaded on its own: give no other PATH or --files-from".into(),
-            );
-        }
-        if args.size.is_none() || args.filename.is_none() {
-            return Err("`-` (stdin) needs --size BYTES (the Uploads API takes the length up front) and --filename NAME".into());
-        }
-        if args.split || args.manifest.is_some() {
-            return Err("`-` (stdin) takes no --split or --manifest".into());
-        }
-    } else if args.size.is_some() {
-        return Err("--size is for `-` (stdin): a file's size is read from the file".into());
-    }
-    if args.files_from.as_deref() == Some(Path::new("-")) && stdin {
-        return Err("stdin cannot be both the list of files and the data".into());
-    }
-    Ok(())
-}
-
-/// Parts in flight: a whole number, at least 1.
-fn parse_concurrency(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(0) => Err("at least one part must be in flight: use 1 or more".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{text:?} is not a whole number")),
-    }
-}
-
 /// A file's label in a message, when the command has several uploads.
 fn label(several: bool, job: &Job) -> Option<&str> {
     several.then_some(job.label.as_str())
@@ -415,75 +256,6 @@ fn builder<A: UploadApi>(
         b = b.expires_after(i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     }
     b
-}
-
-/// Prints what went wrong and what to do, and picks the exit code.
-fn report(label: Option<&str>, err: &UploadError, interrupted: bool, base_url: &str) -> u8 {
-    let code = match err {
-        UploadError::Invalid(_) => exit::USAGE,
-        _ if interrupted => exit::INTERRUPTED,
-        _ => exit::FAILED,
-    };
-    let mut message = match label {
-        Some(l) => format!("{l}: {err}"),
-        None => err.to_string(),
-    };
-    match err {
-        UploadError::Stopped {
-            cause: StopCause::ContentRejected { report },
-            ..
-        } => {
-            message.push_str(&format!(
-                "\n{report}\n  fix the file, or add --no-check to upload it as it is"
-            ));
-        }
-        UploadError::Invalid(ValidationError::UnknownPurpose { .. }) => {
-            message.push_str("\n  hint: add --allow-unknown-purpose to send it anyway");
-        }
-        UploadError::Stopped {
-            cause:
-                StopCause::Refused {
-                    step: uploads_ext::Step::Complete,
-                    error,
-                },
-            ..
-        } if error.body().and_then(|b| b.param.as_deref()) == Some("part_ids") => {
-            message.push_str(
-                "\n  the service did not take the parts recorded for this upload (a journal from another server or an older run?); the upload was cancelled and its journal removed\n  start over: run the same command again",
-            );
-        }
-        UploadError::Stopped {
-            cause: StopCause::Unreachable { .. },
-            ..
-        } => {
-            message.push_str(&format!(
-                "\n  hint: nothing answers at {base_url}: check OPENAI_BASE_URL or --base-url, and the network"
-            ));
-        }
-        UploadError::Stopped {
-            disposition: Disposition::MaybeCompleted { upload_id, .. },
-            ..
-        } => {
-            message.push_str(&format!(
-                "\n  finish: run the same command again: it asks once more and, if {upload_id} completed, finds its File\n  do not upload the file anew before that: a second File would be made"
-            ));
-        }
-        UploadError::Stopped { .. } if err.resumable_upload().is_some() => {
-            let id = err.resumable_upload().unwrap_or_default();
-            message.push_str(&format!(
-                "\n  resume: run the same command again\n  cancel: openai-uploads cancel {id}"
-            ));
-        }
-        UploadError::Resume(
-            ResumeError::Expired { .. }
-            | ResumeError::FileChanged { .. }
-            | ResumeError::OptionsChanged { .. },
-        ) => {
-            message.push_str("\n  start over: add --restart");
-        }
-        _ => {}
-    }
-    fail(code, message)
 }
 
 /// First Ctrl-C: stop cleanly, leaving uploads resumable. Second: exit at once.

@@ -18,10 +18,11 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 mod part_log;
 mod records;
+mod recovery;
 
 pub(crate) use records::{FileRecord, PartRecord, UploadRecord};
 use tokio::io::AsyncWriteExt;
@@ -61,49 +62,6 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) a data directory and loads its metadata. What a crash or a killed
-    /// request left behind is cleaned up: temporary files are removed, a record that does not
-    /// load is set aside (renamed `*.corrupt`, with a log line), and a File whose upload was
-    /// not yet marked completed completes it.
-    pub(crate) async fn open(dir: &Path) -> io::Result<Self> {
-        for sub in ["parts", "uploads", "files", "tmp"] {
-            tokio::fs::create_dir_all(dir.join(sub)).await?;
-        }
-        sweep(&dir.join("tmp")).await?;
-        let mut index = Index::default();
-        for mut rec in load_all::<UploadRecord>(&dir.join("uploads")).await? {
-            rec.parts
-                .extend(part_log::read(&part_log::path(dir, &rec.id)).await?);
-            index.uploads.insert(rec.id.clone(), rec);
-        }
-        for rec in load_all::<FileRecord>(&dir.join("files")).await? {
-            index.files.insert(rec.id.clone(), rec);
-        }
-        let store = Self {
-            dir: dir.to_owned(),
-            index: Mutex::new(Index::default()),
-        };
-        store.repair(&mut index).await?;
-        *store.index.lock().await = index;
-        Ok(store)
-    }
-
-    /// Rolls forward a complete cut short between its two writes.
-    async fn repair(&self, index: &mut Index) -> io::Result<()> {
-        for file in index.files.values() {
-            let Some(rec) = index.uploads.get_mut(&file.upload_id) else {
-                continue;
-            };
-            if rec.file_id.as_deref() != Some(file.id.as_str()) {
-                tracing::warn!(upload = %rec.id, file = %file.id, "completing an upload whose complete was cut short");
-                rec.status = KnownUploadStatus::Completed;
-                rec.file_id = Some(file.id.clone());
-                self.write_json("uploads", &rec.id, rec).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// The data directory.
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
@@ -382,37 +340,6 @@ impl Drop for TempFile {
         // runtime left to await a removal. One unlink is cheap.
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-/// Every record in `dir`; one that does not parse is renamed `*.corrupt` and skipped.
-async fn load_all<T: for<'de> Deserialize<'de>>(dir: &Path) -> io::Result<Vec<T>> {
-    let mut out = Vec::new();
-    let mut entries = tokio::fs::read_dir(dir).await?;
-    while let Some(entry) = entries.next_entry().await? {
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let bytes = tokio::fs::read(&path).await?;
-            match serde_json::from_slice(&bytes) {
-                Ok(rec) => out.push(rec),
-                Err(e) => {
-                    let aside = path.with_extension("json.corrupt");
-                    tracing::error!(record = %path.display(), error = %e, aside = %aside.display(), "a record does not load: set aside");
-                    tokio::fs::rename(&path, &aside).await?;
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Removes every file in `dir` (the temporary files of requests a crash cut short).
-async fn sweep(dir: &Path) -> io::Result<()> {
-    let mut entries = tokio::fs::read_dir(dir).await?;
-    while let Some(entry) = entries.next_entry().await? {
-        tracing::info!(file = %entry.path().display(), "removing a temporary file left behind");
-        tokio::fs::remove_file(entry.path()).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,14 +2,15 @@
 //! "url", "body": {"model", ...}}`, one `url` for the file, unique ids, and the file's limits;
 //! each body's parameters against the spec's schema of its endpoint (warnings).
 
+mod shapes;
+
 use std::collections::HashMap;
 
-use serde::de::{MapAccess, SeqAccess};
 use uploads_client::rules::{self, BatchEndpoint};
 
-use serde_json::value::RawValue;
+use shapes::{Body, RequestLine};
 
-use super::json::{JsonType, Scalar, Text, object_shape, parse_line, raw_type, skip};
+use super::json::{Scalar, parse_line};
 use super::report::{Findings, Summary};
 use super::{At, CheckOptions, LineRules, did_you_mean};
 
@@ -19,116 +20,6 @@ const MAX_TRACKED_IDS: usize = 4 * rules::MAX_BATCH_REQUESTS as usize;
 
 /// The fields of a request line.
 const LINE_FIELDS: [&str; 4] = ["custom_id", "method", "url", "body"];
-
-#[derive(Default)]
-struct RequestLine<'a> {
-    wrong: Option<JsonType>,
-    custom_id: Option<Scalar<'a>>,
-    method: Option<Scalar<'a>>,
-    url: Option<Scalar<'a>>,
-    body: Option<Body<'a>>,
-    unknown: Vec<Text<'a>>,
-}
-
-fn read_line_field<'de, A: MapAccess<'de>>(
-    v: &mut RequestLine<'de>,
-    key: Text<'de>,
-    map: &mut A,
-) -> Result<(), A::Error> {
-    match &*key {
-        "custom_id" => v.custom_id = Some(map.next_value()?),
-        "method" => v.method = Some(map.next_value()?),
-        "url" => v.url = Some(map.next_value()?),
-        "body" => v.body = Some(map.next_value()?),
-        _ => {
-            v.unknown.push(key);
-            skip(map)?;
-        }
-    }
-    Ok(())
-}
-object_shape!(RequestLine, read_line_field);
-
-/// A request body: its parameter names, its model, and how many embedding inputs it holds.
-#[derive(Default)]
-struct Body<'a> {
-    wrong: Option<JsonType>,
-    keys: Vec<Text<'a>>,
-    model: Option<Scalar<'a>>,
-    inputs: u64,
-}
-
-fn read_body_field<'de, A: MapAccess<'de>>(
-    v: &mut Body<'de>,
-    key: Text<'de>,
-    map: &mut A,
-) -> Result<(), A::Error> {
-    match &*key {
-        "model" => v.model = Some(map.next_value()?),
-        "input" => v.inputs = map.next_value::<InputCount>()?.0,
-        _ => skip(map)?,
-    }
-    v.keys.push(key);
-    Ok(())
-}
-object_shape!(Body, read_body_field);
-
-/// How many embedding inputs an `input` holds: a string or an array of token ids is one, an
-/// array of strings or of token arrays one per element.
-struct InputCount(u64);
-
-impl<'de> serde::Deserialize<'de> for InputCount {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = InputCount;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an embedding input")
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(InputCount(1))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                // Raw elements: the texts are skipped, not unescaped.
-                let Some(first) = seq.next_element::<&'de RawValue>()? else {
-                    return Ok(InputCount(0));
-                };
-                let mut n = 1;
-                while seq.next_element::<&'de RawValue>()?.is_some() {
-                    n += 1;
-                }
-                Ok(InputCount(if raw_type(first) == JsonType::Number {
-                    1
-                } else {
-                    n
-                }))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(InputCount(0))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(InputCount(0))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(InputCount(0))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(InputCount(0))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(InputCount(0))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(InputCount(0))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 /// The state of a batch file's check.
 pub(crate) struct BatchRules {

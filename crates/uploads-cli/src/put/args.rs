@@ -1,0 +1,164 @@
+//! `put`'s options, and what is wrong with them together before anything is read.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use uploads_ext::units::{parse_duration, parse_size};
+
+/// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
+/// same command again.
+#[derive(Args)]
+pub struct PutArgs {
+    /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); all share
+    /// one --concurrency budget. `-` reads the bytes from stdin (with --size and --filename).
+    #[arg(value_name = "PATH", required_unless_present = "files_from")]
+    pub(super) files: Vec<PathBuf>,
+    /// Also upload the paths listed in FILE, one per line (`-`: stdin; # comments).
+    #[arg(long, value_name = "FILE")]
+    pub(super) files_from: Option<PathBuf>,
+    /// Only files matching PATTERN, a glob (repeatable): without a `/` it matches the file's
+    /// name at any depth, with one the path under the directory given.
+    #[arg(long, value_name = "PATTERN")]
+    pub(super) include: Vec<String>,
+    /// Leave out files matching PATTERN (repeatable; as --include).
+    #[arg(long, value_name = "PATTERN")]
+    pub(super) exclude: Vec<String>,
+    /// Append one JSON line per file to PATH as each finishes (path, bytes, md5, upload and
+    /// File ids, status, error, seconds); a re-run with the same manifest skips the files it
+    /// records as uploaded with the same size and modification time.
+    #[arg(long, value_name = "PATH")]
+    pub(super) manifest: Option<PathBuf>,
+    /// Upload files the manifest records as uploaded all the same.
+    #[arg(long, requires = "manifest")]
+    pub(super) force: bool,
+    /// With --manifest: a file whose modification time changed but whose size did not is
+    /// read, and skipped if its md5 is the one recorded.
+    #[arg(long, requires = "manifest")]
+    pub(super) checksum: bool,
+    /// Check everything and print the plan (files, sizes, parts, time at --assume-rate);
+    /// send nothing.
+    #[arg(long)]
+    pub(super) dry_run: bool,
+    /// The upload rate --dry-run assumes for its time estimates.
+    #[arg(long, value_parser = parse_size, value_name = "RATE", default_value = "50MB", requires = "dry_run")]
+    pub(super) assume_rate: u64,
+    /// With `-` (stdin): the stream's exact length, which the Uploads API needs up front.
+    #[arg(long, value_parser = parse_size, value_name = "BYTES")]
+    pub(super) size: Option<u64>,
+    /// With `-` (stdin): the most memory held in parts waiting for the server (each part is
+    /// kept until stored, for retries); parts in flight are limited to fit.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
+    pub(super) max_memory: u64,
+    // The help lists the purposes from the one table in uploads_client::rules.
+    #[arg(long, short, help = format!("What the files are for: {}", uploads_client::rules::purpose_names()))]
+    pub(super) purpose: String,
+    /// Accept a purpose newer than this tool knows.
+    #[arg(long)]
+    pub(super) allow_unknown_purpose: bool,
+    /// MIME type (default: from the file's extension).
+    #[arg(long, value_name = "TYPE")]
+    pub(super) mime_type: Option<String>,
+    /// Name the File gets (default: the file's name; only with one file).
+    #[arg(long, value_name = "NAME")]
+    pub(super) filename: Option<String>,
+    /// Size of each part, 1MiB to 64MiB (default: chosen for the file, about two parts per
+    /// part in flight, 8MiB to 64MiB; a resume keeps the interrupted upload's).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub(super) part_size: Option<u64>,
+    /// The smallest --part-size taken (default 1MiB): lowered only by tests against a local
+    /// server with scaled-down limits.
+    #[arg(
+        long,
+        hide = true,
+        env = "OPENAI_UPLOADS_MIN_PART_SIZE",
+        value_parser = parse_size,
+        default_value_t = uploads_ext::MIN_PART_BYTES
+    )]
+    pub(super) min_part_size: u64,
+    /// Parts in flight at once, across all files.
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = uploads_ext::DEFAULT_CONCURRENCY,
+        value_parser = parse_concurrency,
+        value_name = "N"
+    )]
+    pub(super) concurrency: usize,
+    /// Cap the bytes per second sent, across all parts and files of the command (e.g. 10MB;
+    /// 0: no cap).
+    #[arg(long, value_parser = parse_size, value_name = "RATE")]
+    pub(super) bwlimit: Option<u64>,
+    /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub(super) expires_after: Option<Duration>,
+    /// No warning when the MIME type or extension does not fit the purpose as this tool knows it.
+    #[arg(long, hide = true)]
+    pub(super) skip_type_check: bool,
+    /// Do not compute and send the whole file's md5.
+    #[arg(long)]
+    pub(super) no_md5: bool,
+    /// Do not check batch and fine-tune files' contents. By default they are checked as the
+    /// md5 reads them (no extra pass), and an upload is cancelled at the first error.
+    #[arg(long)]
+    pub(super) no_check: bool,
+    /// Cut a batch file over the limits (50,000 requests, 200 MiB) at line ends into pieces
+    /// within them, each uploaded from its byte range as its own File named <stem>.NN.jsonl;
+    /// one File id per piece is printed, in order.
+    #[arg(long)]
+    pub(super) split: bool,
+    /// Cancel an interrupted upload of these files and start over.
+    #[arg(long)]
+    pub(super) restart: bool,
+    /// Print each completed Upload (with its File) as JSON on stdout.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    pub(super) quiet: bool,
+    /// API base URL (default: OPENAI_BASE_URL, else https://api.openai.com/v1).
+    #[cfg_attr(feature = "local-server", arg(conflicts_with = "local"))]
+    #[arg(long, value_name = "URL")]
+    pub(super) base_url: Option<String>,
+    /// Upload to a local server started in-process (no key needed), then download the stored
+    /// file and check its md5 against the source.
+    #[cfg(feature = "local-server")]
+    #[arg(long)]
+    pub(super) local: bool,
+}
+
+/// What is wrong with the options together, before anything is read.
+pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
+    let stdin = args.files.iter().any(|p| p == Path::new("-"));
+    if args.split && args.purpose != "batch" {
+        return Err("--split cuts batch files: use it with --purpose batch".into());
+    }
+    if stdin {
+        if args.files.len() > 1 || args.files_from.is_some() {
+            return Err(
+                "`-` (stdin) is uploaded on its own: give no other PATH or --files-from".into(),
+            );
+        }
+        if args.size.is_none() || args.filename.is_none() {
+            return Err("`-` (stdin) needs --size BYTES (the Uploads API takes the length up front) and --filename NAME".into());
+        }
+        if args.split || args.manifest.is_some() {
+            return Err("`-` (stdin) takes no --split or --manifest".into());
+        }
+    } else if args.size.is_some() {
+        return Err("--size is for `-` (stdin): a file's size is read from the file".into());
+    }
+    if args.files_from.as_deref() == Some(Path::new("-")) && stdin {
+        return Err("stdin cannot be both the list of files and the data".into());
+    }
+    Ok(())
+}
+
+/// Parts in flight: a whole number, at least 1.
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("at least one part must be in flight: use 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
+}

@@ -1,0 +1,255 @@
+//! The checks of a fine-tuning example's parts: messages (roles, contents, weights, an
+//! assistant reply), tools and functions, and a preference example's three fields.
+
+use super::shapes::{Content, Example, Function, Message, Tool};
+use crate::check::json::{JsonType, Scalar, Seq, TypeOnly};
+use crate::check::report::{Findings, Summary};
+
+/// The roles a message may have.
+const ROLES: [&str; 6] = [
+    "system",
+    "developer",
+    "user",
+    "assistant",
+    "tool",
+    "function",
+];
+
+/// A conversation's messages; `needs_assistant` for a supervised example.
+pub(super) fn check_messages(
+    n: u64,
+    messages: &[Message<'_>],
+    field: &str,
+    needs_assistant: bool,
+    out: &mut Findings,
+) {
+    let mut assistants = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        if let Some(t) = m.wrong {
+            out.error(
+                n,
+                "bad_message",
+                format!("{at} is {t}; a message is an object with role and content"),
+            );
+            continue;
+        }
+        let role = match &m.role {
+            Some(Scalar::Str(r)) if ROLES.contains(&r.as_ref()) => Some(r.as_ref()),
+            Some(Scalar::Str(r)) => {
+                out.error(
+                    n,
+                    "unknown_role",
+                    format!("{at} has role {r:?}; the roles are {}", ROLES.join(", ")),
+                );
+                None
+            }
+            Some(other) => {
+                out.error(
+                    n,
+                    "unknown_role",
+                    format!("{at}.role is {}; it must be a string", other.json_type()),
+                );
+                None
+            }
+            None => {
+                out.error(n, "missing_role", format!("{at} has no role"));
+                None
+            }
+        };
+        let is_assistant = role == Some("assistant");
+        assistants += usize::from(is_assistant);
+        let content = m.raw_content.map(Content::of);
+        match &content {
+            Some(Content::Text) => {}
+            Some(Content::Null) | None if is_assistant && m.calls => {}
+            None => out.error(n, "missing_content", format!("{at} has no content")),
+            Some(Content::Null) => {
+                out.error(n, "missing_content", format!("{at} has null content"))
+            }
+            Some(Content::Wrong(t)) => out.error(
+                n,
+                "bad_content",
+                format!("{at}.content is {t}; it must be a string or an array of content parts"),
+            ),
+            Some(Content::Parts(parts)) => {
+                for (j, kind) in parts.iter().enumerate() {
+                    if kind.is_none() {
+                        out.error(
+                            n,
+                            "bad_content",
+                            format!("{at}.content[{j}] is not a content part: an object with a \"type\" string"),
+                        );
+                    }
+                }
+            }
+        }
+        match &m.weight {
+            None => {}
+            Some(_) if !is_assistant => out.error(
+                n,
+                "weight_not_on_assistant",
+                format!("{at} has a weight but is not an assistant message: only assistant messages take one"),
+            ),
+            Some(Scalar::Num(w)) if *w == 0.0 || *w == 1.0 => {}
+            Some(other) => out.error(
+                n,
+                "bad_weight",
+                format!(
+                    "{at}.weight is {}; it must be 0 or 1",
+                    match other {
+                        Scalar::Num(w) => w.to_string(),
+                        o => o.json_type().to_string(),
+                    }
+                ),
+            ),
+        }
+        for key in &m.unknown {
+            out.warning(
+                n,
+                "unknown_message_field",
+                format!("{at} has field {:?}, which messages do not take", &**key),
+            );
+        }
+    }
+    if needs_assistant && assistants == 0 {
+        out.error(
+            n,
+            "no_assistant_message",
+            "no assistant message: a supervised example teaches the assistant's reply, so it needs one",
+        );
+    }
+}
+
+pub(super) fn check_tools(n: u64, tools: Option<&Seq<Tool<'_>>>, out: &mut Findings) {
+    let tools = match tools {
+        None => return,
+        Some(Seq::Wrong(t)) => {
+            return out.error(
+                n,
+                "bad_tools",
+                format!("tools is {t}; it must be an array of tools"),
+            );
+        }
+        Some(Seq::Items(tools)) => tools,
+    };
+    for (i, tool) in tools.iter().enumerate() {
+        if let Some(t) = tool.wrong {
+            out.error(
+                n,
+                "bad_tools",
+                format!("tools[{i}] is {t}; a tool is an object"),
+            );
+            continue;
+        }
+        if tool.kind.as_ref().and_then(Scalar::as_str) != Some("function") {
+            out.error(
+                n,
+                "bad_tools",
+                format!("tools[{i}] needs \"type\": \"function\""),
+            );
+        }
+        match &tool.function {
+            None => out.error(n, "bad_tools", format!("tools[{i}] has no function")),
+            Some(f) => check_function(n, &format!("tools[{i}].function"), f, "bad_tools", out),
+        }
+    }
+}
+
+pub(super) fn check_functions(n: u64, functions: Option<&Seq<Function<'_>>>, out: &mut Findings) {
+    match functions {
+        None => {}
+        Some(Seq::Wrong(t)) => out.error(
+            n,
+            "bad_functions",
+            format!("functions is {t}; it must be an array of functions"),
+        ),
+        Some(Seq::Items(functions)) => {
+            for (i, f) in functions.iter().enumerate() {
+                check_function(n, &format!("functions[{i}]"), f, "bad_functions", out);
+            }
+        }
+    }
+}
+
+pub(super) fn check_function(
+    n: u64,
+    at: &str,
+    f: &Function<'_>,
+    kind: &'static str,
+    out: &mut Findings,
+) {
+    if let Some(t) = f.wrong {
+        return out.error(
+            n,
+            kind,
+            format!("{at} is {t}; a function is an object with a name"),
+        );
+    }
+    match &f.name {
+        Some(Scalar::Str(name)) if !name.is_empty() => {}
+        _ => out.error(n, kind, format!("{at} needs a \"name\" string")),
+    }
+    if let Some(TypeOnly(t)) = f.parameters
+        && t != JsonType::Object
+    {
+        out.error(
+            n,
+            kind,
+            format!("{at}.parameters is {t}; it must be a JSON Schema object"),
+        );
+    }
+}
+
+pub(super) fn check_preference(
+    n: u64,
+    ex: &Example<'_>,
+    summary: &mut Summary,
+    out: &mut Findings,
+) {
+    match &ex.input {
+        None => out.error(
+            n,
+            "missing_preference_field",
+            "no input: a preference example has input, preferred_output and non_preferred_output",
+        ),
+        Some(input) if input.wrong.is_some() => out.error(
+            n,
+            "bad_preference_field",
+            "input must be an object with messages",
+        ),
+        Some(input) => match &input.messages {
+            Some(Seq::Items(m)) if !m.is_empty() => {
+                summary.messages += m.len() as u64;
+                check_messages(n, m, "input.messages", false, out);
+                check_tools(n, input.tools.as_ref(), out);
+            }
+            _ => out.error(
+                n,
+                "bad_preference_field",
+                "input.messages must be a non-empty array of messages",
+            ),
+        },
+    }
+    for (name, output) in [
+        ("preferred_output", &ex.preferred),
+        ("non_preferred_output", &ex.non_preferred),
+    ] {
+        match output {
+            None => out.error(
+                n,
+                "missing_preference_field",
+                format!("no {name}: a preference example has input, preferred_output and non_preferred_output"),
+            ),
+            Some(Seq::Items(m)) if !m.is_empty() => {
+                summary.messages += m.len() as u64;
+                check_messages(n, m, name, true, out);
+            }
+            Some(_) => out.error(
+                n,
+                "bad_preference_field",
+                format!("{name} must be a non-empty array of assistant messages"),
+            ),
+        }
+    }
+}
