@@ -23,7 +23,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let path = dir.path().join(format!("batch-{i}.jsonl"));
             let line = format!("{{\"custom_id\": \"r{i}\"}}\n");
             std::fs::write(&path, line.repeat(i * 50_000))?;
-            Ok(uploader.file(path, Purpose::Batch).part_size(256 * 1024))
+            Ok(uploader.file(path, Purpose::Batch).part_size(1024 * 1024))
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     // Eight parts in flight across the four files, whatever each file's part count.
