@@ -8,7 +8,7 @@ use uploads_ext::units::human_bytes;
 use uploads_ext::{FinishedUpload, UploadError};
 
 use super::PutArgs;
-use super::manifest::{Manifest, Record};
+use super::manifest::{Manifest, Record, Stat};
 use super::pieces::Job;
 use crate::shown;
 
@@ -50,17 +50,13 @@ impl Ends {
         &mut self,
         job: &Job,
         f: &FinishedUpload,
-        manifest: Option<&mut Manifest>,
+        manifest: Option<(&mut Manifest, Option<Stat>)>,
     ) -> Result<(), String> {
         let line = match &f.result {
             Ok(done) => {
                 self.ok += 1;
                 self.bytes += done.upload.bytes as u64;
-                Some(if self.json {
-                    serde_json::to_string(&done.upload).unwrap_or_default()
-                } else {
-                    done.file.id.clone()
-                })
+                Some(stdout_line(self.json, done))
             }
             Err(_) => {
                 self.failed.push(job.label.clone());
@@ -75,7 +71,7 @@ impl Ends {
             self.next += 1;
         }
         match manifest {
-            Some(m) => m.append(&record(job, f)),
+            Some((m, stat)) => m.append(&record(job, f, stat)),
             None => Ok(()),
         }
     }
@@ -107,9 +103,17 @@ impl Ends {
     }
 }
 
+/// What stdout says of a completed upload: its File id, or with `--json` the Upload object.
+pub fn stdout_line(json: bool, done: &uploads_ext::Completed) -> String {
+    if json {
+        serde_json::to_string(&done.upload).unwrap_or_default()
+    } else {
+        done.file.id.clone()
+    }
+}
+
 /// The manifest line for one upload.
-fn record(job: &Job, f: &FinishedUpload) -> Record {
-    let stat = job.stat();
+fn record(job: &Job, f: &FinishedUpload, stat: Option<Stat>) -> Record {
     let (status, upload_id, file_id, md5, error) = match &f.result {
         Ok(done) => (
             "ok",

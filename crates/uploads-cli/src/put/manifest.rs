@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,22 +38,17 @@ pub struct Stat {
 }
 
 impl Stat {
-    /// The file's (or piece's) identity; `None` if it cannot be read (the upload says why).
-    pub fn of(path: &Path, region: Option<(u64, u64)>) -> Option<Self> {
-        let meta = std::fs::metadata(path).ok()?;
-        let canonical = std::fs::canonicalize(path).ok()?;
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as i128);
-        Some(Self {
-            key: uploads_ext::journal::key_for(&canonical, region)
+    /// A source's identity as the engine reads it (canonical path, region, size, time),
+    /// keyed as its journal is.
+    pub fn from_identity(id: &uploads_ext::Identity) -> Self {
+        let path = id.path.clone().unwrap_or_default();
+        Self {
+            key: uploads_ext::journal::key_for(&path, id.region)
                 .to_string_lossy()
                 .into_owned(),
-            bytes: region.map_or(meta.len(), |(_, len)| len),
-            mtime_ns,
-        })
+            bytes: id.size,
+            mtime_ns: id.mtime_ns,
+        }
     }
 }
 
@@ -138,7 +132,7 @@ pub async fn uploaded_before(
     job: &super::pieces::Job,
     checksum: bool,
 ) -> Option<(String, &'static str)> {
-    let stat = job.stat()?;
+    let stat = job.stat().await?;
     if let Some(r) = manifest.already(&stat) {
         return Some((r.file_id.clone()?, "in the manifest"));
     }

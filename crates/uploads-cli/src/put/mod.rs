@@ -176,7 +176,12 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
     while let Some(f) = finished.next().await {
         let job = &jobs[f.index];
         let bar = &bars[f.index];
-        let outcome = ends.record(job, &f, manifest.as_mut());
+        // The file as it is now, for its manifest line (only with a manifest).
+        let recorded = match manifest.as_mut() {
+            Some(m) => Some((m, job.stat().await)),
+            None => None,
+        };
+        let outcome = ends.record(job, &f, recorded);
         match &f.result {
             Ok(done) => {
                 let note = if done.recovered {

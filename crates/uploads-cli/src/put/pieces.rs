@@ -25,8 +25,9 @@ pub struct Job {
 
 impl Job {
     /// Its identity now, for the manifest; `None` if the file cannot be read.
-    pub fn stat(&self) -> Option<Stat> {
-        Stat::of(&self.path, self.region)
+    pub async fn stat(&self) -> Option<Stat> {
+        let id = self.source.identity().await.ok()?;
+        Some(Stat::from_identity(&id))
     }
 }
 

@@ -89,14 +89,7 @@ pub async fn run(args: PutArgs, globals: Globals) -> u8 {
             if let Some(check) = &done.check {
                 crate::check::print_warnings("stdin", check);
             }
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&done.upload).unwrap_or_default()
-                );
-            } else {
-                println!("{}", done.file.id);
-            }
+            println!("{}", super::finish::stdout_line(args.json, &done));
             exit::OK
         }
         Err(err) => {

@@ -238,12 +238,7 @@ impl Source {
             Kind::Bytes(b) => {
                 let start = offset.min(b.len() as u64) as usize;
                 let end = (offset + len).min(b.len() as u64) as usize;
-                let slice = b.slice(start..end);
-                let chunks: Vec<io::Result<Bytes>> = (0..slice.len())
-                    .step_by(CHUNK)
-                    .map(|i| Ok(slice.slice(i..(i + CHUNK).min(slice.len()))))
-                    .collect();
-                return Ok(Box::pin(exact(futures::stream::iter(chunks), len)));
+                return Ok(Box::pin(exact(chunked(b.slice(start..end)), len)));
             }
             Kind::File { path, region } => {
                 let mut file = tokio::fs::File::open(path).await?;
@@ -254,12 +249,7 @@ impl Source {
             }
             Kind::Reader { open, .. } => open().await?,
             Kind::Stream(s) => {
-                let part = s.range(offset, len).await?;
-                let chunks: Vec<io::Result<Bytes>> = (0..part.len())
-                    .step_by(CHUNK)
-                    .map(|i| Ok(part.slice(i..(i + CHUNK).min(part.len()))))
-                    .collect();
-                return Ok(Box::pin(futures::stream::iter(chunks)));
+                return Ok(Box::pin(chunked(s.range(offset, len).await?)));
             }
         };
         let mut reader = reader;
@@ -267,6 +257,15 @@ impl Source {
         let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), CHUNK);
         Ok(Box::pin(exact(stream, len)))
     }
+}
+
+/// Bytes in memory as a stream of [`CHUNK`]-sized slices (no copy).
+fn chunked(bytes: Bytes) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let chunks: Vec<io::Result<Bytes>> = (0..bytes.len())
+        .step_by(CHUNK)
+        .map(|i| Ok(bytes.slice(i..(i + CHUNK).min(bytes.len()))))
+        .collect();
+    futures::stream::iter(chunks)
 }
 
 /// Passes a stream through and fails it if it yields fewer than `len` bytes.

@@ -32,7 +32,6 @@ pub(crate) struct BatchRules {
     /// `custom_id` -> the line it was first used on.
     ids: HashMap<Box<str>, u64>,
     ids_full: bool,
-    requests: u64,
     embedding_inputs: u64,
     bytes_reported: bool,
 }
@@ -45,7 +44,6 @@ impl BatchRules {
             url: None,
             ids: HashMap::new(),
             ids_full: false,
-            requests: 0,
             embedding_inputs: 0,
             bytes_reported: false,
         }
@@ -222,9 +220,9 @@ impl BatchRules {
 impl LineRules for BatchRules {
     fn line(&mut self, at: At, line: &[u8], out: &mut Findings, summary: &mut Summary) {
         let n = at.line;
-        self.requests += 1;
+        // Every non-blank line is a request: the summary has counted this one already.
         let max = rules::MAX_BATCH_REQUESTS;
-        if self.limits && self.requests == max + 1 {
+        if self.limits && summary.records == max + 1 {
             out.error(
                 n,
                 "too_many_requests",
@@ -292,8 +290,8 @@ impl LineRules for BatchRules {
         }
     }
 
-    fn finish(&mut self, out: &mut Findings, _summary: &mut Summary) {
-        if self.requests == 0 {
+    fn finish(&mut self, out: &mut Findings, summary: &mut Summary) {
+        if summary.records == 0 {
             out.error(0, "no_requests", "the file holds no requests");
         }
     }

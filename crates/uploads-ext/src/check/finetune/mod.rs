@@ -42,13 +42,11 @@ impl Format {
 pub(crate) struct FineTuneRules {
     /// The first example's format and line: the others must share it.
     format: Option<(Format, u64)>,
-    examples: u64,
 }
 
 impl LineRules for FineTuneRules {
     fn line(&mut self, at: At, line: &[u8], out: &mut Findings, summary: &mut Summary) {
         let n = at.line;
-        self.examples += 1;
         let ex: Example<'_> = match parse_line(line) {
             Ok(v) => v,
             Err(e) => return out.error(n, "invalid_json", format!("not valid JSON: {e}")),
@@ -107,15 +105,17 @@ impl LineRules for FineTuneRules {
         }
     }
 
-    fn finish(&mut self, out: &mut Findings, _summary: &mut Summary) {
-        if self.examples < MIN_EXAMPLES {
+    fn finish(&mut self, out: &mut Findings, summary: &mut Summary) {
+        // Every non-blank line is an example.
+        let examples = summary.records;
+        if examples < MIN_EXAMPLES {
             out.error(
                 0,
                 "too_few_examples",
                 format!(
                     "the file has {} example{}; a fine-tuning job needs at least {MIN_EXAMPLES}",
-                    self.examples,
-                    if self.examples == 1 { "" } else { "s" }
+                    examples,
+                    if examples == 1 { "" } else { "s" }
                 ),
             );
         }
