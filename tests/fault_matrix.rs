@@ -431,18 +431,13 @@ fn cpu_seconds(pid: u32) -> f64 {
 fn case11_out_of_file_descriptors_the_server_pauses_instead_of_spinning() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
     // 64 descriptors, 150 idle connections: accept runs out long before the clients do.
+    // Port 0: the server binds a free port and prints it (no race for a port chosen here).
     let mut child = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!(
-            "ulimit -n 64 && exec \"$0\" serve --addr {addr} --data-dir \"$1\" --header-timeout 2s"
-        ))
+        .arg(
+            "ulimit -n 64 && exec \"$0\" serve --addr 127.0.0.1:0 --data-dir \"$1\" --header-timeout 2s",
+        )
         .arg(bin())
         .arg(dir.path().join("data"))
         .env("OPENAI_UPLOADS_LOG", "warn")
@@ -454,6 +449,12 @@ fn case11_out_of_file_descriptors_the_server_pauses_instead_of_spinning() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/v1"))
+        .unwrap_or_else(|| panic!("the server printed its URL, not {line:?}"))
+        .to_owned();
     let idle: Vec<_> = (0..150)
         .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
         .collect();

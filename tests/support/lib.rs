@@ -74,19 +74,14 @@ impl Serve {
         s
     }
 
-    /// `bin serve ARGS` with its data in `data_dir` (kept).
+    /// `bin serve ARGS` with its data in `data_dir` (kept). The server binds port 0 and prints
+    /// the port it got, so no other process can take the port between choosing and binding.
     pub fn start_in(bin: &Path, data_dir: &Path, args: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
         let mut s = Self {
             child: None,
             bin: bin.to_owned(),
-            url: format!("http://{addr}/v1"),
-            addr,
+            url: String::new(),
+            addr: "127.0.0.1:0".into(),
             data_dir: data_dir.to_owned(),
             args: args.iter().map(|a| a.to_string()).collect(),
             _dir: None,
@@ -109,7 +104,17 @@ impl Serve {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert_eq!(line.trim(), self.url, "the server printed its URL");
+        let url = line.trim();
+        let addr = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.strip_suffix("/v1"))
+            .unwrap_or_else(|| panic!("the server printed its URL, not {url:?}"));
+        if self.url.is_empty() {
+            // First start: keep the port it got, so a restart comes back on it.
+            self.addr = addr.to_owned();
+            self.url = url.to_owned();
+        }
+        assert_eq!(url, self.url, "the server came back on its address");
         self.child = Some(child);
     }
 

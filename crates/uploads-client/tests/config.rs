@@ -62,6 +62,8 @@ fn plain_http_is_refused_except_on_loopback_or_when_allowed() {
     assert!(base("http://example.com/v1").sends_key_in_clear());
     assert!(!base("http://127.0.0.1:8080/v1").sends_key_in_clear());
     assert!(!base("https://example.com/v1").sends_key_in_clear());
+    // https to anywhere is the normal case.
+    assert!(base("https://api.example.com/v1/").build().is_ok());
 }
 
 #[test]
@@ -75,6 +77,9 @@ fn the_key_never_appears_in_debug_or_errors() {
     assert!(!format!("{client:?}").contains(secret), "{client:?}");
     let err = cfg.build().unwrap_err();
     assert!(!format!("{err} {err:?}").contains(secret));
+    // The key's own Debug names what it hides.
+    let key = cfg.api_key.as_ref().unwrap();
+    assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
     let bad = ClientConfig::default()
         .api_key("sk-bad\nkey")
         .build()

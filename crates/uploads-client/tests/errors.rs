@@ -85,6 +85,7 @@ async fn each_error_status_decodes_the_envelope() {
         let decoded = err.body().expect("an error status").clone();
         assert_eq!(decoded.status, status);
         assert_eq!(decoded.request_id.as_deref(), Some("req_123"));
+        assert!(!err.is_already_cancelled(), "{err}");
         shown.push(err.to_string());
     }
     insta::assert_snapshot!(shown.join("\n"), @r"
@@ -124,4 +125,23 @@ async fn a_refused_connection_is_a_transport_error() {
         err.to_string().starts_with("could not reach the API"),
         "{err}"
     );
+    // The whole cause chain, down to the operating system's words.
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert!(err.is_unreachable() && !err.is_timeout(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_cancel_of_a_cancelled_upload_is_recognised_in_either_spelling() {
+    let cases = [
+        (400, "Upload upload_1 is already cancelled.", true),
+        (409, "Upload is already canceled", true),
+        (400, "Cannot cancel Upload with status completed", false),
+        (404, "No such upload: upload_1 (cancelled?)", false),
+        (500, "cancelled by an internal error", false),
+    ];
+    for (status, message, expected) in cases {
+        let body = envelope(message, "invalid_request_error", None, None);
+        let err = cancel_error(status, &body, "application/json").await;
+        assert_eq!(err.is_already_cancelled(), expected, "{status} {message}");
+    }
 }

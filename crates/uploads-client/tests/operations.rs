@@ -126,6 +126,49 @@ async fn complete_upload_sends_part_ids_in_order_and_md5() {
     mock.assert_async().await;
     assert_eq!(upload.file.as_ref().unwrap().id, "file-xyz321");
     assert_eq!(upload.file.as_ref().unwrap().status, None);
+    assert!(!upload.status.is_pending());
+}
+
+#[test]
+fn a_known_purpose_starts_a_create_request() {
+    let builder: types::builder::CreateUploadRequest = types::KnownUploadPurpose::Batch.into();
+    let request = types::CreateUploadRequest::try_from(
+        builder.filename("a.jsonl").bytes(1).mime_type("text/jsonl"),
+    )
+    .unwrap();
+    assert_eq!(
+        request.purpose.known(),
+        Some(types::KnownUploadPurpose::Batch)
+    );
+}
+
+#[tokio::test]
+async fn a_request_slower_than_the_timeout_fails_as_a_timeout() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_abc123/cancel");
+            then.status(200)
+                .delay(std::time::Duration::from_secs(5))
+                .json_body(upload_json("cancelled"));
+        })
+        .await;
+    let client = ClientConfig::default()
+        .api_key("sk-test-123")
+        .base_url(server.url("/v1"))
+        .request_timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client
+        .cancel_upload()
+        .upload_id("upload_abc123")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    let err = uploads_client::ApiError::from(err);
+    assert!(err.is_timeout() && !err.is_unreachable(), "{err:?}");
 }
 
 #[tokio::test]

@@ -104,6 +104,8 @@ async fn an_unknown_complete_outcome_keeps_the_journal_and_the_rerun_finishes() 
         0,
         "an unknown outcome is never cancelled"
     );
+    // Complete was tried the policy's 3 times, no more.
+    assert_eq!(fake.count("complete"), 3);
     assert_eq!(journal_count(&s), 1);
     let journal = uploads_ext::journal::list(&s.journals).unwrap();
     assert!(journal[0].1.complete_sent);

@@ -203,6 +203,56 @@ async fn an_exhausted_quota_is_not_retried() {
 }
 
 #[tokio::test]
+async fn a_failing_create_is_retried_up_to_the_policys_attempts_and_no_further() {
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 2, 3);
+    // Two 503s, then the service answers: the third attempt (of 3) creates.
+    let fake = Arc::new(Fake::new());
+    fake.create_errors
+        .lock()
+        .unwrap()
+        .extend([status(503, None, None), status(503, None, None)]);
+    let done = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fake.count("create"), 3);
+    assert_eq!(fake.completed_bytes(), data);
+    assert_eq!(done.upload.id, "upload_3");
+
+    // Three 503s: the third is the last attempt; nothing was created, nothing to cancel.
+    let fake = Arc::new(Fake::new());
+    fake.create_errors
+        .lock()
+        .unwrap()
+        .extend((0..4).map(|_| status(503, None, None)));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                cause: StopCause::RetriesExhausted {
+                    step: Step::Create,
+                    attempts: 3,
+                    ..
+                },
+                disposition: Disposition::NothingCreated,
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fake.calls(), ["create", "create", "create"]);
+    assert_eq!(journal_count(&s), 0);
+}
+
+#[tokio::test]
 async fn exhausted_retries_leave_it_resumable_and_the_rerun_sends_only_missing_parts() {
     let s = setup();
     let (path, data) = make_file(s.dir.path(), "a.txt", 5, 10);

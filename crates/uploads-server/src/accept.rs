@@ -71,3 +71,36 @@ impl Acceptor {
 fn is_exhaustion(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(23 | 24))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_running_out_of_descriptors_is_exhaustion() {
+        for (errno, exhausted) in [(24, true), (23, true), (104, false), (103, false)] {
+            let e = io::Error::from_raw_os_error(errno);
+            assert_eq!(is_exhaustion(&e), exhausted, "errno {errno}");
+        }
+        assert!(!is_exhaustion(&io::Error::other("no errno")));
+    }
+
+    #[tokio::test]
+    async fn failures_are_logged_once_per_interval_and_counted_between() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut acceptor = Acceptor::new(listener, 4);
+        let e = io::Error::from_raw_os_error(24);
+        // The first failure is logged at once: the count starts over.
+        acceptor.failed(&e);
+        assert_eq!(acceptor.failures_since_log, 0);
+        assert!(acceptor.last_log.is_some());
+        // The next ones, within the interval, are only counted.
+        acceptor.failed(&e);
+        acceptor.failed(&e);
+        assert_eq!(acceptor.failures_since_log, 2);
+        // Once the interval has passed, the next one is logged with the count.
+        acceptor.last_log = Instant::now().checked_sub(LOG_INTERVAL);
+        acceptor.failed(&e);
+        assert_eq!(acceptor.failures_since_log, 0);
+    }
+}

@@ -242,4 +242,14 @@ mod tests {
         assert!((60..140).contains(&count(PartFault::Reset)));
         assert_eq!(count(PartFault::Delay), 0);
     }
+
+    #[test]
+    fn exactly_the_first_n_complete_responses_are_lost() {
+        let plan = FaultPlan::new(Faults {
+            lose_complete_responses: 2,
+            ..Faults::default()
+        });
+        let lost: Vec<_> = (0..4).map(|_| plan.lose_complete_response()).collect();
+        assert_eq!(lost, [true, true, false, false]);
+    }
 }

@@ -32,6 +32,8 @@ pub struct Fake {
     /// Called with (attempt number across all part calls, bytes): `Some(error)` fails the call.
     pub on_part: Mutex<Option<PartScript>>,
     pub complete_errors: Mutex<VecDeque<ApiError>>,
+    /// Errors the next creates answer, one each, before creates succeed again.
+    pub create_errors: Mutex<VecDeque<ApiError>>,
     /// Uploads created and not yet completed or cancelled, now and at most.
     pub open_uploads: std::sync::atomic::AtomicUsize,
     pub max_open_uploads: std::sync::atomic::AtomicUsize,
@@ -52,6 +54,7 @@ impl Fake {
             state: Mutex::default(),
             on_part: Mutex::new(None),
             complete_errors: Mutex::default(),
+            create_errors: Mutex::default(),
             complete_without_file: Default::default(),
             complete_responses_to_lose: Default::default(),
             list_fails: Default::default(),
@@ -159,6 +162,9 @@ impl UploadApi for Fake {
         s.next += 1;
         let id = format!("upload_{}", s.next);
         s.calls.push("create".into());
+        if let Some(e) = self.create_errors.lock().unwrap().pop_front() {
+            return Err(e);
+        }
         let open = self
             .open_uploads
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
