@@ -209,6 +209,13 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
         h.insert("retry-after-ms", HeaderValue::from_static("250"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+        // Negative or infinite values are not delays: the other header, or nothing.
+        h.insert("retry-after-ms", HeaderValue::from_static("-250"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        for bad in ["-3", "inf", "NaN"] {
+            h.insert("retry-after", HeaderValue::from_static(bad));
+            assert_eq!(retry_after(&h), None, "{bad}");
+        }
         let mut h = HeaderMap::new();
         let later = SystemTime::now() + Duration::from_secs(30);
         h.insert(

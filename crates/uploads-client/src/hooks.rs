@@ -97,3 +97,21 @@ pub(crate) fn snippet(body: &[u8]) -> String {
     }
     format!("{out:?}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::snippet;
+
+    #[test]
+    fn a_snippet_is_200_characters_on_one_line() {
+        assert_eq!(snippet(b" \n "), "(empty body)");
+        assert_eq!(
+            snippet(b"<p>\n  bad\tgateway</p>"),
+            r#""<p> bad gateway</p>""#
+        );
+        let exact = "é".repeat(200);
+        assert_eq!(snippet(exact.as_bytes()), format!("{exact:?}"));
+        let longer = "é".repeat(300);
+        assert_eq!(snippet(longer.as_bytes()), format!("{:?}", exact + "…"));
+    }
+}

@@ -142,6 +142,19 @@ impl AddUploadPart<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::PartData;
+
+    #[test]
+    fn part_data_declares_its_length() {
+        let part = PartData::bytes(vec![1u8, 2, 3]);
+        assert_eq!((part.len(), part.is_empty()), (3, false));
+        let (body, len) = part.into_parts();
+        assert_eq!((body.as_bytes(), len), (Some(&[1u8, 2, 3][..]), 3));
+        assert!(PartData::bytes(Vec::new()).is_empty());
+        let streamed = PartData::streamed(vec![0u8; 5], 5);
+        assert_eq!((streamed.len(), streamed.is_empty()), (5, false));
+    }
+
     #[test]
     fn part_timeouts_allow_slow_links() {
         assert_eq!(super::part_timeout(1024).as_secs(), 600);

@@ -145,3 +145,19 @@ async fn a_cancel_of_a_cancelled_upload_is_recognised_in_either_spelling() {
         assert_eq!(err.is_already_cancelled(), expected, "{status} {message}");
     }
 }
+
+#[tokio::test]
+async fn an_error_body_is_read_up_to_64_kib() {
+    // A long envelope (40 KB, several chunks) decodes whole.
+    let long = "x".repeat(40_000);
+    let body = envelope(&long, "invalid_request_error", None, None);
+    let err = cancel_error(400, &body, "application/json").await;
+    assert_eq!(err.body().unwrap().message, long);
+    // Past 64 KiB the body is cut, so it is no longer an envelope: status and snippet only.
+    let huge = "y".repeat(70 * 1024);
+    let body = envelope(&huge, "invalid_request_error", None, None);
+    let err = cancel_error(400, &body, "application/json").await;
+    let decoded = err.body().unwrap();
+    assert_eq!(decoded.kind, "non_json_response");
+    assert!(decoded.message.len() < 1000, "{}", decoded.message.len());
+}

@@ -313,3 +313,30 @@ async fn file_operations_retrieve_delete_and_download() {
     delete.assert_async().await;
     content.assert_async().await;
 }
+
+#[tokio::test]
+async fn a_refused_part_is_an_error_response_with_the_envelope() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_abc123/parts");
+            then.status(400).json_body(json!({"error": {
+                "message": "Upload upload_abc123 is not pending", "type": "invalid_request_error",
+                "param": null, "code": null
+            }}));
+        })
+        .await;
+    let err = client(&server)
+        .add_upload_part()
+        .upload_id("upload_abc123")
+        .data(PartData::bytes(&b"abc"[..]))
+        .send()
+        .await
+        .unwrap_err();
+    let err = uploads_client::ApiError::from(err);
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(
+        err.body().unwrap().message,
+        "Upload upload_abc123 is not pending"
+    );
+}

@@ -434,6 +434,57 @@ async fn many_concurrent_parts_of_one_upload_never_mix() {
     assert_eq!(server.stats().parts_stored, 64);
 }
 
+#[tokio::test]
+async fn the_counters_count_what_they_name() {
+    let (server, c) = start(ServerConfig::default()).await;
+    // Creates and cancels are not part requests.
+    let first = create(&c, "a.txt", 3).await.unwrap();
+    c.cancel_upload().upload_id(&first.id).send().await.unwrap();
+    let stats = server.stats();
+    assert_eq!(
+        (stats.part_requests, stats.max_parts_in_flight),
+        (0, 0),
+        "{stats:?}"
+    );
+    assert_eq!((stats.uploads_created, stats.uploads_cancelled), (1, 1));
+    let second = create(&c, "b.txt", 3).await.unwrap();
+    let part = put(&c, &second.id, b"abc").await.unwrap();
+    complete(&c, &second.id, &[part], None).await.unwrap();
+    let stats = server.stats();
+    assert_eq!(stats.part_requests, 1);
+    assert_eq!(stats.parts_stored, 1);
+    assert_eq!(stats.part_bytes_stored, 3);
+    assert_eq!((stats.parts_in_flight, stats.max_parts_in_flight), (0, 1));
+    assert_eq!(stats.uploads_completed, 1);
+}
+
+#[tokio::test]
+async fn a_lost_complete_response_still_completes_the_upload() {
+    let (server, c) = start(ServerConfig {
+        faults: Faults {
+            lose_complete_responses: 1,
+            ..Faults::default()
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let up = create(&c, "a.txt", 3).await.unwrap();
+    let part = put(&c, &up.id, b"abc").await.unwrap();
+    let err = complete(&c, &up.id, std::slice::from_ref(&part), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Transport(_)), "{err:?}");
+    let stats = server.stats();
+    assert_eq!((stats.uploads_completed, stats.faults_injected), (1, 1));
+    // The File is there, with the bytes; a second upload's response is not lost.
+    let files = c.list_files().send().await.unwrap().into_inner();
+    assert_eq!(files.data.len(), 1);
+    assert_eq!(download(&c, &files.data[0].id).await, b"abc");
+    let again = create(&c, "b.txt", 3).await.unwrap();
+    let part = put(&c, &again.id, b"def").await.unwrap();
+    assert!(complete(&c, &again.id, &[part], None).await.is_ok());
+}
+
 async fn faulty(faults: Faults) -> (Server, Client, String) {
     let (server, c) = start(ServerConfig {
         faults,
@@ -556,7 +607,43 @@ async fn the_part_and_upload_limits_are_inclusive() {
             .status(),
         Some(400)
     );
+    // Parts adding up to exactly the upload limit are stored; one part more is refused.
+    let full = create(&c, "d.txt", 8 * 1024).await.unwrap();
+    for _ in 0..8 {
+        put(&c, &full.id, &[2u8; 1024]).await.unwrap();
+    }
+    let err = put(&c, &full.id, &[2u8; 1]).await.unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(err.to_string().contains("8193 bytes"), "{err}");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_file_whose_content_is_already_gone_still_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, c) = start(ServerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let up = create(&c, "a.txt", 3).await.unwrap();
+    let part = put(&c, &up.id, b"abc").await.unwrap();
+    let file = complete(&c, &up.id, std::slice::from_ref(&part), None)
+        .await
+        .unwrap()
+        .file
+        .unwrap();
+    // Its content removed behind the server's back (a crash during an earlier delete).
+    std::fs::remove_file(dir.path().join("parts").join(&part)).unwrap();
+    let deleted = c.delete_file().file_id(&file.id).send().await.unwrap();
+    assert!(deleted.into_inner().deleted);
+    let err = c
+        .retrieve_file()
+        .file_id(&file.id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(ApiError::from(err).status(), Some(404));
 }
 
 #[tokio::test]

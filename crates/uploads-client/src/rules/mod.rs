@@ -142,6 +142,51 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_are_the_services() {
+        assert_eq!(MAX_PART_BYTES, 67_108_864);
+        assert_eq!(MAX_UPLOAD_BYTES, 8_589_934_592);
+        assert_eq!(Limits::default().max_part_bytes, MAX_PART_BYTES);
+        assert_eq!(Limits::default().max_upload_bytes, MAX_UPLOAD_BYTES);
+        // The size limit is inclusive: exactly 8 GiB is taken, one byte more is not.
+        let l = Limits::default();
+        let at = MAX_UPLOAD_BYTES as i64;
+        assert!(super::check_create("a.jsonl", "batch", "text/jsonl", at, None, &l).is_ok());
+        assert!(super::check_create("a.jsonl", "batch", "text/jsonl", at + 1, None, &l).is_err());
+        // Sizes: 0 bytes is a request the rules take (the service refuses an empty complete,
+        // not the create); a negative size is not.
+        assert!(super::check_create("a.jsonl", "batch", "text/jsonl", 0, None, &l).is_ok());
+        let negative = super::check_create("a.jsonl", "batch", "text/jsonl", -1, None, &l);
+        assert_eq!(negative.unwrap_err().param, "bytes");
+        // Expiry: one hour to 30 days, both ends included.
+        assert_eq!(MIN_EXPIRES_AFTER_SECS, 3_600);
+        assert_eq!(MAX_EXPIRES_AFTER_SECS, 2_592_000);
+        assert_eq!(BATCH_FILE_EXPIRES_AFTER_SECS, 2_592_000);
+        assert_eq!(UPLOAD_TTL_SECS, 3_600);
+        for (secs, ok) in [
+            (3_599, false),
+            (3_600, true),
+            (2_592_000, true),
+            (2_592_001, false),
+        ] {
+            let r = super::check_create("a.jsonl", "batch", "text/jsonl", 1, Some(secs), &l);
+            assert_eq!(r.is_ok(), ok, "{secs}");
+        }
+        // The Batch API's limits.
+        assert_eq!(MAX_BATCH_FILE_BYTES, 209_715_200);
+        assert_eq!(
+            (MAX_BATCH_REQUESTS, MAX_BATCH_EMBEDDING_INPUTS),
+            (50_000, 50_000)
+        );
+        // Unix seconds of today, not of 1970.
+        let now = unix_now();
+        let system = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((now - system).abs() <= 2, "{now} vs {system}");
+    }
+
+    #[test]
     fn purposes_take_their_types() {
         let l = Limits::default();
         assert!(check_create("a.jsonl", "fine-tune", "text/jsonl", 10, None, &l).is_ok());

@@ -232,4 +232,41 @@ mod tests {
         assert!(check_type("a.md", "vision", "text/markdown").is_err());
         assert!(check_type("a.anything", "user_data", "x/y").is_ok());
     }
+
+    #[test]
+    fn messages_name_the_kind_and_its_extensions() {
+        let kinds = [
+            Accepts::JsonLines,
+            Accepts::Images,
+            Accepts::Documents,
+            Accepts::Anything,
+        ];
+        let names: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            names,
+            ["JSON Lines", "images", "file-search documents", "any file"]
+        );
+        assert_eq!(
+            Accepts::Images.extensions(),
+            ["png", "jpg", "jpeg", "gif", "webp"]
+        );
+        assert!(Accepts::Anything.extensions().is_empty());
+        let err = check_type("a.png", "batch", "image/png").unwrap_err();
+        assert_eq!(
+            err.message,
+            r#"purpose batch takes JSON Lines, but "a.png" has no matching extension: use one of .jsonl"#
+        );
+        let err = check_type("a.txt", "vision", "text/plain").unwrap_err();
+        assert_eq!(
+            err.message,
+            r#"purpose vision takes images, but "a.txt" has no matching extension: use one of .png, .jpg, .jpeg, .gif, .webp"#
+        );
+        let err = check_type("a.py", "assistants", "text/plain; charset=utf-8").unwrap_err();
+        assert_eq!(
+            err.message,
+            "MIME type text/plain; charset=utf-8 does not fit purpose assistants for a .py file: use text/x-python or text/x-script.python"
+        );
+        // Parameters and case of a fitting MIME type are ignored.
+        assert!(check_type("a.py", "assistants", "Text/X-Python; charset=utf-8").is_ok());
+    }
 }

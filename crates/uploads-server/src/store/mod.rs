@@ -136,7 +136,8 @@ impl Store {
                 rec.status,
                 KnownUploadStatus::Expired | KnownUploadStatus::Cancelled
             );
-            if done && !rec.parts.is_empty() {
+            let emptying = done && !rec.parts.is_empty();
+            if emptying {
                 let parts: Vec<String> = rec.parts.keys().cloned().collect();
                 self.discard_parts(&parts).await;
                 rec.parts.clear();
@@ -147,7 +148,9 @@ impl Store {
                 }
                 emptied += 1;
             }
-            if rec.status != before || (done && emptied > 0) {
+            // Rewritten for its status, or for the parts a record written before the part
+            // log still lists.
+            if rec.status != before || emptying {
                 self.write_json("uploads", &rec.id, rec).await?;
             }
         }

@@ -104,5 +104,7 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[2].0, "part_d");
         assert!(read(&dir.path().join("none")).await.unwrap().is_empty());
+        // Any other error is one: a log that cannot be read is not an upload without parts.
+        assert!(read(dir.path()).await.is_err());
     }
 }
