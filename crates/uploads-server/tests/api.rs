@@ -621,7 +621,7 @@ async fn the_part_and_upload_limits_are_inclusive() {
 #[tokio::test]
 async fn a_file_whose_content_is_already_gone_still_deletes() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, c) = start(ServerConfig {
+    let (_server, c) = start(ServerConfig {
         data_dir: Some(dir.path().to_owned()),
         ..ServerConfig::default()
     })
