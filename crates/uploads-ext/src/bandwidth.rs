@@ -50,6 +50,12 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn the_cap_is_what_was_given_and_at_least_one() {
+        assert_eq!(BandwidthLimit::new(5_000).bytes_per_sec(), 5_000);
+        assert_eq!(BandwidthLimit::new(0).bytes_per_sec(), 1);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn parts_sharing_a_cap_go_out_at_its_rate_together() {
         let limit = Arc::new(BandwidthLimit::new(10_000_000));

@@ -4,6 +4,7 @@
 //! after every finished part, mode 0600. It holds no secret: ids, sizes, times, options.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -70,12 +71,16 @@ impl JournalEntry {
 
 /// `$XDG_STATE_HOME/openai-uploads`, else `~/.local/state/openai-uploads`.
 pub fn default_journal_dir() -> Option<PathBuf> {
-    let state = std::env::var_os("XDG_STATE_HOME")
+    journal_dir_in(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
+}
+
+/// The journal dir for these values of `XDG_STATE_HOME` and `HOME` (empty counts as unset).
+fn journal_dir_in(xdg_state_home: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+    let state = xdg_state_home
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
+            home.filter(|v| !v.is_empty())
                 .map(|h| PathBuf::from(h).join(".local/state"))
         })?;
     Some(state.join("openai-uploads"))
@@ -210,6 +215,38 @@ pub fn list(dir: &Path) -> io::Result<Vec<(PathBuf, JournalEntry)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_journal_dir_follows_xdg_then_home() {
+        let os = |s: &str| Some(OsString::from(s));
+        assert_eq!(
+            journal_dir_in(os("/state"), os("/home/u")),
+            Some(PathBuf::from("/state/openai-uploads"))
+        );
+        assert_eq!(
+            journal_dir_in(os(""), os("/home/u")),
+            Some(PathBuf::from("/home/u/.local/state/openai-uploads"))
+        );
+        assert_eq!(
+            journal_dir_in(None, os("/home/u")),
+            Some(PathBuf::from("/home/u/.local/state/openai-uploads"))
+        );
+        assert_eq!(journal_dir_in(None, os("")), None);
+        assert_eq!(journal_dir_in(None, None), None);
+    }
+
+    #[test]
+    fn removing_a_missing_journal_is_no_error_but_other_failures_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.json");
+        assert!(remove(&path).is_ok());
+        std::fs::write(&path, "{}").unwrap();
+        remove(&path).unwrap();
+        assert!(!path.exists());
+        // A directory in its place cannot be removed as a file.
+        std::fs::create_dir(&path).unwrap();
+        assert!(remove(&path).is_err());
+    }
 
     #[test]
     fn saves_atomically_with_mode_0600_and_loads_back() {

@@ -385,3 +385,26 @@ proptest! {
         prop_assert_eq!(r.summary.records, examples as u64);
     }
 }
+
+#[test]
+fn purposes_with_a_check_and_likely_misspellings() {
+    assert_eq!(
+        ContentCheck::for_purpose("batch"),
+        Some(ContentCheck::Batch)
+    );
+    assert_eq!(
+        ContentCheck::for_purpose("fine-tune"),
+        Some(ContentCheck::FineTune)
+    );
+    assert_eq!(ContentCheck::for_purpose("assistants"), None);
+    let known = ["max_completion_tokens", "model", "n"];
+    // A long name allows a quarter of its length in edits; a short one two.
+    assert_eq!(
+        did_you_mean("max_complet_tokens", known),
+        Some("max_completion_tokens")
+    );
+    assert_eq!(did_you_mean("modle", known), Some("model"));
+    assert_eq!(did_you_mean("temperature", known), None);
+    // A word is never "corrected" into something as far away as its own length.
+    assert_eq!(did_you_mean("x", known), None);
+}
