@@ -27,8 +27,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
             ));
         }
     };
+    // Never negative: the number has only digits and dots.
     let bytes = value * mult as f64;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+    if !bytes.is_finite() || bytes > u64::MAX as f64 {
         return Err(format!("{text:?} is out of range"));
     }
     Ok(bytes.round() as u64)
@@ -128,6 +129,12 @@ mod tests {
         assert_eq!(parse_size("1.5 GiB"), Ok(3 << 29));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5XB").is_err());
+        assert!(parse_size("-5").unwrap_err().contains("is not a size"));
+        assert!(
+            parse_size("99999999999GiB")
+                .unwrap_err()
+                .contains("out of range")
+        );
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(2_592_000)));
         assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));

@@ -176,6 +176,14 @@ async fn retries_until_success_sleeping_the_scheduled_waits() {
         })
         .await;
     assert_eq!(super::tests::waits(&again.events), waits);
+    // Jittered: each wait lies between half its backoff step and the step, and not every one
+    // is the whole step.
+    let steps = [1, 2, 4].map(Duration::from_secs);
+    assert_eq!(waits.len(), steps.len(), "{waits:?}");
+    for (w, s) in waits.iter().zip(steps) {
+        assert!(*w >= s / 2 && *w <= s, "{w:?} for a step of {s:?}");
+    }
+    assert!(waits.iter().zip(steps).any(|(w, s)| *w < s), "{waits:?}");
 }
 
 #[tokio::test(start_paused = true)]
