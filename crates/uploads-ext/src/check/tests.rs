@@ -210,6 +210,32 @@ fn the_byte_limit_is_found_where_the_file_passes_it() {
         .unwrap()
         .line;
     assert_eq!(at, n, "reported on the line that passes the limit");
+
+    // A file of exactly the limit is taken.
+    let max = uploads_client::rules::MAX_BATCH_FILE_BYTES;
+    let skeleton = format!("{}\n", req("000000000")).len() as u64 - 2; // without "hi"
+    let line_of = |i: u64, len: u64| {
+        let pad = "h".repeat((len - skeleton) as usize);
+        format!("{}\n", req(&format!("{i:0>9}"))).replace("\"hi\"", &format!("\"{pad}\""))
+    };
+    let mut c = Checker::new(ContentCheck::Batch);
+    let (mut fed, mut i) = (0u64, 0u64);
+    while fed < max {
+        let len = (max - fed).min(1 << 20);
+        let len = if max - fed - len < skeleton {
+            max - fed
+        } else {
+            len
+        };
+        let l = line_of(i, len);
+        assert_eq!(l.len() as u64, len);
+        c.feed(l.as_bytes());
+        fed += len;
+        i += 1;
+    }
+    let r = c.finish();
+    assert_eq!(r.summary.bytes, max);
+    assert!(r.is_ok(), "{r}");
 }
 
 #[test]
@@ -271,6 +297,20 @@ fn too_few_examples_and_the_other_formats() {
     );
     let r = check(ContentCheck::FineTune, &[bad.as_str(); 10].join("\n"));
     assert_eq!(r.counts["missing_preference_field"], 10, "{r}");
+    // Any one of its fields makes an example a preference one, whose rules say what is missing.
+    for only in [
+        r#"{"input":{"messages":[{"role":"user","content":"hi"}]}}"#,
+        r#"{"preferred_output":[{"role":"assistant","content":"a"}]}"#,
+        r#"{"non_preferred_output":[{"role":"assistant","content":"b"}]}"#,
+    ] {
+        let r = check(ContentCheck::FineTune, &[only; 10].join("\n"));
+        assert_eq!(
+            r.summary.by_kind.get("preference"),
+            Some(&10),
+            "{only}\n{r}"
+        );
+        assert_eq!(r.counts.get("missing_messages"), None, "{only}\n{r}");
+    }
 
     // Reinforcement: no assistant message, with the grader's reference fields.
     let rft = r#"{"messages":[{"role":"user","content":"2+2?"}],"reference_answer":"4"}"#;
