@@ -619,6 +619,25 @@ async fn the_part_and_upload_limits_are_inclusive() {
 }
 
 #[tokio::test]
+async fn listed_files_carry_the_null_fields_of_the_live_service() {
+    let (server, c) = start(ServerConfig::default()).await;
+    let up = create(&c, "a.txt", 3).await.unwrap();
+    let part = put(&c, &up.id, b"abc").await.unwrap();
+    complete(&c, &up.id, &[part], None).await.unwrap();
+    let list: serde_json::Value = common::http()
+        .get(format!("{}/files", server.base_url()))
+        .bearer_auth("sk-local")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = list["data"][0].as_object().unwrap();
+    assert_eq!(file.get("status_details"), Some(&serde_json::Value::Null));
+}
+
+#[tokio::test]
 async fn a_file_whose_content_is_already_gone_still_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, c) = start(ServerConfig {

@@ -131,6 +131,47 @@ impl Planner {
 mod tests {
     use super::*;
 
+    /// Reads `text`, failing once with `Interrupted` first, then with `fatal` at the end if set.
+    struct Flaky<'a> {
+        text: &'a [u8],
+        interrupted: bool,
+        fatal: bool,
+    }
+
+    impl Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if !self.interrupted {
+                self.interrupted = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.text.is_empty() && self.fatal {
+                return Err(io::Error::other("disk gone"));
+            }
+            let n = self.text.read(buf)?;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_any_other_error_returned() {
+        let text = b"{}\n{}\n";
+        let ok = Flaky {
+            text,
+            interrupted: false,
+            fatal: false,
+        };
+        let got = split_batch(ok, 10, 100).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].len, got[0].requests), (6, 2));
+        let failing = Flaky {
+            text,
+            interrupted: false,
+            fatal: true,
+        };
+        let err = split_batch(failing, 10, 100).unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
+    }
+
     fn pieces(text: &str, max_requests: u64, max_bytes: u64) -> Vec<(String, u64)> {
         split_batch(text.as_bytes(), max_requests, max_bytes)
             .unwrap()

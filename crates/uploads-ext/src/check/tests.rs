@@ -448,3 +448,32 @@ fn purposes_with_a_check_and_likely_misspellings() {
     // A word is never "corrected" into something as far away as its own length.
     assert_eq!(did_you_mean("x", known), None);
 }
+
+#[test]
+fn json_types_read_from_raw_values_and_named_in_messages() {
+    use super::json::{JsonType, raw_type};
+    let raw = |s: &str| serde_json::value::RawValue::from_string(s.to_owned()).unwrap();
+    let cases = [
+        ("\"x\"", JsonType::String, "a string"),
+        ("{}", JsonType::Object, "an object"),
+        ("[1]", JsonType::Array, "an array"),
+        ("true", JsonType::Bool, "a boolean"),
+        ("false", JsonType::Bool, "a boolean"),
+        ("null", JsonType::Null, "null"),
+        ("-1.5", JsonType::Number, "a number"),
+    ];
+    for (text, ty, name) in cases {
+        assert_eq!(raw_type(&raw(text)), ty, "{text}");
+        assert_eq!(ty.to_string(), name);
+    }
+}
+
+#[test]
+fn the_report_counts_embedding_inputs() {
+    let line = r#"{"custom_id":"a","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small","input":["x","y","z"]}}"#;
+    let r = check(ContentCheck::Batch, line);
+    assert_eq!(r.summary.embedding_inputs, 3);
+    assert!(r.to_string().contains("; 3 embedding inputs"), "{r}");
+    let r = check(ContentCheck::Batch, &req("a"));
+    assert!(!r.to_string().contains("embedding inputs"), "{r}");
+}

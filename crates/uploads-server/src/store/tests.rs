@@ -129,7 +129,14 @@ async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
                 .unwrap();
         }
     }
+    // An expired upload that never got a part: its new status is written all the same.
+    store
+        .insert_upload(upload("upload_bare", 100, KnownUploadStatus::Pending))
+        .await
+        .unwrap();
     assert_eq!(store.sweep_expired(1000).await.unwrap(), 2);
+    let bare = std::fs::read_to_string(dir.path().join("uploads/upload_bare.json")).unwrap();
+    assert!(bare.contains("\"expired\""), "{bare}");
     let parts = dir.path().join("parts");
     assert!(!parts.join("part_old").exists());
     assert!(!parts.join("part_gone").exists());
