@@ -638,6 +638,26 @@ async fn listed_files_carry_the_null_fields_of_the_live_service() {
 }
 
 #[tokio::test]
+async fn a_complete_that_finds_its_parts_removed_is_a_4xx_not_a_500() {
+    // What a cancel racing a complete leaves: the parts removed between complete's status
+    // check and its md5 (a cancel in that gap; here, the part file removed by hand).
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, c) = start(ServerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let up = create(&c, "a.txt", 3).await.unwrap();
+    let part = put(&c, &up.id, b"abc").await.unwrap();
+    std::fs::remove_file(dir.path().join("parts").join(&part)).unwrap();
+    let err = complete(&c, &up.id, &[part], Some(md5_hex(b"abc")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+}
+
+#[tokio::test]
 async fn a_file_whose_content_is_already_gone_still_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, c) = start(ServerConfig {

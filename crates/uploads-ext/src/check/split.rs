@@ -153,6 +153,20 @@ mod tests {
     }
 
     #[test]
+    fn trailing_blank_lines_that_do_not_fit_the_last_piece_make_their_own() {
+        // 6 bytes of requests fill the 6-byte piece; the blank lines cannot join it.
+        assert_eq!(
+            pieces("{}\n{}\n\n\n", 10, 6),
+            [("{}\n{}\n".to_owned(), 2), ("\n\n".to_owned(), 0)]
+        );
+        // With room, they go with it.
+        assert_eq!(
+            pieces("{}\n{}\n\n\n", 10, 8),
+            [("{}\n{}\n\n\n".to_owned(), 2)]
+        );
+    }
+
+    #[test]
     fn an_interrupted_read_is_retried_and_any_other_error_returned() {
         let text = b"{}\n{}\n";
         let ok = Flaky {
