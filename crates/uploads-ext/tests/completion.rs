@@ -215,3 +215,42 @@ async fn parts_the_service_does_not_know_cancel_and_the_next_run_starts_over() {
     assert_eq!(fake.count("create"), 2);
     assert_eq!(fake.completed_bytes(), data);
 }
+
+#[tokio::test]
+async fn the_files_list_is_read_only_as_far_as_it_says_it_goes() {
+    let s = setup();
+    let fake = Arc::new(Fake::new());
+    // One other File of the purpose: a page of one that says there is no more.
+    let (other, _) = make_file(s.dir.path(), "other.txt", 1, 0);
+    uploader(&fake, &s)
+        .file(&other, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);
+    {
+        let mut errors = fake.complete_errors.lock().unwrap();
+        errors.push_back(common::lost_response().await);
+        errors.push_back(status(503, None, None));
+        errors.push_back(status(503, None, None));
+    }
+    let lists_before = fake.count("list");
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                disposition: Disposition::MaybeCompleted { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(fake.count("list") - lists_before, 1, "{:?}", fake.calls());
+}

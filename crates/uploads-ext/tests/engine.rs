@@ -144,6 +144,47 @@ async fn a_non_retryable_400_cancels_the_upload() {
 }
 
 #[tokio::test]
+async fn a_failed_cancel_is_reported_and_an_already_cancelled_one_is_not() {
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);
+    let refuse = |attempt: usize, _: &[u8]| (attempt == 1).then(|| status(400, None, None));
+    let already = uploads_client::ApiError::Status(Box::new(uploads_client::ErrorBody {
+        status: 400,
+        kind: "invalid_request_error".into(),
+        message: "Upload upload_1 is already cancelled.".into(),
+        param: None,
+        code: None,
+        request_id: None,
+        retry_after: None,
+        should_retry: None,
+    }));
+    for (cancel_error, cancelled) in [(status(500, None, None), false), (already, true)] {
+        let fake = Arc::new(Fake::new().on_part(refuse));
+        fake.cancel_errors.lock().unwrap().push_back(cancel_error);
+        let err = uploader(&fake, &s)
+            .file(&path, Purpose::Assistants)
+            .part_size(PART)
+            .concurrency(1)
+            .send()
+            .await
+            .unwrap_err();
+        let UploadError::Stopped { disposition, .. } = &err else {
+            panic!("{err:?}")
+        };
+        match disposition {
+            Disposition::Cancelled { upload_id } => assert!(cancelled, "{err}: {upload_id}"),
+            Disposition::CancelFailed { upload_id, error } => {
+                assert!(!cancelled, "{err}");
+                assert_eq!(upload_id, "upload_1");
+                assert!(error.contains("HTTP 500"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fake.count("cancel"), 1);
+    }
+}
+
+#[tokio::test]
 async fn a_panicking_part_task_is_an_internal_error_not_a_resumable_one() {
     let s = setup();
     let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);

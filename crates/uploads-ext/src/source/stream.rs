@@ -255,6 +255,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn releasing_a_part_inside_a_held_read_keeps_its_neighbours() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let s = source(&data, 100);
+        assert_eq!(&s.range(0, 30).await.unwrap()[..], &data[..30]);
+        // One read of 30..100 is held from offset 30; the part 60..90 inside it is released.
+        assert_eq!(&s.range(90, 10).await.unwrap()[..], &data[90..]);
+        s.release(60, 30);
+        assert_eq!(&s.range(30, 30).await.unwrap()[..], &data[30..60]);
+        assert_eq!(&s.range(90, 10).await.unwrap()[..], &data[90..]);
+        assert!(s.range(60, 30).await.is_err(), "released");
+        let held: Vec<(u64, usize)> = s
+            .held
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (*k, v.len()))
+            .collect();
+        assert_eq!(held, [(0, 30), (30, 30), (90, 10)]);
+    }
+
+    #[tokio::test]
+    async fn an_error_only_the_end_of_the_file_reveals_calls_back_once() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let example =
+            r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]}"#;
+        for (examples, calls) in [(9, 1), (10, 0)] {
+            let text = format!("{}\n", vec![example; examples].join("\n"));
+            let s = source(text.as_bytes(), text.len() as u64);
+            let called = Arc::new(AtomicUsize::new(0));
+            let seen = called.clone();
+            let on_error = Box::new(move || {
+                seen.fetch_add(1, Ordering::SeqCst);
+            });
+            s.check_with(ContentCheck::FineTune, CheckOptions::default(), on_error)
+                .await;
+            s.range(0, text.len() as u64).await.unwrap();
+            let d = s.digest().await.unwrap();
+            let report = d.report.unwrap();
+            assert_eq!(report.is_ok(), calls == 0, "{report}");
+            assert_eq!(called.load(Ordering::SeqCst), calls, "{examples} examples");
+        }
+    }
+
+    #[tokio::test]
     async fn a_stream_shorter_or_longer_than_its_size_fails() {
         let s = source(&[1; 10], 20);
         let e = s.range(0, 20).await.unwrap_err();

@@ -34,6 +34,8 @@ pub struct Fake {
     pub complete_errors: Mutex<VecDeque<ApiError>>,
     /// Errors the next creates answer, one each, before creates succeed again.
     pub create_errors: Mutex<VecDeque<ApiError>>,
+    /// Errors the next cancels answer, one each (the upload stays as it was).
+    pub cancel_errors: Mutex<VecDeque<ApiError>>,
     /// Uploads created and not yet completed or cancelled, now and at most.
     pub open_uploads: std::sync::atomic::AtomicUsize,
     pub max_open_uploads: std::sync::atomic::AtomicUsize,
@@ -55,6 +57,7 @@ impl Fake {
             on_part: Mutex::new(None),
             complete_errors: Mutex::default(),
             create_errors: Mutex::default(),
+            cancel_errors: Mutex::default(),
             complete_without_file: Default::default(),
             complete_responses_to_lose: Default::default(),
             list_fails: Default::default(),
@@ -304,6 +307,9 @@ impl UploadApi for Fake {
     async fn cancel(&self, upload_id: &str) -> Result<types::Upload, ApiError> {
         let mut s = self.state.lock().unwrap();
         s.calls.push("cancel".into());
+        if let Some(e) = self.cancel_errors.lock().unwrap().pop_front() {
+            return Err(e);
+        }
         let (req, _) = s.uploads[upload_id].clone();
         s.uploads.get_mut(upload_id).unwrap().1 = "cancelled".into();
         Ok(upload(upload_id, &req, "cancelled", None))
