@@ -229,12 +229,12 @@ async fn the_files_list_is_read_only_as_far_as_it_says_it_goes() {
         .await
         .unwrap();
     let (path, _) = make_file(s.dir.path(), "a.txt", 2, 0);
-    {
-        let mut errors = fake.complete_errors.lock().unwrap();
-        errors.push_back(common::lost_response().await);
-        errors.push_back(status(503, None, None));
-        errors.push_back(status(503, None, None));
-    }
+    let lost = common::lost_response().await;
+    fake.complete_errors.lock().unwrap().extend([
+        lost,
+        status(503, None, None),
+        status(503, None, None),
+    ]);
     let lists_before = fake.count("list");
     let err = uploader(&fake, &s)
         .file(&path, Purpose::Assistants)
