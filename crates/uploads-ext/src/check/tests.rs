@@ -477,3 +477,12 @@ fn the_report_counts_embedding_inputs() {
     let r = check(ContentCheck::Batch, &req("a"));
     assert!(!r.to_string().contains("embedding inputs"), "{r}");
 }
+
+#[test]
+fn has_errors_turns_true_at_the_first_error_only() {
+    let mut c = Checker::new(ContentCheck::Batch);
+    c.feed(format!("{}\n\n", req("a")).as_bytes());
+    assert!(!c.has_errors(), "a blank line is a warning");
+    c.feed(b"not json\n");
+    assert!(c.has_errors());
+}
