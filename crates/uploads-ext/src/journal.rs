@@ -243,9 +243,11 @@ mod tests {
         std::fs::write(&path, "{}").unwrap();
         remove(&path).unwrap();
         assert!(!path.exists());
-        // A directory in its place cannot be removed as a file.
+        // A directory in its place cannot be removed as a file, nor read as a journal.
         std::fs::create_dir(&path).unwrap();
         assert!(remove(&path).is_err());
+        assert!(load(&path).is_err());
+        assert!(load(&dir.path().join("none.json")).unwrap().is_none());
     }
 
     #[test]
