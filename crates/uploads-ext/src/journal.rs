@@ -248,6 +248,11 @@ mod tests {
         assert!(remove(&path).is_err());
         assert!(load(&path).is_err());
         assert!(load(&dir.path().join("none.json")).unwrap().is_none());
+        // Listing: a missing dir has no journals; a file where the dir should be is an error.
+        assert!(list(&dir.path().join("missing")).unwrap().is_empty());
+        let not_a_dir = dir.path().join("file");
+        std::fs::write(&not_a_dir, "x").unwrap();
+        assert!(list(&not_a_dir).is_err());
     }
 
     #[test]

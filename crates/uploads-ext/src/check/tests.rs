@@ -486,3 +486,30 @@ fn has_errors_turns_true_at_the_first_error_only() {
     c.feed(b"not json\n");
     assert!(c.has_errors());
 }
+
+#[test]
+fn preference_inputs_and_message_fields_are_read_in_full() {
+    let pref = |input: &str| {
+        format!(
+            r#"{{"input":{input},"preferred_output":[{{"role":"assistant","content":"a"}}],"non_preferred_output":[{{"role":"assistant","content":"b"}}]}}"#
+        )
+    };
+    let cases = [
+        (pref(r#"{"messages":[]}"#), "bad_preference_field"),
+        (
+            pref(r#"{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function"}]}"#),
+            "bad_tools",
+        ),
+    ];
+    for (line, kind) in cases {
+        let r = check(ContentCheck::FineTune, &[line.as_str(); 10].join("\n"));
+        assert_eq!(r.counts.get(kind), Some(&10), "{line}\n{r}");
+    }
+    // A message's known fields pass quietly; an unknown one is named.
+    let known = chat().replace(r#""content":"hi""#, r#""content":"hi","name":"ann""#);
+    let r = check(ContentCheck::FineTune, &tune_with(&known));
+    assert!(r.is_ok() && r.warnings == 0, "{r}");
+    let unknown = chat().replace(r#""content":"hi""#, r#""content":"hi","mood":"sunny""#);
+    let r = check(ContentCheck::FineTune, &tune_with(&unknown));
+    assert_eq!(warnings(&r), [(5, "unknown_message_field")], "{r}");
+}

@@ -184,6 +184,10 @@ async fn retries_until_success_sleeping_the_scheduled_waits() {
         assert!(*w >= s / 2 && *w <= s, "{w:?} for a step of {s:?}");
     }
     assert!(waits.iter().zip(steps).any(|(w, s)| *w < s), "{waits:?}");
+    assert!(
+        waits.iter().zip(steps).any(|(w, s)| *w > s / 2),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
