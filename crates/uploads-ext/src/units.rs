@@ -141,6 +141,9 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("soon").is_err());
         assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(1023), "1023 B");
+        // TiB is the largest unit, however large the number.
+        assert_eq!(human_bytes(u64::MAX), "16777216.0 TiB");
         assert_eq!(format_size(64 << 20), "64MiB");
         assert_eq!(format_size(8 << 30), "8GiB");
         assert_eq!(format_size(1000), "1000");

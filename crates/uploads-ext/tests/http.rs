@@ -212,3 +212,15 @@ async fn a_500_then_success_is_retried() {
     assert_eq!(ok.calls_async().await, 1);
     complete.assert_async().await;
 }
+
+#[test]
+fn the_clients_endpoint_is_its_base_url() {
+    use uploads_ext::UploadApi;
+    let client = ClientConfig::default()
+        .api_key("sk-test")
+        .base_url("http://127.0.0.1:9/v1")
+        .build()
+        .unwrap();
+    // Journals are keyed by it: two endpoints never share a journal.
+    assert_eq!(client.endpoint(), "http://127.0.0.1:9/v1");
+}

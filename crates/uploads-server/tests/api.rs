@@ -576,6 +576,26 @@ async fn fault_delay_and_latency_slow_responses() {
 }
 
 #[tokio::test]
+async fn fault_link_bandwidth_caps_all_connections_together() {
+    let (_server, c, id) = faulty(Faults {
+        link_bandwidth: Some(256 * 1024),
+        ..Faults::default()
+    })
+    .await;
+    // Two parts at once share the link: 256 KiB in all at 256 KiB/s, not twice as fast.
+    let t = Instant::now();
+    let part = vec![1u8; 128 * 1024];
+    let (a, b) = tokio::join!(put(&c, &id, &part), put(&c, &id, &part));
+    a.unwrap();
+    b.unwrap();
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(800),
+        "2 x 128 KiB over a 256 KiB/s link took {took:?}"
+    );
+}
+
+#[tokio::test]
 async fn fault_bandwidth_caps_each_connection() {
     let (_server, c, id) = faulty(Faults {
         bandwidth: Some(256 * 1024),

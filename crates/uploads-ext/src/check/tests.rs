@@ -513,3 +513,16 @@ fn preference_inputs_and_message_fields_are_read_in_full() {
     let r = check(ContentCheck::FineTune, &tune_with(&unknown));
     assert_eq!(warnings(&r), [(5, "unknown_message_field")], "{r}");
 }
+
+#[test]
+fn either_legacy_field_makes_a_legacy_example() {
+    for only in [r#"{"prompt":"a"}"#, r#"{"completion":"b"}"#] {
+        let r = check(ContentCheck::FineTune, &[only; 10].join("\n"));
+        assert_eq!(
+            r.summary.by_kind.get("prompt-completion"),
+            Some(&10),
+            "{only}\n{r}"
+        );
+        assert_eq!(r.counts.get("missing_messages"), None, "{only}\n{r}");
+    }
+}
