@@ -526,3 +526,22 @@ fn either_legacy_field_makes_a_legacy_example() {
         assert_eq!(r.counts.get("missing_messages"), None, "{only}\n{r}");
     }
 }
+
+#[test]
+fn duplicate_ids_are_tracked_for_four_batches_worth_of_lines() {
+    // 200,000 ids are remembered; the one after them is the first not checked.
+    let tracked = 4 * uploads_client::rules::MAX_BATCH_REQUESTS;
+    let options = CheckOptions {
+        file_limits: false,
+        ..CheckOptions::default()
+    };
+    let mut c = Checker::with_options(ContentCheck::Batch, options);
+    let mut text = String::new();
+    for i in 0..=tracked {
+        text.push_str(&req(&format!("r{i}")));
+        text.push('\n');
+    }
+    c.feed(text.as_bytes());
+    let r = c.finish();
+    assert_eq!(warnings(&r), [(tracked + 1, "ids_not_tracked")], "{r}");
+}
