@@ -439,6 +439,11 @@ async fn the_counters_count_what_they_name() {
     let (server, c) = start(ServerConfig::default()).await;
     // Creates and cancels are not part requests.
     let first = create(&c, "a.txt", 3).await.unwrap();
+    assert_eq!(
+        first.expires_at - first.created_at,
+        3600,
+        "pending for an hour"
+    );
     c.cancel_upload().upload_id(&first.id).send().await.unwrap();
     let stats = server.stats();
     assert_eq!(

@@ -336,6 +336,11 @@ fn only_the_first_findings_are_kept_but_all_are_counted() {
     assert_eq!(r.findings.len(), SHOWN_FINDINGS);
     assert_eq!(r.warnings, 31);
     assert_eq!(r.counts["blank_line"], 31);
+    let more = format!(
+        "... {} more not shown; all findings by kind: blank_line 31",
+        31 - SHOWN_FINDINGS
+    );
+    assert!(r.to_string().contains(&more), "{r}");
     // The first error is kept even after the shown findings are full.
     let text = format!("{}{}\n{}\n", "\n".repeat(30), req("a"), req("a"));
     let r = check(ContentCheck::Batch, &text);
