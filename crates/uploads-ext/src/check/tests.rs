@@ -112,6 +112,11 @@ fn a_line_that_is_not_utf8_is_found() {
     assert_eq!(errors(&r), [(3, "invalid_json")], "{r}");
     assert!(r.findings[0].message.contains("not UTF-8"), "{r}");
     assert!(at < third);
+    // The byte is counted from 1 within its line.
+    let mut c = Checker::new(ContentCheck::Batch);
+    c.feed(b"{\"a\xff\n");
+    let r = c.finish();
+    assert!(r.findings[0].message.contains("(byte 4 is invalid)"), "{r}");
 }
 
 #[test]
