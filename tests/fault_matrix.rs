@@ -479,18 +479,18 @@ fn case11_out_of_file_descriptors_the_server_pauses_instead_of_spinning() {
 }
 
 #[test]
-fn case12_hundreds_of_files_under_a_low_descriptor_limit_all_complete() {
+fn case12_a_thousand_files_under_a_low_descriptor_limit_all_complete() {
     let dir = tempfile::tempdir().unwrap();
     let server = Serve::start(bin(), &["--max-part-size", PART]);
     let journals = dir.path().join("journals");
-    let files: Vec<_> = (0..300)
+    let files: Vec<_> = (0..1000)
         .map(|i| {
-            let path = dir.path().join(format!("doc{i:03}.jsonl"));
+            let path = dir.path().join(format!("doc{i:04}.jsonl"));
             std::fs::write(&path, format!("{{\"i\": {i}}}\n")).unwrap();
             path
         })
         .collect();
-    // The client gets 64 descriptors for 300 files: every per-file resource must be bounded.
+    // The client gets 64 descriptors for 1,000 files: every per-file resource must be bounded.
     let put = cli(&server.url, "sk-local", &journals);
     let program = put.get_program().to_owned();
     let mut shell = std::process::Command::new("sh");
@@ -519,9 +519,108 @@ fn case12_hundreds_of_files_under_a_low_descriptor_limit_all_complete() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("file-")).count(),
-        300
+        1000
     );
-    assert_eq!(server.stat("uploads_completed"), 300);
+    assert_eq!(server.stat("uploads_completed"), 1000);
     assert_eq!(server.stat("uploads_cancelled"), 0);
     assert!(pending(&server.url, &journals).is_empty());
+}
+
+/// Sends a complete over a bare socket and drops the connection `after` it went out.
+fn complete_and_drop(addr: &str, upload: &str, part: &str, after: Duration) {
+    use std::io::Write;
+    let body = serde_json::json!({ "part_ids": [part] }).to_string();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        sock,
+        "POST /v1/uploads/{upload}/complete HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer sk-local\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(after);
+    drop(sock);
+}
+
+#[test]
+fn case13_completes_dropped_mid_request_then_a_crash_leave_no_half_completed_upload() {
+    use uploads_client::{ClientConfig, PartData, types};
+    let mut server = Serve::start(bin(), &[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = |url: &str| {
+        ClientConfig::default()
+            .api_key("sk-local")
+            .base_url(url)
+            .build()
+            .unwrap()
+    };
+    let c = client(&server.url);
+    let mut uploads = Vec::new();
+    for i in 0..24u64 {
+        let data = format!("upload number {i}\n").into_bytes();
+        let (up, part) = rt.block_on(async {
+            let up = c
+                .create_upload()
+                .body(
+                    types::CreateUploadRequest::builder()
+                        .filename(format!("f{i}.txt"))
+                        .purpose(types::KnownUploadPurpose::Assistants)
+                        .bytes(data.len() as i64)
+                        .mime_type("text/plain"),
+                )
+                .send()
+                .await
+                .unwrap()
+                .into_inner();
+            let part = c
+                .add_upload_part()
+                .upload_id(&up.id)
+                .data(PartData::bytes(data.clone()))
+                .send()
+                .await
+                .unwrap()
+                .into_inner();
+            (up.id, part.id)
+        });
+        // Dropped 0 to ~7 ms after the request went out: before, during and after the commit.
+        complete_and_drop(&server.addr, &up, &part, Duration::from_micros(i * 300));
+        uploads.push((up, part, data));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // A crash, not a clean stop, then a new process on the same data.
+    server.restart();
+    let c = client(&server.url);
+    let files = rt.block_on(async { c.list_files().send().await.unwrap().into_inner().data });
+    let mut completed_before = 0;
+    for (i, (up, part, data)) in uploads.iter().enumerate() {
+        let again = rt.block_on(async {
+            c.complete_upload()
+                .upload_id(up)
+                .body(types::CompleteUploadRequest::builder().part_ids(vec![part.clone()]))
+                .send()
+                .await
+        });
+        let file_id = match again {
+            Ok(done) => done.into_inner().file.unwrap().id,
+            Err(e) => {
+                let e = uploads_client::ApiError::from(e);
+                // Completed by the dropped request: its File must exist and be listed.
+                assert!(e.to_string().contains("completed"), "{up}: {e}");
+                completed_before += 1;
+                let name = format!("f{i}.txt");
+                files
+                    .iter()
+                    .find(|f| f.filename == name)
+                    .unwrap_or_else(|| panic!("{up} completed without its File"))
+                    .id
+                    .clone()
+            }
+        };
+        assert_eq!(md5_hex(&server.download(&file_id)), md5_hex(data), "{up}");
+    }
+    eprintln!("{completed_before} of {} completed by the dropped request", uploads.len());
+    assert_eq!(
+        files.len(),
+        completed_before,
+        "no File without a completed upload"
+    );
 }
