@@ -617,7 +617,10 @@ fn case13_completes_dropped_mid_request_then_a_crash_leave_no_half_completed_upl
         };
         assert_eq!(md5_hex(&server.download(&file_id)), md5_hex(data), "{up}");
     }
-    eprintln!("{completed_before} of {} completed by the dropped request", uploads.len());
+    eprintln!(
+        "{completed_before} of {} completed by the dropped request",
+        uploads.len()
+    );
     assert_eq!(
         files.len(),
         completed_before,

@@ -358,6 +358,9 @@ fn only_the_first_findings_are_kept_but_all_are_counted() {
             .contains("line 32: error[duplicate_custom_id]"),
         "{r}"
     );
+    // Shown: the first 20 and that error; 30 blank lines and 1 error in all.
+    let more = format!("... {} more not shown", 31 - SHOWN_FINDINGS - 1);
+    assert!(r.to_string().contains(&more), "{r}");
 }
 
 #[test]
@@ -506,6 +509,13 @@ fn preference_inputs_and_message_fields_are_read_in_full() {
     };
     let cases = [
         (pref(r#"{"messages":[]}"#), "bad_preference_field"),
+        (
+            pref(r#"{"messages":[{"role":"user","content":"hi"}]}"#).replace(
+                r#""preferred_output":[{"role":"assistant","content":"a"}]"#,
+                r#""preferred_output":[]"#,
+            ),
+            "bad_preference_field",
+        ),
         (
             pref(r#"{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function"}]}"#),
             "bad_tools",
