@@ -683,6 +683,31 @@ async fn a_complete_that_finds_its_parts_removed_is_a_4xx_not_a_500() {
 }
 
 #[tokio::test]
+async fn the_periodic_sweep_removes_the_parts_of_an_expired_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, c) = start(ServerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        upload_ttl: Duration::from_secs(1),
+        sweep_interval: Duration::from_millis(50),
+        ..ServerConfig::default()
+    })
+    .await;
+    let up = create(&c, "a.txt", 6).await.unwrap();
+    let part = put(&c, &up.id, b"abc").await.unwrap();
+    let path = dir.path().join("parts").join(&part);
+    assert!(path.exists());
+    // Nobody asks about the upload again: the sweep alone finds it expired.
+    let t = Instant::now();
+    while path.exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the part of an expired upload is still on disk"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_file_whose_content_is_already_gone_still_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, c) = start(ServerConfig {

@@ -137,6 +137,8 @@ mod tests {
     fn keys_are_masked_like_openai_does() {
         assert_eq!(super::mask("sk-XG6GWabcdefghwlmi"), "sk-XG6GW********wlmi");
         assert_eq!(super::mask("sk-abcdefghijkl"), "***************");
+        // 16 characters: the shortest key shown in part.
+        assert_eq!(super::mask("sk-abcdefghijklm"), "sk-abcde****jklm");
         assert_eq!(super::mask("short"), "*****");
     }
 }
