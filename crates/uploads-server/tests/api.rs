@@ -632,6 +632,12 @@ async fn the_part_and_upload_limits_are_inclusive() {
             .status(),
         Some(400)
     );
+    // A filename of 255 bytes is taken; 256 are not.
+    create(&c, &format!("{}.txt", "n".repeat(251)), 10)
+        .await
+        .unwrap();
+    let long = create(&c, &format!("{}.txt", "n".repeat(252)), 10).await;
+    assert_eq!(long.unwrap_err().status(), Some(400));
     // Parts adding up to exactly the upload limit are stored; one part more is refused.
     let full = create(&c, "d.txt", 8 * 1024).await.unwrap();
     for _ in 0..8 {

@@ -296,6 +296,10 @@ fn too_few_examples_and_the_other_formats() {
     let r = check(ContentCheck::FineTune, &[pref; 10].join("\n"));
     assert!(r.is_ok(), "{r}");
     assert_eq!(r.summary.by_kind["preference"], 10);
+    assert_eq!(
+        r.summary.messages, 30,
+        "input, preferred and non-preferred: one each"
+    );
     let bad = pref.replace(
         r#","non_preferred_output":[{"role":"assistant","content":"b"}]"#,
         "",
@@ -525,6 +529,20 @@ fn preference_inputs_and_message_fields_are_read_in_full() {
         let r = check(ContentCheck::FineTune, &[line.as_str(); 10].join("\n"));
         assert_eq!(r.counts.get(kind), Some(&10), "{line}\n{r}");
     }
+    // A tool's parameters must be a schema object.
+    let tools = |params: &str| {
+        chat().replace(
+            "]}",
+            &format!(r#"],"tools":[{{"type":"function","function":{{"name":"f","parameters":{params}}}}}]}}"#),
+        )
+    };
+    let r = check(ContentCheck::FineTune, &tune_with(&tools(r#""x""#)));
+    assert_eq!(errors(&r), [(5, "bad_tools")], "{r}");
+    let r = check(
+        ContentCheck::FineTune,
+        &tune_with(&tools(r#"{"type":"object"}"#)),
+    );
+    assert!(r.is_ok(), "{r}");
     // A message's known fields pass quietly; an unknown one is named.
     let known = chat().replace(r#""content":"hi""#, r#""content":"hi","name":"ann""#);
     let r = check(ContentCheck::FineTune, &tune_with(&known));
