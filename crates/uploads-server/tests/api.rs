@@ -666,6 +666,23 @@ async fn listed_files_carry_the_null_fields_of_the_live_service() {
         .unwrap();
     let file = list["data"][0].as_object().unwrap();
     assert_eq!(file.get("status_details"), Some(&serde_json::Value::Null));
+    // A pending Upload says "file": null, as the live service's do.
+    let body = serde_json::json!({
+        "filename": "b.txt", "purpose": "assistants", "bytes": 3, "mime_type": "text/plain"
+    });
+    let created = common::post_json(
+        &common::http(),
+        &server.base_url(),
+        "/uploads",
+        "sk-local",
+        &body,
+    )
+    .await;
+    assert_eq!(
+        created.as_object().unwrap().get("file"),
+        Some(&serde_json::Value::Null),
+        "{created}"
+    );
 }
 
 #[tokio::test]
