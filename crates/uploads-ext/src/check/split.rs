@@ -108,20 +108,11 @@ impl Planner {
     }
 
     fn finish(mut self) -> Vec<Piece> {
+        // Trailing blank lines stay with the open piece (a cut happens only when a line does
+        // not fit), so a piece of blank lines alone is made only when they pass the limit.
         if self.pos > self.piece_start {
-            let last = Piece {
-                offset: self.piece_start,
-                len: self.pos - self.piece_start,
-                requests: self.piece_requests,
-            };
-            // Trailing blank lines alone are no batch: they go with the piece before, if
-            // they fit.
-            match self.pieces.last_mut() {
-                Some(prev) if last.requests == 0 && prev.len + last.len <= self.max_bytes => {
-                    prev.len += last.len;
-                }
-                _ => self.pieces.push(last),
-            }
+            let at = self.pos;
+            self.cut(at);
         }
         self.pieces
     }
@@ -158,6 +149,20 @@ mod tests {
         assert_eq!(
             pieces("{}\n{}\n\n\n", 10, 6),
             [("{}\n{}\n".to_owned(), 2), ("\n\n".to_owned(), 0)]
+        );
+        // A piece full of requests is cut at once: blank lines after it join it if they fit,
+        // else make their own.
+        assert_eq!(
+            pieces("{}\n{}\n\n", 1, 100),
+            [("{}\n".to_owned(), 1), ("{}\n\n".to_owned(), 1)]
+        );
+        assert_eq!(
+            pieces("{}\n{}\n\n", 1, 3),
+            [
+                ("{}\n".to_owned(), 1),
+                ("{}\n".to_owned(), 1),
+                ("\n".to_owned(), 0)
+            ]
         );
         // With room, they go with it.
         assert_eq!(

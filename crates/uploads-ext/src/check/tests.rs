@@ -362,6 +362,11 @@ fn only_the_first_findings_are_kept_but_all_are_counted() {
             .contains("line 32: error[duplicate_custom_id]"),
         "{r}"
     );
+    assert_eq!(
+        r.findings.len(),
+        SHOWN_FINDINGS,
+        "kept apart, not as a 21st"
+    );
     // Shown: the first 20 and that error; 30 blank lines and 1 error in all.
     let more = format!("... {} more not shown", 31 - SHOWN_FINDINGS - 1);
     assert!(r.to_string().contains(&more), "{r}");
