@@ -23,6 +23,17 @@ async fn start(config: ServerConfig) -> (Server, Client) {
     (server, c)
 }
 
+/// A server whose data directory the test can look into (kept while the `TempDir` lives).
+async fn start_on_disk() -> (Server, Client, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, c) = start(ServerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..ServerConfig::default()
+    })
+    .await;
+    (server, c, dir)
+}
+
 fn small_limits() -> ServerConfig {
     ServerConfig {
         limits: Limits {
@@ -689,12 +700,7 @@ async fn listed_files_carry_the_null_fields_of_the_live_service() {
 async fn a_complete_that_finds_its_parts_removed_is_a_4xx_not_a_500() {
     // What a cancel racing a complete leaves: the parts removed between complete's status
     // check and its md5 (a cancel in that gap; here, the part file removed by hand).
-    let dir = tempfile::tempdir().unwrap();
-    let (_server, c) = start(ServerConfig {
-        data_dir: Some(dir.path().to_owned()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let (_server, c, dir) = start_on_disk().await;
     let up = create(&c, "a.txt", 3).await.unwrap();
     let part = put(&c, &up.id, b"abc").await.unwrap();
     std::fs::remove_file(dir.path().join("parts").join(&part)).unwrap();
@@ -732,12 +738,7 @@ async fn the_periodic_sweep_removes_the_parts_of_an_expired_upload() {
 
 #[tokio::test]
 async fn a_file_whose_content_is_already_gone_still_deletes() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_server, c) = start(ServerConfig {
-        data_dir: Some(dir.path().to_owned()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let (_server, c, dir) = start_on_disk().await;
     let up = create(&c, "a.txt", 3).await.unwrap();
     let part = put(&c, &up.id, b"abc").await.unwrap();
     let file = complete(&c, &up.id, std::slice::from_ref(&part), None)
