@@ -1,0 +1,140 @@
+//! The fine-tune check: each finding at its line, and every format.
+
+use super::*;
+
+#[test]
+fn each_fine_tune_error_is_found_at_its_line() {
+    let cases: Vec<(String, &str)> = vec![
+        (r#"{"messages":[{"role":"user","content":"hi"}]}"#.into(), "no_assistant_message"),
+        (chat().replace("\"weight\":1", "\"weight\":2"), "bad_weight"),
+        (chat().replace("\"content\":\"hi\"", "\"content\":\"hi\",\"weight\":0"), "weight_not_on_assistant"),
+        (chat().replace("\"user\"", "\"human\""), "unknown_role"),
+        (chat().replace(",\"content\":\"hi\"", ""), "missing_content"),
+        (chat().replace("\"content\":\"hi\"", "\"content\":5"), "bad_content"),
+        (r#"{"messages":"hi"}"#.into(), "bad_messages"),
+        (r#"{"text":"hi"}"#.into(), "missing_messages"),
+        ("not json".into(), "invalid_json"),
+        (chat().replace("]}", "],\"tools\":[{\"type\":\"function\"}]}"), "bad_tools"),
+        (chat().replace("]}", "],\"functions\":[{\"description\":\"x\"}]}"), "bad_functions"),
+        (
+            r#"{"input":{"messages":[{"role":"user","content":"hi"}]},"preferred_output":[{"role":"assistant","content":"a"}],"non_preferred_output":[{"role":"assistant","content":"b"}]}"#.into(),
+            "mixed_formats",
+        ),
+    ];
+    for (line, kind) in cases {
+        let r = check(ContentCheck::FineTune, &tune_with(&line));
+        assert_eq!(errors(&r), [(5, kind)], "{line}\n{r}");
+    }
+}
+
+#[test]
+fn too_few_examples_and_the_other_formats() {
+    let r = check(ContentCheck::FineTune, &vec![chat(); 9].join("\n"));
+    assert_eq!(errors(&r), [(0, "too_few_examples")], "{r}");
+
+    let pref = r#"{"input":{"messages":[{"role":"user","content":"hi"}]},"preferred_output":[{"role":"assistant","content":"a"}],"non_preferred_output":[{"role":"assistant","content":"b"}]}"#;
+    let r = check(ContentCheck::FineTune, &[pref; 10].join("\n"));
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(r.summary.by_kind["preference"], 10);
+    assert_eq!(
+        r.summary.messages, 30,
+        "input, preferred and non-preferred: one each"
+    );
+    let bad = pref.replace(
+        r#","non_preferred_output":[{"role":"assistant","content":"b"}]"#,
+        "",
+    );
+    let r = check(ContentCheck::FineTune, &[bad.as_str(); 10].join("\n"));
+    assert_eq!(r.counts["missing_preference_field"], 10, "{r}");
+    // Any one of its fields makes an example a preference one, whose rules say what is missing.
+    for only in [
+        r#"{"input":{"messages":[{"role":"user","content":"hi"}]}}"#,
+        r#"{"preferred_output":[{"role":"assistant","content":"a"}]}"#,
+        r#"{"non_preferred_output":[{"role":"assistant","content":"b"}]}"#,
+    ] {
+        let r = check(ContentCheck::FineTune, &[only; 10].join("\n"));
+        assert_eq!(
+            r.summary.by_kind.get("preference"),
+            Some(&10),
+            "{only}\n{r}"
+        );
+        assert_eq!(r.counts.get("missing_messages"), None, "{only}\n{r}");
+    }
+
+    // Reinforcement: no assistant message, with the grader's reference fields.
+    let rft = r#"{"messages":[{"role":"user","content":"2+2?"}],"reference_answer":"4"}"#;
+    let r = check(ContentCheck::FineTune, &[rft; 10].join("\n"));
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(r.summary.by_kind["reinforcement"], 10);
+
+    let legacy = r#"{"prompt":"a","completion":"b"}"#;
+    let r = check(ContentCheck::FineTune, &[legacy; 10].join("\n"));
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(warnings(&r), [(0, "legacy_format")]);
+
+    // Tool calls stand in for an assistant's content; content parts are accepted.
+    let tools = r#"{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]},{"role":"assistant","tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}"#;
+    let r = check(ContentCheck::FineTune, &[tools; 10].join("\n"));
+    assert!(r.is_ok(), "{r}");
+}
+
+#[test]
+fn preference_inputs_and_message_fields_are_read_in_full() {
+    let pref = |input: &str| {
+        format!(
+            r#"{{"input":{input},"preferred_output":[{{"role":"assistant","content":"a"}}],"non_preferred_output":[{{"role":"assistant","content":"b"}}]}}"#
+        )
+    };
+    let cases = [
+        (pref(r#"{"messages":[]}"#), "bad_preference_field"),
+        (
+            pref(r#"{"messages":[{"role":"user","content":"hi"}]}"#).replace(
+                r#""preferred_output":[{"role":"assistant","content":"a"}]"#,
+                r#""preferred_output":[]"#,
+            ),
+            "bad_preference_field",
+        ),
+        (
+            pref(r#"{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function"}]}"#),
+            "bad_tools",
+        ),
+    ];
+    for (line, kind) in cases {
+        let r = check(ContentCheck::FineTune, &[line.as_str(); 10].join("\n"));
+        assert_eq!(r.counts.get(kind), Some(&10), "{line}\n{r}");
+    }
+    // A tool's parameters must be a schema object.
+    let tools = |params: &str| {
+        chat().replace(
+            "]}",
+            &format!(r#"],"tools":[{{"type":"function","function":{{"name":"f","parameters":{params}}}}}]}}"#),
+        )
+    };
+    let r = check(ContentCheck::FineTune, &tune_with(&tools(r#""x""#)));
+    assert_eq!(errors(&r), [(5, "bad_tools")], "{r}");
+    let r = check(
+        ContentCheck::FineTune,
+        &tune_with(&tools(r#"{"type":"object"}"#)),
+    );
+    assert!(r.is_ok(), "{r}");
+    // A message's known fields pass quietly; an unknown one is named.
+    let known = chat().replace(r#""content":"hi""#, r#""content":"hi","name":"ann""#);
+    let r = check(ContentCheck::FineTune, &tune_with(&known));
+    assert!(r.is_ok() && r.warnings == 0, "{r}");
+    let unknown = chat().replace(r#""content":"hi""#, r#""content":"hi","mood":"sunny""#);
+    let r = check(ContentCheck::FineTune, &tune_with(&unknown));
+    assert_eq!(warnings(&r), [(5, "unknown_message_field")], "{r}");
+}
+
+#[test]
+fn either_legacy_field_makes_a_legacy_example() {
+    for only in [r#"{"prompt":"a"}"#, r#"{"completion":"b"}"#] {
+        let r = check(ContentCheck::FineTune, &[only; 10].join("\n"));
+        assert_eq!(
+            r.summary.by_kind.get("prompt-completion"),
+            Some(&10),
+            "{only}\n{r}"
+        );
+        assert_eq!(r.counts.get("missing_messages"), None, "{only}\n{r}");
+    }
+}
