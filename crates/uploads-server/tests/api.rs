@@ -666,15 +666,7 @@ async fn listed_files_carry_the_null_fields_of_the_live_service() {
     let up = create(&c, "a.txt", 3).await.unwrap();
     let part = put(&c, &up.id, b"abc").await.unwrap();
     complete(&c, &up.id, &[part], None).await.unwrap();
-    let list: serde_json::Value = common::http()
-        .get(format!("{}/files", server.base_url()))
-        .bearer_auth("sk-local")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = common::get_json(&common::http(), &server.base_url(), "/files", "sk-local").await;
     let file = list["data"][0].as_object().unwrap();
     assert_eq!(file.get("status_details"), Some(&serde_json::Value::Null));
     // A pending Upload says "file": null, as the live service's do.

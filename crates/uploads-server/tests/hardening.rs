@@ -7,7 +7,7 @@ mod common;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{http, post_json, post_part};
+use common::{get_json, http, post_json, post_part};
 use serde_json::{Value, json};
 use uploads_server::{Server, ServerConfig};
 
@@ -213,15 +213,7 @@ async fn a_dropped_complete_never_leaves_a_half_completed_upload_even_across_a_r
     // completed with a File that downloads byte for byte; no File lacks its upload.
     let s = Server::start(config).await.unwrap();
     let url = s.base_url();
-    let files: Value = h
-        .get(format!("{url}/files"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let files = get_json(&h, &url, "/files", KEY).await;
     let files = files["data"].as_array().unwrap().clone();
     let mut completed = 0;
     for (up, p, data) in &uploads {

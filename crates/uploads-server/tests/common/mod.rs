@@ -29,6 +29,18 @@ pub async fn post_json(
         .unwrap()
 }
 
+/// `GET {base}{path}` with a bearer key; the JSON answer, whatever the status.
+pub async fn get_json(h: &reqwest::Client, base: &str, path: &str, key: &str) -> Value {
+    h.get(format!("{base}{path}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// One part of `data` for `upload`, as field `data`; the JSON answer.
 pub async fn post_part(
     h: &reqwest::Client,
