@@ -2,6 +2,8 @@
 //! and checks. The binary comes from the caller (`env!("CARGO_BIN_EXE_openai-uploads")` in a
 //! test of uploads-cli, the release build in `cargo xtask bench`): nothing here runs cargo.
 
+pub mod imports;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

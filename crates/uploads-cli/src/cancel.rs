@@ -3,7 +3,8 @@
 use clap::Args;
 use uploads_client::ApiError;
 
-use crate::{Globals, client_from_env, exit, fail};
+use crate::connect::{Globals, client_from_env};
+use crate::output::{exit, fail};
 
 /// Cancel a pending upload (and forget its resume journal).
 #[derive(Args)]
@@ -38,7 +39,8 @@ pub async fn run(args: CancelArgs, globals: Globals) -> u8 {
     {
         for (path, entry) in entries {
             if entry.upload_id == args.upload_id {
-                let _ = uploads_ext::journal::remove(&path);
+                // Its journal and lock file both go; one a running put holds stays.
+                let _ = uploads_ext::journal::remove_unused(&path);
             }
         }
     }

@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use uploads_ext::check::{CheckOptions, ContentCheck, Report, check_file};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use uploads_ext::check::{CheckOptions, ContentFormat, Report, check_file};
 
-use crate::{exit, fail, shown};
+use crate::output::{exit, fail, shown};
 
 /// Check batch or fine-tuning files without uploading them.
 ///
@@ -19,8 +20,13 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// What the files are for.
-    #[arg(long, short, value_parser = ["batch", "fine-tune"])]
-    purpose: String,
+    #[arg(
+        long,
+        short,
+        value_name = "PURPOSE",
+        value_parser = PossibleValuesParser::new(["batch", "fine-tune"]).try_map(|s| parse_format(&s))
+    )]
+    purpose: ContentFormat,
     /// One JSON report per file on stdout (a line each) instead of text on stderr.
     #[arg(long)]
     json: bool,
@@ -30,15 +36,7 @@ pub struct CheckArgs {
 }
 
 pub async fn run(args: CheckArgs) -> u8 {
-    let purpose = match ContentCheck::for_purpose(&args.purpose) {
-        Some(p) => p,
-        None => {
-            return fail(
-                exit::USAGE,
-                format!("no check for purpose {:?}", args.purpose),
-            );
-        }
-    };
+    let purpose = args.purpose;
     let options = CheckOptions {
         body_schema: !args.no_body_schema,
         ..CheckOptions::default()
@@ -73,6 +71,13 @@ pub async fn run(args: CheckArgs) -> u8 {
         }
     }
     code
+}
+
+/// A purpose with a content check, parsed once here.
+fn parse_format(text: &str) -> Result<ContentFormat, String> {
+    uploads_ext::Purpose::from(text)
+        .content_format()
+        .ok_or_else(|| format!("no check for purpose {text:?}: use batch or fine-tune"))
 }
 
 /// `FILE: ok` or `FILE: 3 errors`, above a report.

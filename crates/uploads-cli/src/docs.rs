@@ -1,10 +1,10 @@
 //! `completions` and `man`: shell completions and the man page, both from the same clap
 //! definitions as `--help`, so they cannot drift from it.
 
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, ValueEnum};
 use clap_complete::Shell;
 
-use crate::{Cli, exit, fail};
+use crate::output::{exit, fail};
 
 /// Print a completion script for your shell, e.g.
 /// `openai-uploads completions bash > ~/.local/share/bash-completion/completions/openai-uploads`.
@@ -24,7 +24,8 @@ enum ShellName {
     Elvish,
 }
 
-pub fn completions(args: CompletionsArgs) -> u8 {
+/// The completion script of `cmd` (the whole command line, as `main` defines it).
+pub fn completions(args: CompletionsArgs, mut cmd: clap::Command) -> u8 {
     let shell = match args.shell {
         ShellName::Bash => Shell::Bash,
         ShellName::Zsh => Shell::Zsh,
@@ -32,15 +33,13 @@ pub fn completions(args: CompletionsArgs) -> u8 {
         ShellName::Powershell => Shell::PowerShell,
         ShellName::Elvish => Shell::Elvish,
     };
-    let mut cmd = Cli::command();
     clap_complete::generate(shell, &mut cmd, "openai-uploads", &mut std::io::stdout());
     exit::OK
 }
 
 /// The man page (roff) of the command and its subcommands, as `cargo xtask man` writes it to
 /// `docs/man/openai-uploads.1`.
-pub fn man() -> u8 {
-    let cmd = Cli::command();
+pub fn man(cmd: clap::Command) -> u8 {
     let mut out = Vec::new();
     let page = clap_mangen::Man::new(cmd.clone());
     if let Err(e) = page.render(&mut out) {

@@ -8,8 +8,8 @@ use md5::{Digest, Md5};
 use uploads_client::{ApiError, Client, ClientConfig};
 use uploads_server::{Server, ServerConfig};
 
+use crate::output::{exit, fail};
 use crate::ui::Ui;
-use crate::{exit, fail};
 
 /// A loopback address for the server and a client for it, before the server runs: the files
 /// are checked first, and nothing starts for a command that is refused.
@@ -95,7 +95,7 @@ impl LocalServer {
         let stored = format!("{:x}", hasher.finalize());
         let source = match sent_md5 {
             Some(m) => m.to_owned(),
-            None => match uploads_ext::md5_hex(source, n).await {
+            None => match source.md5_hex(n).await {
                 Ok(m) => m,
                 Err(e) => return fail(exit::FAILED, format!("reading {source:?}: {e}")),
             },

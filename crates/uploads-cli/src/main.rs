@@ -6,27 +6,27 @@
 
 mod cancel;
 mod check;
+mod connect;
 mod docs;
 #[cfg(feature = "local-server")]
 mod local;
+mod output;
 mod pending;
 mod put;
 #[cfg(feature = "local-server")]
 mod serve;
 mod ui;
+// The formatting half serves `serve`, which a client-only build leaves out.
+#[cfg_attr(not(feature = "local-server"), allow(dead_code))]
+mod units;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand};
 
-/// Exit codes, as documented in `--help`.
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const FAILED: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const INTERRUPTED: u8 = 130;
-}
+use connect::Globals;
+use output::exit;
 
 #[derive(Parser)]
 #[command(
@@ -37,9 +37,11 @@ pub mod exit {
                   Configuration: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID."
 )]
 struct Cli {
-    /// Log what happens (tracing) to stderr. The API key is never printed.
-    #[arg(long, short, global = true)]
-    verbose: bool,
+    /// Log what happens to stderr: -v each request (operation, status, time, request id,
+    /// attempt) and each step, -vv everything. OPENAI_UPLOADS_LOG (a tracing filter such as
+    /// `uploads_ext=debug`) overrides it. The API key is never printed.
+    #[arg(long, short, global = true, action = ArgAction::Count)]
+    verbose: u8,
     /// Where resume journals are kept.
     #[arg(
         long,
@@ -61,14 +63,6 @@ struct Cli {
     allow_insecure_http: bool,
     #[command(subcommand)]
     command: Command,
-}
-
-/// What every command that talks to the API takes from the global options.
-pub struct Globals {
-    /// Where resume journals are kept, if anywhere.
-    pub journal_dir: Option<PathBuf>,
-    /// `--allow-insecure-http`.
-    pub allow_insecure_http: bool,
 }
 
 #[derive(Subcommand)]
@@ -99,10 +93,11 @@ impl Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `serve` logs each request by default; it sets up its own logging unless --verbose.
-    if cli.verbose {
-        init_tracing("info,uploads_ext=debug", true);
+    if cli.verbose > 0 {
+        let level = if cli.verbose == 1 { "info" } else { "debug" };
+        output::init_tracing(level, true);
     } else if !cli.command.logs_by_default() {
-        init_tracing("off", false);
+        output::init_tracing("off", false);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -124,71 +119,11 @@ fn main() -> ExitCode {
             Command::Check(args) => check::run(args).await,
             Command::Cancel(args) => cancel::run(args, globals).await,
             Command::Pending(args) => pending::run(args, globals.journal_dir),
-            Command::Completions(args) => docs::completions(args),
-            Command::Man => docs::man(),
+            Command::Completions(args) => docs::completions(args, Cli::command()),
+            Command::Man => docs::man(Cli::command()),
             #[cfg(feature = "local-server")]
             Command::Serve(args) => serve::run(*args).await,
         }
     });
     ExitCode::from(code)
-}
-
-/// Logs to stderr, filtered by `OPENAI_UPLOADS_LOG` (when `from_env`) or else by `default`.
-/// The first call wins.
-fn init_tracing(default: &str, from_env: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = from_env
-        .then(|| EnvFilter::try_from_env("OPENAI_UPLOADS_LOG").ok())
-        .flatten()
-        .unwrap_or_else(|| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
-}
-
-/// Prints `error: ...` to stderr and returns the exit code.
-pub fn fail(code: u8, message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {}", shown(&message.to_string()));
-    code
-}
-
-/// Text for a terminal: control characters (in a filename, say) escaped, so a name cannot
-/// move the cursor or recolour the screen; line breaks kept.
-pub fn shown(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// The client from the environment, with `--base-url` on top; a missing key is a usage error.
-pub fn client_from_env(
-    base_url: Option<&str>,
-    globals: &Globals,
-) -> Result<uploads_client::Client, u8> {
-    let mut config = uploads_client::ClientConfig::from_env();
-    if let Some(url) = base_url {
-        config = config.base_url(url);
-    }
-    config = config.allow_insecure_http(globals.allow_insecure_http);
-    if globals.allow_insecure_http && config.sends_key_in_clear() {
-        eprintln!(
-            "warning: {} is plain http to a host other than this machine: the API key travels in clear",
-            config.base_url
-        );
-    }
-    config.build().map_err(|e| match e {
-        uploads_client::ConfigError::MissingApiKey => fail(
-            exit::USAGE,
-            "no API key: set OPENAI_API_KEY, or try it without one against a local server with --local",
-        ),
-        other => fail(exit::USAGE, other),
-    })
 }

@@ -7,7 +7,7 @@ use clap::Args;
 use uploads_ext::JournalEntry;
 use uploads_ext::journal;
 
-use crate::{exit, fail};
+use crate::output::{exit, fail};
 
 /// List interrupted uploads that can be resumed (by running the same `put` again).
 #[derive(Args)]
@@ -77,7 +77,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
             e.upload_id,
             format!("{}/{}", e.parts.len(), e.total_parts),
             left,
-            crate::shown(&e.path.display().to_string())
+            crate::output::shown(&e.path.display().to_string())
         );
     }
     if entries.iter().any(|(_, e)| is_expired(e, now)) {
@@ -98,32 +98,23 @@ fn prune(entries: Vec<(PathBuf, JournalEntry)>, now: i64) -> u8 {
     let mut code = exit::OK;
     let mut removed = 0;
     for (path, e) in entries.iter().filter(|(_, e)| is_expired(e, now)) {
-        let lock = match journal::try_lock(path) {
-            Ok(Some(lock)) => lock,
-            Ok(None) => {
+        match journal::remove_unused(path) {
+            Ok(journal::Removal::InUse) => {
                 eprintln!(
                     "kept {}: a put is using it",
-                    crate::shown(&e.path.display().to_string())
+                    crate::output::shown(&e.path.display().to_string())
                 );
-                continue;
             }
-            Err(err) => {
-                code = fail(exit::FAILED, format!("locking {}: {err}", path.display()));
-                continue;
-            }
-        };
-        match journal::remove(path).and_then(|()| journal::remove(&path.with_extension("lock"))) {
-            Ok(()) => {
+            Ok(_) => {
                 removed += 1;
                 println!(
                     "removed {} ({}, expired)",
                     e.upload_id,
-                    crate::shown(&e.path.display().to_string())
+                    crate::output::shown(&e.path.display().to_string())
                 );
             }
             Err(err) => code = fail(exit::FAILED, format!("removing {}: {err}", path.display())),
         }
-        drop(lock);
     }
     eprintln!("{removed} expired journal(s) removed");
     code

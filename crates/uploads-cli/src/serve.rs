@@ -7,9 +7,9 @@ use std::time::Duration;
 use clap::Args;
 use uploads_server::{ConnectionLimits, Faults, Server, ServerConfig};
 
-use crate::{exit, fail};
+use crate::output::{exit, fail};
+use crate::units::{format_duration, format_size, parse_duration, parse_size};
 use uploads_client::rules::{MAX_PART_BYTES, MAX_UPLOAD_BYTES, UPLOAD_TTL_SECS};
-use uploads_ext::units::{format_duration, format_size, parse_duration, parse_size};
 
 /// Run a local server for the Uploads API: no key or internet needed, faults on demand.
 #[derive(Args)]
@@ -167,7 +167,7 @@ pub async fn run(args: ServeArgs) -> u8 {
     };
     // Request logs unless the user chose a filter with OPENAI_UPLOADS_LOG (a no-op after
     // --verbose set up logging already).
-    crate::init_tracing("uploads_server=info", true);
+    crate::output::init_tracing("uploads_server=info", true);
     // Listening for the stop signals before anyone can know the URL: no signal is missed.
     let stop = StopSignal::listen();
     let server = match Server::start(config).await {

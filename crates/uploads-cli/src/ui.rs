@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use uploads_ext::Event;
 
-use uploads_ext::units::human_bytes;
+use uploads_ext::human_bytes;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -254,6 +254,35 @@ fn dry_run_sends_nothing_and_needs_no_key() {
     let (code, stdout, _) = run(c.arg(d.join("b.pdf")));
     assert_eq!(code, 1);
     assert!(stdout.contains("OVER 1h"), "{stdout}");
+
+    // The type warnings a real run gives are in the plan (issue 19: a dry run said nothing,
+    // then the real run failed on the extension).
+    std::fs::write(d.join("notes.log"), b"some log lines\n").unwrap();
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.args(["put", "--dry-run", "-p", "assistants"]);
+    let (code, stdout, stderr) = run(c.arg(d.join("notes.log")));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("notes.log") && stderr.contains(".pdf"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("notes.log"), "{stdout}");
+
+    // The bandwidth cap is the rate (issue 19: 1 GiB at --bwlimit 100KB said "about 21s").
+    let big = d.join("big.bin");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.args(["put", "--dry-run", "-p", "user_data", "--bwlimit", "100KB"]);
+    let (code, stdout, stderr) = run(c.arg(&big));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("10737s") && stdout.contains("OVER 1h"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("the --bwlimit cap"), "{stderr}");
 }
 
 fn put_stdin(server: &Serve, d: &Path, data: &[u8], size: usize) -> (i32, String, String) {

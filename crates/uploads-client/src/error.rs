@@ -55,8 +55,8 @@ pub enum ApiError {
     #[error("{0}")]
     Status(Box<ErrorBody>),
     /// The request never got an answer: connection refused or reset, DNS, TLS, timeout.
-    #[error("could not reach the API: {}", transport_detail(.0))]
-    Transport(#[source] reqwest::Error),
+    #[error("could not reach the API: {0}")]
+    Transport(#[source] TransportError),
     /// The request could not be built from the given values.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -65,16 +65,92 @@ pub enum ApiError {
     Decode(String),
 }
 
-fn transport_detail(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
+/// Which way a request failed to get an answer, in the seam's own terms: no HTTP library's
+/// type crosses [`ApiError`], so a fake API can make any of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// Nothing answered: connection refused, DNS or TLS failure. The request never went out.
+    Connect,
+    /// The request or its answer took longer than allowed.
+    Timeout,
+    /// The connection broke while a body went out or came in.
+    Body,
+    /// Any other failure below HTTP.
+    Other,
+}
+
+/// A request that got no answer: its [`TransportKind`] and what the layers below said.
+/// (Boxed: it rides inside every error of the engine, which stays a pointer wide for it.)
+#[derive(Debug)]
+pub struct TransportError(Box<TransportDetail>);
+
+#[derive(Debug)]
+struct TransportDetail {
+    kind: TransportKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A failure of `kind`, described by `message` (a fake's, or a transport's own words).
+    pub fn new(kind: TransportKind, message: impl Into<String>) -> Self {
+        Self(Box::new(TransportDetail {
+            kind,
+            message: message.into(),
+            source: None,
+        }))
     }
-    out
+
+    /// Which way it failed.
+    pub fn kind(&self) -> TransportKind {
+        self.0.kind
+    }
+}
+
+impl From<reqwest::Error> for TransportError {
+    /// The kind read off reqwest's error, and its whole cause chain, down to the operating
+    /// system's words, in the message.
+    fn from(e: reqwest::Error) -> Self {
+        use std::error::Error as _;
+        let kind = if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_body() || e.is_decode() {
+            TransportKind::Body
+        } else {
+            TransportKind::Other
+        };
+        let mut message = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Self(Box::new(TransportDetail {
+            kind,
+            message,
+            source: Some(Box::new(e)),
+        }))
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for TransportError {
+    /// The transport's own error, if it came from one (its words are in the message too).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl ApiError {
@@ -108,12 +184,20 @@ impl ApiError {
     /// True if the request never went out: the service could not be reached at all
     /// (connection refused or failed, which covers DNS and TLS failures).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, Self::Transport(e) if e.is_connect())
+        matches!(self, Self::Transport(e) if e.kind() == TransportKind::Connect)
+    }
+
+    /// The transport failure, if the request got no answer.
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            Self::Transport(t) => Some(t),
+            _ => None,
+        }
     }
 
     /// True for a request that timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::Transport(e) if e.is_timeout())
+        matches!(self, Self::Transport(e) if e.kind() == TransportKind::Timeout)
     }
 }
 
@@ -143,7 +227,7 @@ impl From<Error<types::ErrorResponse>> for ApiError {
             }
             Error::CommunicationError(e)
             | Error::ResponseBodyError(e)
-            | Error::InvalidUpgrade(e) => Self::Transport(e),
+            | Error::InvalidUpgrade(e) => Self::Transport(e.into()),
             Error::InvalidRequest(msg) | Error::Custom(msg) => Self::InvalidRequest(msg),
             Error::InvalidResponsePayload(bytes, err) => {
                 Self::Decode(format!("{err} in {}", crate::hooks::snippet(&bytes)))

@@ -31,12 +31,47 @@ impl ClientHooks<()> for Client {
     /// Turns an error response whose body is not OpenAI's envelope (an HTML 502 from a proxy)
     /// into one that is, keeping the status, headers and a short snippet of the body, so callers
     /// get the status instead of a JSON parse error.
+    ///
+    /// Every request is logged once, as a `request` event at info level (operation, method,
+    /// status, milliseconds, `x-request-id`), inside the caller's span: the engine's carries
+    /// the step and attempt. Headers (the key) are never logged.
     async fn exec(
         &self,
         request: reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client().execute(request).await?;
+        let started = std::time::Instant::now();
+        let method = request.method().clone();
+        let answer = self.client().execute(request).await;
+        let ms = started.elapsed().as_millis() as u64;
+        let response = match answer {
+            Ok(response) => {
+                let request_id = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info!(
+                    operation = info.operation_id,
+                    %method,
+                    status = response.status().as_u16(),
+                    ms,
+                    request_id,
+                    "request"
+                );
+                response
+            }
+            Err(error) => {
+                tracing::info!(
+                    operation = info.operation_id,
+                    %method,
+                    ms,
+                    %error,
+                    "request got no answer"
+                );
+                return Err(error);
+            }
+        };
         let status = response.status();
         if !(status.is_client_error() || status.is_server_error()) {
             return Ok(response);

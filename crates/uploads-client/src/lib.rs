@@ -28,7 +28,7 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs, unreachable_pub)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 pub mod checksum;
@@ -49,7 +49,7 @@ pub mod rules;
 mod tls;
 
 pub use config::{ApiKey, ClientConfig, ConfigError, DEFAULT_BASE_URL};
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, TransportError, TransportKind};
 pub use generated::*;
 pub use parts::{AddUploadPart, PartData, part_timeout};
 pub use tls::install_tls_provider;

@@ -2,50 +2,93 @@
 //!
 //! It has the shape of the generated operations (a builder with `send()` returning the same
 //! `ResponseValue`/`Error` types) and runs through the same hooks. The `data` field streams from
-//! any [`reqwest::Body`] of known length, so a 64 MiB part is never held in memory.
+//! a stream of known length ([`PartData`]), so a 64 MiB part is never held in memory.
 
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures::Stream;
 use progenitor_client::{ClientHooks, Error, OperationInfo, ResponseValue, encode_path};
 
 use crate::{Client, types};
 
-/// The bytes of one part: a body and its exact length (the multipart request declares it).
-#[derive(Debug)]
+/// The bytes of one part: a stream of chunks and its exact length, declared up front (the
+/// multipart request states it). Transport-free: the engine's parts and a fake's are this type
+/// too, and only [`AddUploadPart::send`] turns it into an HTTP body.
+///
+/// The stream is read once, as the request goes out; a retry asks its source for a new one.
 pub struct PartData {
-    body: reqwest::Body,
+    stream: PartStream,
     len: u64,
 }
 
+/// The chunks of a part.
+type PartStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
 impl PartData {
-    /// A part streamed from `body`, which must yield exactly `len` bytes.
-    pub fn streamed(body: impl Into<reqwest::Body>, len: u64) -> Self {
+    /// A part of `len` bytes streamed from `stream`, which must yield exactly that many.
+    pub fn streamed(
+        stream: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+        len: u64,
+    ) -> Self {
         Self {
-            body: body.into(),
+            stream: Box::pin(stream),
             len,
         }
     }
 
     /// A part held in memory.
-    pub fn bytes(bytes: impl Into<bytes::Bytes>) -> Self {
+    pub fn bytes(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
-        Self {
-            len: bytes.len() as u64,
-            body: bytes.into(),
-        }
+        let len = bytes.len() as u64;
+        Self::streamed(futures::stream::once(async move { Ok(bytes) }), len)
     }
 
-    /// The body and its declared length, for an alternative transport (or a test fake).
-    pub fn into_parts(self) -> (reqwest::Body, u64) {
-        (self.body, self.len)
-    }
-
-    /// The declared length.
+    /// The declared length in bytes.
     pub fn len(&self) -> u64 {
         self.len
     }
 
-    /// True for zero bytes (which the API refuses).
+    /// True for a zero-length part (which the API refuses).
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The chunks, for a transport to send.
+    pub fn into_stream(self) -> PartStream {
+        self.stream
+    }
+
+    /// Reads the whole part into memory (for fakes and tests: the engine never does), and
+    /// checks the stream gave the declared length.
+    pub async fn collect(self) -> io::Result<Vec<u8>> {
+        use futures::TryStreamExt;
+        let len = self.len;
+        let out: Vec<u8> = self
+            .stream
+            .try_fold(Vec::new(), |mut acc, chunk| async move {
+                acc.extend_from_slice(&chunk);
+                Ok(acc)
+            })
+            .await?;
+        if out.len() as u64 != len {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the part declared {len} bytes but its stream gave {}",
+                    out.len()
+                ),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for PartData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartData").field("len", &self.len).finish()
     }
 }
 
@@ -111,7 +154,8 @@ impl AddUploadPart<'_> {
             encode_path(&upload_id)
         );
         let data_len = data.len;
-        let part = reqwest::multipart::Part::stream_with_length(data.body, data.len)
+        let body = reqwest::Body::wrap_stream(data.stream);
+        let part = reqwest::multipart::Part::stream_with_length(body, data_len)
             .file_name("data")
             .mime_str("application/octet-stream")
             .map_err(Error::CommunicationError)?;
@@ -142,17 +186,27 @@ impl AddUploadPart<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::PartData;
+    use super::*;
 
-    #[test]
-    fn part_data_declares_its_length() {
+    #[tokio::test]
+    async fn part_data_declares_its_length_and_checks_it() {
         let part = PartData::bytes(vec![1u8, 2, 3]);
         assert_eq!((part.len(), part.is_empty()), (3, false));
-        let (body, len) = part.into_parts();
-        assert_eq!((body.as_bytes(), len), (Some(&[1u8, 2, 3][..]), 3));
+        assert_eq!(part.collect().await.unwrap(), [1, 2, 3]);
         assert!(PartData::bytes(Vec::new()).is_empty());
-        let streamed = PartData::streamed(vec![0u8; 5], 5);
+        let chunks =
+            || futures::stream::iter([b"ab".as_slice(), b"cde"].map(|c| Ok(Bytes::from_static(c))));
+        let streamed = PartData::streamed(chunks(), 5);
         assert_eq!((streamed.len(), streamed.is_empty()), (5, false));
+        assert_eq!(streamed.collect().await.unwrap(), b"abcde");
+        let short = PartData::streamed(chunks(), 6);
+        let err = short.collect().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("declared 6 bytes"), "{err}");
+        assert_eq!(
+            format!("{:?}", PartData::bytes(vec![0u8; 4])),
+            "PartData { len: 4 }"
+        );
     }
 
     #[test]

@@ -228,9 +228,11 @@ async fn add_upload_part_streams_a_multipart_data_field() {
         })
         .await;
     // A streamed body: the client must not need the bytes up front.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        payload.chunks(8192).map(|c| Ok(c.to_vec())).collect();
-    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let chunks: Vec<std::io::Result<bytes::Bytes>> = payload
+        .chunks(8192)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    let body = futures::stream::iter(chunks);
     let part = client(&server)
         .add_upload_part()
         .upload_id("upload_abc123")

@@ -24,7 +24,6 @@ pub async fn run() -> Result<(String, String), Box<dyn Error>> {
     std::fs::write(&path, line.repeat(3 * 1024 * 1024 / line.len()))?;
 
     let done = Uploader::new(client)
-        .journal_dir(None)
         .file(&path, Purpose::FineTune)
         .part_size(1024 * 1024)
         .send()

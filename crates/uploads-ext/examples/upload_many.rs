@@ -5,7 +5,7 @@
 use std::error::Error;
 
 use uploads_client::ClientConfig;
-use uploads_ext::{Purpose, Uploader};
+use uploads_ext::{PartBudget, Purpose, Uploader};
 use uploads_server::{Server, ServerConfig};
 
 #[tokio::main]
@@ -16,7 +16,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .base_url(server.base_url())
         .build()?;
     let dir = tempfile::tempdir()?;
-    let uploader = Uploader::new(client).journal_dir(None);
+    // One budget for all its uploads: eight parts in flight across the files.
+    let uploader = Uploader::new(client).part_budget(PartBudget::new(8));
 
     let builders = (1..=4)
         .map(|i| {
@@ -26,8 +27,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
             Ok(uploader.file(path, Purpose::Batch).part_size(1024 * 1024))
         })
         .collect::<std::io::Result<Vec<_>>>()?;
-    // Eight parts in flight across the four files, whatever each file's part count.
-    for result in uploader.send_all(builders, 8).await {
+    // All four files at once; their parts share the eight slots, whatever each file's count.
+    for result in uploader.send_all(builders, 4).await {
         match result {
             Ok(done) => println!(
                 "{} -> {} ({} parts)",

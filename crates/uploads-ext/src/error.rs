@@ -47,8 +47,8 @@ pub enum ValidationError {
     /// A part size under the floor or over the part limit.
     #[error(
         "part size {size} is out of range: it must be between {min} bytes ({}) and {max} bytes ({})",
-        crate::units::human_bytes(*min),
-        crate::units::human_bytes(*max)
+        crate::human_bytes(*min),
+        crate::human_bytes(*max)
     )]
     PartSize {
         /// The size given.
@@ -61,6 +61,18 @@ pub enum ValidationError {
     /// Zero parts in flight.
     #[error("concurrency must be at least 1")]
     Concurrency,
+    /// A stream's memory limit that holds less than one part.
+    #[error(
+        "the memory limit of {} holds less than one part of {}: raise it, or lower the part size",
+        crate::human_bytes(*memory),
+        crate::human_bytes(*part_size)
+    )]
+    MemoryBelowPart {
+        /// The limit given.
+        memory: u64,
+        /// The part size planned.
+        part_size: u64,
+    },
     /// A purpose this crate does not know, not explicitly allowed.
     #[error(
         "unknown purpose {purpose:?}: use one of {}, or allow newer purposes explicitly",
@@ -292,6 +304,20 @@ pub enum Disposition {
         /// The completed upload.
         upload_id: String,
     },
+}
+
+impl Disposition {
+    /// The upload this is about, if one was created.
+    pub fn upload_id(&self) -> Option<&str> {
+        match self {
+            Self::NothingCreated => None,
+            Self::Cancelled { upload_id }
+            | Self::CancelFailed { upload_id, .. }
+            | Self::Resumable { upload_id, .. }
+            | Self::MaybeCompleted { upload_id, .. }
+            | Self::CompletedWithoutFile { upload_id } => Some(upload_id),
+        }
+    }
 }
 
 impl fmt::Display for Disposition {

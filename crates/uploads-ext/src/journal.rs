@@ -34,7 +34,7 @@ pub struct JournalEntry {
     /// The name the File will get.
     pub filename: String,
     /// The purpose.
-    pub purpose: String,
+    pub purpose: uploads_client::rules::Purpose,
     /// The MIME type.
     pub mime_type: String,
     /// Bytes per part: a resume must use the same plan.
@@ -87,7 +87,7 @@ fn journal_dir_in(xdg_state_home: Option<OsString>, home: Option<OsString>) -> O
 }
 
 /// The journal file for a file uploaded to an endpoint.
-pub fn path_for(dir: &Path, endpoint: &str, file: &Path) -> PathBuf {
+pub(crate) fn path_for(dir: &Path, endpoint: &str, file: &Path) -> PathBuf {
     let mut h = Sha256::new();
     h.update(endpoint.trim_end_matches('/').as_bytes());
     h.update([0]);
@@ -142,7 +142,7 @@ fn create_dir(dir: &Path) -> io::Result<()> {
 /// Writes a journal atomically: a temporary file beside it, synced, then a rename. The
 /// temporary file is created exclusively under a random name (mode 0600), so a file or link
 /// planted in the directory is never written through.
-pub fn save(path: &Path, entry: &JournalEntry) -> io::Result<()> {
+pub(crate) fn save(path: &Path, entry: &JournalEntry) -> io::Result<()> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -162,13 +162,13 @@ pub fn save(path: &Path, entry: &JournalEntry) -> io::Result<()> {
 /// A lock on one file's journal, held while an upload of that file runs, so two uploads of
 /// the same file do not both create an Upload and lose each other's resume. Released on drop.
 #[derive(Debug)]
-pub struct JournalLock {
+pub(crate) struct JournalLock {
     _file: std::fs::File,
 }
 
 /// Takes the lock of the journal at `journal`, without waiting: `Ok(None)` if another process
 /// (or another upload in this one) holds it.
-pub fn try_lock(journal: &Path) -> io::Result<Option<JournalLock>> {
+pub(crate) fn try_lock(journal: &Path) -> io::Result<Option<JournalLock>> {
     if let Some(dir) = journal.parent() {
         create_dir(dir)?;
     }
@@ -184,12 +184,40 @@ pub fn try_lock(journal: &Path) -> io::Result<Option<JournalLock>> {
     }
 }
 
-/// Removes a journal; a missing one is no error.
-pub fn remove(path: &Path) -> io::Result<()> {
+/// Removes a file; a missing one is no error.
+fn remove(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
+}
+
+/// Removes a journal and then its lock file, by the run that holds the lock (or by
+/// [`remove_unused`]); missing ones are no error.
+pub(crate) fn forget(journal: &Path) -> io::Result<()> {
+    remove(journal)?;
+    remove(&journal.with_extension("lock"))
+}
+
+/// What [`remove_unused`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Removal {
+    /// The journal and its lock file are gone.
+    Removed,
+    /// A running upload holds the journal: it was left alone.
+    InUse,
+}
+
+/// Removes the journal at `journal` and its lock file, unless a running upload (in this
+/// process or another) holds it: for `pending --prune` and for a cancel by hand.
+pub fn remove_unused(journal: &Path) -> io::Result<Removal> {
+    let Some(lock) = try_lock(journal)? else {
+        return Ok(Removal::InUse);
+    };
+    forget(journal)?;
+    drop(lock);
+    Ok(Removal::Removed)
 }
 
 /// Every journal in `dir`, for listing pending uploads.

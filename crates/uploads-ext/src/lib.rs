@@ -26,7 +26,7 @@
 //! The protocol steps sit behind the small [`UploadApi`] trait, apart from the orchestration
 //! (the private `upload` module), so the orchestration can run against a fake.
 
-#![warn(missing_docs, unreachable_pub)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 mod api;
@@ -36,25 +36,29 @@ mod error;
 pub mod journal;
 mod plan;
 mod progress;
-mod purpose;
 mod retry;
 mod scan;
+mod size;
 mod source;
-pub mod units;
+pub mod split;
 mod upload;
 mod validate;
 
-pub use api::{CreateRequest, FilePage, PartBody, UploadApi};
+pub use api::{CreateRequest, FilePage, Offline, UploadApi};
 pub use bandwidth::BandwidthLimit;
 pub use error::{Disposition, ResumeError, Step, StopCause, UploadError, ValidationError};
 pub use journal::{JournalEntry, default_journal_dir};
 pub use plan::{AUTO_MIN_PART_BYTES, MIN_PART_BYTES, auto_part_size};
 pub use progress::{Event, Progress};
-pub use purpose::Purpose;
 pub use retry::RetryPolicy;
-pub use source::{CHUNK, Identity, SeekableReader, Source, md5_hex};
-pub use upload::{Completed, FinishedUpload, UploadBuilder, Uploader};
-pub use uploads_client::rules::Limits;
+pub use size::human_bytes;
+pub use source::{CHUNK, Identity, SeekableReader, Source};
+pub use upload::{
+    Completed, Estimate, FinishedUpload, PartBudget, PreparedUpload, Sendable, UploadBuilder,
+    Uploader,
+};
+pub use uploads_client::PartData;
+pub use uploads_client::rules::{Limits, Purpose};
 
 /// The README's Rust examples, compiled (not run) as doctests so they cannot rot.
 #[doc = include_str!("../../../README.md")]
@@ -66,6 +70,3 @@ pub struct ReadmeDoctests;
 /// parallel 64 MiB parts sent 1 GiB in one wave, 1.6 times faster than 8 and 2.7 times faster
 /// than 4, at 27 MiB peak memory; more did not help.
 pub const DEFAULT_CONCURRENCY: usize = 16;
-/// The largest part size, the API's: what files of 2 GiB and more get by default (smaller
-/// files get smaller parts, see [`auto_part_size`]).
-pub const DEFAULT_PART_SIZE: u64 = uploads_client::rules::MAX_PART_BYTES;

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use md5::{Digest, Md5};
 
-use crate::check::{CheckOptions, Checker, ContentCheck, Report};
+use crate::check::{CheckOptions, Checker, ContentFormat, Report};
 use crate::source::Source;
 
 /// Bytes per read of a file.
@@ -22,7 +22,7 @@ const QUEUE: usize = 4;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ScanPlan {
     pub(crate) md5: bool,
-    pub(crate) check: Option<(ContentCheck, CheckOptions)>,
+    pub(crate) check: Option<(ContentFormat, CheckOptions)>,
 }
 
 /// What the pass found.
@@ -205,7 +205,7 @@ mod tests {
         std::fs::write(&path, format!("junk{text}")).unwrap();
         let plan = ScanPlan {
             md5: true,
-            check: Some((ContentCheck::Batch, CheckOptions::default())),
+            check: Some((ContentFormat::Batch, CheckOptions::default())),
         };
         for source in [
             Source::file_region(&path, 4, text.len() as u64),

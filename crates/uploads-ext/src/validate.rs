@@ -7,8 +7,8 @@
 use uploads_client::rules::{self, Limits};
 
 use crate::error::ValidationError;
-use crate::purpose::Purpose;
 use crate::source::{Identity, Source};
+use uploads_client::rules::Purpose;
 
 /// The options the checks need.
 #[derive(Clone, Debug)]

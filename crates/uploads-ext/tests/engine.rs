@@ -532,20 +532,46 @@ async fn uploads_in_one_batch_share_one_concurrency_budget() {
         part_delay: Duration::from_millis(10),
         ..Fake::new()
     });
-    let up = uploader(&fake, &s);
+    // All four files at once; the uploader's one budget of 3 bounds their parts together.
+    let up = uploader(&fake, &s).part_budget(uploads_ext::PartBudget::new(3));
     let files: Vec<_> = (0..4)
         .map(|i| make_file(s.dir.path(), &format!("f{i}.txt"), 4, i))
         .collect();
-    let builders = files
+    let builders: Vec<_> = files
         .iter()
         .map(|(p, _)| up.file(p, Purpose::Assistants).part_size(PART))
         .collect();
-    let results = up.send_all(builders, 3).await;
+    let results = up.send_all(builders, 4).await;
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(fake.count("complete"), 4);
     assert_eq!(
         fake.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
         3
+    );
+}
+
+#[tokio::test]
+async fn concurrency_is_one_uploads_own_budget() {
+    let s = setup();
+    let fake = Arc::new(Fake {
+        part_delay: Duration::from_millis(20),
+        ..Fake::new()
+    });
+    let up = uploader(&fake, &s);
+    // Two uploads, each with a budget of 2 of its own, both at once: 4 parts in flight.
+    let builders: Vec<_> = (0..2)
+        .map(|i| {
+            let (p, _) = make_file(s.dir.path(), &format!("own{i}.txt"), 6, i);
+            up.file(p, Purpose::Assistants)
+                .part_size(PART)
+                .concurrency(2)
+        })
+        .collect();
+    let results = up.send_all(builders, 2).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(
+        fake.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
+        4
     );
 }
 
@@ -664,12 +690,14 @@ async fn types_our_tables_do_not_expect_are_warnings_and_the_request_goes_out() 
     ];
     let mut lines = Vec::new();
     for (label, builder, sent_mime) in cases {
-        let warnings = builder.check().await.unwrap();
+        let prepared = builder.prepare().await.unwrap();
+        let warnings = prepared.warnings().to_vec();
         assert_eq!(warnings.len(), 1, "{label}");
+        assert_eq!(prepared.mime_type(), sent_mime, "{label}");
         lines.push(format!("{label}: {}", warnings[0]));
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = events.clone();
-        builder
+        prepared
             .progress(move |e| sink.lock().unwrap().push(e.clone()))
             .send()
             .await
@@ -811,13 +839,13 @@ async fn the_size_limit_is_inclusive() {
     std::fs::write(d.join("over.txt"), vec![1u8; 5001]).unwrap();
     assert!(
         up.file(d.join("at.txt"), Purpose::Assistants)
-            .check()
+            .prepare()
             .await
             .is_ok()
     );
     assert!(matches!(
         up.file(d.join("over.txt"), Purpose::Assistants)
-            .check()
+            .prepare()
             .await,
         Err(uploads_ext::ValidationError::TooLarge { .. })
     ));
@@ -825,14 +853,14 @@ async fn the_size_limit_is_inclusive() {
     assert!(
         up.file(d.join("at.txt"), Purpose::Assistants)
             .part_size(1000)
-            .check()
+            .prepare()
             .await
             .is_ok()
     );
     assert!(matches!(
         up.file(d.join("at.txt"), Purpose::Assistants)
             .part_size(1001)
-            .check()
+            .prepare()
             .await,
         Err(uploads_ext::ValidationError::PartSize { .. })
     ));
@@ -897,7 +925,7 @@ async fn a_part_size_under_the_floor_is_refused_before_any_request() {
     let ok = up
         .file(&path, Purpose::Assistants)
         .part_size(uploads_ext::MIN_PART_BYTES)
-        .check()
+        .prepare()
         .await;
     assert!(ok.is_ok(), "{ok:?}");
 }

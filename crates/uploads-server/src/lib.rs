@@ -12,12 +12,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout, from the bottom up: `config` (limits, expiry, faults), `store` (crash-safe metadata
-//! and part files), `state` (what handlers share), `routes` (the router, handlers by resource),
-//! `faults` (the fault-injection decisions and the bandwidth throttle), `serve` (the accept
-//! loop that can reset connections). Each module imports only those before it.
+//! Layout, from the bottom up: `config` (limits, expiry, faults), `envelope` (OpenAI's error
+//! body) and `headers` (the live service's response headers), `store` (crash-safe metadata and
+//! part files), `faults` (the fault-injection decisions and the bandwidth throttle), `state`
+//! (what handlers share: config, store, faults, counters), `routes` (the router, handlers by
+//! resource), `accept` (the listener's error policy), `serve` (the accept loop that can reset
+//! connections, each request classified once). Each module imports only those before it (the
+//! `layers_import_only_those_below_them` test reads the sources to hold this).
 
-#![warn(missing_docs, unreachable_pub)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
 mod accept;
@@ -33,3 +36,48 @@ mod store;
 pub use config::{ConnectionLimits, Faults, Limits, ServerConfig};
 pub use serve::Server;
 pub use state::Stats;
+
+#[cfg(test)]
+mod tests {
+    /// The layers, bottom up, as the crate doc lists them.
+    const LAYERS: [(&str, &str); 9] = [
+        ("config", include_str!("config.rs")),
+        ("envelope", include_str!("envelope.rs")),
+        ("headers", include_str!("headers.rs")),
+        (
+            "store",
+            concat!(
+                include_str!("store/mod.rs"),
+                include_str!("store/part_log.rs"),
+                include_str!("store/records.rs"),
+                include_str!("store/recovery.rs")
+            ),
+        ),
+        ("faults", include_str!("faults.rs")),
+        ("state", include_str!("state.rs")),
+        (
+            "routes",
+            concat!(
+                include_str!("routes/mod.rs"),
+                include_str!("routes/files.rs"),
+                include_str!("routes/objects.rs"),
+                include_str!("routes/request.rs"),
+                include_str!("routes/uploads.rs")
+            ),
+        ),
+        ("accept", include_str!("accept.rs")),
+        ("serve", include_str!("serve.rs")),
+    ];
+
+    #[test]
+    fn layers_import_only_those_below_them() {
+        for (i, (name, text)) in LAYERS.iter().enumerate() {
+            for (above, _) in &LAYERS[i + 1..] {
+                assert!(
+                    !text.contains(&format!("crate::{above}")),
+                    "{name} imports {above}, a layer above it"
+                );
+            }
+        }
+    }
+}

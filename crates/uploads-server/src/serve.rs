@@ -36,6 +36,15 @@ pub struct Server {
     _temp_dir: Option<tempfile::TempDir>,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .field("running", &self.task.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Server {
     /// Opens the data directory, binds, and serves in the background.
     pub async fn start(config: ServerConfig) -> std::io::Result<Self> {
@@ -154,6 +163,32 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The request limit an injected 429 reports in `x-ratelimit-limit-requests`.
 const RATE_LIMIT_REQUESTS: u64 = 500;
 
+/// What a request is, for the faults and counters that treat parts and completes apart:
+/// read once from its method and path, before the router sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Operation {
+    /// `POST /uploads/{id}/parts`.
+    Part,
+    /// `POST /uploads/{id}/complete`.
+    Complete,
+    /// Anything else: the router decides.
+    Other,
+}
+
+impl Operation {
+    fn of(method: &hyper::Method, path: &str) -> Self {
+        if method != hyper::Method::POST {
+            return Self::Other;
+        }
+        let mut segments = path.trim_end_matches('/').rsplit('/');
+        match (segments.next(), segments.nth(1)) {
+            (Some("parts"), Some("uploads")) => Self::Part,
+            (Some("complete"), Some("uploads")) => Self::Complete,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// One request, logged with its outcome.
 async fn handle(
     state: Arc<AppState>,
@@ -162,11 +197,11 @@ async fn handle(
 ) -> Result<Response<Body>, BoxError> {
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let started = std::time::Instant::now();
-    let is_part = method == hyper::Method::POST && path.ends_with("/parts");
-    let _in_flight = is_part.then(|| InFlight::enter(&state));
+    let operation = Operation::of(&method, &path);
+    let _in_flight = (operation == Operation::Part).then(|| InFlight::enter(&state));
     let echo = headers::Echo::from_request(req.headers());
     let request_id = headers::request_id();
-    let mut result = handle_inner(state.clone(), router, req)
+    let mut result = handle_inner(state.clone(), router, req, operation)
         .await
         .map(crate::envelope::ensure_envelope);
     let ms = started.elapsed().as_millis() as u64;
@@ -205,14 +240,14 @@ async fn handle_inner(
     state: Arc<AppState>,
     router: axum::Router,
     req: Request<Incoming>,
+    operation: Operation,
 ) -> Result<Response<Body>, BoxError> {
     let faults = state.faults.faults();
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
-    let is_part = req.method() == hyper::Method::POST && req.uri().path().ends_with("/parts");
     let mut fault = PartFault::None;
-    if is_part {
+    if operation == Operation::Part {
         state.stats.part_requests.fetch_add(1, Ordering::Relaxed);
         fault = state.faults.draw();
         if !matches!(fault, PartFault::None | PartFault::Delay) {
@@ -271,7 +306,7 @@ async fn handle_inner(
             tokio::time::sleep(faults.delay).await;
             Ok(resp)
         }
-        PartFault::None if is_complete(&req) => {
+        PartFault::None if operation == Operation::Complete => {
             let resp = route(router, req).await;
             if resp.status().is_success() && state.faults.lose_complete_response() {
                 state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
@@ -282,10 +317,6 @@ async fn handle_inner(
         }
         PartFault::None => Ok(route(router, req).await),
     }
-}
-
-fn is_complete(req: &Request<Incoming>) -> bool {
-    req.method() == hyper::Method::POST && req.uri().path().ends_with("/complete")
 }
 
 async fn route(router: axum::Router, req: Request<Incoming>) -> Response<Body> {
@@ -331,5 +362,40 @@ async fn sweep_loop(state: Arc<AppState>, stop: CancellationToken) {
             ),
             Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Operation;
+    use hyper::Method;
+
+    #[test]
+    fn parts_and_completes_are_told_from_their_method_and_path() {
+        let post = Method::POST;
+        assert_eq!(
+            Operation::of(&post, "/v1/uploads/upload_1/parts"),
+            Operation::Part
+        );
+        assert_eq!(
+            Operation::of(&post, "/v1/uploads/upload_1/complete"),
+            Operation::Complete
+        );
+        assert_eq!(
+            Operation::of(&post, "/v1/uploads/upload_1/complete/"),
+            Operation::Complete
+        );
+        assert_eq!(
+            Operation::of(&Method::GET, "/v1/uploads/u/parts"),
+            Operation::Other
+        );
+        assert_eq!(
+            Operation::of(&post, "/v1/uploads/u/cancel"),
+            Operation::Other
+        );
+        assert_eq!(Operation::of(&post, "/v1/uploads"), Operation::Other);
+        // Only an upload's parts: a path that merely ends so is not one.
+        assert_eq!(Operation::of(&post, "/v1/files/parts"), Operation::Other);
+        assert_eq!(Operation::of(&post, "/parts"), Operation::Other);
     }
 }

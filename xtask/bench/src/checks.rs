@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 use uploads_e2e::{RandomBytes, Serve};
-use uploads_ext::check::{CheckOptions, ContentCheck, check_file};
+use uploads_ext::check::{CheckOptions, ContentFormat, check_file};
 
 use crate::median;
 use crate::upload::wait4;
@@ -63,14 +63,14 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
             Box::new(|| {
                 ok(check_file(
                     &batch,
-                    ContentCheck::Batch,
+                    ContentFormat::Batch,
                     CheckOptions::default(),
                 )?)
             }),
         ),
         (
             "check batch (no body schema)",
-            Box::new(|| ok(check_file(&batch, ContentCheck::Batch, no_schema)?)),
+            Box::new(|| ok(check_file(&batch, ContentFormat::Batch, no_schema)?)),
         ),
         (
             "md5, fine-tune file",
@@ -84,7 +84,7 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
             Box::new(|| {
                 ok(check_file(
                     &tune,
-                    ContentCheck::FineTune,
+                    ContentFormat::FineTune,
                     CheckOptions::default(),
                 )?)
             }),

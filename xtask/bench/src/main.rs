@@ -213,9 +213,15 @@ fn ensure_file(dir: &Path, bytes: u64) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The CLI's own parser of sizes and durations, compiled in here so that the bench's sizes
+/// are written as the CLI's options are (`1GiB`).
+#[path = "../../../crates/uploads-cli/src/units.rs"]
+#[allow(dead_code)]
+mod units;
+
 /// A size as the CLI takes it (`1GiB`).
 fn parse_size(text: &str) -> Result<u64> {
-    uploads_ext::units::parse_size(text).map_err(anyhow::Error::msg)
+    units::parse_size(text).map_err(anyhow::Error::msg)
 }
 
 pub(crate) fn median(mut v: Vec<f64>) -> f64 {

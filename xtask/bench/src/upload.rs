@@ -44,7 +44,7 @@ pub(crate) struct Row {
 }
 
 /// The baseline sends parts of the size `put` uses by default...
-pub(crate) const PART_SIZE: u64 = uploads_ext::DEFAULT_PART_SIZE;
+pub(crate) const PART_SIZE: u64 = uploads_client::rules::MAX_PART_BYTES;
 /// ... and as many at once.
 pub(crate) const CONCURRENCY: usize = uploads_ext::DEFAULT_CONCURRENCY;
 

@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use uploads_ext::units::{parse_duration, parse_size};
+use uploads_ext::Purpose;
+
+use crate::units::{parse_duration, parse_size};
 
 /// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
 /// same command again.
 #[derive(Args)]
-pub struct PutArgs {
+pub(crate) struct PutArgs {
     /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); all share
     /// one --concurrency budget. `-` reads the bytes from stdin (with --size and --filename).
     #[arg(value_name = "PATH", required_unless_present = "files_from")]
@@ -51,8 +53,13 @@ pub struct PutArgs {
     #[arg(long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
     pub(super) max_memory: u64,
     // The help lists the purposes from the one table in uploads_client::rules.
-    #[arg(long, short, help = format!("What the files are for: {}", uploads_client::rules::purpose_names()))]
-    pub(super) purpose: String,
+    #[arg(
+        long,
+        short,
+        value_parser = parse_purpose,
+        help = format!("What the files are for: {}", uploads_client::rules::purpose_names())
+    )]
+    pub(super) purpose: Purpose,
     /// Accept a purpose newer than this tool knows.
     #[arg(long)]
     pub(super) allow_unknown_purpose: bool,
@@ -130,7 +137,7 @@ pub struct PutArgs {
 /// What is wrong with the options together, before anything is read.
 pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
     let stdin = args.files.iter().any(|p| p == Path::new("-"));
-    if args.split && args.purpose != "batch" {
+    if args.split && args.purpose != Purpose::Batch {
         return Err("--split cuts batch files: use it with --purpose batch".into());
     }
     if stdin {
@@ -152,6 +159,12 @@ pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
         return Err("stdin cannot be both the list of files and the data".into());
     }
     Ok(())
+}
+
+/// A purpose, parsed once here; one newer than this tool is kept as given (the engine refuses
+/// it unless --allow-unknown-purpose).
+fn parse_purpose(text: &str) -> Result<Purpose, String> {
+    Ok(Purpose::from(text))
 }
 
 /// Parts in flight: a whole number, at least 1.

@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use uploads_ext::units::human_bytes;
-use uploads_ext::{FinishedUpload, UploadError};
+use uploads_ext::{FinishedUpload, UploadError, human_bytes};
 
-use super::PutArgs;
-use super::manifest::{Manifest, Record, Stat};
-use super::pieces::Job;
-use crate::shown;
+use super::args::PutArgs;
+use super::job::{Job, Stat};
+use super::manifest::{Manifest, Record};
+use crate::output::shown;
 
 /// What the uploads' ends add up to.
 pub struct Ends {
@@ -141,17 +140,8 @@ fn record(job: &Job, f: &FinishedUpload, stat: Option<Stat>) -> Record {
 
 /// The upload a failure left (resumable, cancelled or maybe completed), if one was created.
 fn upload_of(e: &UploadError) -> Option<String> {
-    use uploads_ext::Disposition as D;
     match e {
-        UploadError::Stopped {
-            disposition:
-                D::Resumable { upload_id, .. }
-                | D::Cancelled { upload_id }
-                | D::CancelFailed { upload_id, .. }
-                | D::MaybeCompleted { upload_id, .. }
-                | D::CompletedWithoutFile { upload_id },
-            ..
-        } => Some(upload_id.clone()),
+        UploadError::Stopped { disposition, .. } => disposition.upload_id().map(str::to_owned),
         _ => None,
     }
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::job::{Job, Stat};
+
 /// One line of the manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -27,29 +29,6 @@ pub struct Record {
     pub seconds: f64,
     /// When it finished, Unix seconds.
     pub finished_at: i64,
-}
-
-/// A source's identity now, to compare with a record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Stat {
-    pub key: String,
-    pub bytes: u64,
-    pub mtime_ns: Option<i128>,
-}
-
-impl Stat {
-    /// A source's identity as the engine reads it (canonical path, region, size, time),
-    /// keyed as its journal is.
-    pub fn from_identity(id: &uploads_ext::Identity) -> Self {
-        let path = id.path.clone().unwrap_or_default();
-        Self {
-            key: uploads_ext::journal::key_for(&path, id.region)
-                .to_string_lossy()
-                .into_owned(),
-            bytes: id.size,
-            mtime_ns: id.mtime_ns,
-        }
-    }
 }
 
 /// The manifest file, open for appending, with what earlier runs uploaded.
@@ -129,7 +108,7 @@ impl Manifest {
 /// manifest recorded (the file is read to know).
 pub async fn uploaded_before(
     manifest: &Manifest,
-    job: &super::pieces::Job,
+    job: &Job,
     checksum: bool,
 ) -> Option<(String, &'static str)> {
     let stat = job.stat().await?;
@@ -138,7 +117,7 @@ pub async fn uploaded_before(
     }
     let r = manifest.same_size(&stat).filter(|_| checksum)?;
     let recorded = r.md5.as_deref()?;
-    let now = uploads_ext::md5_hex(&job.source, stat.bytes).await.ok()?;
+    let now = job.source.md5_hex(stat.bytes).await.ok()?;
     (now == recorded).then(|| {
         (
             r.file_id.clone().unwrap_or_default(),

@@ -1,35 +1,13 @@
 //! What `put` uploads for each FILE: the file itself, or with `--split` the pieces of a batch
 //! file over the limits, each a byte range of the file (no copies).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use uploads_client::rules::{MAX_BATCH_FILE_BYTES, MAX_BATCH_REQUESTS};
 use uploads_ext::Source;
-use uploads_ext::check::split_batch;
+use uploads_ext::split::split_batch;
 
-use super::manifest::Stat;
-
-/// One upload of the command.
-pub struct Job {
-    /// How messages name it: the path, and for a piece which one.
-    pub label: String,
-    /// The file, or its piece.
-    pub source: Source,
-    /// The File's name, for a piece (`<stem>.NN.jsonl`).
-    pub filename: Option<String>,
-    /// The file.
-    pub path: PathBuf,
-    /// The piece's byte range, for a piece.
-    pub region: Option<(u64, u64)>,
-}
-
-impl Job {
-    /// Its identity now, for the manifest; `None` if the file cannot be read.
-    pub async fn stat(&self) -> Option<Stat> {
-        let id = self.source.identity().await.ok()?;
-        Some(Stat::from_identity(&id))
-    }
-}
+use super::job::Job;
 
 /// The uploads for `path`. `batch_limits`: the file is a batch file being checked, so one
 /// over 200 MiB is refused now unless `split` cuts it. `name` is `--filename`, if given.
@@ -46,7 +24,6 @@ pub async fn jobs_for(
             source: Source::file(path),
             filename: None,
             path: path.to_owned(),
-            region: None,
         }]
     };
     if !split {
@@ -100,7 +77,6 @@ pub async fn jobs_for(
                 source: Source::file_region(path, p.offset, p.len),
                 filename: Some(filename),
                 path: path.to_owned(),
-                region: Some((p.offset, p.len)),
             }
         })
         .collect())

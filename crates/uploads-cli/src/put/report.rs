@@ -3,7 +3,7 @@
 
 use uploads_ext::{Disposition, ResumeError, StopCause, UploadError, ValidationError};
 
-use crate::{exit, fail};
+use crate::output::{exit, fail};
 
 /// Prints what went wrong and what to do, and picks the exit code.
 pub(super) fn report(

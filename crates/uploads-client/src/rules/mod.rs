@@ -2,6 +2,7 @@
 //! before sending anything, so both say the same thing in the same words.
 
 mod batch;
+mod purpose;
 mod purposes;
 
 pub use batch::{
@@ -9,8 +10,10 @@ pub use batch::{
     MAX_BATCH_REQUESTS, batch_endpoint, batch_endpoint_names,
 };
 
+pub use purpose::Purpose;
 pub use purposes::{
-    Accepts, PURPOSES, PurposeRule, check_type, mime_for_filename, purpose_names, purpose_rule,
+    Accepts, ContentFormat, PURPOSES, PurposeRule, check_type, mime_for_filename, purpose_names,
+    purpose_rule,
 };
 
 /// Largest part the API takes (64 MB; we use the binary MiB, as OpenAI's SDKs do).

@@ -5,13 +5,42 @@ use std::fmt;
 
 use super::{RuleViolation, violation};
 
-/// A purpose createUpload takes, and what files it takes.
+/// A purpose createUpload takes, what files it takes, and the format their contents follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PurposeRule {
     /// The purpose as the API spells it.
     pub name: &'static str,
     /// The files it takes.
     pub accepts: Accepts,
+    /// The line format a file of this purpose must follow, where one is checked.
+    pub format: Option<ContentFormat>,
+}
+
+/// The format of a file's contents that a purpose's consumer reads line by line: what the
+/// content check of `uploads_ext::check` checks a file as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContentFormat {
+    /// Batch API input: one request per line.
+    Batch,
+    /// Fine-tuning training or validation data: one example per line.
+    FineTune,
+}
+
+impl ContentFormat {
+    /// The name of the purpose whose files have this format, as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Batch => "batch",
+            Self::FineTune => "fine-tune",
+        }
+    }
+}
+
+impl fmt::Display for ContentFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The purposes createUpload takes today, in the order the live service lists them in its
@@ -20,26 +49,32 @@ pub const PURPOSES: &[PurposeRule] = &[
     PurposeRule {
         name: "fine-tune",
         accepts: Accepts::JsonLines,
+        format: Some(ContentFormat::FineTune),
     },
     PurposeRule {
         name: "assistants",
         accepts: Accepts::Documents,
+        format: None,
     },
     PurposeRule {
         name: "batch",
         accepts: Accepts::JsonLines,
+        format: Some(ContentFormat::Batch),
     },
     PurposeRule {
         name: "user_data",
         accepts: Accepts::Anything,
+        format: None,
     },
     PurposeRule {
         name: "vision",
         accepts: Accepts::Images,
+        format: None,
     },
     PurposeRule {
         name: "evals",
         accepts: Accepts::JsonLines,
+        format: None,
     },
 ];
 

@@ -1,8 +1,9 @@
 //! [`UploadApi`] for the generated client: the only place the engine meets HTTP.
 
+use uploads_client::rules::Purpose;
 use uploads_client::{ApiError, Client, ClientInfo, PartData, types};
 
-use super::{CreateRequest, FilePage, PartBody, UploadApi};
+use super::protocol::{CreateRequest, FilePage, UploadApi};
 
 /// Files per page when looking for a File: enough that one page usually does.
 const FILES_PER_PAGE: u32 = 100;
@@ -13,10 +14,7 @@ impl UploadApi for Client {
     }
 
     async fn create(&self, req: CreateRequest) -> Result<types::Upload, ApiError> {
-        let purpose = req
-            .purpose
-            .parse::<types::UploadPurpose>()
-            .unwrap_or_else(|e| match e {});
+        let purpose = types::UploadPurpose::from(&req.purpose);
         let mut body = types::CreateUploadRequest::builder()
             .filename(req.filename)
             .purpose(purpose)
@@ -34,10 +32,8 @@ impl UploadApi for Client {
     async fn put_part(
         &self,
         upload_id: &str,
-        body: PartBody,
+        data: PartData,
     ) -> Result<types::UploadPart, ApiError> {
-        let len = body.len();
-        let data = PartData::streamed(reqwest::Body::wrap_stream(body.into_stream()), len);
         Ok(self
             .add_upload_part()
             .upload_id(upload_id)
@@ -75,10 +71,14 @@ impl UploadApi for Client {
             .into_inner())
     }
 
-    async fn list_files(&self, purpose: &str, after: Option<&str>) -> Result<FilePage, ApiError> {
+    async fn list_files(
+        &self,
+        purpose: &Purpose,
+        after: Option<&str>,
+    ) -> Result<FilePage, ApiError> {
         let mut request = self
             .list_files()
-            .purpose(purpose)
+            .purpose(purpose.as_str())
             .order(types::ListFilesOrder::Desc)
             .limit(i64::from(FILES_PER_PAGE));
         if let Some(after) = after {

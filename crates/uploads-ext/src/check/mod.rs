@@ -2,7 +2,7 @@
 //!
 //! A [`Checker`] reads a file in order, chunk by chunk as it comes (it rides on the upload's
 //! md5 pass), splits it into lines and checks each with the rules of its purpose
-//! ([`ContentCheck`]); memory stays bounded by the longest line and, for batch files, the
+//! ([`ContentFormat`]); memory stays bounded by the longest line and, for batch files, the
 //! `custom_id`s seen. How the service's input format is modelled, line by line:
 //! - a UTF-8 byte-order mark before the first line: a warning (JSON forbids it; whether the
 //!   service skips it is unknown), and the line is checked without it;
@@ -14,91 +14,22 @@ mod batch;
 mod finetune;
 pub(crate) mod json;
 mod report;
-mod split;
+mod rules;
 
 use std::io::{self, Read};
 use std::path::Path;
 
-use serde::Serialize;
-
 pub use report::{Finding, Report, SHOWN_FINDINGS, Severity, Summary};
-pub use split::{Piece, split_batch};
 
 use report::Findings;
+pub use rules::CheckOptions;
+use rules::{At, LineRules};
 
-/// What a file is checked as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum ContentCheck {
-    /// A Batch API input file: one request per line.
-    Batch,
-    /// A fine-tuning training or validation file: one example per line.
-    FineTune,
-}
-
-impl ContentCheck {
-    /// The check for files of `purpose`, if it has one (`batch`, `fine-tune`).
-    pub fn for_purpose(purpose: &str) -> Option<Self> {
-        match purpose {
-            "batch" => Some(Self::Batch),
-            "fine-tune" => Some(Self::FineTune),
-            _ => None,
-        }
-    }
-
-    /// The purpose's name, as the API spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Batch => "batch",
-            Self::FineTune => "fine-tune",
-        }
-    }
-}
-
-impl std::fmt::Display for ContentCheck {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which rules apply beyond the format of each line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CheckOptions {
-    /// A batch file's own limits: 50,000 requests, 200 MiB, 50,000 embedding inputs. Off for
-    /// a file that `put --split` cuts into pieces (each piece is checked with them on).
-    pub file_limits: bool,
-    /// Each batch body's parameters against the spec's schema of its endpoint (warnings).
-    pub body_schema: bool,
-}
-
-impl Default for CheckOptions {
-    fn default() -> Self {
-        Self {
-            file_limits: true,
-            body_schema: true,
-        }
-    }
-}
-
-/// Where a line sits, for the rules.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct At {
-    /// 1-based line number.
-    pub(crate) line: u64,
-    /// Bytes of the file up to the end of this line, its line break included.
-    pub(crate) end: u64,
-}
-
-/// The rules of one purpose, fed one non-blank line at a time.
-pub(crate) trait LineRules: Send {
-    fn line(&mut self, at: At, line: &[u8], out: &mut Findings, summary: &mut Summary);
-    fn finish(&mut self, out: &mut Findings, summary: &mut Summary);
-}
+pub use uploads_client::rules::ContentFormat;
 
 /// Checks one file, fed in order in chunks of any size.
 pub struct Checker {
-    purpose: ContentCheck,
+    purpose: ContentFormat,
     rules: Box<dyn LineRules>,
     /// The start of a line whose end has not come yet.
     carry: Vec<u8>,
@@ -108,17 +39,27 @@ pub struct Checker {
     summary: Summary,
 }
 
+impl std::fmt::Debug for Checker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checker")
+            .field("format", &self.purpose)
+            .field("consumed", &self.consumed)
+            .field("carried", &self.carry.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Checker {
     /// A checker with every rule of the purpose.
-    pub fn new(purpose: ContentCheck) -> Self {
+    pub fn new(purpose: ContentFormat) -> Self {
         Self::with_options(purpose, CheckOptions::default())
     }
 
     /// A checker with some rules left out.
-    pub fn with_options(purpose: ContentCheck, options: CheckOptions) -> Self {
+    pub fn with_options(purpose: ContentFormat, options: CheckOptions) -> Self {
         let rules: Box<dyn LineRules> = match purpose {
-            ContentCheck::Batch => Box::new(batch::BatchRules::new(options)),
-            ContentCheck::FineTune => Box::new(finetune::FineTuneRules::default()),
+            ContentFormat::Batch => Box::new(batch::BatchRules::new(options)),
+            ContentFormat::FineTune => Box::new(finetune::FineTuneRules::default()),
         };
         Self {
             purpose,
@@ -210,7 +151,7 @@ impl Checker {
 /// Checks everything `reader` gives.
 pub fn check_reader(
     mut reader: impl Read,
-    purpose: ContentCheck,
+    purpose: ContentFormat,
     options: CheckOptions,
 ) -> io::Result<Report> {
     let mut checker = Checker::with_options(purpose, options);
@@ -226,21 +167,12 @@ pub fn check_reader(
 }
 
 /// Checks the file at `path`. Blocking: call it from a blocking thread in async code.
-pub fn check_file(path: &Path, purpose: ContentCheck, options: CheckOptions) -> io::Result<Report> {
+pub fn check_file(
+    path: &Path,
+    purpose: ContentFormat,
+    options: CheckOptions,
+) -> io::Result<Report> {
     check_reader(std::fs::File::open(path)?, purpose, options)
-}
-
-/// The closest of `known` to `word`, if close enough to be a likely misspelling.
-pub(crate) fn did_you_mean<'a>(
-    word: &str,
-    known: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    known
-        .into_iter()
-        .map(|k| (strsim::damerau_levenshtein(word, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4) && *d < word.len().max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
 }
 
 #[cfg(test)]

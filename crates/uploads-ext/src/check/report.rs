@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::ContentCheck;
+use uploads_client::rules::ContentFormat;
 
 /// How many findings a report keeps in full; the rest are counted by kind.
 pub const SHOWN_FINDINGS: usize = 20;
@@ -79,7 +79,7 @@ pub struct Summary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// What the file was checked as.
-    pub purpose: ContentCheck,
+    pub purpose: ContentFormat,
     /// Errors found (all of them, counted).
     pub errors: u64,
     /// Warnings found.
@@ -130,8 +130,8 @@ impl fmt::Display for Report {
         }
         let s = &self.summary;
         let noun = match self.purpose {
-            ContentCheck::Batch => "requests",
-            ContentCheck::FineTune => "examples",
+            ContentFormat::Batch => "requests",
+            ContentFormat::FineTune => "examples",
         };
         write!(
             f,

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -109,7 +110,7 @@ pub(crate) fn classify(e: &ApiError) -> Verdict {
 fn by_status(e: &ApiError) -> Verdict {
     match e {
         ApiError::Transport(err) => {
-            let reason = if err.is_timeout() {
+            let reason = if err.kind() == uploads_client::TransportKind::Timeout {
                 "timeout"
             } else {
                 "connection error"
@@ -203,8 +204,10 @@ impl RetryContext {
         let mut unreachable_for = Duration::ZERO;
         loop {
             attempt += 1;
+            // Each attempt's requests are logged inside this span (the client's `request` event).
+            let span = tracing::info_span!("attempt", step = %step, attempt);
             let result = tokio::select! {
-                r = op() => r,
+                r = op().instrument(span) => r,
                 _ = self.stop.cancelled() => return Err(StopCause::Interrupted),
             };
             let error = match result {

@@ -300,23 +300,26 @@ fn exact(
     )
 }
 
-/// The md5 of the whole source, as lowercase hex (the engine computes it in one pass with the
-/// content check, see `scan`; this is the simple form, for tests and callers).
-pub async fn md5_hex(source: &Source, len: u64) -> io::Result<String> {
-    use md5::{Digest, Md5};
-    if let Kind::Stream(s) = &source.kind {
-        return s
-            .digest()
-            .await?
-            .md5
-            .ok_or_else(|| io::Error::other("the stream was not read to its end"));
+impl Source {
+    /// The md5 of the first `len` bytes of the source (all of a stream), as the lowercase hex
+    /// the API takes. The engine computes it in one pass with the content check (see `scan`);
+    /// this is the simple form, for callers that verify what was stored.
+    pub async fn md5_hex(&self, len: u64) -> io::Result<String> {
+        use md5::{Digest, Md5};
+        if let Kind::Stream(s) = &self.kind {
+            return s
+                .digest()
+                .await?
+                .md5
+                .ok_or_else(|| io::Error::other("the stream was not read to its end"));
+        }
+        let mut hasher = Md5::new();
+        let mut stream = self.range(0, len).await?;
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk?);
+        }
+        Ok(format!("{:x}", hasher.finalize()))
     }
-    let mut hasher = Md5::new();
-    let mut stream = source.range(0, len).await?;
-    while let Some(chunk) = stream.next().await {
-        hasher.update(&chunk?);
-    }
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -361,7 +364,7 @@ mod tests {
                 );
             }
             assert_eq!(
-                md5_hex(s, data.len() as u64).await.unwrap(),
+                s.md5_hex(data.len() as u64).await.unwrap(),
                 uploads_client::checksum::md5_hex(&data)
             );
             let err = collect(s, data.len() as u64 - 10, 20).await.unwrap_err();

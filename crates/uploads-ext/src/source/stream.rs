@@ -11,7 +11,7 @@ use md5::{Digest, Md5};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::watch;
 
-use crate::check::{CheckOptions, Checker, ContentCheck, Report};
+use crate::check::{CheckOptions, Checker, ContentFormat, Report};
 
 type Reader = Box<dyn AsyncRead + Send + Unpin>;
 type OnError = Box<dyn FnOnce() + Send>;
@@ -67,7 +67,7 @@ impl StreamSource {
     /// pass then ends with the report of what was read.
     pub(crate) async fn check_with(
         &self,
-        purpose: ContentCheck,
+        purpose: ContentFormat,
         options: CheckOptions,
         on_first_error: OnError,
     ) {
@@ -289,7 +289,7 @@ mod tests {
             let on_error = Box::new(move || {
                 seen.fetch_add(1, Ordering::SeqCst);
             });
-            s.check_with(ContentCheck::FineTune, CheckOptions::default(), on_error)
+            s.check_with(ContentFormat::FineTune, CheckOptions::default(), on_error)
                 .await;
             s.range(0, text.len() as u64).await.unwrap();
             let d = s.digest().await.unwrap();

@@ -1,24 +1,25 @@
 //! The public entry points: an [`Uploader`] holds shared options, an [`UploadBuilder`] one
-//! upload's; `send` hands them to a run.
+//! upload's; [`UploadBuilder::prepare`] validates and plans it, and `send` runs it.
 
+use std::fmt;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
-
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 use uploads_client::Client;
-use uploads_client::rules::Limits;
+use uploads_client::rules::{Limits, Purpose};
 
-use super::run::{Completed, Request, Run};
+use super::budget::PartBudget;
+use super::outcome::Completed;
+use super::prepared::{self, PreparedUpload};
 use super::settings::Settings;
 use crate::api::UploadApi;
 use crate::error::{UploadError, ValidationError};
 use crate::progress::Event;
-use crate::purpose::Purpose;
 use crate::retry::RetryPolicy;
 use crate::source::Source;
 
@@ -26,7 +27,10 @@ use crate::source::Source;
 /// (one upload): both keep their options in `settings`.
 macro_rules! shared_setters {
     () => {
-        /// Where journals go (default: the platform state dir); `None` turns resume off.
+        /// Where resume journals go. `None` (the default) writes nothing: a stopped upload is
+        /// then cancelled or left pending, never resumed. With a directory
+        /// ([`default_journal_dir`](crate::default_journal_dir) is the CLI's), the same call
+        /// again after an interruption sends only the missing parts.
         pub fn journal_dir(mut self, dir: Option<PathBuf>) -> Self {
             self.settings.journal_dir = dir;
             self
@@ -47,9 +51,12 @@ macro_rules! shared_setters {
             self
         }
 
-        /// Makes the retry waits' jitter repeatable, for tests that check them.
-        pub fn retry_jitter_seed(mut self, seed: u64) -> Self {
-            self.settings.jitter_seed = Some(seed);
+        /// Where part slots come from: every upload given this budget (or a clone of it)
+        /// shares its parts in flight. Set on the [`Uploader`], all its uploads share it.
+        /// Without one, each upload has its own budget of
+        /// [`DEFAULT_CONCURRENCY`](crate::DEFAULT_CONCURRENCY) parts.
+        pub fn part_budget(mut self, budget: PartBudget) -> Self {
+            self.settings.budget = Some(budget);
             self
         }
 
@@ -117,45 +124,42 @@ impl<A: UploadApi> Uploader<A> {
             filename: None,
             mime_type: None,
             settings: self.settings.clone(),
-            slots: None,
         }
     }
 
-    /// Runs several uploads at once sharing one budget of `concurrency` parts in flight.
-    /// At most `concurrency` files are in progress at a time (their checks, creates, journals
-    /// and md5 readers), so a thousand files cost no more open files or threads than a few.
-    /// Results come back in the order given.
-    pub async fn send_all(
+    /// Runs several uploads at once, at most `max_files` in progress at a time (their
+    /// checks, creates, journals and md5 readers), so a thousand files cost no more open files
+    /// or threads than a few. Parts come from each upload's [`PartBudget`]: give the
+    /// [`Uploader`] one to share it among them all. Results come back in the order given.
+    pub async fn send_all<U: Sendable>(
         &self,
-        uploads: Vec<UploadBuilder<A>>,
-        concurrency: usize,
+        uploads: Vec<U>,
+        max_files: usize,
     ) -> Vec<Result<Completed, UploadError>> {
-        let mut results: Vec<_> = self.send_each(uploads, concurrency).collect().await;
+        let mut results: Vec<_> = self.send_each(uploads, max_files).collect().await;
         results.sort_by_key(|f| f.index);
         results.into_iter().map(|f| f.result).collect()
     }
 
     /// Like [`send_all`](Self::send_all), but each upload's result comes as soon as it
     /// finishes, so a caller can record it (a manifest, say) before the others end.
-    pub fn send_each(
+    pub fn send_each<U: Sendable>(
         &self,
-        uploads: Vec<UploadBuilder<A>>,
-        concurrency: usize,
+        uploads: Vec<U>,
+        max_files: usize,
     ) -> impl Stream<Item = FinishedUpload> + Send + 'static {
-        let slots = Arc::new(Semaphore::new(concurrency.max(1)));
-        let files = Arc::new(Semaphore::new(concurrency.max(1)));
+        let files = Arc::new(Semaphore::new(max_files.max(1)));
         uploads
             .into_iter()
             .enumerate()
-            .map(|(index, mut u)| {
-                u.slots = Some(slots.clone());
+            .map(|(index, upload)| {
                 let files = files.clone();
                 async move {
                     // Never closed, so acquiring cannot fail; if it did, the upload would
                     // simply run unbounded.
                     let _file = files.acquire_owned().await.ok();
                     let started = Instant::now();
-                    let result = u.send().await;
+                    let result = upload.send().await;
                     FinishedUpload {
                         index,
                         result,
@@ -164,6 +168,35 @@ impl<A: UploadApi> Uploader<A> {
                 }
             })
             .collect::<FuturesUnordered<_>>()
+    }
+}
+
+impl<A: UploadApi> fmt::Debug for Uploader<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Uploader")
+            .field("endpoint", &self.api.endpoint())
+            .field("budget", &self.settings.budget)
+            .field("journal_dir", &self.settings.journal_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An upload [`Uploader::send_each`] can run: a builder (prepared when its turn comes) or an
+/// upload already prepared.
+pub trait Sendable: Send + 'static {
+    /// Prepares the upload if it is not yet, and sends it.
+    fn send(self) -> impl Future<Output = Result<Completed, UploadError>> + Send;
+}
+
+impl<A: UploadApi> Sendable for UploadBuilder<A> {
+    fn send(self) -> impl Future<Output = Result<Completed, UploadError>> + Send {
+        UploadBuilder::send(self)
+    }
+}
+
+impl<A: UploadApi> Sendable for PreparedUpload<A> {
+    fn send(self) -> impl Future<Output = Result<Completed, UploadError>> + Send {
+        PreparedUpload::send(self)
     }
 }
 
@@ -179,7 +212,8 @@ pub struct FinishedUpload {
     pub elapsed: Duration,
 }
 
-/// One upload's options; [`send`](Self::send) runs it.
+/// One upload's options; [`prepare`](Self::prepare) validates and plans it,
+/// [`send`](Self::send) does both and uploads.
 pub struct UploadBuilder<A: UploadApi = Client> {
     api: Arc<A>,
     source: Source,
@@ -187,8 +221,6 @@ pub struct UploadBuilder<A: UploadApi = Client> {
     filename: Option<String>,
     mime_type: Option<String>,
     settings: Settings,
-    /// The part budget shared with other uploads ([`Uploader::send_all`]), if any.
-    slots: Option<Arc<Semaphore>>,
 }
 
 impl<A: UploadApi> UploadBuilder<A> {
@@ -214,9 +246,19 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
-    /// Parts in flight at once (default [`DEFAULT_CONCURRENCY`](crate::DEFAULT_CONCURRENCY)).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.settings.concurrency = n;
+    /// Parts in flight for this upload alone: a [`PartBudget`] of `n` of its own (default
+    /// [`DEFAULT_CONCURRENCY`](crate::DEFAULT_CONCURRENCY)). To share parts with other
+    /// uploads, give them one [`part_budget`](Self::part_budget) instead.
+    pub fn concurrency(self, n: usize) -> Self {
+        self.part_budget(PartBudget::new(n))
+    }
+
+    /// For a stream source (read once, e.g. stdin): the most bytes held in parts waiting for
+    /// the server (each is kept until stored, for retries); parts in flight are limited to
+    /// fit, and a limit below one part is refused. Sources that can be read again hold no
+    /// parts, and ignore it. Default: no limit beyond the parts in flight.
+    pub fn max_memory(mut self, bytes: u64) -> Self {
+        self.settings.max_memory = Some(bytes);
         self
     }
 
@@ -254,12 +296,6 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
-    /// Which rules the content check applies (see [`check_content`](Self::check_content)).
-    pub fn check_options(mut self, options: crate::check::CheckOptions) -> Self {
-        self.settings.check_options = options;
-        self
-    }
-
     /// Ignore (and cancel) an interrupted upload of this file and start over.
     pub fn restart(mut self, restart: bool) -> Self {
         self.settings.restart = restart;
@@ -272,33 +308,38 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
-    /// The pre-flight checks alone, sending nothing: the warnings [`send`](Self::send) would
-    /// report (as [`Event::Warning`]), or why it would refuse. A caller with many files can
-    /// check them all before the first request.
-    pub async fn check(&self) -> Result<Vec<String>, ValidationError> {
-        let request = self.settings.preflight(
-            &self.source,
-            &self.purpose,
-            self.filename.as_deref(),
-            self.mime_type.as_deref(),
-        );
-        Ok(crate::validate::preflight(&request).await?.warnings)
-    }
-
-    /// Validates, then uploads. See [`UploadError`] for what a failure left behind.
-    pub async fn send(self) -> Result<Completed, UploadError> {
-        let span = tracing::info_span!("upload", source = ?self.source, purpose = %self.purpose);
-        let request = Request {
+    /// Validates and plans the upload, sending nothing: every check that can be made before a
+    /// request (what is certain to fail is refused here), and the plan (name, MIME type, part
+    /// size and count, parts in flight, warnings, content format, time at a rate). A caller
+    /// with many files can prepare them all before the first request, show the plan, then
+    /// [`send`](PreparedUpload::send) each.
+    pub async fn prepare(self) -> Result<PreparedUpload<A>, ValidationError> {
+        prepared::prepare(prepared::Request {
             api: self.api,
             source: self.source,
             purpose: self.purpose,
             filename: self.filename,
             mime_type: self.mime_type,
             settings: self.settings,
-            slots: self.slots,
-        };
-        async move { Run::prepare(request).await?.execute().await }
-            .instrument(span)
-            .await
+        })
+        .await
+    }
+
+    /// Prepares, then uploads. See [`UploadError`] for what a failure left behind.
+    pub async fn send(self) -> Result<Completed, UploadError> {
+        self.prepare().await?.send().await
+    }
+}
+
+impl<A: UploadApi> fmt::Debug for UploadBuilder<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadBuilder")
+            .field("source", &self.source)
+            .field("purpose", &self.purpose)
+            .field("filename", &self.filename)
+            .field("mime_type", &self.mime_type)
+            .field("part_size", &self.settings.part_size)
+            .field("budget", &self.settings.budget)
+            .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use uploads_client::{ApiError, types};
 
+use super::outcome::{Finished, Halt};
 use super::run::Run;
 use crate::api::UploadApi;
 use crate::error::{Step, StopCause};
@@ -17,37 +18,10 @@ use crate::retry::Failure;
 /// page, the newest 5,000 Files of the purpose.
 const MAX_PAGES: usize = 50;
 
-/// A completed upload, as far as the run knows.
-pub(super) struct Finished {
-    pub(super) upload: types::Upload,
-    /// The File; `None` only if the service completed the upload but named no File and none
-    /// could be found.
-    pub(super) file: Option<types::OpenAiFile>,
-    pub(super) md5: Option<String>,
-    /// True if the File was found by listing rather than read from complete's response.
-    pub(super) recovered: bool,
-    /// The content check's report, set by the run once complete has answered.
-    pub(super) check: Option<crate::check::Report>,
-}
-
-/// Why a run stopped before it finished.
-pub(super) enum Halt {
-    /// A stop for the failure policy: cancel, or keep for a resume.
-    Stop(StopCause),
-    /// Complete may have succeeded but its File was not found: neither a failure nor a cancel.
-    OutcomeUnknown(StopCause),
-}
-
-impl From<StopCause> for Halt {
-    fn from(cause: StopCause) -> Self {
-        Self::Stop(cause)
-    }
-}
-
 /// True if the request may have reached the service: any transport error but one where the
 /// service could not be reached at all (nothing was sent then).
 fn may_have_arrived(e: &ApiError) -> bool {
-    matches!(e, ApiError::Transport(_)) && !e.is_unreachable()
+    e.transport().is_some() && !e.is_unreachable()
 }
 
 impl<A: UploadApi> Run<A> {
@@ -147,7 +121,7 @@ impl<A: UploadApi> Run<A> {
                 }
                 if file.filename == entry.filename
                     && u64::try_from(file.bytes).ok() == Some(entry.size)
-                    && file.purpose.to_string() == entry.purpose
+                    && file.purpose.to_string() == entry.purpose.as_str()
                 {
                     return Ok(Some(file.clone()));
                 }
@@ -169,7 +143,7 @@ impl<A: UploadApi> Run<A> {
             created_at: entry.created_at,
             expires_at: entry.expires_at,
             filename: entry.filename.clone(),
-            purpose: entry.purpose.clone(),
+            purpose: entry.purpose.to_string(),
             status: types::KnownUploadStatus::Completed.into(),
             file: Some(file.clone()),
         }

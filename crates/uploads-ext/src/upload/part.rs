@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures::StreamExt;
 
 use super::run::{RunContext, unchanged};
-use crate::api::{PartBody, UploadApi};
+use uploads_client::PartData;
+
+use crate::api::UploadApi;
 use crate::error::{Step, StopCause};
 use crate::journal::DonePart;
 use crate::plan::PartSpec;
@@ -91,7 +93,7 @@ impl<A: UploadApi> PartTask<A> {
                 emit.emit(Event::BytesSent { bytes: n });
             }
         });
-        let body = PartBody::new(counted, self.spec.len);
+        let body = PartData::streamed(counted, self.spec.len);
         match self.ctx.api.put_part(&self.upload_id, body).await {
             Ok(part) => Ok(part.id),
             Err(error) => {

@@ -41,7 +41,7 @@ impl<A: UploadApi> Run<A> {
                 if self.settings.restart {
                     tracing::info!(upload = %entry.upload_id, "restart: cancelling the interrupted upload");
                     let _ = self.ctx.api.cancel(&entry.upload_id).await;
-                    let _ = journal::remove(path);
+                    let _ = journal::forget(path);
                 } else {
                     self.check_resumable(&entry, unix_now())?;
                     tracing::info!(upload = %entry.upload_id, done = entry.parts.len(), "resuming");
@@ -111,9 +111,17 @@ impl<A: UploadApi> Run<A> {
             });
         }
         let options = [
-            ("filename", &e.filename, &self.checked.filename),
-            ("purpose", &e.purpose, &self.purpose),
-            ("MIME type", &e.mime_type, &self.checked.mime_type),
+            (
+                "filename",
+                e.filename.as_str(),
+                self.checked.filename.as_str(),
+            ),
+            ("purpose", e.purpose.as_str(), self.purpose.as_str()),
+            (
+                "MIME type",
+                e.mime_type.as_str(),
+                self.checked.mime_type.as_str(),
+            ),
         ];
         let mut diffs: Vec<String> = options
             .iter()

@@ -1,5 +1,5 @@
-//! The run: validate, create or resume, send the parts with the md5 alongside, check, complete;
-//! any stop goes once through the failure policy. [`Completed`] is what it gives back.
+//! The run of a prepared upload: create or resume, send the parts with the md5 alongside,
+//! check, complete; any stop goes once through the failure policy.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,54 +7,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use uploads_client::types;
+use uploads_client::rules::{ContentFormat, Purpose};
 
-use super::complete::{Finished, Halt};
+use super::budget::PartBudget;
+use super::outcome::{Completed, Finished, Halt};
+use super::prepared::PreparedUpload;
 use super::settings::Settings;
 use crate::api::UploadApi;
-use crate::check::ContentCheck;
+use crate::check::CheckOptions;
 use crate::error::{Disposition, ResumeError, Step, StopCause, UploadError};
 use crate::journal::{self, JournalEntry};
-use crate::plan::{PartSpec, auto_part_size, plan};
+use crate::plan::{PartSpec, plan};
 use crate::progress::{Emitter, Event};
-use crate::purpose::Purpose;
 use crate::retry::RetryContext;
 use crate::scan::{ScanPlan, Scanned, scan};
 use crate::source::{Identity, Source};
-use crate::validate::{self, Checked};
-
-/// A finished upload.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Completed {
-    /// The Upload, `completed`.
-    pub upload: types::Upload,
-    /// The File made from the upload, ready to use.
-    pub file: types::OpenAiFile,
-    /// Parts sent by this call.
-    pub parts_sent: usize,
-    /// Parts an earlier, interrupted call had sent.
-    pub parts_resumed: usize,
-    /// The md5 the server checked, if computed.
-    pub md5: Option<String>,
-    /// What the content check found (warnings only: an error stops the upload), if it ran.
-    pub check: Option<crate::check::Report>,
-    /// True if complete's response was lost and the File was found by listing Files; `upload`
-    /// is then rebuilt from what the engine knows.
-    pub recovered: bool,
-}
-
-/// What a run is asked to do: the builder's options, taken whole.
-pub(super) struct Request<A: UploadApi> {
-    pub(super) api: Arc<A>,
-    pub(super) source: Source,
-    pub(super) purpose: Purpose,
-    pub(super) filename: Option<String>,
-    pub(super) mime_type: Option<String>,
-    pub(super) settings: Settings,
-    /// The part budget shared with other uploads, if any.
-    pub(super) slots: Option<Arc<Semaphore>>,
-}
+use crate::validate::Checked;
 
 /// What every part of one upload shares, behind one `Arc`.
 pub(super) struct RunContext<A: UploadApi> {
@@ -77,28 +45,33 @@ pub(super) struct Run<A: UploadApi> {
     pub(super) part_size: u64,
     /// The plan: for a resumed upload, the journal's part size decides it.
     pub(super) parts: Vec<PartSpec>,
-    /// Parts in flight: this upload's own budget, or one shared with other uploads.
-    pub(super) slots: Arc<Semaphore>,
+    /// Where part slots come from: this upload's own budget, or one shared with others.
+    pub(super) budget: PartBudget,
+    /// A tighter cap of this upload's own (a stream's memory limit), if the plan has one.
+    pub(super) own_cap: Option<Arc<Semaphore>>,
     pub(super) journal_path: Option<PathBuf>,
     /// Held while the run lasts: no second upload of the file can take its journal.
     _journal_lock: Option<journal::JournalLock>,
     pub(super) settings: Settings,
-    pub(super) purpose: String,
+    pub(super) purpose: Purpose,
+    pub(super) content_format: Option<ContentFormat>,
     pub(super) checked: Checked,
     pub(super) endpoint: String,
 }
 
+impl<A: UploadApi> PreparedUpload<A> {
+    /// Runs the upload as planned (what [`PreparedUpload::send`] does inside its span).
+    pub(super) async fn run(self) -> Result<Completed, UploadError> {
+        Run::new(self)?.execute().await
+    }
+}
+
 impl<A: UploadApi> Run<A> {
-    /// Validates the builder's request (nothing is sent before this passes) and plans the run.
-    pub(super) async fn prepare(b: Request<A>) -> Result<Self, UploadError> {
-        let s = b.settings;
-        let checked = validate::preflight(&s.preflight(
-            &b.source,
-            &b.purpose,
-            b.filename.as_deref(),
-            b.mime_type.as_deref(),
-        ))
-        .await?;
+    /// Takes the journal's lock and sets the run up from the prepared plan (validated once,
+    /// in [`prepare`](super::prepared::prepare): nothing is checked again here).
+    pub(super) fn new(p: PreparedUpload<A>) -> Result<Self, UploadError> {
+        let s = p.settings;
+        let checked = p.checked;
         let emit = Emitter::new(s.progress.clone());
         for message in &checked.warnings {
             tracing::warn!(%message, "pre-flight");
@@ -106,7 +79,7 @@ impl<A: UploadApi> Run<A> {
                 message: message.clone(),
             });
         }
-        let endpoint = b.api.endpoint();
+        let endpoint = p.api.endpoint();
         let journal_path = match (&s.journal_dir, &checked.identity.path) {
             (Some(dir), Some(path)) => Some(journal::path_for(
                 dir,
@@ -132,33 +105,28 @@ impl<A: UploadApi> Run<A> {
             ),
             None => None,
         };
-        let part_size = s.part_size.unwrap_or_else(|| {
-            auto_part_size(
-                checked.identity.size,
-                s.concurrency,
-                s.limits.max_part_bytes,
-            )
-        });
         let stop = s.cancel.child_token();
         let ctx = RunContext {
-            api: b.api,
-            source: b.source,
+            api: p.api,
+            source: p.source,
             identity: checked.identity.clone(),
-            retry: RetryContext::new(s.retry.clone(), s.jitter_seed, stop.clone(), emit.clone()),
+            retry: RetryContext::new(s.retry.clone(), None, stop.clone(), emit.clone()),
             emit,
             stop,
             bandwidth: s.bandwidth.clone(),
         };
+        let own_cap = (p.parts_in_flight < p.budget.parts().min(p.part_count))
+            .then(|| Arc::new(Semaphore::new(p.parts_in_flight)));
         Ok(Self {
             ctx: Arc::new(ctx),
-            part_size,
-            parts: plan(checked.identity.size, part_size),
-            slots: b
-                .slots
-                .unwrap_or_else(|| Arc::new(Semaphore::new(s.concurrency))),
+            part_size: p.part_size,
+            parts: plan(checked.identity.size, p.part_size),
+            budget: p.budget,
+            own_cap,
             journal_path,
             _journal_lock: journal_lock,
-            purpose: b.purpose.to_string(),
+            purpose: p.purpose,
+            content_format: p.content_format,
             checked,
             endpoint,
             settings: s,
@@ -236,11 +204,8 @@ impl<A: UploadApi> Run<A> {
             bytes_done: entry.bytes_done(),
         });
         let check = self
-            .settings
-            .check_content
-            .then(|| ContentCheck::for_purpose(&self.purpose))
-            .flatten()
-            .map(|purpose| (purpose, self.settings.check_options));
+            .content_format
+            .map(|format| (format, CheckOptions::default()));
         let plan = ScanPlan {
             md5: self.settings.md5,
             check,
@@ -325,12 +290,10 @@ impl<A: UploadApi> Run<A> {
     /// Removes the journal (and, while still holding it, its lock file): the upload is
     /// completed or cancelled.
     pub(super) fn forget_journal(&self) {
-        if let Some(path) = &self.journal_path {
-            for file in [path.clone(), path.with_extension("lock")] {
-                if let Err(e) = journal::remove(&file) {
-                    tracing::warn!(journal = %file.display(), error = %e, "could not remove the journal");
-                }
-            }
+        if let Some(path) = &self.journal_path
+            && let Err(e) = journal::forget(path)
+        {
+            tracing::warn!(journal = %path.display(), error = %e, "could not remove the journal");
         }
     }
 }

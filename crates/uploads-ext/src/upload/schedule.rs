@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
@@ -48,7 +49,7 @@ impl<A: UploadApi> Run<A> {
                         }
                     }
                 }
-                permit = self.slots.clone().acquire_owned(), if want_slot => {
+                permit = self.part_slot(), if want_slot => {
                     let Ok(permit) = permit else {
                         first_failure.get_or_insert(StopCause::Internal { what: "waiting for a part slot: the semaphore closed".into() });
                         self.ctx.stop.cancel();
@@ -73,6 +74,19 @@ impl<A: UploadApi> Run<A> {
         first_failure.map_or(Ok(()), Err)
     }
 
+    /// A free part slot: one of this upload's own cap first (if it has one), then one of the
+    /// budget. Dropped unfinished (another branch won), it frees what it took.
+    async fn part_slot(&self) -> Result<PartSlot, tokio::sync::AcquireError> {
+        let own = match &self.own_cap {
+            Some(cap) => Some(cap.clone().acquire_owned().await?),
+            None => None,
+        };
+        Ok(PartSlot {
+            _own: own,
+            _budget: self.budget.acquire().await?,
+        })
+    }
+
     /// A stored part: announced, then written to the journal before it counts.
     fn record(
         &self,
@@ -94,4 +108,10 @@ impl<A: UploadApi> Run<A> {
         }
         self.save_journal(entry)
     }
+}
+
+/// The slots one part holds while it is sent.
+struct PartSlot {
+    _own: Option<OwnedSemaphorePermit>,
+    _budget: OwnedSemaphorePermit,
 }

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use uploads_client::{ApiError, ErrorBody, types};
+use uploads_client::rules::Purpose;
+use uploads_client::{ApiError, ErrorBody, PartData, TransportError, TransportKind, types};
 
-use uploads_ext::{CreateRequest, FilePage, PartBody, RetryPolicy, UploadApi, Uploader};
+use uploads_ext::{CreateRequest, FilePage, RetryPolicy, UploadApi, Uploader};
 
 /// What the fake does with a part request: store it, or fail with this error.
 pub type PartScript = Box<dyn Fn(usize, &[u8]) -> Option<ApiError> + Send + Sync>;
@@ -96,27 +97,15 @@ impl Fake {
     }
 }
 
-/// A transport error after the request went out: a peer that accepts, then closes without an
-/// answer (what a lost response looks like to the client).
+/// A transport error after the request went out (a connection that broke before the answer:
+/// what a lost response looks like to the client), made without a socket.
 pub async fn lost_response() -> ApiError {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        use tokio::io::AsyncReadExt;
-        if let Ok((mut sock, _)) = listener.accept().await {
-            let mut buf = [0u8; 1024];
-            let _ = sock.read(&mut buf).await;
-        }
-    });
-    uploads_client::install_tls_provider();
-    let err = reqwest::Client::new()
-        .post(format!("http://{addr}/v1/uploads/x/complete"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(!err.is_connect(), "{err:?}");
-    ApiError::Transport(err)
+    let err = ApiError::Transport(TransportError::new(
+        TransportKind::Body,
+        "connection closed before message completed",
+    ));
+    assert!(!err.is_unreachable(), "{err:?}");
+    err
 }
 
 pub fn status(status: u16, code: Option<&str>, retry_after: Option<Duration>) -> ApiError {
@@ -149,7 +138,7 @@ fn upload(
         created_at: 0,
         expires_at: i64::MAX / 2,
         filename: req.filename.clone(),
-        purpose: req.purpose.clone(),
+        purpose: req.purpose.to_string(),
         status: status.parse().unwrap(),
         file,
     }
@@ -182,7 +171,7 @@ impl UploadApi for Fake {
     async fn put_part(
         &self,
         upload_id: &str,
-        body: PartBody,
+        body: PartData,
     ) -> Result<types::UploadPart, ApiError> {
         // `collect` fails if the stream's length differs from the declared one.
         let bytes = body
@@ -260,7 +249,7 @@ impl UploadApi for Fake {
             created_at: 0,
             expires_at: None,
             filename: req.filename.clone(),
-            purpose: req.purpose.parse().unwrap(),
+            purpose: req.purpose.as_str().parse().unwrap(),
             status: None,
             status_details: None,
         };
@@ -280,7 +269,11 @@ impl UploadApi for Fake {
         Ok(upload(upload_id, &req, "completed", file))
     }
 
-    async fn list_files(&self, purpose: &str, after: Option<&str>) -> Result<FilePage, ApiError> {
+    async fn list_files(
+        &self,
+        purpose: &Purpose,
+        after: Option<&str>,
+    ) -> Result<FilePage, ApiError> {
         let mut s = self.state.lock().unwrap();
         s.calls.push("list".into());
         if self.list_fails.load(std::sync::atomic::Ordering::SeqCst) {
@@ -290,7 +283,7 @@ impl UploadApi for Fake {
             .files
             .iter()
             .rev()
-            .filter(|f| f.purpose.to_string() == purpose)
+            .filter(|f| f.purpose.to_string() == purpose.as_str())
             .cloned()
             .collect();
         let start = after.map_or(0, |a| {

@@ -17,7 +17,7 @@ pub(super) fn file_json(f: &FileRecord) -> types::OpenAiFile {
         created_at: f.created_at,
         expires_at: f.expires_at,
         filename: f.filename.clone(),
-        purpose: f.purpose.parse().unwrap_or_else(|e| match e {}),
+        purpose: f.purpose.as_str().parse().unwrap_or_else(|e| match e {}),
         // Files made by the Uploads API are ready at once.
         status: Some(types::KnownFileStatus::Processed.into()),
         status_details: None,
@@ -33,7 +33,7 @@ pub(super) fn upload_json(rec: &UploadRecord, file: Option<&FileRecord>) -> type
         created_at: rec.created_at,
         expires_at: rec.expires_at,
         filename: rec.filename.clone(),
-        purpose: rec.purpose.clone(),
+        purpose: rec.purpose.to_string(),
         status: rec.status.into(),
         file: file.map(file_json),
     }

@@ -1,15 +1,32 @@
-//! Reading requests: a JSON body into the operation's request type, or the API's 400.
+//! Reading requests: a JSON body into the operation's request type, or the API's 400 (413 when
+//! too large) in OpenAI's envelope, as an extractor handlers take like axum's `Json`.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 
 use crate::envelope::ApiFailure;
+
+/// A JSON body read as `T`; its rejection is the API's error envelope, never axum's plain text.
+pub(super) struct ApiJson<T>(pub(super) T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiFailure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        parse_json(Json::<serde_json::Value>::from_request(req, state).await).map(ApiJson)
+    }
+}
 
 /// A handler's result: its response, or an error in OpenAI's envelope.
 pub(super) type ApiResult<T> = Result<T, ApiFailure>;
 
 /// A JSON body as the request type, or the API's 400.
-pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
+fn parse_json<T: serde::de::DeserializeOwned>(
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult<T> {
     let Json(value) = body.map_err(|e| {

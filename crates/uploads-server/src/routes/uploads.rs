@@ -4,14 +4,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use uploads_client::rules::{self, unix_now};
+use uploads_client::rules::{self, Purpose, unix_now};
 use uploads_client::types::{self, KnownUploadStatus};
 
 use super::objects::{live, upload_json};
-use super::request::{ApiResult, parse_json};
+use super::request::{ApiJson, ApiResult};
 use crate::envelope::ApiFailure;
 use crate::state::{AppState, Counters};
 use crate::store::{FileRecord, PartRecord, PartWriteError, UploadRecord, new_id};
@@ -50,11 +49,10 @@ fn require_pending(rec: &UploadRecord, action: &str) -> ApiResult<()> {
 /// `POST /uploads`.
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
-    body: Result<Json<serde_json::Value>, JsonRejection>,
+    ApiJson(req): ApiJson<types::CreateUploadRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let req: types::CreateUploadRequest = parse_json(body)?;
-    let purpose = req.purpose.to_string();
-    if rules::purpose_rule(&purpose).is_none() {
+    let purpose = Purpose::from(req.purpose.to_string());
+    if purpose.rule().is_none() {
         return Err(ApiFailure::invalid(
             Some("purpose"),
             // The live service's words (quoted in openai/openai-ruby issue 748).
@@ -85,13 +83,13 @@ pub(super) async fn create(
     let expires_after = req.expires_after.as_ref().map(|e| e.seconds);
     rules::check_create(
         &req.filename,
-        &purpose,
+        purpose.as_str(),
         &req.mime_type,
         req.bytes,
         expires_after,
         &state.config.limits,
     )
-    .and_then(|()| rules::check_type(&req.filename, &purpose, &req.mime_type))
+    .and_then(|()| rules::check_type(&req.filename, purpose.as_str(), &req.mime_type))
     .map_err(|v| ApiFailure::invalid(Some(v.param), v.message))?;
     let created_at = unix_now();
     let rec = UploadRecord {
@@ -236,9 +234,8 @@ async fn receive_data_field(
 pub(super) async fn complete(
     State(state): State<Arc<AppState>>,
     Path(upload_id): Path<String>,
-    body: Result<Json<serde_json::Value>, JsonRejection>,
+    ApiJson(req): ApiJson<types::CompleteUploadRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let req: types::CompleteUploadRequest = parse_json(body)?;
     let rec = state
         .store
         .update_upload(&upload_id, |rec| {
@@ -282,7 +279,7 @@ pub(super) async fn complete(
         created_at,
         expires_at: rec
             .file_expires_after
-            .or((rec.purpose == "batch").then_some(rules::BATCH_FILE_EXPIRES_AFTER_SECS))
+            .or((rec.purpose == Purpose::Batch).then_some(rules::BATCH_FILE_EXPIRES_AFTER_SECS))
             .map(|s| created_at + s),
         parts: req.part_ids.clone(),
     };

@@ -296,7 +296,7 @@ impl Store {
         let mut files: Vec<FileRecord> = index
             .files
             .values()
-            .filter(|f| purpose.is_none_or(|p| f.purpose == p))
+            .filter(|f| purpose.is_none_or(|p| f.purpose.as_str() == p))
             .cloned()
             .collect();
         files.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));

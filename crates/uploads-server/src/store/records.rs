@@ -1,6 +1,7 @@
 //! The records the store keeps: an Upload with its parts, and a File.
 
 use std::collections::BTreeMap;
+use uploads_client::rules::Purpose;
 
 use serde::{Deserialize, Serialize};
 use uploads_client::types::KnownUploadStatus;
@@ -13,7 +14,7 @@ pub(crate) struct UploadRecord {
     /// The name its File gets.
     pub(crate) filename: String,
     /// The purpose given on create.
-    pub(crate) purpose: String,
+    pub(crate) purpose: Purpose,
     /// The MIME type given on create.
     pub(crate) mime_type: String,
     /// The byte count declared on create.
@@ -68,7 +69,7 @@ pub(crate) struct FileRecord {
     /// Its name.
     pub(crate) filename: String,
     /// Its purpose.
-    pub(crate) purpose: String,
+    pub(crate) purpose: Purpose,
     /// Its size.
     pub(crate) bytes: u64,
     /// Unix seconds.

@@ -12,7 +12,7 @@ use shapes::{Body, RequestLine};
 
 use super::json::{Scalar, parse_line};
 use super::report::{Findings, Summary};
-use super::{At, CheckOptions, LineRules, did_you_mean};
+use super::rules::{At, CheckOptions, LineRules, did_you_mean};
 
 /// `custom_id`s remembered for the duplicate check; past this (four times the request limit,
 /// an error already) a file's ids are no longer compared, so memory stays bounded.

@@ -12,7 +12,7 @@ use shapes::Example;
 
 use super::json::{Scalar, Seq, parse_line};
 use super::report::{Findings, Summary};
-use super::{At, LineRules};
+use super::rules::{At, LineRules};
 
 /// Fewest examples a fine-tuning job takes.
 pub(crate) const MIN_EXAMPLES: u64 = 10;

@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn a_valid_batch_file_passes_with_its_summary() {
-    let r = check(ContentCheck::Batch, &batch_with(&req("c")));
+    let r = check(ContentFormat::Batch, &batch_with(&req("c")));
     assert!(r.is_ok(), "{r}");
     assert_eq!((r.errors, r.warnings), (0, 0));
     assert_eq!(r.summary.records, 4);
@@ -45,7 +45,7 @@ fn each_batch_error_is_found_at_its_line() {
         ),
     ];
     for (line, kind) in cases {
-        let r = check(ContentCheck::Batch, &batch_with(&line));
+        let r = check(ContentFormat::Batch, &batch_with(&line));
         // "mixed_urls" also reports an embeddings body without input: a warning, not an error.
         let mut want = vec![(3, kind)];
         if kind == "unknown_url" {
@@ -62,14 +62,14 @@ fn a_line_that_is_not_utf8_is_found() {
     let at = text.iter().position(|b| *b == b'c').unwrap();
     let third = text.len() / 2 + 40;
     text[third] = 0xff;
-    let mut c = Checker::new(ContentCheck::Batch);
+    let mut c = Checker::new(ContentFormat::Batch);
     c.feed(&text);
     let r = c.finish();
     assert_eq!(errors(&r), [(3, "invalid_json")], "{r}");
     assert!(r.findings[0].message.contains("not UTF-8"), "{r}");
     assert!(at < third);
     // The byte is counted from 1 within its line.
-    let mut c = Checker::new(ContentCheck::Batch);
+    let mut c = Checker::new(ContentFormat::Batch);
     c.feed(b"{\"a\xff\n");
     let r = c.finish();
     assert!(r.findings[0].message.contains("(byte 4 is invalid)"), "{r}");
@@ -78,7 +78,7 @@ fn a_line_that_is_not_utf8_is_found() {
 #[test]
 fn body_parameters_are_checked_against_the_spec() {
     let line = req("c").replace("\"messages\"", "\"mesages\"");
-    let r = check(ContentCheck::Batch, &batch_with(&line));
+    let r = check(ContentFormat::Batch, &batch_with(&line));
     assert!(r.is_ok(), "{r}");
     assert_eq!(
         warnings(&r),
@@ -98,13 +98,13 @@ fn body_parameters_are_checked_against_the_spec() {
         body_schema: false,
         ..CheckOptions::default()
     };
-    let mut c = Checker::with_options(ContentCheck::Batch, options);
+    let mut c = Checker::with_options(ContentFormat::Batch, options);
     c.feed(batch_with(&line).as_bytes());
     let r = c.finish();
     assert_eq!((r.errors, r.warnings), (0, 0), "{r}");
     // A model the endpoint does not require is a warning, not an error.
     let img = r#"{"custom_id":"i","method":"POST","url":"/v1/images/generations","body":{"prompt":"a cat"}}"#;
-    let r = check(ContentCheck::Batch, img);
+    let r = check(ContentFormat::Batch, img);
     assert!(r.is_ok(), "{r}");
     assert_eq!(warnings(&r), [(1, "missing_model")]);
 }
@@ -117,14 +117,14 @@ fn batch_limits_are_the_services() {
         text.push_str(&req(&format!("r{i}")));
         text.push('\n');
     }
-    let r = check(ContentCheck::Batch, &text);
+    let r = check(ContentFormat::Batch, &text);
     assert_eq!(errors(&r), [(max + 1, "too_many_requests")], "{r}");
     let r = {
         let options = CheckOptions {
             file_limits: false,
             ..CheckOptions::default()
         };
-        let mut c = Checker::with_options(ContentCheck::Batch, options);
+        let mut c = Checker::with_options(ContentFormat::Batch, options);
         c.feed(text.as_bytes());
         c.finish()
     };
@@ -144,14 +144,14 @@ fn batch_limits_are_the_services() {
         emb("b", &big),
         emb("c", &big)
     );
-    let r = check(ContentCheck::Batch, &text);
+    let r = check(ContentFormat::Batch, &text);
     assert_eq!(errors(&r), [(3, "too_many_embedding_inputs")], "{r}");
     assert_eq!(r.summary.embedding_inputs, 60_001);
 }
 
 #[test]
 fn the_byte_limit_is_found_where_the_file_passes_it() {
-    let mut c = Checker::new(ContentCheck::Batch);
+    let mut c = Checker::new(ContentFormat::Batch);
     // Lines of about 1 MiB (a long message), so 200 MiB is a few hundred lines, not millions.
     let line = format!("{}\n", req("x")).replace("\"hi\"", &format!("\"{}\"", "h".repeat(1 << 20)));
     let mut n = 0u64;
@@ -179,7 +179,7 @@ fn the_byte_limit_is_found_where_the_file_passes_it() {
         let pad = "h".repeat((len - skeleton) as usize);
         format!("{}\n", req(&format!("{i:0>9}"))).replace("\"hi\"", &format!("\"{pad}\""))
     };
-    let mut c = Checker::new(ContentCheck::Batch);
+    let mut c = Checker::new(ContentFormat::Batch);
     let (mut fed, mut i) = (0u64, 0u64);
     while fed < max {
         let len = (max - fed).min(1 << 20);
@@ -202,7 +202,7 @@ fn the_byte_limit_is_found_where_the_file_passes_it() {
 #[test]
 fn bom_crlf_blank_lines_and_no_final_newline() {
     let text = format!("\u{feff}{}\r\n\r\n{}\r\n{}", req("a"), req("b"), req("c"));
-    let r = check(ContentCheck::Batch, &text);
+    let r = check(ContentFormat::Batch, &text);
     assert!(r.is_ok(), "{r}");
     assert_eq!(warnings(&r), [(1, "byte_order_mark"), (2, "blank_line")]);
     assert_eq!(r.summary.records, 3);
@@ -220,7 +220,7 @@ fn duplicate_ids_are_tracked_for_four_batches_worth_of_lines() {
         file_limits: false,
         ..CheckOptions::default()
     };
-    let mut c = Checker::with_options(ContentCheck::Batch, options);
+    let mut c = Checker::with_options(ContentFormat::Batch, options);
     let mut text = String::new();
     for i in 0..=tracked {
         text.push_str(&req(&format!("r{i}")));

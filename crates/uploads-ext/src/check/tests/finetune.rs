@@ -22,18 +22,18 @@ fn each_fine_tune_error_is_found_at_its_line() {
         ),
     ];
     for (line, kind) in cases {
-        let r = check(ContentCheck::FineTune, &tune_with(&line));
+        let r = check(ContentFormat::FineTune, &tune_with(&line));
         assert_eq!(errors(&r), [(5, kind)], "{line}\n{r}");
     }
 }
 
 #[test]
 fn too_few_examples_and_the_other_formats() {
-    let r = check(ContentCheck::FineTune, &vec![chat(); 9].join("\n"));
+    let r = check(ContentFormat::FineTune, &vec![chat(); 9].join("\n"));
     assert_eq!(errors(&r), [(0, "too_few_examples")], "{r}");
 
     let pref = r#"{"input":{"messages":[{"role":"user","content":"hi"}]},"preferred_output":[{"role":"assistant","content":"a"}],"non_preferred_output":[{"role":"assistant","content":"b"}]}"#;
-    let r = check(ContentCheck::FineTune, &[pref; 10].join("\n"));
+    let r = check(ContentFormat::FineTune, &[pref; 10].join("\n"));
     assert!(r.is_ok(), "{r}");
     assert_eq!(r.summary.by_kind["preference"], 10);
     assert_eq!(
@@ -44,7 +44,7 @@ fn too_few_examples_and_the_other_formats() {
         r#","non_preferred_output":[{"role":"assistant","content":"b"}]"#,
         "",
     );
-    let r = check(ContentCheck::FineTune, &[bad.as_str(); 10].join("\n"));
+    let r = check(ContentFormat::FineTune, &[bad.as_str(); 10].join("\n"));
     assert_eq!(r.counts["missing_preference_field"], 10, "{r}");
     // Any one of its fields makes an example a preference one, whose rules say what is missing.
     for only in [
@@ -52,7 +52,7 @@ fn too_few_examples_and_the_other_formats() {
         r#"{"preferred_output":[{"role":"assistant","content":"a"}]}"#,
         r#"{"non_preferred_output":[{"role":"assistant","content":"b"}]}"#,
     ] {
-        let r = check(ContentCheck::FineTune, &[only; 10].join("\n"));
+        let r = check(ContentFormat::FineTune, &[only; 10].join("\n"));
         assert_eq!(
             r.summary.by_kind.get("preference"),
             Some(&10),
@@ -63,18 +63,18 @@ fn too_few_examples_and_the_other_formats() {
 
     // Reinforcement: no assistant message, with the grader's reference fields.
     let rft = r#"{"messages":[{"role":"user","content":"2+2?"}],"reference_answer":"4"}"#;
-    let r = check(ContentCheck::FineTune, &[rft; 10].join("\n"));
+    let r = check(ContentFormat::FineTune, &[rft; 10].join("\n"));
     assert!(r.is_ok(), "{r}");
     assert_eq!(r.summary.by_kind["reinforcement"], 10);
 
     let legacy = r#"{"prompt":"a","completion":"b"}"#;
-    let r = check(ContentCheck::FineTune, &[legacy; 10].join("\n"));
+    let r = check(ContentFormat::FineTune, &[legacy; 10].join("\n"));
     assert!(r.is_ok(), "{r}");
     assert_eq!(warnings(&r), [(0, "legacy_format")]);
 
     // Tool calls stand in for an assistant's content; content parts are accepted.
     let tools = r#"{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]},{"role":"assistant","tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}"#;
-    let r = check(ContentCheck::FineTune, &[tools; 10].join("\n"));
+    let r = check(ContentFormat::FineTune, &[tools; 10].join("\n"));
     assert!(r.is_ok(), "{r}");
 }
 
@@ -100,7 +100,7 @@ fn preference_inputs_and_message_fields_are_read_in_full() {
         ),
     ];
     for (line, kind) in cases {
-        let r = check(ContentCheck::FineTune, &[line.as_str(); 10].join("\n"));
+        let r = check(ContentFormat::FineTune, &[line.as_str(); 10].join("\n"));
         assert_eq!(r.counts.get(kind), Some(&10), "{line}\n{r}");
     }
     // A tool's parameters must be a schema object.
@@ -110,26 +110,26 @@ fn preference_inputs_and_message_fields_are_read_in_full() {
             &format!(r#"],"tools":[{{"type":"function","function":{{"name":"f","parameters":{params}}}}}]}}"#),
         )
     };
-    let r = check(ContentCheck::FineTune, &tune_with(&tools(r#""x""#)));
+    let r = check(ContentFormat::FineTune, &tune_with(&tools(r#""x""#)));
     assert_eq!(errors(&r), [(5, "bad_tools")], "{r}");
     let r = check(
-        ContentCheck::FineTune,
+        ContentFormat::FineTune,
         &tune_with(&tools(r#"{"type":"object"}"#)),
     );
     assert!(r.is_ok(), "{r}");
     // A message's known fields pass quietly; an unknown one is named.
     let known = chat().replace(r#""content":"hi""#, r#""content":"hi","name":"ann""#);
-    let r = check(ContentCheck::FineTune, &tune_with(&known));
+    let r = check(ContentFormat::FineTune, &tune_with(&known));
     assert!(r.is_ok() && r.warnings == 0, "{r}");
     let unknown = chat().replace(r#""content":"hi""#, r#""content":"hi","mood":"sunny""#);
-    let r = check(ContentCheck::FineTune, &tune_with(&unknown));
+    let r = check(ContentFormat::FineTune, &tune_with(&unknown));
     assert_eq!(warnings(&r), [(5, "unknown_message_field")], "{r}");
 }
 
 #[test]
 fn either_legacy_field_makes_a_legacy_example() {
     for only in [r#"{"prompt":"a"}"#, r#"{"completion":"b"}"#] {
-        let r = check(ContentCheck::FineTune, &[only; 10].join("\n"));
+        let r = check(ContentFormat::FineTune, &[only; 10].join("\n"));
         assert_eq!(
             r.summary.by_kind.get("prompt-completion"),
             Some(&10),

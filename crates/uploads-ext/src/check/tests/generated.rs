@@ -25,7 +25,7 @@ proptest! {
             file.push_str(&line.to_string());
             file.push_str(if crlf { "\r\n" } else { "\n" });
         }
-        let mut c = Checker::new(ContentCheck::Batch);
+        let mut c = Checker::new(ContentFormat::Batch);
         for part in file.as_bytes().chunks(chunk) {
             c.feed(part);
         }
@@ -52,7 +52,7 @@ proptest! {
         }
         let line = serde_json::json!({"messages": messages}).to_string();
         let file = vec![line; examples].join("\n");
-        let mut c = Checker::new(ContentCheck::FineTune);
+        let mut c = Checker::new(ContentFormat::FineTune);
         for part in file.as_bytes().chunks(chunk) {
             c.feed(part);
         }

@@ -1,6 +1,7 @@
 //! The checks: helpers and what all purposes share here; batch, fine-tune, reports and
 //! generated valid files each in a file of their own.
 
+use super::rules::did_you_mean;
 use super::*;
 
 /// A valid batch request line.
@@ -15,7 +16,7 @@ fn chat() -> String {
     r#"{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"},{"role":"assistant","content":"hello","weight":1}]}"#.to_owned()
 }
 
-fn check(purpose: ContentCheck, text: &str) -> Report {
+fn check(purpose: ContentFormat, text: &str) -> Report {
     let mut c = Checker::new(purpose);
     // Fed in small, odd-sized chunks, so lines span chunk boundaries.
     for chunk in text.as_bytes().chunks(7) {
@@ -59,15 +60,13 @@ mod report;
 
 #[test]
 fn purposes_with_a_check_and_likely_misspellings() {
+    use uploads_client::rules::Purpose;
+    assert_eq!(Purpose::Batch.content_format(), Some(ContentFormat::Batch));
     assert_eq!(
-        ContentCheck::for_purpose("batch"),
-        Some(ContentCheck::Batch)
+        Purpose::from("fine-tune").content_format(),
+        Some(ContentFormat::FineTune)
     );
-    assert_eq!(
-        ContentCheck::for_purpose("fine-tune"),
-        Some(ContentCheck::FineTune)
-    );
-    assert_eq!(ContentCheck::for_purpose("assistants"), None);
+    assert_eq!(Purpose::Assistants.content_format(), None);
     let known = ["max_completion_tokens", "model", "n"];
     // A long name allows a quarter of its length in edits; a short one two.
     assert_eq!(
@@ -101,7 +100,7 @@ fn json_types_read_from_raw_values_and_named_in_messages() {
 
 #[test]
 fn has_errors_turns_true_at_the_first_error_only() {
-    let mut c = Checker::new(ContentCheck::Batch);
+    let mut c = Checker::new(ContentFormat::Batch);
     c.feed(format!("{}\n\n", req("a")).as_bytes());
     assert!(!c.has_errors(), "a blank line is a warning");
     c.feed(b"not json\n");

@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn only_the_first_findings_are_kept_but_all_are_counted() {
     let text = format!("{}\n", "\n".repeat(30)) + &req("a");
-    let r = check(ContentCheck::Batch, &text);
+    let r = check(ContentFormat::Batch, &text);
     assert_eq!(r.findings.len(), SHOWN_FINDINGS);
     assert_eq!(r.warnings, 31);
     assert_eq!(r.counts["blank_line"], 31);
@@ -16,7 +16,7 @@ fn only_the_first_findings_are_kept_but_all_are_counted() {
     assert!(r.to_string().contains(&more), "{r}");
     // The first error is kept even after the shown findings are full.
     let text = format!("{}{}\n{}\n", "\n".repeat(30), req("a"), req("a"));
-    let r = check(ContentCheck::Batch, &text);
+    let r = check(ContentFormat::Batch, &text);
     assert_eq!(
         r.first_error.as_ref().map(|f| (f.line, f.kind)),
         Some((32, "duplicate_custom_id"))
@@ -44,11 +44,11 @@ fn reports_read_well() {
         req("a").replace("POST", "GET"),
         req("b").replace("\"messages\"", "\"mesages\"")
     );
-    let r = check(ContentCheck::Batch, &text);
+    let r = check(ContentFormat::Batch, &text);
     insta::assert_snapshot!("batch_report_human", r.to_string());
     insta::assert_json_snapshot!("batch_report_json", r);
     let r = check(
-        ContentCheck::FineTune,
+        ContentFormat::FineTune,
         &tune_with(&chat().replace("\"weight\":1", "\"weight\":0.5")),
     );
     insta::assert_snapshot!("fine_tune_report_human", r.to_string());
@@ -57,9 +57,9 @@ fn reports_read_well() {
 #[test]
 fn the_report_counts_embedding_inputs() {
     let line = r#"{"custom_id":"a","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small","input":["x","y","z"]}}"#;
-    let r = check(ContentCheck::Batch, line);
+    let r = check(ContentFormat::Batch, line);
     assert_eq!(r.summary.embedding_inputs, 3);
     assert!(r.to_string().contains("; 3 embedding inputs"), "{r}");
-    let r = check(ContentCheck::Batch, &req("a"));
+    let r = check(ContentFormat::Batch, &req("a"));
     assert!(!r.to_string().contains("embedding inputs"), "{r}");
 }

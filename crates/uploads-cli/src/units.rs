@@ -101,22 +101,6 @@ pub fn format_duration(d: Duration) -> String {
     )
 }
 
-/// `1.5 GiB`-style text for people.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,10 +124,6 @@ mod tests {
         assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("soon").is_err());
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(1023), "1023 B");
-        // TiB is the largest unit, however large the number.
-        assert_eq!(human_bytes(u64::MAX), "16777216.0 TiB");
         assert_eq!(format_size(64 << 20), "64MiB");
         assert_eq!(format_size(8 << 30), "8GiB");
         assert_eq!(format_size(1000), "1000");

@@ -1,5 +1,6 @@
 //! Cutting a batch file that is over the limits into pieces at line boundaries, each within
-//! the request and byte limits, to be uploaded straight from its byte range.
+//! the request and byte limits, to be uploaded straight from its byte range. It reads lines
+//! as the check does, but checks nothing: a file's pieces are checked as they upload.
 
 use std::io::{self, Read};
 

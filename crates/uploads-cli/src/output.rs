@@ -1,0 +1,45 @@
+//! What every command prints the same way: errors on stderr, text made safe for a terminal,
+//! the exit codes, and where logs go.
+
+/// Exit codes, as documented in `--help`.
+pub(crate) mod exit {
+    pub(crate) const OK: u8 = 0;
+    pub(crate) const FAILED: u8 = 1;
+    pub(crate) const USAGE: u8 = 2;
+    pub(crate) const INTERRUPTED: u8 = 130;
+}
+
+/// Prints `error: ...` to stderr and returns the exit code.
+pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {}", shown(&message.to_string()));
+    code
+}
+
+/// Text for a terminal: control characters (in a filename, say) escaped, so a name cannot
+/// move the cursor or recolour the screen; line breaks kept.
+pub(crate) fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Logs to stderr, filtered by `OPENAI_UPLOADS_LOG` (when `from_env`) or else by `default`.
+/// The first call wins.
+pub(crate) fn init_tracing(default: &str, from_env: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = from_env
+        .then(|| EnvFilter::try_from_env("OPENAI_UPLOADS_LOG").ok())
+        .flatten()
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -1,0 +1,65 @@
+//! The one step from `put`'s options to the engine's plan: each job becomes an upload with
+//! the command's options, prepared (validated and planned) once, before the first request.
+
+use uploads_ext::{PreparedUpload, UploadApi, UploadBuilder, Uploader};
+
+use super::args::PutArgs;
+use super::job::Job;
+use super::report::report;
+use crate::output::shown;
+
+/// One upload with the command's options. The parts in flight and the bandwidth cap are the
+/// uploader's, shared by all.
+pub(super) fn builder<A: UploadApi>(
+    uploader: &Uploader<A>,
+    args: &PutArgs,
+    job: &Job,
+) -> UploadBuilder<A> {
+    let mut b = uploader
+        .source(job.source.clone(), args.purpose.clone())
+        .min_part_size(args.min_part_size)
+        .check_content(!args.no_check)
+        .md5(!args.no_md5)
+        .restart(args.restart)
+        .allow_unknown_purpose(args.allow_unknown_purpose)
+        .skip_type_check(args.skip_type_check);
+    if let Some(size) = args.part_size {
+        b = b.part_size(size);
+    }
+    if let Some(m) = &args.mime_type {
+        b = b.mime_type(m);
+    }
+    if let Some(n) = job.filename.as_ref().or(args.filename.as_ref()) {
+        b = b.filename(n);
+    }
+    if let Some(d) = args.expires_after {
+        b = b.expires_after(i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    }
+    b
+}
+
+/// Prepares every job before the first request: a refusal is reported (and raises `code`),
+/// each warning is said once, and the jobs that passed come back with their plans.
+pub(super) async fn prepare_all<A: UploadApi>(
+    uploader: &Uploader<A>,
+    args: &PutArgs,
+    jobs: Vec<Job>,
+    code: &mut u8,
+) -> Vec<(Job, PreparedUpload<A>)> {
+    let several = jobs.len() > 1;
+    let mut ready = Vec::new();
+    for job in jobs {
+        match builder(uploader, args, &job).prepare().await {
+            Ok(prepared) => {
+                for w in prepared.warnings() {
+                    eprintln!("warning: {}", shown(&format!("{}: {w}", job.label)));
+                }
+                ready.push((job, prepared));
+            }
+            Err(e) => {
+                *code = (*code).max(report(job.label_if(several), &e.into(), false, ""));
+            }
+        }
+    }
+    ready
+}

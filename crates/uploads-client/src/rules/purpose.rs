@@ -1,0 +1,173 @@
+//! What a file is for, typed: parsed once from the API's (or a user's) spelling, it carries
+//! its rule of the [`PURPOSES`](super::PURPOSES) table and the format its contents follow.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::purposes::{ContentFormat, PURPOSES, PurposeRule};
+
+/// What the file is for. Newer purposes than this crate knows go in `Other` (the service
+/// decides whether it takes them).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// File search and code interpreter documents.
+    Assistants,
+    /// Batch API input (JSON Lines).
+    Batch,
+    /// Fine-tuning data (JSON Lines).
+    FineTune,
+    /// Images for vision fine-tuning.
+    Vision,
+    /// Any file, for use as model input.
+    UserData,
+    /// Eval data sets (JSON Lines).
+    Evals,
+    /// A purpose newer than this crate, as given.
+    Other(String),
+}
+
+impl Purpose {
+    /// The known purposes, in the order of [`PURPOSES`].
+    pub const KNOWN: [Purpose; 6] = [
+        Self::FineTune,
+        Self::Assistants,
+        Self::Batch,
+        Self::UserData,
+        Self::Vision,
+        Self::Evals,
+    ];
+
+    /// The purpose as the API spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Assistants => "assistants",
+            Self::Batch => "batch",
+            Self::FineTune => "fine-tune",
+            Self::Vision => "vision",
+            Self::UserData => "user_data",
+            Self::Evals => "evals",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// True for a purpose of the rules table.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+
+    /// Its row of the rules table; `None` for a purpose newer than this crate.
+    pub fn rule(&self) -> Option<&'static PurposeRule> {
+        PURPOSES.iter().find(|p| p.name == self.as_str())
+    }
+
+    /// The format its files' contents follow, where the content check has one (batch,
+    /// fine-tune).
+    pub fn content_format(&self) -> Option<ContentFormat> {
+        self.rule().and_then(|r| r.format)
+    }
+}
+
+impl FromStr for Purpose {
+    type Err = std::convert::Infallible;
+
+    /// Any string is a purpose; `fine_tune` is taken for `fine-tune`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = if s == "fine_tune" { "fine-tune" } else { s };
+        Ok(Self::KNOWN
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .unwrap_or_else(|| Self::Other(s.to_owned())))
+    }
+}
+
+impl From<&str> for Purpose {
+    fn from(s: &str) -> Self {
+        s.parse().unwrap_or_else(|e| match e {})
+    }
+}
+
+impl From<String> for Purpose {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+impl From<ContentFormat> for Purpose {
+    fn from(format: ContentFormat) -> Self {
+        Self::from(format.as_str())
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Purpose {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Purpose {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::from(String::deserialize(d)?))
+    }
+}
+
+impl From<&Purpose> for crate::types::UploadPurpose {
+    fn from(purpose: &Purpose) -> Self {
+        purpose.as_str().parse().unwrap_or_else(|e| match e {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_enum_is_the_rules_table() {
+        let names: Vec<&str> = Purpose::KNOWN.iter().map(Purpose::as_str).collect();
+        let table: Vec<&str> = PURPOSES.iter().map(|p| p.name).collect();
+        assert_eq!(names, table);
+        for p in Purpose::KNOWN {
+            assert_eq!(Purpose::from(p.as_str()), p);
+            assert!(p.is_known());
+            assert_eq!(p.rule().map(|r| r.name), Some(p.as_str()));
+        }
+        assert_eq!(Purpose::from("fine_tune"), Purpose::FineTune);
+        assert_eq!(Purpose::from("new"), Purpose::Other("new".into()));
+        assert!(!Purpose::from("new").is_known());
+        assert!(Purpose::from("new").rule().is_none());
+    }
+
+    #[test]
+    fn only_batch_and_fine_tune_have_a_content_format() {
+        let formats: Vec<_> = Purpose::KNOWN
+            .iter()
+            .filter_map(|p| p.content_format().map(|f| (p.as_str(), f)))
+            .collect();
+        assert_eq!(
+            formats,
+            [
+                ("fine-tune", ContentFormat::FineTune),
+                ("batch", ContentFormat::Batch)
+            ]
+        );
+        for f in [ContentFormat::Batch, ContentFormat::FineTune] {
+            assert_eq!(Purpose::from(f).content_format(), Some(f));
+        }
+    }
+
+    #[test]
+    fn serde_is_the_api_spelling() {
+        let json = serde_json::to_string(&Purpose::FineTune).unwrap();
+        assert_eq!(json, r#""fine-tune""#);
+        let back: Purpose = serde_json::from_str(r#""user_data""#).unwrap();
+        assert_eq!(back, Purpose::UserData);
+        let other: Purpose = serde_json::from_str(r#""later""#).unwrap();
+        assert_eq!(other, Purpose::Other("later".into()));
+    }
+}
