@@ -420,6 +420,50 @@ fn the_key_never_appears_in_trace_logs_or_errors() {
     }
 }
 
+#[test]
+fn verbose_logs_each_request_once_with_its_step_attempt_and_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(Path::new(BIN), &[]);
+    std::fs::write(dir.path().join("a.txt"), b"hello").unwrap();
+    let (code, _, stderr) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .args(["put", "-v", "--purpose", "assistants"])
+        .arg(dir.path().join("a.txt")));
+    assert_eq!(code, 0, "{stderr}");
+    let requests: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("request") && l.contains("operation="))
+        .collect();
+    // create, one part, complete: one line each, with what -v promises.
+    assert_eq!(requests.len(), 3, "{stderr}");
+    for (line, op, step) in [
+        (requests[0], "create_upload", "creating the upload"),
+        (requests[1], "add_upload_part", "sending part 1"),
+        (requests[2], "complete_upload", "completing the upload"),
+    ] {
+        assert!(line.contains(&format!("operation=\"{op}\"")), "{line}");
+        assert!(
+            line.contains("status=200") && line.contains("request_id=\"req_"),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!("step=\"{step}\"")) && line.contains("attempt=1"),
+            "{line}"
+        );
+        assert!(line.contains(" ms="), "{line}");
+    }
+    // -vv is taken (it was "cannot be used multiple times"), and says more.
+    let (code, _, more) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .args(["put", "-vv", "--restart", "--purpose", "assistants"])
+        .arg(dir.path().join("a.txt")));
+    assert_eq!(code, 0, "{more}");
+    assert!(more.contains("DEBUG"), "{more}");
+    assert!(!stderr.contains("DEBUG"), "{stderr}");
+}
+
 /// `req_` and 32 hex digits (a fresh request id per response) as `req_<id>`.
 fn redact_request_ids(text: &str) -> String {
     let mut out = String::new();

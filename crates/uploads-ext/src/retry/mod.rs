@@ -205,7 +205,7 @@ impl RetryContext {
         loop {
             attempt += 1;
             // Each attempt's requests are logged inside this span (the client's `request` event).
-            let span = tracing::info_span!("attempt", step = %step, attempt);
+            let span = tracing::info_span!("attempt", step = ?step.to_string(), attempt);
             let result = tokio::select! {
                 r = op().instrument(span) => r,
                 _ = self.stop.cancelled() => return Err(StopCause::Interrupted),
