@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use uploads_ext::check::{CheckOptions, ContentFormat, Report, check_file};
+use uploads_ext::check::{CheckOptions, ContentFormat, FineTuneMethod, Report, check_file};
 
 use crate::output::{exit, fail, shown};
 
@@ -33,13 +33,39 @@ pub struct CheckArgs {
     /// Leave out the check of batch bodies' parameters against the spec.
     #[arg(long)]
     no_body_schema: bool,
+    #[command(flatten)]
+    rules: ContentRules,
+}
+
+/// What the job a fine-tuning file is for will do with it: the options `check` and `put`
+/// share.
+#[derive(Args, Clone, Copy, Debug, Default)]
+pub struct ContentRules {
+    /// The fine-tuning job's method (supervised, preference or reinforcement): each example
+    /// is checked against it. Without it, the file's method is the one its examples fit.
+    #[arg(long, value_name = "METHOD", value_parser = PossibleValuesParser::new(["supervised", "preference", "reinforcement"]).try_map(|s| s.parse::<FineTuneMethod>()))]
+    pub method: Option<FineTuneMethod>,
+    /// The file is validation data: fewer than 10 examples is a warning, not an error.
+    #[arg(long)]
+    pub validation: bool,
+}
+
+impl ContentRules {
+    /// The check's options with these rules.
+    pub fn options(self) -> CheckOptions {
+        CheckOptions {
+            method: self.method,
+            validation: self.validation,
+            ..CheckOptions::default()
+        }
+    }
 }
 
 pub async fn run(args: CheckArgs) -> u8 {
     let purpose = args.purpose;
     let options = CheckOptions {
         body_schema: !args.no_body_schema,
-        ..CheckOptions::default()
+        ..args.rules.options()
     };
     let mut code = exit::OK;
     for path in args.files {
@@ -47,14 +73,20 @@ pub async fn run(args: CheckArgs) -> u8 {
             let path = path.clone();
             tokio::task::spawn_blocking(move || check_file(&path, purpose, options)).await
         };
-        let report = match read {
-            Ok(Ok(report)) => report,
-            Ok(Err(e)) => {
-                code = code.max(fail(exit::USAGE, format!("{}: {e}", path.display())));
-                continue;
-            }
-            Err(e) => {
-                code = code.max(fail(exit::FAILED, format!("{}: {e}", path.display())));
+        let failed = match read {
+            Ok(Ok(report)) => Ok(report),
+            Ok(Err(e)) => Err((exit::USAGE, e.to_string())),
+            Err(e) => Err((exit::FAILED, e.to_string())),
+        };
+        let report = match failed {
+            Ok(report) => report,
+            Err((kind, why)) => {
+                // A script gets one document per input: this one says why it has no report.
+                if args.json {
+                    let doc = serde_json::json!({"file": path.display().to_string(), "error": why});
+                    println!("{doc}");
+                }
+                code = code.max(fail(kind, format!("{}: {why}", path.display())));
                 continue;
             }
         };

@@ -23,6 +23,83 @@ fn cmd(journals: &Path) -> Command {
 }
 
 #[test]
+fn check_json_gives_one_document_per_input_and_the_method_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("good.jsonl"), batch(3)).unwrap();
+    // A missing file and a directory each get a document saying why (issue 20, item 8).
+    let (code, stdout, _) = run(cmd(d)
+        .args(["check", "-p", "batch", "--json"])
+        .arg(d.join("missing.jsonl"))
+        .arg(d)
+        .arg(d.join("good.jsonl")));
+    assert_eq!(code, 2);
+    let docs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 3, "{stdout}");
+    assert!(docs[0]["file"].as_str().unwrap().ends_with("missing.jsonl"));
+    assert!(
+        docs[0]["error"].as_str().unwrap().contains("No such file"),
+        "{stdout}"
+    );
+    assert!(
+        docs[1]["error"].as_str().unwrap().contains("directory"),
+        "{stdout}"
+    );
+    assert_eq!(docs[2]["errors"], 0);
+
+    // A reinforcement file passes; told it is for a supervised job, it does not.
+    let rft = "{\"messages\":[{\"role\":\"user\",\"content\":\"2+2?\"}]}\n".repeat(10);
+    std::fs::write(d.join("rft.jsonl"), rft).unwrap();
+    let (code, _, stderr) = run(cmd(d)
+        .args(["check", "-p", "fine-tune"])
+        .arg(d.join("rft.jsonl")));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(cmd(d)
+        .args(["check", "-p", "fine-tune", "--method", "supervised"])
+        .arg(d.join("rft.jsonl")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no_assistant_message"), "{stderr}");
+    // Nine examples: an error in a training file, not with --validation.
+    let nine = "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"}]}\n".repeat(9);
+    std::fs::write(d.join("valid.jsonl"), nine).unwrap();
+    let (code, _, _) = run(cmd(d)
+        .args(["check", "-p", "fine-tune"])
+        .arg(d.join("valid.jsonl")));
+    assert_eq!(code, 1);
+    let (code, _, stderr) = run(cmd(d)
+        .args(["check", "-p", "fine-tune", "--validation"])
+        .arg(d.join("valid.jsonl")));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("too_few_examples"), "{stderr}");
+}
+
+#[test]
+fn put_takes_the_method_and_uploads_a_reinforcement_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = Serve::start(Path::new(BIN), &[]);
+    let rft =
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"2+2?\"}],\"answer\":\"4\"}\n".repeat(10);
+    std::fs::write(d.join("rft.jsonl"), &rft).unwrap();
+    // Before issue 20, every line was an error and the upload was cancelled.
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &d.join("j"))
+        .args(["put", "-p", "fine-tune"])
+        .arg(d.join("rft.jsonl")));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.download(stdout.trim()), rft.as_bytes());
+    // Told the job is supervised, it is refused and cancelled: nothing left pending.
+    let (code, _, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &d.join("j"))
+        .args(["put", "-p", "fine-tune", "--method", "supervised"])
+        .arg(d.join("rft.jsonl")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no_assistant_message"), "{stderr}");
+    assert_eq!(server.stat("uploads_cancelled"), 1);
+}
+
+#[test]
 fn check_reports_and_exits_by_what_it_found() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

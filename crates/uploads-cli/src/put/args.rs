@@ -105,6 +105,8 @@ pub(crate) struct PutArgs {
     /// Do not compute and send the whole file's md5.
     #[arg(long)]
     pub(super) no_md5: bool,
+    #[command(flatten)]
+    pub(super) rules: crate::check::ContentRules,
     /// Do not check batch and fine-tune files' contents. By default they are checked as the
     /// md5 reads them (no extra pass), and an upload is cancelled at the first error.
     #[arg(long)]

@@ -19,6 +19,7 @@ pub(super) fn builder<A: UploadApi>(
         .source(job.source.clone(), args.purpose.clone())
         .min_part_size(args.min_part_size)
         .check_content(!args.no_check)
+        .check_options(args.rules.options())
         .md5(!args.no_md5)
         .restart(args.restart)
         .allow_unknown_purpose(args.allow_unknown_purpose)

@@ -6,8 +6,9 @@ mod purpose;
 mod purposes;
 
 pub use batch::{
-    BATCH_ENDPOINTS, BATCH_METHOD, BatchEndpoint, MAX_BATCH_EMBEDDING_INPUTS, MAX_BATCH_FILE_BYTES,
-    MAX_BATCH_REQUESTS, batch_endpoint, batch_endpoint_names,
+    BATCH_ENDPOINTS, BATCH_FILE_BYTES_DOCUMENTED, BATCH_METHOD, BatchEndpoint,
+    MAX_BATCH_EMBEDDING_INPUTS, MAX_BATCH_FILE_BYTES, MAX_BATCH_REQUESTS, batch_endpoint,
+    batch_endpoint_names,
 };
 
 pub use purpose::Purpose;

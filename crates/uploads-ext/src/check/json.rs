@@ -356,6 +356,23 @@ pub(crate) fn parse_line<'a, T: Deserialize<'a>>(line: &'a [u8]) -> Result<T, St
     })
 }
 
+/// The message for a line that is not JSON: the parser's words, and what the line looks like
+/// when that says more (a Python dict written with `str()`, single quotes and all).
+pub(crate) fn parse_error(line: &[u8], error: &str) -> String {
+    if looks_like_python(line) {
+        return format!(
+            "not valid JSON ({error}): it looks like a Python dict written with str() or print (single quotes, True/None); write each line with json.dumps"
+        );
+    }
+    format!("not valid JSON: {error}")
+}
+
+/// True for a line that starts like Python's repr of a dict: `{'key': ...`.
+pub(crate) fn looks_like_python(line: &[u8]) -> bool {
+    let trimmed = line.trim_ascii_start();
+    trimmed.starts_with(b"{'") || trimmed.starts_with(b"{ '")
+}
+
 /// Consumes a map value the shape does not look at.
 pub(crate) fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<IgnoredAny>().map(|_| ())

@@ -13,6 +13,7 @@
 mod batch;
 mod finetune;
 pub(crate) mod json;
+mod majority;
 mod report;
 mod rules;
 
@@ -22,8 +23,8 @@ use std::path::Path;
 pub use report::{Finding, Report, SHOWN_FINDINGS, Severity, Summary};
 
 use report::Findings;
-pub use rules::CheckOptions;
 use rules::{At, LineRules};
+pub use rules::{CheckOptions, FineTuneMethod};
 
 pub use uploads_client::rules::ContentFormat;
 
@@ -37,6 +38,7 @@ pub struct Checker {
     consumed: u64,
     findings: Findings,
     summary: Summary,
+    whole_file: WholeFile,
 }
 
 impl std::fmt::Debug for Checker {
@@ -59,7 +61,7 @@ impl Checker {
     pub fn with_options(purpose: ContentFormat, options: CheckOptions) -> Self {
         let rules: Box<dyn LineRules> = match purpose {
             ContentFormat::Batch => Box::new(batch::BatchRules::new(options)),
-            ContentFormat::FineTune => Box::new(finetune::FineTuneRules::default()),
+            ContentFormat::FineTune => Box::new(finetune::FineTuneRules::new(options)),
         };
         Self {
             purpose,
@@ -68,12 +70,22 @@ impl Checker {
             consumed: 0,
             findings: Findings::default(),
             summary: Summary::default(),
+            whole_file: WholeFile::Unknown,
         }
     }
 
     /// Reads the next bytes of the file.
     pub fn feed(&mut self, mut bytes: &[u8]) {
         self.summary.bytes += bytes.len() as u64;
+        match self.whole_file {
+            WholeFile::Refused => return,
+            WholeFile::Unknown => {
+                if let Some((kind, message)) = self.whole_file_mistake(bytes) {
+                    return self.refuse(kind, message);
+                }
+            }
+            WholeFile::Lines => {}
+        }
         while let Some(i) = memchr::memchr(b'\n', bytes) {
             if self.carry.is_empty() {
                 self.line(&bytes[..i], true);
@@ -89,6 +101,48 @@ impl Checker {
         self.carry.extend_from_slice(bytes);
     }
 
+    /// A mistake of the whole file seen in its first bytes (UTF-16, line ends of a lone CR),
+    /// before any line is read; once a line end is seen, lines are read.
+    fn whole_file_mistake(&mut self, bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+        let start = (self.consumed == 0 && self.carry.is_empty()).then_some(bytes);
+        if let Some(first) = start {
+            let utf16_bom = first.starts_with(b"\xFF\xFE") || first.starts_with(b"\xFE\xFF");
+            // `{` or `[` as UTF-16 without a byte-order mark: a NUL beside it.
+            let utf16_plain = first.len() >= 2
+                && ((first[0] == 0 && matches!(first[1], b'{' | b'['))
+                    || (first[1] == 0 && matches!(first[0], b'{' | b'[')));
+            if utf16_bom || utf16_plain {
+                return Some((
+                    "utf16",
+                    "the file is UTF-16 (what PowerShell's > and Out-File write), not UTF-8: save it as UTF-8 (Out-File -Encoding utf8, or iconv -f UTF-16 -t UTF-8)",
+                ));
+            }
+        }
+        let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+        // A carriage return followed by anything but a line feed, before the first line feed:
+        // the file's lines end with CR alone.
+        let lone_cr = memchr::memchr_iter(b'\r', &bytes[..end])
+            .any(|i| i + 1 < bytes.len() && bytes[i + 1] != b'\n');
+        if lone_cr {
+            return Some((
+                "cr_line_ends",
+                "the lines end with a carriage return alone (CR, old Mac style), not a line feed: JSONL lines end with LF or CRLF; convert it (tr '\\r' '\\n')",
+            ));
+        }
+        if end < bytes.len() {
+            self.whole_file = WholeFile::Lines;
+        }
+        None
+    }
+
+    /// Stops reading lines at a whole-file mistake: one error, and nothing counted as a
+    /// request or example.
+    fn refuse(&mut self, kind: &'static str, message: &'static str) {
+        self.findings.error(1, kind, message);
+        self.whole_file = WholeFile::Refused;
+        self.carry = Vec::new();
+    }
+
     /// True once an error has been found: an upload can stop here.
     pub fn has_errors(&self) -> bool {
         self.findings.errors > 0
@@ -96,11 +150,13 @@ impl Checker {
 
     /// Ends the file (a last line without a newline is checked) and gives the report.
     pub fn finish(mut self) -> Report {
-        if !self.carry.is_empty() {
+        if !self.carry.is_empty() && self.whole_file != WholeFile::Refused {
             let line = std::mem::take(&mut self.carry);
             self.line(&line, false);
         }
-        self.rules.finish(&mut self.findings, &mut self.summary);
+        if self.whole_file != WholeFile::Refused {
+            self.rules.finish(&mut self.findings, &mut self.summary);
+        }
         Report {
             purpose: self.purpose,
             errors: self.findings.errors,
@@ -113,6 +169,9 @@ impl Checker {
     }
 
     fn line(&mut self, mut line: &[u8], newline: bool) {
+        if self.whole_file == WholeFile::Refused {
+            return;
+        }
         self.summary.lines += 1;
         self.consumed += line.len() as u64 + u64::from(newline);
         let at = At {
@@ -142,10 +201,54 @@ impl Checker {
             );
             return;
         }
-        self.summary.records += 1;
+        if self.summary.records == 0
+            && self.summary.lines == self.summary.blank_lines + 1
+            && let Some((kind, message)) = not_json_lines(line)
+        {
+            return self.refuse(kind, message);
+        }
+        // The rules count the line as a request or example once it parses.
         self.rules
             .line(at, line, &mut self.findings, &mut self.summary);
     }
+}
+
+/// Whether the file has shown itself to be lines, or a whole-file mistake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WholeFile {
+    /// No line end yet.
+    Unknown,
+    /// Lines, read one by one.
+    Lines,
+    /// A mistake of the whole file, reported once: nothing more is read.
+    Refused,
+}
+
+/// A first line that shows the file is not JSON Lines: a JSON array, pretty-printed JSON, or
+/// Python's repr of dicts.
+fn not_json_lines(first: &[u8]) -> Option<(&'static str, &'static str)> {
+    let trimmed = first.trim_ascii();
+    if trimmed.starts_with(b"[") {
+        return Some((
+            "json_array",
+            "the file is a JSON array, not JSON Lines: write one JSON object per line, with no [ ] around them (jq -c '.[]' does it)",
+        ));
+    }
+    if trimmed == b"{" {
+        return Some((
+            "pretty_printed_json",
+            "the file is pretty-printed JSON (an object over several lines), not JSON Lines: write each object on one line (jq -c does it)",
+        ));
+    }
+    if json::looks_like_python(trimmed)
+        && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_err()
+    {
+        return Some((
+            "python_dict",
+            "the lines are Python dicts written with str() or print (single quotes, True/None), not JSON: write each line with json.dumps",
+        ));
+    }
+    None
 }
 
 /// Checks everything `reader` gives.

@@ -187,6 +187,18 @@ impl Findings {
         self.push(line, Severity::Warning, kind, message.into());
     }
 
+    /// `more` findings of `kind` beyond those named one by one: counted, not listed.
+    pub(crate) fn count_more(&mut self, severity: Severity, kind: &'static str, more: u64) {
+        if more == 0 {
+            return;
+        }
+        match severity {
+            Severity::Error => self.errors += more,
+            Severity::Warning => self.warnings += more,
+        }
+        *self.counts.entry(kind).or_default() += more;
+    }
+
     fn push(&mut self, line: u64, severity: Severity, kind: &'static str, message: String) {
         match severity {
             Severity::Error => self.errors += 1,
@@ -208,6 +220,16 @@ impl Findings {
         }
         if self.shown.len() < SHOWN_FINDINGS {
             self.shown.push(finding);
+        }
+    }
+}
+
+/// Adds one to `key`'s count, allocating the key only the first time it is seen.
+pub(crate) fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
         }
     }
 }

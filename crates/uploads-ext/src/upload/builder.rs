@@ -296,6 +296,13 @@ impl<A: UploadApi> UploadBuilder<A> {
         self
     }
 
+    /// Which rules the content check applies: the fine-tuning method the job will use, a
+    /// validation file ([`CheckOptions`](crate::check::CheckOptions)).
+    pub fn check_options(mut self, options: crate::check::CheckOptions) -> Self {
+        self.settings.check_options = options;
+        self
+    }
+
     /// Ignore (and cancel) an interrupted upload of this file and start over.
     pub fn restart(mut self, restart: bool) -> Self {
         self.settings.restart = restart;

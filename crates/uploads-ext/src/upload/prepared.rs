@@ -12,7 +12,7 @@ use super::budget::PartBudget;
 use super::outcome::Completed;
 use super::settings::Settings;
 use crate::api::UploadApi;
-use crate::check::{CheckOptions, Report};
+use crate::check::Report;
 use crate::error::{UploadError, ValidationError};
 use crate::plan::{auto_part_size, plan};
 use crate::scan::{ScanPlan, scan};
@@ -213,7 +213,7 @@ impl<A: UploadApi> PreparedUpload<A> {
         }
         let plan = ScanPlan {
             md5: false,
-            check: Some((format, CheckOptions::default())),
+            check: Some((format, self.settings.check_options)),
         };
         Ok(scan(self.source.clone(), self.size(), plan, || {})
             .await?

@@ -14,7 +14,6 @@ use super::outcome::{Completed, Finished, Halt};
 use super::prepared::PreparedUpload;
 use super::settings::Settings;
 use crate::api::UploadApi;
-use crate::check::CheckOptions;
 use crate::error::{Disposition, ResumeError, Step, StopCause, UploadError};
 use crate::journal::{self, JournalEntry};
 use crate::plan::{PartSpec, plan};
@@ -205,7 +204,7 @@ impl<A: UploadApi> Run<A> {
         });
         let check = self
             .content_format
-            .map(|format| (format, CheckOptions::default()));
+            .map(|format| (format, self.settings.check_options));
         let plan = ScanPlan {
             md5: self.settings.md5,
             check,

@@ -8,6 +8,7 @@ use uploads_client::rules::Limits;
 
 use super::budget::PartBudget;
 use crate::bandwidth::BandwidthLimit;
+use crate::check::CheckOptions;
 use crate::progress::Progress;
 use crate::retry::RetryPolicy;
 
@@ -39,6 +40,8 @@ pub(crate) struct Settings {
     pub(crate) limits: Limits,
     /// Check batch and fine-tune files' contents in the md5's pass, and stop at an error.
     pub(crate) check_content: bool,
+    /// Which rules the content check applies (the fine-tuning method, validation data).
+    pub(crate) check_options: CheckOptions,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             bandwidth: None,
             limits: Limits::default(),
             check_content: false,
+            check_options: CheckOptions::default(),
         }
     }
 }

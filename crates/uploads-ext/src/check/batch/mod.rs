@@ -11,7 +11,8 @@ use uploads_client::rules::{self, BatchEndpoint};
 use shapes::{Body, RequestLine};
 
 use super::json::{Scalar, parse_line};
-use super::report::{Findings, Summary};
+use super::majority::Majority;
+use super::report::{Findings, Severity, Summary, bump};
 use super::rules::{At, CheckOptions, LineRules, did_you_mean};
 
 /// `custom_id`s remembered for the duplicate check; past this (four times the request limit,
@@ -27,8 +28,10 @@ pub(crate) struct BatchRules {
     limits: bool,
     /// Whether body parameters are checked against the spec.
     body_schema: bool,
-    /// The first line's `url` and its line: every line must name the same.
-    url: Option<(String, u64)>,
+    /// The batch endpoints lines name: the file's is the one most name.
+    urls: Majority,
+    /// The models of the bodies: the file's is the one most name.
+    models: Majority,
     /// `custom_id` -> the line it was first used on.
     ids: HashMap<Box<str>, u64>,
     ids_full: bool,
@@ -41,7 +44,8 @@ impl BatchRules {
         Self {
             limits: options.file_limits,
             body_schema: options.body_schema,
-            url: None,
+            urls: Majority::default(),
+            models: Majority::default(),
             ids: HashMap::new(),
             ids_full: false,
             embedding_inputs: 0,
@@ -126,19 +130,12 @@ impl BatchRules {
                 return None;
             }
         };
-        *summary.by_kind.entry(url.to_string()).or_default() += 1;
-        match &self.url {
-            None => self.url = Some((url.to_string(), n)),
-            Some((first, line)) if first != url.as_ref() => out.error(
-                n,
-                "mixed_urls",
-                format!(
-                    "url {url:?} differs from {first:?} (line {line}): a batch goes to one endpoint; put each endpoint's requests in a file of its own"
-                ),
-            ),
-            Some(_) => {}
-        }
+        bump(&mut summary.by_kind, url);
         let endpoint = rules::batch_endpoint(url);
+        // Only a real endpoint votes for the file's: a typo gets its own error, not the file.
+        if endpoint.is_some() {
+            self.urls.add(url, n);
+        }
         if endpoint.is_none() {
             let known = rules::BATCH_ENDPOINTS.iter().map(|e| e.url);
             let hint = match did_you_mean(url, known) {
@@ -176,7 +173,8 @@ impl BatchRules {
         let requires = |p: &str| endpoint.is_none_or(|e| e.required.contains(&p));
         match &body.model {
             Some(Scalar::Str(model)) => {
-                *summary.by_model.entry(model.to_string()).or_default() += 1;
+                bump(&mut summary.by_model, model);
+                self.models.add(model, n);
             }
             Some(other) => out.error(
                 n,
@@ -220,18 +218,6 @@ impl BatchRules {
 impl LineRules for BatchRules {
     fn line(&mut self, at: At, line: &[u8], out: &mut Findings, summary: &mut Summary) {
         let n = at.line;
-        // Every non-blank line is a request: the summary has counted this one already.
-        let max = rules::MAX_BATCH_REQUESTS;
-        if self.limits && summary.records == max + 1 {
-            out.error(
-                n,
-                "too_many_requests",
-                format!(
-                    "request {} of a batch that takes at most {max}: split the file (`put --split` does it)",
-                    max + 1
-                ),
-            );
-        }
         let max_bytes = rules::MAX_BATCH_FILE_BYTES;
         if self.limits && !self.bytes_reported && at.end > max_bytes {
             self.bytes_reported = true;
@@ -245,13 +231,36 @@ impl LineRules for BatchRules {
         }
         let parsed: RequestLine<'_> = match parse_line(line) {
             Ok(v) => v,
-            Err(e) => return out.error(n, "invalid_json", format!("not valid JSON: {e}")),
+            Err(e) => return out.error(n, "invalid_json", super::json::parse_error(line, &e)),
         };
         if let Some(t) = parsed.wrong {
             return out.error(
                 n,
                 "not_an_object",
                 format!("the line is {t}, not a request object (custom_id, method, url, body)"),
+            );
+        }
+        if parsed.custom_id.is_none()
+            && parsed.url.is_none()
+            && parsed.unknown.iter().any(|k| &**k == "request")
+        {
+            return out.error(
+                n,
+                "foreign_format",
+                "a Gemini batch line ({\"request\": {...}}): OpenAI's batch lines are {\"custom_id\", \"method\": \"POST\", \"url\", \"body\"}",
+            );
+        }
+        // A request: a line that parses as an object.
+        summary.records += 1;
+        let max = rules::MAX_BATCH_REQUESTS;
+        if self.limits && summary.records == max + 1 {
+            out.error(
+                n,
+                "too_many_requests",
+                format!(
+                    "request {} of a batch that takes at most {max}: split the file (`put --split` does it)",
+                    max + 1
+                ),
             );
         }
         self.custom_id(n, parsed.custom_id.as_ref(), out);
@@ -294,6 +303,28 @@ impl LineRules for BatchRules {
         if summary.records == 0 {
             out.error(0, "no_requests", "the file holds no requests");
         }
+        let near = rules::BATCH_FILE_BYTES_DOCUMENTED;
+        if self.limits && summary.bytes > near && summary.bytes <= rules::MAX_BATCH_FILE_BYTES {
+            out.warning(
+                0,
+                "file_near_limit",
+                format!(
+                    "the file is {} bytes: over the 200 MB ({near} bytes) the batch guide states, within the 200 MiB ({} bytes) the service is reported to take; split it to be sure",
+                    summary.bytes,
+                    rules::MAX_BATCH_FILE_BYTES
+                ),
+            );
+        }
+        disagreements(&self.urls, out, "mixed_urls", |value, file, count| {
+            format!(
+                "url {value:?} differs from the file's {file:?} ({count} requests): a batch goes to one endpoint; put each endpoint's requests in a file of its own"
+            )
+        });
+        disagreements(&self.models, out, "model_mismatch", |value, file, count| {
+            format!(
+                "model {value:?} differs from the file's {file:?} ({count} requests): each batch input file can only include requests to a single model; put each model's requests in a file of its own"
+            )
+        });
     }
 }
 
@@ -328,4 +359,26 @@ fn body_schema(n: u64, body: &Body<'_>, endpoint: &BatchEndpoint, out: &mut Find
             );
         }
     }
+}
+
+/// An error at each line whose value is not the one most lines give (the first lines named,
+/// the rest counted): `say(value, the file's value, how many lines give it)`.
+fn disagreements(
+    tally: &Majority,
+    out: &mut Findings,
+    kind: &'static str,
+    say: impl Fn(&str, &str, u64) -> String,
+) {
+    let Some(file) = tally.winner() else { return };
+    for other in tally.others() {
+        for &line in &other.lines {
+            out.error(line, kind, say(&other.value, &file.value, file.count));
+        }
+        out.count_more(
+            Severity::Error,
+            kind,
+            other.count - other.lines.len() as u64,
+        );
+    }
+    out.count_more(Severity::Error, kind, tally.untracked());
 }

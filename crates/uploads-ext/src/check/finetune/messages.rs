@@ -15,22 +15,42 @@ const ROLES: [&str; 6] = [
     "function",
 ];
 
-/// A conversation's messages; `needs_assistant` for a supervised example.
+/// Most images one example may hold (the vision fine-tuning guide).
+pub(super) const MAX_IMAGES: usize = 10;
+
+/// What a conversation holds, for the rules of the example and its method.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Conversation {
+    /// Assistant messages.
+    pub(super) assistants: usize,
+    /// True if the last message is the assistant's.
+    pub(super) ends_with_assistant: bool,
+    /// Image content parts.
+    pub(super) images: usize,
+}
+
+/// A conversation's messages: roles, contents and their parts, weights. `needs_assistant`: an
+/// output that must hold the assistant's reply (a preference example's).
 pub(super) fn check_messages(
     n: u64,
     messages: &[Message<'_>],
     field: &str,
     needs_assistant: bool,
     out: &mut Findings,
-) {
-    let mut assistants = 0;
+) -> Conversation {
+    let mut conversation = Conversation::default();
     for (i, m) in messages.iter().enumerate() {
-        let at = format!("{field}[{i}]");
+        // Built only when a finding names it: most messages have none.
+        let at = || format!("{field}[{i}]");
+        conversation.ends_with_assistant = false;
         if let Some(t) = m.wrong {
             out.error(
                 n,
                 "bad_message",
-                format!("{at} is {t}; a message is an object with role and content"),
+                format!(
+                    "{} is {t}; a message is an object with role and content",
+                    at()
+                ),
             );
             continue;
         }
@@ -40,7 +60,11 @@ pub(super) fn check_messages(
                 out.error(
                     n,
                     "unknown_role",
-                    format!("{at} has role {r:?}; the roles are {}", ROLES.join(", ")),
+                    format!(
+                        "{} has role {r:?}; the roles are {}",
+                        at(),
+                        ROLES.join(", ")
+                    ),
                 );
                 None
             }
@@ -48,55 +72,102 @@ pub(super) fn check_messages(
                 out.error(
                     n,
                     "unknown_role",
-                    format!("{at}.role is {}; it must be a string", other.json_type()),
+                    format!(
+                        "{}.role is {}; it must be a string",
+                        at(),
+                        other.json_type()
+                    ),
                 );
                 None
             }
             None => {
-                out.error(n, "missing_role", format!("{at} has no role"));
+                out.error(n, "missing_role", format!("{} has no role", at()));
                 None
             }
         };
         let is_assistant = role == Some("assistant");
-        assistants += usize::from(is_assistant);
+        conversation.assistants += usize::from(is_assistant);
+        conversation.ends_with_assistant = is_assistant;
         let content = m.raw_content.map(Content::of);
         match &content {
             Some(Content::Text) => {}
             Some(Content::Null) | None if is_assistant && m.calls => {}
-            None => out.error(n, "missing_content", format!("{at} has no content")),
+            None => out.error(n, "missing_content", format!("{} has no content", at())),
             Some(Content::Null) => {
-                out.error(n, "missing_content", format!("{at} has null content"))
+                out.error(n, "missing_content", format!("{} has null content", at()))
             }
             Some(Content::Wrong(t)) => out.error(
                 n,
                 "bad_content",
-                format!("{at}.content is {t}; it must be a string or an array of content parts"),
+                format!(
+                    "{}.content is {t}; it must be a string or an array of content parts",
+                    at()
+                ),
             ),
             Some(Content::Parts(parts)) => {
+                if role == Some("tool") {
+                    out.error(
+                        n,
+                        "tool_content_not_string",
+                        format!(
+                            "{} is a tool message with an array of content parts: a tool message's content must be a string (the service: \"Input should be a valid string\")",
+                            at()
+                        ),
+                    );
+                }
                 for (j, kind) in parts.iter().enumerate() {
-                    if kind.is_none() {
-                        out.error(
+                    match kind.as_deref() {
+                        None => out.error(
                             n,
                             "bad_content",
-                            format!("{at}.content[{j}] is not a content part: an object with a \"type\" string"),
-                        );
+                            format!("{}.content[{j}] is not a content part: an object with a \"type\" string", at()),
+                        ),
+                        Some("image_url") => {
+                            conversation.images += 1;
+                            if role.is_some_and(|r| r != "user") {
+                                out.error(
+                                    n,
+                                    "image_not_in_user_message",
+                                    format!(
+                                        "{}.content[{j}] is an image in a {} message: images go in user messages only",
+                                        at(),
+                                        role.unwrap_or_default()
+                                    ),
+                                );
+                            }
+                        }
+                        Some(part @ ("input_audio" | "audio" | "file" | "input_file")) => out.error(
+                            n,
+                            "unsupported_content_part",
+                            format!(
+                                "{}.content[{j}] is a {part:?} part: fine-tuning takes text and images, not audio or files",
+                                at()
+                            ),
+                        ),
+                        Some(_) => {}
                     }
                 }
             }
         }
         match &m.weight {
             None => {}
-            Some(_) if !is_assistant => out.error(
+            // Documented for assistant messages only; what the service does with another is
+            // not: a warning.
+            Some(_) if !is_assistant => out.warning(
                 n,
                 "weight_not_on_assistant",
-                format!("{at} has a weight but is not an assistant message: only assistant messages take one"),
+                format!(
+                    "{} has a weight but is not an assistant message: only assistant messages are documented to take one",
+                    at()
+                ),
             ),
             Some(Scalar::Num(w)) if *w == 0.0 || *w == 1.0 => {}
             Some(other) => out.error(
                 n,
                 "bad_weight",
                 format!(
-                    "{at}.weight is {}; it must be 0 or 1",
+                    "{}.weight is {}; it must be 0 or 1",
+                    at(),
                     match other {
                         Scalar::Num(w) => w.to_string(),
                         o => o.json_type().to_string(),
@@ -108,17 +179,22 @@ pub(super) fn check_messages(
             out.warning(
                 n,
                 "unknown_message_field",
-                format!("{at} has field {:?}, which messages do not take", &**key),
+                format!(
+                    "{} has field {:?}, which messages do not take",
+                    at(),
+                    &**key
+                ),
             );
         }
     }
-    if needs_assistant && assistants == 0 {
+    if needs_assistant && conversation.assistants == 0 {
         out.error(
             n,
             "no_assistant_message",
-            "no assistant message: a supervised example teaches the assistant's reply, so it needs one",
+            format!("no assistant message in {field}: it holds the assistant's reply"),
         );
     }
+    conversation
 }
 
 pub(super) fn check_tools(n: u64, tools: Option<&Seq<Tool<'_>>>, out: &mut Findings) {
@@ -201,12 +277,14 @@ pub(super) fn check_function(
     }
 }
 
+/// A preference example's three fields; the images it holds.
 pub(super) fn check_preference(
     n: u64,
     ex: &Example<'_>,
     summary: &mut Summary,
     out: &mut Findings,
-) {
+) -> usize {
+    let mut images = 0;
     match &ex.input {
         None => out.error(
             n,
@@ -221,7 +299,7 @@ pub(super) fn check_preference(
         Some(input) => match &input.messages {
             Some(Seq::Items(m)) if !m.is_empty() => {
                 summary.messages += m.len() as u64;
-                check_messages(n, m, "input.messages", false, out);
+                images += check_messages(n, m, "input.messages", false, out).images;
                 check_tools(n, input.tools.as_ref(), out);
             }
             _ => out.error(
@@ -243,7 +321,7 @@ pub(super) fn check_preference(
             ),
             Some(Seq::Items(m)) if !m.is_empty() => {
                 summary.messages += m.len() as u64;
-                check_messages(n, m, name, true, out);
+                images += check_messages(n, m, name, true, out).images;
             }
             Some(_) => out.error(
                 n,
@@ -252,4 +330,5 @@ pub(super) fn check_preference(
             ),
         }
     }
+    images
 }

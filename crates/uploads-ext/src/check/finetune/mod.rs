@@ -1,47 +1,65 @@
-//! Fine-tuning files, in the formats OpenAI documents: supervised chat examples
-//! (`messages`, optional `tools`/`functions`), preference examples (`input`,
-//! `preferred_output`, `non_preferred_output`), reinforcement examples (`messages` ending
-//! without an assistant, plus the grader's reference fields), and the legacy
-//! `prompt`/`completion` pairs. The checks follow the cookbook's data-preparation list.
+//! Fine-tuning files, in the formats OpenAI documents: chat examples (`messages`, optional
+//! `tools`/`functions`), preference examples (`input`, `preferred_output`,
+//! `non_preferred_output`), and the legacy `prompt`/`completion` pairs. Which examples fit a
+//! job depends on its method ([`FineTuneMethod`]): a supervised example needs the assistant's
+//! reply, a reinforcement one is a prompt (any fields beside it go to the graders), a
+//! preference one has its three fields. Each example is checked against the method given, or,
+//! without one, against all three: the file's method is the one every example fits (said as a
+//! warning when several do), else the one most fit, and the others are errors at their lines.
 
+mod fit;
 mod messages;
 mod shapes;
 
-use messages::{check_functions, check_messages, check_preference, check_tools};
-use shapes::Example;
+use fit::{Fit, Misfits};
+use messages::{MAX_IMAGES, check_functions, check_messages, check_preference, check_tools};
+use shapes::{EXAMPLE_FIELDS, Example};
 
-use super::json::{Scalar, Seq, parse_line};
-use super::report::{Findings, Summary};
-use super::rules::{At, LineRules};
+use super::json::{Scalar, Seq, parse_error, parse_line};
+use super::report::{Findings, Summary, bump};
+use super::rules::{At, CheckOptions, FineTuneMethod, LineRules, did_you_mean};
 
 /// Fewest examples a fine-tuning job takes.
 pub(crate) const MIN_EXAMPLES: u64 = 10;
 
-/// The formats an example can have.
+/// What an example is, by its fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Chat,
+enum Shape {
+    /// `messages`: whether it holds and ends with the assistant's reply.
+    Chat {
+        has_assistant: bool,
+        ends_with_assistant: bool,
+    },
     Preference,
-    Reinforcement,
     Completion,
 }
 
-impl Format {
+impl Shape {
     fn name(self) -> &'static str {
         match self {
-            Self::Chat => "chat",
+            Self::Chat { .. } => "chat",
             Self::Preference => "preference",
-            Self::Reinforcement => "reinforcement",
             Self::Completion => "prompt-completion",
         }
     }
 }
 
 /// The state of a fine-tuning file's check.
-#[derive(Default)]
 pub(crate) struct FineTuneRules {
-    /// The first example's format and line: the others must share it.
-    format: Option<(Format, u64)>,
+    options: CheckOptions,
+    /// Without a method given: the examples that do not fit each method.
+    misfits: Misfits,
+    completions: u64,
+}
+
+impl FineTuneRules {
+    pub(crate) fn new(options: CheckOptions) -> Self {
+        Self {
+            options,
+            misfits: Misfits::default(),
+            completions: 0,
+        }
+    }
 }
 
 impl LineRules for FineTuneRules {
@@ -49,7 +67,7 @@ impl LineRules for FineTuneRules {
         let n = at.line;
         let ex: Example<'_> = match parse_line(line) {
             Ok(v) => v,
-            Err(e) => return out.error(n, "invalid_json", format!("not valid JSON: {e}")),
+            Err(e) => return out.error(n, "invalid_json", parse_error(line, &e)),
         };
         if let Some(t) = ex.wrong {
             return out.error(
@@ -58,82 +76,70 @@ impl LineRules for FineTuneRules {
                 format!("the line is {t}, not an example object"),
             );
         }
-        let Some(format) = self.format_of(n, &ex, out) else {
+        if let Some(message) = foreign_format(&ex) {
+            return out.error(n, "foreign_format", message);
+        }
+        // An example: a line that parses as an object.
+        summary.records += 1;
+        misspelt_fields(n, &ex, out);
+        let Some(shape) = self.shape_of(n, &ex, summary, out) else {
             return;
         };
-        *summary.by_kind.entry(format.name().into()).or_default() += 1;
-        match self.format {
-            None => self.format = Some((format, n)),
-            Some((first, line)) if first != format => out.error(
-                n,
-                "mixed_formats",
-                format!(
-                    "a {} example in a file of {} examples (line {line}): a job trains one way; keep one format per file",
-                    format.name(),
-                    first.name()
-                ),
-            ),
-            Some(_) => {}
+        bump(&mut summary.by_kind, shape.name());
+        if shape == Shape::Completion {
+            self.completions += 1;
         }
-        match format {
-            Format::Chat | Format::Reinforcement => {
-                if let Some(Seq::Items(messages)) = &ex.messages {
-                    summary.messages += messages.len() as u64;
-                    check_messages(n, messages, "messages", format == Format::Chat, out);
-                }
-                check_tools(n, ex.tools.as_ref(), out);
-                check_functions(n, ex.functions.as_ref(), out);
-            }
-            Format::Preference => check_preference(n, &ex, summary, out),
-            Format::Completion => {
-                for (name, v) in [("prompt", &ex.prompt), ("completion", &ex.completion)] {
-                    match v {
-                        Some(Scalar::Str(_)) => {}
-                        Some(other) => out.error(
-                            n,
-                            "bad_prompt_completion",
-                            format!("{name} is {}; it must be a string", other.json_type()),
-                        ),
-                        None => out.error(
-                            n,
-                            "bad_prompt_completion",
-                            format!("no {name}: a prompt-completion example has both"),
-                        ),
-                    }
-                }
+        for method in FineTuneMethod::ALL {
+            let fit = fits(shape, method);
+            match self.options.method {
+                Some(given) if given == method => fit.report(n, out),
+                Some(_) => {}
+                None => self.misfits.add(method, n, fit),
             }
         }
     }
 
     fn finish(&mut self, out: &mut Findings, summary: &mut Summary) {
-        // Every non-blank line is an example.
         let examples = summary.records;
         if examples < MIN_EXAMPLES {
-            out.error(
-                0,
-                "too_few_examples",
-                format!(
-                    "the file has {} example{}; a fine-tuning job needs at least {MIN_EXAMPLES}",
-                    examples,
-                    if examples == 1 { "" } else { "s" }
-                ),
+            let message = format!(
+                "the file has {} example{}; a fine-tuning job needs at least {MIN_EXAMPLES} in its training file",
+                examples,
+                if examples == 1 { "" } else { "s" }
             );
+            if self.options.validation {
+                out.warning(0, "too_few_examples", message);
+            } else {
+                out.error(0, "too_few_examples", message);
+            }
         }
-        if matches!(self.format, Some((Format::Completion, _))) {
+        if examples > 0 && self.completions == examples {
             out.warning(
                 0,
                 "legacy_format",
                 "prompt-completion examples train only the legacy completion models (babbage-002, davinci-002); chat models take messages",
             );
         }
+        if self.options.method.is_none() {
+            self.misfits.decide(out);
+        }
     }
 }
 
 impl FineTuneRules {
-    /// Which format the example is in, or a finding if none fits.
-    fn format_of(&self, n: u64, ex: &Example<'_>, out: &mut Findings) -> Option<Format> {
+    /// What the example is, after the checks of its parts; `None` (with a finding) if it is
+    /// none of the formats.
+    fn shape_of(
+        &self,
+        n: u64,
+        ex: &Example<'_>,
+        summary: &mut Summary,
+        out: &mut Findings,
+    ) -> Option<Shape> {
         if ex.input.is_some() || ex.preferred.is_some() || ex.non_preferred.is_some() {
-            return Some(Format::Preference);
+            let images = check_preference(n, ex, summary, out);
+            too_many_images(n, images, out);
+            return Some(Shape::Preference);
         }
         match &ex.messages {
             Some(Seq::Items(messages)) if messages.is_empty() => {
@@ -145,13 +151,14 @@ impl FineTuneRules {
                 None
             }
             Some(Seq::Items(messages)) => {
-                let has_assistant = messages
-                    .iter()
-                    .any(|m| m.role.as_ref().and_then(Scalar::as_str) == Some("assistant"));
-                Some(if !has_assistant && ex.other_fields > 0 {
-                    Format::Reinforcement
-                } else {
-                    Format::Chat
+                summary.messages += messages.len() as u64;
+                let conversation = check_messages(n, messages, "messages", false, out);
+                too_many_images(n, conversation.images, out);
+                check_tools(n, ex.tools.as_ref(), out);
+                check_functions(n, ex.functions.as_ref(), out);
+                Some(Shape::Chat {
+                    has_assistant: conversation.assistants > 0,
+                    ends_with_assistant: conversation.ends_with_assistant,
                 })
             }
             Some(Seq::Wrong(t)) => {
@@ -162,7 +169,10 @@ impl FineTuneRules {
                 );
                 None
             }
-            None if ex.prompt.is_some() || ex.completion.is_some() => Some(Format::Completion),
+            None if ex.prompt.is_some() || ex.completion.is_some() => {
+                check_completion(n, ex, out);
+                Some(Shape::Completion)
+            }
             None => {
                 out.error(
                     n,
@@ -173,4 +183,127 @@ impl FineTuneRules {
             }
         }
     }
+}
+
+/// Whether an example of `shape` fits `method`, and if not why.
+fn fits(shape: Shape, method: FineTuneMethod) -> Fit {
+    use FineTuneMethod::{Preference, Reinforcement, Supervised};
+    match (method, shape) {
+        (
+            Supervised,
+            Shape::Chat {
+                has_assistant: true,
+                ..
+            }
+            | Shape::Completion,
+        )
+        | (Preference, Shape::Preference)
+        | (
+            Reinforcement,
+            Shape::Chat {
+                ends_with_assistant: false,
+                ..
+            },
+        ) => Fit::Yes,
+        (Supervised, Shape::Chat { .. }) => Fit::error(
+            "no_assistant_message",
+            "no assistant message: a supervised example teaches the assistant's reply, so it needs one (a prompt without a reply is a reinforcement example: --method reinforcement)",
+        ),
+        // That the service refuses a reply at the end of a reinforcement prompt is not
+        // documented: a warning.
+        (Reinforcement, Shape::Chat { .. }) => Fit::warning(
+            "reinforcement_ends_with_reply",
+            "the messages end with an assistant reply: in reinforcement fine-tuning the model writes the reply, which the graders score",
+        ),
+        (_, other) => Fit::error(
+            "mixed_formats",
+            format!(
+                "a {} example, which a {method} job does not take: a job trains one way; keep one format per file",
+                other.name()
+            ),
+        ),
+    }
+}
+
+/// A prompt-completion pair's two strings.
+fn check_completion(n: u64, ex: &Example<'_>, out: &mut Findings) {
+    for (name, v) in [("prompt", &ex.prompt), ("completion", &ex.completion)] {
+        match v {
+            Some(Scalar::Str(_)) => {}
+            Some(other) => out.error(
+                n,
+                "bad_prompt_completion",
+                format!("{name} is {}; it must be a string", other.json_type()),
+            ),
+            None => out.error(
+                n,
+                "bad_prompt_completion",
+                format!("no {name}: a prompt-completion example has both"),
+            ),
+        }
+    }
+}
+
+fn too_many_images(n: u64, images: usize, out: &mut Findings) {
+    if images > MAX_IMAGES {
+        out.error(
+            n,
+            "too_many_images",
+            format!("the example has {images} images: an example takes at most {MAX_IMAGES}"),
+        );
+    }
+}
+
+/// Another tool's fine-tuning format, named, with OpenAI's in its place.
+fn foreign_format(ex: &Example<'_>) -> Option<String> {
+    let has = |name: &str| ex.other.iter().any(|k| &**k == name);
+    if ex.messages.is_some() || ex.input.is_some() {
+        return None;
+    }
+    if has("chosen") || has("rejected") {
+        return Some(
+            "TRL's prompt/chosen/rejected preference format: OpenAI's preference examples are {\"input\": {\"messages\": [...]}, \"preferred_output\": [{\"role\": \"assistant\", ...}], \"non_preferred_output\": [{\"role\": \"assistant\", ...}]}".into(),
+        );
+    }
+    if has("conversations") {
+        return Some(
+            "ShareGPT's conversations ([{\"from\", \"value\"}]): OpenAI's chat examples are {\"messages\": [{\"role\": \"user\", \"content\": ...}, {\"role\": \"assistant\", \"content\": ...}]}".into(),
+        );
+    }
+    if has("contents") {
+        return Some(
+            "Gemini's contents ([{\"role\", \"parts\"}]): OpenAI's chat examples are {\"messages\": [{\"role\": \"user\", \"content\": ...}, {\"role\": \"assistant\", \"content\": ...}]}".into(),
+        );
+    }
+    None
+}
+
+/// A top-level field close to one the formats name is likely a misspelling (other fields may
+/// be a reinforcement example's references, and are not said).
+fn misspelt_fields(n: u64, ex: &Example<'_>, out: &mut Findings) {
+    for key in &ex.other {
+        if let Some(known) = did_you_mean(key, EXAMPLE_FIELDS).or_else(|| same_stem(key)) {
+            out.warning(
+                n,
+                "unknown_field",
+                format!(
+                    "field {:?} is not one the formats name: did you mean {known:?}?",
+                    &**key
+                ),
+            );
+        }
+    }
+}
+
+/// The field that starts like `key` up to its last word (`preferred_completion` ->
+/// `preferred_output`, `non_preferred_answer` -> `non_preferred_output`): the other tools'
+/// names for the same parts differ in their last word.
+fn same_stem(key: &str) -> Option<&'static str> {
+    let (stem, _) = key.rsplit_once('_')?;
+    if stem.len() < 4 {
+        return None;
+    }
+    EXAMPLE_FIELDS
+        .into_iter()
+        .find(|known| known.rsplit_once('_').is_some_and(|(s, _)| s == stem))
 }

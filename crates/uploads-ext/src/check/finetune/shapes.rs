@@ -32,9 +32,9 @@ pub(super) struct Example<'a> {
     pub(super) non_preferred: Option<Seq<Message<'a>>>,
     pub(super) prompt: Option<Scalar<'a>>,
     pub(super) completion: Option<Scalar<'a>>,
-    /// Top-level fields none of the formats names: with no assistant message, they make a
-    /// reinforcement example (the grader's references).
-    pub(super) other_fields: usize,
+    /// Top-level fields none of the formats names: a reinforcement example's references for
+    /// its graders, another tool's format (`conversations`, `chosen`), or a misspelling.
+    pub(super) other: Vec<Text<'a>>,
 }
 
 fn read_example_field<'de, A: MapAccess<'de>>(
@@ -53,13 +53,26 @@ fn read_example_field<'de, A: MapAccess<'de>>(
         "completion" => v.completion = Some(map.next_value()?),
         "parallel_tool_calls" => skip(map)?,
         _ => {
-            v.other_fields += 1;
+            v.other.push(key);
             skip(map)?;
         }
     }
     Ok(())
 }
 object_shape!(Example, read_example_field);
+
+/// The top-level fields the formats name, for did-you-mean.
+pub(super) const EXAMPLE_FIELDS: [&str; 9] = [
+    "messages",
+    "tools",
+    "functions",
+    "parallel_tool_calls",
+    "input",
+    "preferred_output",
+    "non_preferred_output",
+    "prompt",
+    "completion",
+];
 
 #[derive(Default)]
 pub(super) struct PreferenceInput<'a> {

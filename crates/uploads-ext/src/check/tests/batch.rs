@@ -46,11 +46,8 @@ fn each_batch_error_is_found_at_its_line() {
     ];
     for (line, kind) in cases {
         let r = check(ContentFormat::Batch, &batch_with(&line));
-        // "mixed_urls" also reports an embeddings body without input: a warning, not an error.
-        let mut want = vec![(3, kind)];
-        if kind == "unknown_url" {
-            want = vec![(3, "mixed_urls"), (3, "unknown_url")];
-        }
+        // A typo in the url is its own error: the line is not also "mixed" (issue 20).
+        let want = vec![(3, kind)];
         assert_eq!(errors(&r), want, "{line}\n{r}");
         assert_eq!(r.errors, want.len() as u64);
     }

@@ -7,7 +7,6 @@ fn each_fine_tune_error_is_found_at_its_line() {
     let cases: Vec<(String, &str)> = vec![
         (r#"{"messages":[{"role":"user","content":"hi"}]}"#.into(), "no_assistant_message"),
         (chat().replace("\"weight\":1", "\"weight\":2"), "bad_weight"),
-        (chat().replace("\"content\":\"hi\"", "\"content\":\"hi\",\"weight\":0"), "weight_not_on_assistant"),
         (chat().replace("\"user\"", "\"human\""), "unknown_role"),
         (chat().replace(",\"content\":\"hi\"", ""), "missing_content"),
         (chat().replace("\"content\":\"hi\"", "\"content\":5"), "bad_content"),
@@ -25,6 +24,26 @@ fn each_fine_tune_error_is_found_at_its_line() {
         let r = check(ContentFormat::FineTune, &tune_with(&line));
         assert_eq!(errors(&r), [(5, kind)], "{line}\n{r}");
     }
+}
+
+#[test]
+fn what_is_not_documented_is_a_warning() {
+    // A weight on a user message: documented for assistant messages only (issue 20, item 5).
+    let line = chat().replace("\"content\":\"hi\"", "\"content\":\"hi\",\"weight\":0");
+    let r = check(ContentFormat::FineTune, &tune_with(&line));
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(warnings(&r), [(5, "weight_not_on_assistant")]);
+    // Fewer than 10 examples: an error in a training file, a warning in a validation file.
+    let nine = vec![chat(); 9].join("\n");
+    let r = check(ContentFormat::FineTune, &nine);
+    assert_eq!(errors(&r), [(0, "too_few_examples")], "{r}");
+    let validation = CheckOptions {
+        validation: true,
+        ..CheckOptions::default()
+    };
+    let r = check_with(ContentFormat::FineTune, &nine, validation);
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(warnings(&r), [(0, "too_few_examples")]);
 }
 
 #[test]
@@ -61,11 +80,15 @@ fn too_few_examples_and_the_other_formats() {
         assert_eq!(r.counts.get("missing_messages"), None, "{only}\n{r}");
     }
 
-    // Reinforcement: no assistant message, with the grader's reference fields.
-    let rft = r#"{"messages":[{"role":"user","content":"2+2?"}],"reference_answer":"4"}"#;
-    let r = check(ContentFormat::FineTune, &[rft; 10].join("\n"));
-    assert!(r.is_ok(), "{r}");
-    assert_eq!(r.summary.by_kind["reinforcement"], 10);
+    // Reinforcement: no assistant message, with the grader's reference fields, or without.
+    for rft in [
+        r#"{"messages":[{"role":"user","content":"2+2?"}],"reference_answer":"4"}"#,
+        r#"{"messages":[{"role":"user","content":"2+2?"}]}"#,
+    ] {
+        let r = check(ContentFormat::FineTune, &[rft; 10].join("\n"));
+        assert!(r.is_ok() && r.warnings == 0, "{r}");
+        assert_eq!(r.summary.by_kind["chat"], 10);
+    }
 
     let legacy = r#"{"prompt":"a","completion":"b"}"#;
     let r = check(ContentFormat::FineTune, &[legacy; 10].join("\n"));

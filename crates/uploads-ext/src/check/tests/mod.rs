@@ -17,7 +17,11 @@ fn chat() -> String {
 }
 
 fn check(purpose: ContentFormat, text: &str) -> Report {
-    let mut c = Checker::new(purpose);
+    check_with(purpose, text, CheckOptions::default())
+}
+
+fn check_with(purpose: ContentFormat, text: &str, options: CheckOptions) -> Report {
+    let mut c = Checker::with_options(purpose, options);
     // Fed in small, odd-sized chunks, so lines span chunk boundaries.
     for chunk in text.as_bytes().chunks(7) {
         c.feed(chunk);
@@ -57,6 +61,7 @@ mod batch;
 mod finetune;
 mod generated;
 mod report;
+mod service_rules;
 
 #[test]
 fn purposes_with_a_check_and_likely_misspellings() {
