@@ -5,7 +5,8 @@ use crate::check::majority::LINES_KEPT;
 use crate::check::report::{Findings, Severity};
 use crate::check::rules::FineTuneMethod;
 
-/// Whether an example fits a method.
+/// Whether an example fits a method. Made for every example and method, so it allocates
+/// nothing: the message is written only for a finding that is reported.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Fit {
     Yes,
@@ -13,12 +14,31 @@ pub(super) enum Fit {
     No {
         severity: Severity,
         kind: &'static str,
-        message: String,
+        message: Message,
     },
 }
 
+/// A misfit's message: fixed text, or an example's format next to the job's method.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Message {
+    Text(&'static str),
+    /// "a {format} example, which a {method} job does not take".
+    OtherFormat(&'static str, FineTuneMethod),
+}
+
+impl Message {
+    fn write(self) -> String {
+        match self {
+            Self::Text(text) => text.to_owned(),
+            Self::OtherFormat(format, method) => format!(
+                "a {format} example, which a {method} job does not take: a job trains one way; keep one format per file"
+            ),
+        }
+    }
+}
+
 impl Fit {
-    pub(super) fn error(kind: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn error(kind: &'static str, message: impl Into<Message>) -> Self {
         Self::No {
             severity: Severity::Error,
             kind,
@@ -26,7 +46,7 @@ impl Fit {
         }
     }
 
-    pub(super) fn warning(kind: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn warning(kind: &'static str, message: impl Into<Message>) -> Self {
         Self::No {
             severity: Severity::Warning,
             kind,
@@ -43,10 +63,16 @@ impl Fit {
         } = self
         {
             match severity {
-                Severity::Error => out.error(n, kind, message),
-                Severity::Warning => out.warning(n, kind, message),
+                Severity::Error => out.error(n, kind, message.write()),
+                Severity::Warning => out.warning(n, kind, message.write()),
             }
         }
+    }
+}
+
+impl From<&'static str> for Message {
+    fn from(text: &'static str) -> Self {
+        Self::Text(text)
     }
 }
 

@@ -217,10 +217,7 @@ fn fits(shape: Shape, method: FineTuneMethod) -> Fit {
         ),
         (_, other) => Fit::error(
             "mixed_formats",
-            format!(
-                "a {} example, which a {method} job does not take: a job trains one way; keep one format per file",
-                other.name()
-            ),
+            fit::Message::OtherFormat(other.name(), method),
         ),
     }
 }
