@@ -45,6 +45,23 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
         BIG_TUNE_BYTES,
         tune_line,
     )?;
+    // Short lines: the shape of classification sets (~114 B an example) and of short
+    // requests (~170 B; 200 MiB of them is over the 50,000-request limit, checked with the
+    // file's limits off).
+    let tune_short = ensure(
+        &files.join("check-tune-short.jsonl"),
+        TUNE_BYTES,
+        tune_short_line,
+    )?;
+    let batch_short = ensure(
+        &files.join("check-batch-short.jsonl"),
+        BATCH_BYTES,
+        batch_short_line,
+    )?;
+    let no_limits = CheckOptions {
+        file_limits: false,
+        ..CheckOptions::default()
+    };
 
     let no_schema = CheckOptions {
         body_schema: false,
@@ -90,12 +107,43 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
             }),
         ),
     ];
+    let short_passes: Vec<(&str, Pass<'_>)> = vec![
+        (
+            "md5, batch file of short lines",
+            Box::new(|| {
+                uploads_client::checksum::md5_files_hex([&batch_short], None)?;
+                Ok(())
+            }),
+        ),
+        (
+            "check batch of short lines (limits off)",
+            Box::new(|| ok(check_file(&batch_short, ContentFormat::Batch, no_limits)?)),
+        ),
+        (
+            "md5, fine-tune file of short lines",
+            Box::new(|| {
+                uploads_client::checksum::md5_files_hex([&tune_short], None)?;
+                Ok(())
+            }),
+        ),
+        (
+            "check fine-tune of short lines",
+            Box::new(|| {
+                ok(check_file(
+                    &tune_short,
+                    ContentFormat::FineTune,
+                    CheckOptions::default(),
+                )?)
+            }),
+        ),
+    ];
     let mut rates = Vec::new();
-    for (name, pass) in &passes {
-        let file = if name.contains("batch") {
-            &batch
-        } else {
-            &tune
+    for (name, pass) in passes.iter().chain(&short_passes) {
+        let file = match (name.contains("batch"), name.contains("short")) {
+            (true, false) => &batch,
+            (true, true) => &batch_short,
+            (false, false) => &tune,
+            (false, true) => &tune_short,
         };
         std::io::copy(&mut std::fs::File::open(file)?, &mut std::io::sink())?;
         let mut times = Vec::new();
@@ -105,9 +153,20 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
             times.push(t.elapsed().as_secs_f64());
         }
         let bytes = std::fs::metadata(file)?.len() as f64;
-        let rate = bytes / 1e6 / median(times);
-        eprintln!("{name}: {rate:.0} MB/s");
-        rates.push((name.to_string(), rate));
+        let secs = median_of(&times);
+        let rate = bytes / 1e6 / secs;
+        let lines = if name.starts_with("check") {
+            count_lines(file)? as f64
+        } else {
+            0.0
+        };
+        let per_line = if lines > 0.0 {
+            format!(", {:.0} ns a line", secs * 1e9 / lines)
+        } else {
+            String::new()
+        };
+        eprintln!("{name}: {rate:.0} MB/s{per_line}");
+        rates.push((format!("{name}{per_line}"), rate));
     }
 
     let t = Instant::now();
@@ -246,6 +305,46 @@ fn batch_line(i: usize, rng: &mut RandomBytes) -> String {
         "{{\"custom_id\":\"request-{i}\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":256,\"temperature\":0.2,\"messages\":[{{\"role\":\"system\",\"content\":\"You answer briefly.\"}},{{\"role\":\"user\",\"content\":\"{}\"}}]}}}}\n",
         text(rng, 4000)
     )
+}
+
+/// A short classification example, ~114 bytes.
+fn tune_short_line(i: usize, _: &mut RandomBytes) -> String {
+    let label = if i.is_multiple_of(3) {
+        "negative"
+    } else {
+        "positive"
+    };
+    format!(
+        "{{\"messages\":[{{\"role\":\"user\",\"content\":\"Classify review {i}: it was fine\"}},{{\"role\":\"assistant\",\"content\":\"{label}\"}}]}}\n"
+    )
+}
+
+/// A short chat-completions request, ~170 bytes.
+fn batch_short_line(i: usize, _: &mut RandomBytes) -> String {
+    format!(
+        "{{\"custom_id\":\"r{i}\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{{\"model\":\"gpt-4o-mini\",\"messages\":[{{\"role\":\"user\",\"content\":\"Say hi to {i}\"}}]}}}}\n"
+    )
+}
+
+/// Lines in a file, read in pieces: the bench process stays small, so the RSS that a child
+/// inherits at fork (and `wait4` reports) is not inflated.
+fn count_lines(path: &Path) -> Result<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut lines = 0;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+}
+
+/// The median of times, not consuming them.
+fn median_of(times: &[f64]) -> f64 {
+    median(times.to_vec())
 }
 
 /// A supervised chat example of about 2 KB.

@@ -26,24 +26,33 @@ pub(crate) struct Majority {
 }
 
 impl Majority {
-    /// Line `line` says `value`.
-    pub(crate) fn add(&mut self, value: &str, line: u64) {
+    /// Line `line` says `value`; false if it was past the values tracked (counted only).
+    pub(crate) fn add(&mut self, value: &str, line: u64) -> bool {
         if let Some(t) = self.tallies.iter_mut().find(|t| t.value == value) {
             t.count += 1;
             if t.lines.len() < LINES_KEPT {
                 t.lines.push(line);
             }
-            return;
+            return true;
         }
         if self.tallies.len() >= MAX_VALUES {
             self.untracked += 1;
-            return;
+            return false;
         }
         self.tallies.push(Tally {
             value: value.to_owned(),
             count: 1,
             lines: vec![line],
         });
+        true
+    }
+
+    /// Adds each tracked value's count to `counts` (a summary's per-value counts, which the
+    /// tally keeps for the values it tracks; the others are counted there as they come).
+    pub(crate) fn add_counts(&self, counts: &mut std::collections::BTreeMap<String, u64>) {
+        for t in &self.tallies {
+            *counts.entry(t.value.clone()).or_default() += t.count;
+        }
     }
 
     /// The value most lines gave (on a tie, the one seen first), if any line gave one.

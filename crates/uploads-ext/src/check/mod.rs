@@ -11,6 +11,7 @@
 //! - no newline after the last line: accepted.
 
 mod batch;
+mod cursor;
 mod finetune;
 pub(crate) mod json;
 mod majority;

@@ -2,6 +2,7 @@
 //! "url", "body": {"model", ...}}`, one `url` for the file, unique ids, and the file's limits;
 //! each body's parameters against the spec's schema of its endpoint (warnings).
 
+mod fast;
 mod shapes;
 
 use std::collections::HashMap;
@@ -32,11 +33,16 @@ pub(crate) struct BatchRules {
     urls: Majority,
     /// The models of the bodies: the file's is the one most name.
     models: Majority,
-    /// `custom_id` -> the line it was first used on.
-    ids: HashMap<Box<str>, u64>,
+    /// `custom_id` -> the line it was first used on. Hashed with foldhash (seeded per
+    /// process): every line looks one up, and SipHash was a tenth of a short line's check.
+    ids: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
     ids_full: bool,
     embedding_inputs: u64,
     bytes_reported: bool,
+    /// The endpoint of the last line that named one.
+    last_endpoint: Option<&'static BatchEndpoint>,
+    /// The last body parameters found clean against the spec, and their endpoint.
+    clean_keys: Option<(&'static str, Vec<Box<str>>)>,
 }
 
 impl BatchRules {
@@ -46,10 +52,12 @@ impl BatchRules {
             body_schema: options.body_schema,
             urls: Majority::default(),
             models: Majority::default(),
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             ids_full: false,
             embedding_inputs: 0,
             bytes_reported: false,
+            last_endpoint: None,
+            clean_keys: None,
         }
     }
 
@@ -130,11 +138,18 @@ impl BatchRules {
                 return None;
             }
         };
-        bump(&mut summary.by_kind, url);
-        let endpoint = rules::batch_endpoint(url);
-        // Only a real endpoint votes for the file's: a typo gets its own error, not the file.
+        // Most files name one endpoint: the last one found is tried first.
+        let endpoint = match self.last_endpoint {
+            Some(last) if last.url == url.as_ref() => Some(last),
+            _ => rules::batch_endpoint(url),
+        };
         if endpoint.is_some() {
-            self.urls.add(url, n);
+            self.last_endpoint = endpoint;
+        }
+        // Only a real endpoint votes for the file's: a typo gets its own error, not the file.
+        // The tally counts what it tracks for the summary; the rest is counted here.
+        if endpoint.is_none() || !self.urls.add(url, n) {
+            bump(&mut summary.by_kind, url);
         }
         if endpoint.is_none() {
             let known = rules::BATCH_ENDPOINTS.iter().map(|e| e.url);
@@ -173,8 +188,9 @@ impl BatchRules {
         let requires = |p: &str| endpoint.is_none_or(|e| e.required.contains(&p));
         match &body.model {
             Some(Scalar::Str(model)) => {
-                bump(&mut summary.by_model, model);
-                self.models.add(model, n);
+                if !self.models.add(model, n) {
+                    bump(&mut summary.by_model, model);
+                }
             }
             Some(other) => out.error(
                 n,
@@ -194,7 +210,21 @@ impl BatchRules {
         }
         let Some(endpoint) = endpoint else { return };
         if self.body_schema {
-            body_schema(n, body, endpoint, out);
+            // Most bodies of a file have the same parameters: a list found clean is not
+            // looked up again.
+            let same = self.clean_keys.as_ref().is_some_and(|(url, keys)| {
+                *url == endpoint.url
+                    && keys.len() == body.keys.len()
+                    && keys.iter().zip(&body.keys).all(|(a, b)| **a == *b.0)
+            });
+            if !same {
+                let before = out.warnings;
+                body_schema(n, body, endpoint, out);
+                if out.warnings == before {
+                    let keys = body.keys.iter().map(|k| k.0.as_ref().into()).collect();
+                    self.clean_keys = Some((endpoint.url, keys));
+                }
+            }
         }
         if endpoint.url == "/v1/embeddings" {
             let before = self.embedding_inputs;
@@ -229,9 +259,16 @@ impl LineRules for BatchRules {
                 ),
             );
         }
-        let parsed: RequestLine<'_> = match parse_line(line) {
-            Ok(v) => v,
-            Err(e) => return out.error(n, "invalid_json", super::json::parse_error(line, &e)),
+        // Most lines: read in one pass into the same shape (see `fast`); the rest in full.
+        let fast = simdutf8::basic::from_utf8(line)
+            .ok()
+            .and_then(fast::request);
+        let parsed: RequestLine<'_> = match fast {
+            Some(parsed) => parsed,
+            None => match parse_line(line) {
+                Ok(v) => v,
+                Err(e) => return out.error(n, "invalid_json", super::json::parse_error(line, &e)),
+            },
         };
         if let Some(t) = parsed.wrong {
             return out.error(
@@ -300,6 +337,8 @@ impl LineRules for BatchRules {
     }
 
     fn finish(&mut self, out: &mut Findings, summary: &mut Summary) {
+        self.urls.add_counts(&mut summary.by_kind);
+        self.models.add_counts(&mut summary.by_model);
         if summary.records == 0 {
             out.error(0, "no_requests", "the file holds no requests");
         }

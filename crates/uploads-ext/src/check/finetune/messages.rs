@@ -6,7 +6,7 @@ use crate::check::json::{JsonType, Scalar, Seq, TypeOnly};
 use crate::check::report::{Findings, Summary};
 
 /// The roles a message may have.
-const ROLES: [&str; 6] = [
+pub(super) const ROLES: [&str; 6] = [
     "system",
     "developer",
     "user",

@@ -1,0 +1,241 @@
+//! A request line read in one pass over its bytes into the same [`RequestLine`] the full
+//! reading makes, for lines that are plainly valid: strings borrowed (none with an escape
+//! where a value is kept), the body's values read through and checked, not kept. Anything
+//! else gives `None` and the full reading decides, so the findings are the same either way (a
+//! property test holds the two to it).
+
+use std::borrow::Cow;
+
+use super::shapes::{Body, RequestLine};
+use crate::check::cursor::Reader;
+use crate::check::json::{Scalar, Text};
+
+/// Nesting the fast reading follows in a body; deeper lines go to the full reading.
+const MAX_DEPTH: u32 = 64;
+
+/// The line's request, if it is plainly valid; `None` for anything else.
+pub(super) fn request(line: &str) -> Option<RequestLine<'_>> {
+    let mut r = Reader {
+        b: line.as_bytes(),
+        i: 0,
+    };
+    let mut out = RequestLine::default();
+    r.ws();
+    r.byte(b'{')?;
+    r.ws();
+    if r.peek()? == b'}' {
+        r.i += 1;
+    } else {
+        loop {
+            r.ws();
+            let key = key(&mut r, line)?;
+            match key {
+                "custom_id" => out.custom_id = Some(kept(&mut r, line)?),
+                "method" => out.method = Some(kept(&mut r, line)?),
+                "url" => out.url = Some(kept(&mut r, line)?),
+                "body" => out.body = Some(body(&mut r, line)?),
+                _ => {
+                    r.value(MAX_DEPTH)?;
+                    out.unknown.push(Text(Cow::Borrowed(key)));
+                }
+            }
+            r.ws();
+            match r.next()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    r.ws();
+    r.at_end().then_some(out)
+}
+
+/// A key, as text: the line is UTF-8 and a quote is ASCII, so its span is one of the line's.
+fn key<'a>(r: &mut Reader<'a>, line: &'a str) -> Option<&'a str> {
+    let (start, end) = r.key_span()?;
+    line.get(start..end)
+}
+
+/// A kept value: a string without escapes (anything else is the full reading's).
+fn kept<'a>(r: &mut Reader<'a>, line: &'a str) -> Option<Scalar<'a>> {
+    let (start, end, escaped) = r.string_span()?;
+    if escaped {
+        return None;
+    }
+    Some(Scalar::Str(Cow::Borrowed(line.get(start..end)?)))
+}
+
+/// The body: an object whose keys (none escaped), `model` (a string) and `input` are read as
+/// the full reading reads them.
+fn body<'a>(r: &mut Reader<'a>, line: &'a str) -> Option<Body<'a>> {
+    let mut body = Body::default();
+    r.byte(b'{')?;
+    r.ws();
+    if r.peek()? == b'}' {
+        r.i += 1;
+        return Some(body);
+    }
+    loop {
+        r.ws();
+        let key = key(r, line)?;
+        match key {
+            "model" => body.model = Some(kept(r, line)?),
+            "input" => body.inputs = inputs(r)?,
+            _ => r.value(MAX_DEPTH - 1)?,
+        }
+        body.keys.push(Text(Cow::Borrowed(key)));
+        r.ws();
+        match r.next()? {
+            b',' => continue,
+            b'}' => return Some(body),
+            _ => return None,
+        }
+    }
+}
+
+/// How many embedding inputs an `input` holds, for a string or an array (anything else is the
+/// full reading's): one for a string or an array of token ids, else one per element.
+fn inputs(r: &mut Reader<'_>) -> Option<u64> {
+    match r.peek()? {
+        b'"' => {
+            r.string()?;
+            Some(1)
+        }
+        b'[' => {
+            r.i += 1;
+            r.ws();
+            if r.peek()? == b']' {
+                r.i += 1;
+                return Some(0);
+            }
+            let mut n = 0;
+            let mut first_is_number = false;
+            loop {
+                r.ws();
+                if n == 0 {
+                    first_is_number = matches!(r.peek()?, b'-' | b'0'..=b'9');
+                }
+                r.value(MAX_DEPTH - 2)?;
+                n += 1;
+                r.ws();
+                match r.next()? {
+                    b',' => continue,
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+            Some(if first_is_number { 1 } else { n })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::json::parse_line;
+    use proptest::prelude::*;
+
+    /// What both readings make of a line, for comparison.
+    fn facts(l: &RequestLine<'_>) -> String {
+        let s = |v: &Option<Scalar<'_>>| format!("{v:?}");
+        let body = l.body.as_ref().map(|b| {
+            (
+                b.wrong,
+                b.keys.iter().map(|k| k.0.to_string()).collect::<Vec<_>>(),
+                format!("{:?}", b.model),
+                b.inputs,
+            )
+        });
+        format!(
+            "{:?} {} {} {} {:?} {:?}",
+            l.wrong,
+            s(&l.custom_id),
+            s(&l.method),
+            s(&l.url),
+            body,
+            l.unknown
+                .iter()
+                .map(|k| k.0.to_string())
+                .collect::<Vec<_>>()
+        )
+    }
+
+    #[test]
+    fn plain_lines_are_read_as_the_full_reading_reads_them() {
+        let lines = [
+            r#"{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi \"x\""}],"temperature":0.5e-1,"n":1,"stop":null,"logprobs":false}}"#,
+            r#" { "body" : { "input" : ["a", "b", "c"], "model" : "e" } , "url":"/v1/embeddings", "extra": [1, {"x": -0}], "custom_id":"b" } "#,
+            r#"{"custom_id":"c","body":{"input":[1,2,3],"model":"e"}}"#,
+            r#"{"custom_id":"d","body":{"input":"one","input":[]}}"#,
+            r#"{}"#,
+        ];
+        for line in lines {
+            let fast = request(line).unwrap_or_else(|| panic!("{line}"));
+            let full: RequestLine<'_> = parse_line(line.as_bytes()).unwrap();
+            assert_eq!(facts(&fast), facts(&full), "{line}");
+        }
+        let left = [
+            r#"{"custom_id":"\u0041"}"#,
+            r#"{"custom_id":"a\nb"}"#,
+            r#"{"custom_id":7}"#,
+            r#"{"body":"x"}"#,
+            r#"{"body":{"model":4}}"#,
+            r#"{"body":{"input":5}}"#,
+            r#"{"body":{"n":01}}"#,
+            r#"{"body":{"n":1.}}"#,
+            r#"{"body":{"n":tru}}"#,
+            r#"{"custom_id":"a",}"#,
+            r#"[1]"#,
+            r#"{"custom_id":"a"} x"#,
+        ];
+        for line in left {
+            assert!(request(line).is_none(), "{line}");
+        }
+    }
+
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            "[a-z\"\\\\ \u{e9}\n]{0,6}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::vec(("[a-z_]{1,6}", inner), 0..4)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_reading_agrees_with_the_full_one(
+            body in prop::collection::vec(("[a-z_]{1,8}|model|input", json()), 0..5),
+            id in "[a-z0-9\"]{0,6}",
+            cut in any::<prop::sample::Index>(),
+            mutate in 0u8..4,
+        ) {
+            let body: serde_json::Map<String, serde_json::Value> = body.into_iter().collect();
+            let line = serde_json::json!({
+                "custom_id": id, "method": "POST", "url": "/v1/embeddings", "body": body,
+            })
+            .to_string();
+            let Some(text) = crate::check::cursor::mutated(&line, cut.index(line.len()), mutate) else {
+                return Ok(());
+            };
+            let text = text.as_str();
+            if let Some(fast) = request(text) {
+                let full: Result<RequestLine<'_>, _> = parse_line(text.as_bytes());
+                prop_assert!(full.is_ok(), "the full reading refuses {}", text);
+                prop_assert_eq!(facts(&fast), facts(&full.unwrap()), "{}", text);
+            }
+        }
+    }
+}
