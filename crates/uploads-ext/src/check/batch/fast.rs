@@ -13,8 +13,10 @@ use crate::check::json::{Scalar, Text};
 /// Nesting the fast reading follows in a body; deeper lines go to the full reading.
 const MAX_DEPTH: u32 = 64;
 
-/// The line's request, if it is plainly valid; `None` for anything else.
-pub(super) fn request(line: &str) -> Option<RequestLine<'_>> {
+/// The line's request, if it is plainly valid; `None` for anything else. A body whose
+/// parameter names are `previous` (the last body's), in order, is marked `same_keys` instead of
+/// listing them.
+pub(super) fn request<'a>(line: &'a str, previous: &[Box<str>]) -> Option<RequestLine<'a>> {
     let mut r = Reader {
         b: line.as_bytes(),
         i: 0,
@@ -33,7 +35,7 @@ pub(super) fn request(line: &str) -> Option<RequestLine<'_>> {
                 "custom_id" => out.custom_id = Some(kept(&mut r, line)?),
                 "method" => out.method = Some(kept(&mut r, line)?),
                 "url" => out.url = Some(kept(&mut r, line)?),
-                "body" => out.body = Some(body(&mut r, line)?),
+                "body" => out.body = Some(body(&mut r, line, previous)?),
                 _ => {
                     r.value(MAX_DEPTH)?;
                     out.unknown.push(Text(Cow::Borrowed(key)));
@@ -68,7 +70,7 @@ fn kept<'a>(r: &mut Reader<'a>, line: &'a str) -> Option<Scalar<'a>> {
 
 /// The body: an object whose keys (none escaped), `model` (a string) and `input` are read as
 /// the full reading reads them.
-fn body<'a>(r: &mut Reader<'a>, line: &'a str) -> Option<Body<'a>> {
+fn body<'a>(r: &mut Reader<'a>, line: &'a str, previous: &[Box<str>]) -> Option<Body<'a>> {
     let mut body = Body::default();
     r.byte(b'{')?;
     r.ws();
@@ -76,6 +78,11 @@ fn body<'a>(r: &mut Reader<'a>, line: &'a str) -> Option<Body<'a>> {
         r.i += 1;
         return Some(body);
     }
+    // While the names match `previous`, they are only counted; at the first that does not,
+    // those before it (all `previous`) are listed from the line, and the rest as they come.
+    let mut matched = 0;
+    let mut listing = previous.is_empty();
+    let mut first_keys: [&str; SAME_KEYS_MAX] = [""; SAME_KEYS_MAX];
     loop {
         r.ws();
         let key = key(r, line)?;
@@ -84,15 +91,44 @@ fn body<'a>(r: &mut Reader<'a>, line: &'a str) -> Option<Body<'a>> {
             "input" => body.inputs = inputs(r)?,
             _ => r.value(MAX_DEPTH - 1)?,
         }
-        body.keys.push(Text(Cow::Borrowed(key)));
+        if !listing && previous.get(matched).is_some_and(|p| **p == *key) {
+            *first_keys.get_mut(matched)? = key;
+            matched += 1;
+        } else {
+            if !listing {
+                listing = true;
+                body.keys.extend(
+                    first_keys[..matched]
+                        .iter()
+                        .map(|k| Text(Cow::Borrowed(*k))),
+                );
+            }
+            body.keys.push(Text(Cow::Borrowed(key)));
+        }
         r.ws();
         match r.next()? {
             b',' => continue,
-            b'}' => return Some(body),
+            b'}' => break,
             _ => return None,
         }
     }
+    if !listing {
+        if matched == previous.len() {
+            body.same_keys = true;
+        } else {
+            // Fewer names than before: listed after all.
+            body.keys.extend(
+                first_keys[..matched]
+                    .iter()
+                    .map(|k| Text(Cow::Borrowed(*k))),
+            );
+        }
+    }
+    Some(body)
 }
+
+/// Parameter names a body may repeat from the last and be read without listing them.
+const SAME_KEYS_MAX: usize = 32;
 
 /// How many embedding inputs an `input` holds, for a string or an array (anything else is the
 /// full reading's): one for a string or an array of token ids, else one per element.
@@ -137,16 +173,18 @@ mod tests {
     use crate::check::json::parse_line;
     use proptest::prelude::*;
 
-    /// What both readings make of a line, for comparison.
-    fn facts(l: &RequestLine<'_>) -> String {
+    /// What both readings make of a line, for comparison: a body marked as repeating the
+    /// previous names is given them.
+    fn facts(l: &RequestLine<'_>, previous: &[Box<str>]) -> String {
         let s = |v: &Option<Scalar<'_>>| format!("{v:?}");
         let body = l.body.as_ref().map(|b| {
-            (
-                b.wrong,
-                b.keys.iter().map(|k| k.0.to_string()).collect::<Vec<_>>(),
-                format!("{:?}", b.model),
-                b.inputs,
-            )
+            let keys: Vec<String> = if b.same_keys {
+                assert!(b.keys.is_empty());
+                previous.iter().map(|k| k.to_string()).collect()
+            } else {
+                b.keys.iter().map(|k| k.0.to_string()).collect()
+            };
+            (b.wrong, keys, format!("{:?}", b.model), b.inputs)
         });
         format!(
             "{:?} {} {} {} {:?} {:?}",
@@ -172,9 +210,9 @@ mod tests {
             r#"{}"#,
         ];
         for line in lines {
-            let fast = request(line).unwrap_or_else(|| panic!("{line}"));
+            let fast = request(line, &[]).unwrap_or_else(|| panic!("{line}"));
             let full: RequestLine<'_> = parse_line(line.as_bytes()).unwrap();
-            assert_eq!(facts(&fast), facts(&full), "{line}");
+            assert_eq!(facts(&fast, &[]), facts(&full, &[]), "{line}");
         }
         let left = [
             r#"{"custom_id":"\u0041"}"#,
@@ -191,7 +229,26 @@ mod tests {
             r#"{"custom_id":"a"} x"#,
         ];
         for line in left {
-            assert!(request(line).is_none(), "{line}");
+            assert!(request(line, &[]).is_none(), "{line}");
+        }
+        // A body repeating the last one's names is marked so, not listed; one that differs
+        // anywhere is listed whole.
+        let line = r#"{"custom_id":"a","body":{"model":"m","n":1,"stop":null}}"#;
+        let names = |v: &[&str]| v.iter().map(|k| Box::from(*k)).collect::<Vec<Box<str>>>();
+        let body = request(line, &names(&["model", "n", "stop"]))
+            .unwrap()
+            .body
+            .unwrap();
+        assert!(body.same_keys && body.keys.is_empty());
+        for previous in [
+            names(&["model", "n"]),
+            names(&["model", "x", "stop"]),
+            names(&["model", "n", "stop", "y"]),
+        ] {
+            let body = request(line, &previous).unwrap().body.unwrap();
+            assert!(!body.same_keys, "{previous:?}");
+            let keys: Vec<&str> = body.keys.iter().map(|k| &*k.0).collect();
+            assert_eq!(keys, ["model", "n", "stop"], "{previous:?}");
         }
     }
 
@@ -218,6 +275,7 @@ mod tests {
         #[test]
         fn the_fast_reading_agrees_with_the_full_one(
             body in prop::collection::vec(("[a-z_]{1,8}|model|input", json()), 0..5),
+            previous in prop::collection::vec("[a-z_]{1,8}|model|input", 0..4),
             id in "[a-z0-9\"]{0,6}",
             cut in any::<prop::sample::Index>(),
             mutate in 0u8..4,
@@ -231,10 +289,17 @@ mod tests {
                 return Ok(());
             };
             let text = text.as_str();
-            if let Some(fast) = request(text) {
+            // The names of the body before: unrelated, or this one's own (a repeat).
+            let own: Vec<Box<str>> = body.keys().map(|k| k.as_str().into()).collect();
+            let previous: Vec<Box<str>> = if cut.index(2) == 0 {
+                own
+            } else {
+                previous.into_iter().map(Into::into).collect()
+            };
+            if let Some(fast) = request(text, &previous) {
                 let full: Result<RequestLine<'_>, _> = parse_line(text.as_bytes());
                 prop_assert!(full.is_ok(), "the full reading refuses {}", text);
-                prop_assert_eq!(facts(&fast), facts(&full.unwrap()), "{}", text);
+                prop_assert_eq!(facts(&fast, &previous), facts(&full.unwrap(), &[]), "{}", text);
             }
         }
     }

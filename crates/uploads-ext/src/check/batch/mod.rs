@@ -3,12 +3,12 @@
 //! each body's parameters against the spec's schema of its endpoint (warnings).
 
 mod fast;
+mod ids;
 mod shapes;
-
-use std::collections::HashMap;
 
 use uploads_client::rules::{self, BatchEndpoint};
 
+use ids::{IdSet, Seen};
 use shapes::{Body, RequestLine};
 
 use super::json::{Scalar, parse_line};
@@ -19,6 +19,8 @@ use super::rules::{At, CheckOptions, LineRules, did_you_mean};
 /// `custom_id`s remembered for the duplicate check; past this (four times the request limit,
 /// an error already) a file's ids are no longer compared, so memory stays bounded.
 const MAX_TRACKED_IDS: usize = 4 * rules::MAX_BATCH_REQUESTS as usize;
+/// And at most this many bytes of their text (a file of huge ids stops being compared here).
+const MAX_TRACKED_ID_BYTES: usize = 64 << 20;
 
 /// The fields of a request line.
 const LINE_FIELDS: [&str; 4] = ["custom_id", "method", "url", "body"];
@@ -33,16 +35,17 @@ pub(crate) struct BatchRules {
     urls: Majority,
     /// The models of the bodies: the file's is the one most name.
     models: Majority,
-    /// `custom_id` -> the line it was first used on. Hashed with foldhash (seeded per
-    /// process): every line looks one up, and SipHash was a tenth of a short line's check.
-    ids: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
+    /// The `custom_id`s seen, with the line each was first used on.
+    ids: IdSet,
     ids_full: bool,
     embedding_inputs: u64,
     bytes_reported: bool,
     /// The endpoint of the last line that named one.
     last_endpoint: Option<&'static BatchEndpoint>,
-    /// The last body parameters found clean against the spec, and their endpoint.
-    clean_keys: Option<(&'static str, Vec<Box<str>>)>,
+    /// The last body's parameter names (a fast reading of a body with the same ones does
+    /// not list them), and the endpoint they were found clean for against the spec.
+    last_keys: Vec<Box<str>>,
+    clean_for: Option<&'static str>,
 }
 
 impl BatchRules {
@@ -52,12 +55,13 @@ impl BatchRules {
             body_schema: options.body_schema,
             urls: Majority::default(),
             models: Majority::default(),
-            ids: HashMap::default(),
+            ids: IdSet::new(MAX_TRACKED_IDS, MAX_TRACKED_ID_BYTES),
             ids_full: false,
             embedding_inputs: 0,
             bytes_reported: false,
             last_endpoint: None,
-            clean_keys: None,
+            last_keys: Vec::new(),
+            clean_for: None,
         }
     }
 
@@ -86,23 +90,27 @@ impl BatchRules {
                 "custom_id is empty: results are matched to requests by it",
             );
         }
-        if let Some(first) = self.ids.get(id.as_ref()) {
-            out.error(
+        match self.ids.see(id, n) {
+            Seen::New => {}
+            Seen::Before(first) => out.error(
                 n,
                 "duplicate_custom_id",
                 format!(
                     "custom_id {id:?} is already used on line {first}: each request needs its own"
                 ),
-            );
-        } else if self.ids.len() < MAX_TRACKED_IDS {
-            self.ids.insert(id.as_ref().into(), n);
-        } else if !self.ids_full {
+            ),
+            Seen::Untracked => self.ids_not_tracked(n, out),
+        }
+    }
+
+    fn ids_not_tracked(&mut self, n: u64, out: &mut Findings) {
+        if !self.ids_full {
             self.ids_full = true;
             out.warning(
                 n,
                 "ids_not_tracked",
                 format!(
-                    "custom_ids after the first {MAX_TRACKED_IDS} are not checked for duplicates"
+                    "custom_ids past the first {MAX_TRACKED_IDS} (or 64 MiB of them) are not checked for duplicates"
                 ),
             );
         }
@@ -210,20 +218,37 @@ impl BatchRules {
         }
         let Some(endpoint) = endpoint else { return };
         if self.body_schema {
-            // Most bodies of a file have the same parameters: a list found clean is not
-            // looked up again.
-            let same = self.clean_keys.as_ref().is_some_and(|(url, keys)| {
-                *url == endpoint.url
-                    && keys.len() == body.keys.len()
-                    && keys.iter().zip(&body.keys).all(|(a, b)| **a == *b.0)
-            });
-            if !same {
+            // Most bodies of a file have the same parameters: a list found clean for this
+            // endpoint is not looked up again.
+            let same = body.same_keys
+                || (self.last_keys.len() == body.keys.len()
+                    && self
+                        .last_keys
+                        .iter()
+                        .zip(&body.keys)
+                        .all(|(a, b)| **a == *b.0));
+            if !(same && self.clean_for == Some(endpoint.url)) {
                 let before = out.warnings;
-                body_schema(n, body, endpoint, out);
-                if out.warnings == before {
-                    let keys = body.keys.iter().map(|k| k.0.as_ref().into()).collect();
-                    self.clean_keys = Some((endpoint.url, keys));
+                if body.same_keys {
+                    body_schema(n, self.last_keys.iter().map(|k| &**k), endpoint, out);
+                } else {
+                    body_schema(n, body.keys.iter().map(|k| &*k.0), endpoint, out);
                 }
+                self.clean_for = (out.warnings == before).then_some(endpoint.url);
+                if !same {
+                    self.last_keys = body.keys.iter().map(|k| k.0.as_ref().into()).collect();
+                }
+            }
+        }
+        if !body.same_keys && !self.body_schema {
+            let same = self.last_keys.len() == body.keys.len()
+                && self
+                    .last_keys
+                    .iter()
+                    .zip(&body.keys)
+                    .all(|(a, b)| **a == *b.0);
+            if !same {
+                self.last_keys = body.keys.iter().map(|k| k.0.as_ref().into()).collect();
             }
         }
         if endpoint.url == "/v1/embeddings" {
@@ -262,7 +287,7 @@ impl LineRules for BatchRules {
         // Most lines: read in one pass into the same shape (see `fast`); the rest in full.
         let fast = simdutf8::basic::from_utf8(line)
             .ok()
-            .and_then(fast::request);
+            .and_then(|line| fast::request(line, &self.last_keys));
         let parsed: RequestLine<'_> = match fast {
             Some(parsed) => parsed,
             None => match parse_line(line) {
@@ -370,9 +395,14 @@ impl LineRules for BatchRules {
 /// The body's parameters against the spec's schema of the endpoint: unknown ones (only when
 /// the schema lists all) and missing required ones are warnings, since the spec can lag the
 /// service.
-fn body_schema(n: u64, body: &Body<'_>, endpoint: &BatchEndpoint, out: &mut Findings) {
-    for key in &body.keys {
-        if endpoint.certain && endpoint.parameters.binary_search(&&**key).is_err() {
+fn body_schema<'k>(
+    n: u64,
+    keys: impl Iterator<Item = &'k str> + Clone,
+    endpoint: &BatchEndpoint,
+    out: &mut Findings,
+) {
+    for key in keys.clone() {
+        if endpoint.certain && endpoint.parameters.binary_search(&key).is_err() {
             let hint = did_you_mean(key, endpoint.parameters.iter().copied())
                 .map(|k| format!(": did you mean {k:?}?"))
                 .unwrap_or_default();
@@ -381,13 +411,13 @@ fn body_schema(n: u64, body: &Body<'_>, endpoint: &BatchEndpoint, out: &mut Find
                 "unknown_parameter",
                 format!(
                     "body parameter {:?} is not in the spec's {}{hint}",
-                    &**key, endpoint.request_schema
+                    key, endpoint.request_schema
                 ),
             );
         }
     }
     for required in endpoint.required {
-        if *required != "model" && !body.keys.iter().any(|k| &**k == *required) {
+        if *required != "model" && !keys.clone().any(|k| k == *required) {
             out.warning(
                 n,
                 "missing_parameter",

@@ -40,6 +40,9 @@ object_shape!(RequestLine, read_line_field);
 pub(super) struct Body<'a> {
     pub(super) wrong: Option<JsonType>,
     pub(super) keys: Vec<Text<'a>>,
+    /// True when the fast reading found the same parameter names, in the same order, as the
+    /// body before (then `keys` is left empty: most bodies of a file repeat them).
+    pub(super) same_keys: bool,
     pub(super) model: Option<Scalar<'a>>,
     pub(super) inputs: u64,
 }

@@ -261,3 +261,26 @@ fn neighbouring_formats_are_named() {
         "{r}"
     );
 }
+
+#[test]
+fn repeated_body_parameters_are_judged_on_every_line() {
+    // The same misspelt parameter on every line: a warning on each, though the fast reading
+    // does not list a body's names when they repeat the last one's.
+    let line = |id: usize| {
+        format!(
+            r#"{{"custom_id":"r{id}","method":"POST","url":"/v1/chat/completions","body":{{"model":"gpt-4o-mini","mesages":[]}}}}"#
+        )
+    };
+    let text: String = (0..5).map(|i| line(i) + "\n").collect();
+    let r = check(ContentFormat::Batch, &text);
+    assert_eq!(r.counts["unknown_parameter"], 5, "{r}");
+    assert_eq!(r.counts["missing_parameter"], 5, "{r}");
+    // Clean names, then the same names for another endpoint that does not take them.
+    let chat = req("a");
+    let embed = req("b").replace("/v1/chat/completions", "/v1/embeddings");
+    let r = check(ContentFormat::Batch, &format!("{chat}\n{embed}\n"));
+    assert!(
+        r.counts.contains_key("unknown_parameter") || r.counts.contains_key("missing_parameter"),
+        "{r}"
+    );
+}
