@@ -4,7 +4,7 @@ use clap::Args;
 use uploads_client::ApiError;
 
 use crate::connect::{Globals, client_from_env};
-use crate::output::{exit, fail};
+use crate::output::{exit, fail, out};
 
 /// Cancel a pending upload (and forget its resume journal).
 #[derive(Args)]
@@ -44,6 +44,8 @@ pub async fn run(args: CancelArgs, globals: Globals) -> u8 {
             }
         }
     }
-    println!("{} {status}", args.upload_id);
+    if out(format!("{} {status}", args.upload_id)).is_err() {
+        return exit::STDOUT_CLOSED;
+    }
     exit::OK
 }

@@ -7,7 +7,7 @@ use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use uploads_ext::check::{CheckOptions, ContentFormat, FineTuneMethod, Report, check_file};
 
-use crate::output::{exit, fail, shown};
+use crate::output::{exit, fail, out, shown};
 
 /// Check batch or fine-tuning files without uploading them.
 ///
@@ -84,7 +84,9 @@ pub async fn run(args: CheckArgs) -> u8 {
                 // A script gets one document per input: this one says why it has no report.
                 if args.json {
                     let doc = serde_json::json!({"file": path.display().to_string(), "error": why});
-                    println!("{doc}");
+                    if out(doc).is_err() {
+                        return exit::STDOUT_CLOSED;
+                    }
                 }
                 code = code.max(fail(kind, format!("{}: {why}", path.display())));
                 continue;
@@ -96,7 +98,9 @@ pub async fn run(args: CheckArgs) -> u8 {
         if args.json {
             let mut value = serde_json::to_value(&report).unwrap_or_default();
             value["file"] = path.display().to_string().into();
-            println!("{value}");
+            if out(value).is_err() {
+                return exit::STDOUT_CLOSED;
+            }
         } else {
             eprintln!("{}", shown(&heading(&path, &report)));
             eprintln!("{}", shown(&report.to_string()));

@@ -33,8 +33,14 @@ pub fn completions(args: CompletionsArgs, mut cmd: clap::Command) -> u8 {
         ShellName::Powershell => Shell::PowerShell,
         ShellName::Elvish => Shell::Elvish,
     };
-    clap_complete::generate(shell, &mut cmd, "openai-uploads", &mut std::io::stdout());
-    exit::OK
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "openai-uploads", &mut script);
+    use std::io::Write;
+    match std::io::stdout().write_all(&script) {
+        Ok(()) => exit::OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::STDOUT_CLOSED,
+        Err(e) => fail(exit::FAILED, format!("writing the script: {e}")),
+    }
 }
 
 /// The man page (roff) of the command and its subcommands, as `cargo xtask man` writes it to
@@ -56,6 +62,7 @@ pub fn man(cmd: clap::Command) -> u8 {
     use std::io::Write;
     match std::io::stdout().write_all(&out) {
         Ok(()) => exit::OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::STDOUT_CLOSED,
         Err(e) => fail(exit::FAILED, e),
     }
 }

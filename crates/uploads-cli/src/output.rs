@@ -7,6 +7,29 @@ pub(crate) mod exit {
     pub(crate) const FAILED: u8 = 1;
     pub(crate) const USAGE: u8 = 2;
     pub(crate) const INTERRUPTED: u8 = 130;
+    /// stdout was closed by its reader (`| head`): the command stopped as an interrupt stops
+    /// it (128 + SIGPIPE, what a shell shows for a program a closed pipe ended).
+    pub(crate) const STDOUT_CLOSED: u8 = 141;
+}
+
+/// stdout is gone: its reader closed the pipe.
+#[derive(Debug)]
+pub(crate) struct StdoutClosed;
+
+/// Writes one line to stdout. A closed pipe is not a panic (as `println!` makes it) but
+/// [`StdoutClosed`], for the command to stop cleanly; another write error is said on stderr
+/// and treated alike.
+pub(crate) fn out(line: impl std::fmt::Display) -> Result<(), StdoutClosed> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed),
+        Err(e) => {
+            eprintln!("error: writing to stdout: {e}");
+            Err(StdoutClosed)
+        }
+    }
 }
 
 /// Prints `error: ...` to stderr and returns the exit code.

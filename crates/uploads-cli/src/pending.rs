@@ -7,7 +7,7 @@ use clap::Args;
 use uploads_ext::JournalEntry;
 use uploads_ext::journal;
 
-use crate::output::{exit, fail};
+use crate::output::{exit, fail, out};
 
 /// List interrupted uploads that can be resumed (by running the same `put` again).
 #[derive(Args)]
@@ -53,7 +53,9 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
                 "complete_sent": e.complete_sent,
                 "expired": is_expired(e, now),
             });
-            println!("{doc}");
+            if out(doc).is_err() {
+                return exit::STDOUT_CLOSED;
+            }
         }
         return exit::OK;
     }
@@ -61,7 +63,14 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
         eprintln!("no resumable uploads in {}", dir.display());
         return exit::OK;
     }
-    println!("{:<40} {:>11} {:>10}  FILE", "UPLOAD", "PARTS", "LEFT");
+    if out(format!(
+        "{:<40} {:>11} {:>10}  FILE",
+        "UPLOAD", "PARTS", "LEFT"
+    ))
+    .is_err()
+    {
+        return exit::STDOUT_CLOSED;
+    }
     for (_, e) in &entries {
         let left = e.expires_at - now;
         let left = if e.complete_sent {
@@ -72,13 +81,16 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
         } else {
             format!("{}m{:02}s", left / 60, left % 60)
         };
-        println!(
+        let row = format!(
             "{:<40} {:>11} {:>10}  {}",
             e.upload_id,
             format!("{}/{}", e.parts.len(), e.total_parts),
             left,
             crate::output::shown(&e.path.display().to_string())
         );
+        if out(row).is_err() {
+            return exit::STDOUT_CLOSED;
+        }
     }
     if entries.iter().any(|(_, e)| is_expired(e, now)) {
         eprintln!(
@@ -107,11 +119,12 @@ fn prune(entries: Vec<(PathBuf, JournalEntry)>, now: i64) -> u8 {
             }
             Ok(_) => {
                 removed += 1;
-                println!(
+                // The journal is gone either way; a closed stdout only loses the line.
+                let _ = out(format!(
                     "removed {} ({}, expired)",
                     e.upload_id,
                     crate::output::shown(&e.path.display().to_string())
-                );
+                ));
             }
             Err(err) => code = fail(exit::FAILED, format!("removing {}: {err}", path.display())),
         }

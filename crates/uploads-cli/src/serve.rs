@@ -180,7 +180,8 @@ pub async fn run(args: ServeArgs) -> u8 {
         }
     };
     // The first stdout line is the base URL, for scripts and tests.
-    println!("{}", server.base_url());
+    // Scripts read the URL from the first line; one that stops reading does not stop the server.
+    let _ = crate::output::out(server.base_url());
     eprintln!(
         "openai-uploads local server on {} (data in {}). Try:\n  OPENAI_BASE_URL={} OPENAI_API_KEY=sk-local openai-uploads put FILE --purpose assistants",
         server.base_url(),

@@ -540,3 +540,38 @@ fn control_characters_in_a_filename_are_shown_escaped() {
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
     assert!(stderr.contains("evil\\u{1b}[2Jname.txt"), "{stderr}");
 }
+
+#[test]
+fn proxy_variables_do_not_apply_to_loopback() {
+    // A proxy that does not answer: before issue 22, even `--local` went to it and failed
+    // after ~10 s ("nothing answers at http://127.0.0.1:...").
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), b"hello through no proxy").unwrap();
+    let server = Serve::start(Path::new(BIN), &[]);
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "HTTPS_PROXY",
+    ] {
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = run(cmd(dir.path())
+            .env(var, "http://127.0.0.1:9")
+            .env("OPENAI_API_KEY", "sk-local")
+            .env("OPENAI_BASE_URL", &server.url)
+            .args(["put", "--purpose", "assistants"])
+            .arg(dir.path().join("a.txt")));
+        assert_eq!(code, 0, "{var}: {stderr}");
+        assert!(stdout.trim().starts_with("file-"), "{var}: {stdout}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{var}"
+        );
+        let (code, _, stderr) = run(cmd(dir.path())
+            .env(var, "http://127.0.0.1:9")
+            .args(["put", "--purpose", "assistants", "--local"])
+            .arg(dir.path().join("a.txt")));
+        assert_eq!(code, 0, "{var} --local: {stderr}");
+    }
+}

@@ -433,3 +433,69 @@ fn completions_and_the_man_page_come_from_the_clap_definitions() {
     );
     assert!(page.contains("openai\\-uploads\\-put"));
 }
+
+/// Runs `c` with its stdout closed before it writes (a reader that stopped: `| head -0`).
+fn with_stdout_closed(c: &mut Command) -> (i32, String) {
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_stops_the_run_cleanly_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files: Vec<_> = (0..3)
+        .map(|i| {
+            let p = d.join(format!("f{i}.txt"));
+            random_file(&p, 40_000 + i, i as u64);
+            p
+        })
+        .collect();
+    // The dry run's table (it panicked with exit 101: issue 22).
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.args(["put", "--dry-run", "-p", "assistants"])
+        .args(&files);
+    let (code, stderr) = with_stdout_closed(&mut c);
+    assert_eq!(code, 141, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // check --json, and the completions.
+    std::fs::write(d.join("a.jsonl"), "{}\n").unwrap();
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.args(["check", "-p", "batch", "--json"])
+        .arg(d.join("a.jsonl"));
+    let (code, stderr) = with_stdout_closed(&mut c);
+    assert_eq!(code, 141, "{stderr}");
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.args(["completions", "bash"]);
+    let (code, stderr) = with_stdout_closed(&mut c);
+    assert_eq!(code, 141, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // A real put: stops as an interrupt does, and the same command again finishes the job.
+    let server = Serve::start(Path::new(BIN), &[]);
+    let mut c = put(&server, &d.join("j"));
+    c.args(["-p", "assistants", "-j", "1"]).args(&files);
+    let (code, stderr) = with_stdout_closed(&mut c);
+    assert_eq!(code, 141, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("stdout was closed"), "{stderr}");
+    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
+        .args(["-p", "assistants", "-j", "1"])
+        .args(&files));
+    assert_eq!(code, 0, "{stderr}");
+    let ids: Vec<&str> = stdout.lines().collect();
+    assert_eq!(ids.len(), 3, "{stdout}");
+    for (id, path) in ids.iter().zip(&files) {
+        assert_eq!(server.download(id), std::fs::read(path).unwrap());
+    }
+}

@@ -179,12 +179,18 @@ impl ClientConfig {
             }
         }
         crate::install_tls_provider();
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .build()?;
+            .timeout(self.request_timeout);
+        // Traffic that never leaves the machine never goes through a proxy, whatever
+        // http_proxy, HTTPS_PROXY or all_proxy say (a local server behind a proxy is
+        // unreachable, and curl and the SDKs' HTTP clients skip loopback alike).
+        if reqwest::Url::parse(&base).is_ok_and(|url| is_loopback(&url)) {
+            http = http.no_proxy();
+        }
+        let http = http.build()?;
         Ok(Client::new_with_client(&base, http))
     }
 

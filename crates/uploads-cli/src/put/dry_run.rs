@@ -9,7 +9,7 @@ use uploads_ext::{Offline, PartBudget, PreparedUpload, Uploader, human_bytes};
 use super::args::PutArgs;
 use super::job::Job;
 use super::prepare::prepare_all;
-use crate::output::{exit, fail, shown};
+use crate::output::{exit, fail, out, shown};
 
 pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
     let uploader = Uploader::new(Offline)
@@ -19,10 +19,13 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
     let mut code = exit::OK;
     let ready = prepare_all(&uploader, args, jobs, &mut code).await;
     let mut total = 0u64;
-    println!(
+    let header = format!(
         "{:>12} {:>10} {:>6} {:>9} {:>10}  {:<10} FILE",
         "BYTES", "PART", "PARTS", "IN FLIGHT", "TIME", "EXPIRY"
     );
+    if out(header).is_err() {
+        return exit::STDOUT_CLOSED;
+    }
     for (job, plan) in &ready {
         let estimate = plan.estimate(args.assume_rate);
         let expiry = if estimate.fits {
@@ -32,7 +35,7 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
             "OVER 1h"
         };
         total += plan.size();
-        println!(
+        let row = format!(
             "{:>12} {:>10} {:>6} {:>9} {:>9.0}s  {:<10} {}",
             plan.size(),
             human_bytes(plan.part_size()),
@@ -42,6 +45,9 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
             expiry,
             shown(&job.label)
         );
+        if out(row).is_err() {
+            return exit::STDOUT_CLOSED;
+        }
         code = code.max(check_contents(job, plan).await);
     }
     let rate = ready

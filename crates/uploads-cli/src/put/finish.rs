@@ -25,6 +25,8 @@ pub struct Ends {
     started: Instant,
     /// A summary is printed for several uploads, or with a manifest.
     summarize: bool,
+    /// stdout's reader went away: ids are no longer printed, and the command stops.
+    stdout_closed: bool,
 }
 
 impl Ends {
@@ -40,7 +42,13 @@ impl Ends {
             bytes: 0,
             started: Instant::now(),
             summarize: total > 1 || already > 0 || args.manifest.is_some(),
+            stdout_closed: false,
         }
+    }
+
+    /// True once stdout's reader has gone away.
+    pub fn stdout_closed(&self) -> bool {
+        self.stdout_closed
     }
 
     /// Records one finished upload: counts, the manifest line, and its stdout line once the
@@ -64,8 +72,11 @@ impl Ends {
         };
         self.waiting.insert(f.index, line);
         while let Some(line) = self.waiting.remove(&self.next) {
-            if let Some(line) = line {
-                println!("{line}");
+            if let Some(line) = line
+                && !self.stdout_closed
+                && crate::output::out(line).is_err()
+            {
+                self.stdout_closed = true;
             }
             self.next += 1;
         }

@@ -233,8 +233,18 @@ async fn upload(
         if let Err(message) = outcome {
             code = code.max(fail(exit::FAILED, message));
         }
+        if ends.stdout_closed() && !token.is_cancelled() {
+            // As an interrupt: every upload stops where it can be resumed.
+            eprintln!(
+                "stdout was closed: stopping; what was uploaded is in the summary, the rest stays resumable"
+            );
+            token.cancel();
+        }
     }
     ends.summary();
+    if ends.stdout_closed() {
+        code = code.max(exit::STDOUT_CLOSED);
+    }
     #[cfg(feature = "local-server")]
     if let Some(l) = local {
         l.server.shutdown().await;

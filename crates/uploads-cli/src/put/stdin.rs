@@ -73,7 +73,13 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
             if let Some(check) = &done.check {
                 crate::check::print_warnings("stdin", check);
             }
-            println!("{}", super::finish::stdout_line(args.json, &done));
+            if crate::output::out(super::finish::stdout_line(args.json, &done)).is_err() {
+                eprintln!(
+                    "uploaded as {}, but stdout was closed before the id could be printed",
+                    done.file.id
+                );
+                return exit::STDOUT_CLOSED;
+            }
             exit::OK
         }
         Err(err) => {
