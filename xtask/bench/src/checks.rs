@@ -58,6 +58,12 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
         BATCH_BYTES,
         batch_short_line,
     )?;
+    // A batch file of short requests within the limits: 50,000 of them, ~8 MB.
+    let batch_valid = ensure_lines(
+        &files.join("check-batch-short-50k.jsonl"),
+        50_000,
+        batch_short_line,
+    )?;
     let no_limits = CheckOptions {
         file_limits: false,
         ..CheckOptions::default()
@@ -120,6 +126,23 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
             Box::new(|| ok(check_file(&batch_short, ContentFormat::Batch, no_limits)?)),
         ),
         (
+            "md5, batch file of 50,000 short requests",
+            Box::new(|| {
+                uploads_client::checksum::md5_files_hex([&batch_valid], None)?;
+                Ok(())
+            }),
+        ),
+        (
+            "check batch of 50,000 short requests",
+            Box::new(|| {
+                ok(check_file(
+                    &batch_valid,
+                    ContentFormat::Batch,
+                    CheckOptions::default(),
+                )?)
+            }),
+        ),
+        (
             "md5, fine-tune file of short lines",
             Box::new(|| {
                 uploads_client::checksum::md5_files_hex([&tune_short], None)?;
@@ -140,6 +163,7 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
     let mut rates = Vec::new();
     for (name, pass) in passes.iter().chain(&short_passes) {
         let file = match (name.contains("batch"), name.contains("short")) {
+            _ if name.contains("50,000") => &batch_valid,
             (true, false) => &batch,
             (true, true) => &batch_short,
             (false, false) => &tune,
@@ -147,7 +171,13 @@ pub(crate) fn run(bin: &Path, dir: &Path, runs: usize) -> Result<ChecksReport> {
         };
         std::io::copy(&mut std::fs::File::open(file)?, &mut std::io::sink())?;
         let mut times = Vec::new();
-        for _ in 0..runs {
+        // A small file's passes are short: more of them for a steady median.
+        let passes_of = if name.contains("50,000") {
+            runs * 10
+        } else {
+            runs
+        };
+        for _ in 0..passes_of {
             let t = Instant::now();
             pass()?;
             times.push(t.elapsed().as_secs_f64());
@@ -268,6 +298,24 @@ fn ensure(path: &Path, bytes: u64, line: fn(usize, &mut RandomBytes) -> String) 
         }
         written += l.len() as u64;
         out.write_all(l.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(path.to_owned())
+}
+
+/// Writes `lines` lines from `line(i, rng)`, once.
+fn ensure_lines(
+    path: &Path,
+    lines: usize,
+    line: fn(usize, &mut RandomBytes) -> String,
+) -> Result<PathBuf> {
+    if path.exists() && count_lines(path)? == lines as u64 {
+        return Ok(path.to_owned());
+    }
+    let mut out = BufWriter::new(std::fs::File::create(path)?);
+    let mut rng = RandomBytes::new(7);
+    for i in 0..lines {
+        out.write_all(line(i, &mut rng).as_bytes())?;
     }
     out.flush()?;
     Ok(path.to_owned())

@@ -90,6 +90,12 @@ impl BatchRules {
                 "custom_id is empty: results are matched to requests by it",
             );
         }
+        // Past the ids remembered, as the warning says, ids are not compared at all: such a
+        // file is four times over the request limit, and each piece `--split` cuts is checked
+        // on its own.
+        if self.ids_full {
+            return;
+        }
         match self.ids.see(id, n) {
             Seen::New => {}
             Seen::Before(first) => out.error(

@@ -223,7 +223,11 @@ fn duplicate_ids_are_tracked_for_four_batches_worth_of_lines() {
         text.push_str(&req(&format!("r{i}")));
         text.push('\n');
     }
+    // And past them, a repeat of a remembered id is not compared either.
+    text.push_str(&req("r0"));
+    text.push('\n');
     c.feed(text.as_bytes());
     let r = c.finish();
     assert_eq!(warnings(&r), [(tracked + 1, "ids_not_tracked")], "{r}");
+    assert_eq!(r.errors, 0, "{r}");
 }
