@@ -16,8 +16,8 @@
 //! body) and `headers` (the live service's response headers), `store` (crash-safe metadata and
 //! part files), `faults` (the fault-injection decisions and the bandwidth throttle), `state`
 //! (what handlers share: config, store, faults, counters), `routes` (the router, handlers by
-//! resource), `accept` (the listener's error policy), `serve` (the accept loop that can reset
-//! connections, each request classified once). Each module imports only those before it (the
+//! resource), `accept` (the listener's error policy), `operation` (a request classified once
+//! from its method and path), `serve` (the accept loop that can reset connections). Each module imports only those before it (the
 //! `layers_import_only_those_below_them` test reads the sources to hold this).
 
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
@@ -28,6 +28,7 @@ mod config;
 mod envelope;
 mod faults;
 mod headers;
+mod operation;
 mod routes;
 mod serve;
 mod state;
@@ -40,7 +41,7 @@ pub use state::Stats;
 #[cfg(test)]
 mod tests {
     /// The layers, bottom up, as the crate doc lists them.
-    const LAYERS: [(&str, &str); 9] = [
+    const LAYERS: [(&str, &str); 10] = [
         ("config", include_str!("config.rs")),
         ("envelope", include_str!("envelope.rs")),
         ("headers", include_str!("headers.rs")),
@@ -66,6 +67,7 @@ mod tests {
             ),
         ),
         ("accept", include_str!("accept.rs")),
+        ("operation", include_str!("operation.rs")),
         ("serve", include_str!("serve.rs")),
     ];
 

@@ -24,6 +24,7 @@ use crate::accept::Acceptor;
 use crate::envelope::ApiFailure;
 use crate::faults::{FaultPlan, PartFault, Throttled};
 use crate::headers;
+use crate::operation::Operation;
 use crate::state::{AppState, Counters, Stats};
 use crate::store::Store;
 
@@ -162,32 +163,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The request limit an injected 429 reports in `x-ratelimit-limit-requests`.
 const RATE_LIMIT_REQUESTS: u64 = 500;
-
-/// What a request is, for the faults and counters that treat parts and completes apart:
-/// read once from its method and path, before the router sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Operation {
-    /// `POST /uploads/{id}/parts`.
-    Part,
-    /// `POST /uploads/{id}/complete`.
-    Complete,
-    /// Anything else: the router decides.
-    Other,
-}
-
-impl Operation {
-    fn of(method: &hyper::Method, path: &str) -> Self {
-        if method != hyper::Method::POST {
-            return Self::Other;
-        }
-        let mut segments = path.trim_end_matches('/').rsplit('/');
-        match (segments.next(), segments.nth(1)) {
-            (Some("parts"), Some("uploads")) => Self::Part,
-            (Some("complete"), Some("uploads")) => Self::Complete,
-            _ => Self::Other,
-        }
-    }
-}
 
 /// One request, logged with its outcome.
 async fn handle(
@@ -362,40 +337,5 @@ async fn sweep_loop(state: Arc<AppState>, stop: CancellationToken) {
             ),
             Err(e) => tracing::warn!(error = %e, "sweeping expired uploads failed"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Operation;
-    use hyper::Method;
-
-    #[test]
-    fn parts_and_completes_are_told_from_their_method_and_path() {
-        let post = Method::POST;
-        assert_eq!(
-            Operation::of(&post, "/v1/uploads/upload_1/parts"),
-            Operation::Part
-        );
-        assert_eq!(
-            Operation::of(&post, "/v1/uploads/upload_1/complete"),
-            Operation::Complete
-        );
-        assert_eq!(
-            Operation::of(&post, "/v1/uploads/upload_1/complete/"),
-            Operation::Complete
-        );
-        assert_eq!(
-            Operation::of(&Method::GET, "/v1/uploads/u/parts"),
-            Operation::Other
-        );
-        assert_eq!(
-            Operation::of(&post, "/v1/uploads/u/cancel"),
-            Operation::Other
-        );
-        assert_eq!(Operation::of(&post, "/v1/uploads"), Operation::Other);
-        // Only an upload's parts: a path that merely ends so is not one.
-        assert_eq!(Operation::of(&post, "/v1/files/parts"), Operation::Other);
-        assert_eq!(Operation::of(&post, "/parts"), Operation::Other);
     }
 }

@@ -13,6 +13,7 @@ use uploads_e2e::Serve;
 
 use upload::{Row, Sample, Variant};
 
+mod check_files;
 mod checks;
 mod machine;
 mod report;

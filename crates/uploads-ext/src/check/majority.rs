@@ -3,6 +3,8 @@
 //! and the lines that agree get none. Memory stays bounded: a few dozen distinct values, and
 //! the first lines of each.
 
+use super::report::{Findings, Severity};
+
 /// Distinct values tallied; past this, new values are counted together as "others".
 const MAX_VALUES: usize = 64;
 /// Line numbers kept per value, to name in findings; the rest are counted.
@@ -74,6 +76,30 @@ impl Majority {
     /// Lines that gave a value past the tracked ones (all of them differ from the winner).
     pub(crate) fn untracked(&self) -> u64 {
         self.untracked
+    }
+}
+
+impl Majority {
+    /// An error of `kind` at each line whose value is not the winner's (the first lines named,
+    /// the rest counted): `say(value, the winner's value, how many lines give it)`.
+    pub(crate) fn report_others(
+        &self,
+        out: &mut Findings,
+        kind: &'static str,
+        say: impl Fn(&str, &str, u64) -> String,
+    ) {
+        let Some(file) = self.winner() else { return };
+        for other in self.others() {
+            for &line in &other.lines {
+                out.error(line, kind, say(&other.value, &file.value, file.count));
+            }
+            out.count_more(
+                Severity::Error,
+                kind,
+                other.count - other.lines.len() as u64,
+            );
+        }
+        out.count_more(Severity::Error, kind, self.untracked());
     }
 }
 

@@ -5,6 +5,12 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
+/// `custom_id`s remembered for the duplicate check; past this (four times the request limit,
+/// an error already) a file's ids are no longer compared, so memory stays bounded.
+pub(super) const MAX_TRACKED_IDS: usize = 4 * uploads_client::rules::MAX_BATCH_REQUESTS as usize;
+/// And at most this many bytes of their text (a file of huge ids stops being compared here).
+pub(super) const MAX_TRACKED_ID_BYTES: usize = 64 << 20;
+
 /// Where one id's text stands in the buffer, and the line it was first used on: 16 bytes, so
 /// that the table of a file's 50,000 ids stays small (the buffer is at most `max_bytes`,
 /// which fits in 32 bits).

@@ -4,23 +4,19 @@
 
 mod fast;
 mod ids;
+mod schema;
 mod shapes;
 
 use uploads_client::rules::{self, BatchEndpoint};
 
-use ids::{IdSet, Seen};
+use ids::{IdSet, MAX_TRACKED_ID_BYTES, MAX_TRACKED_IDS, Seen};
+use schema::body_schema;
 use shapes::{Body, RequestLine};
 
 use super::json::{Scalar, parse_line};
 use super::majority::Majority;
-use super::report::{Findings, Severity, Summary, bump};
+use super::report::{Findings, Summary, bump};
 use super::rules::{At, CheckOptions, LineRules, did_you_mean};
-
-/// `custom_id`s remembered for the duplicate check; past this (four times the request limit,
-/// an error already) a file's ids are no longer compared, so memory stays bounded.
-const MAX_TRACKED_IDS: usize = 4 * rules::MAX_BATCH_REQUESTS as usize;
-/// And at most this many bytes of their text (a file of huge ids stops being compared here).
-const MAX_TRACKED_ID_BYTES: usize = 64 << 20;
 
 /// The fields of a request line.
 const LINE_FIELDS: [&str; 4] = ["custom_id", "method", "url", "body"];
@@ -385,75 +381,15 @@ impl LineRules for BatchRules {
                 ),
             );
         }
-        disagreements(&self.urls, out, "mixed_urls", |value, file, count| {
+        self.urls.report_others(out, "mixed_urls", |value, file, count| {
             format!(
                 "url {value:?} differs from the file's {file:?} ({count} requests): a batch goes to one endpoint; put each endpoint's requests in a file of its own"
             )
         });
-        disagreements(&self.models, out, "model_mismatch", |value, file, count| {
+        self.models.report_others(out, "model_mismatch", |value, file, count| {
             format!(
                 "model {value:?} differs from the file's {file:?} ({count} requests): each batch input file can only include requests to a single model; put each model's requests in a file of its own"
             )
         });
     }
-}
-
-/// The body's parameters against the spec's schema of the endpoint: unknown ones (only when
-/// the schema lists all) and missing required ones are warnings, since the spec can lag the
-/// service.
-fn body_schema<'k>(
-    n: u64,
-    keys: impl Iterator<Item = &'k str> + Clone,
-    endpoint: &BatchEndpoint,
-    out: &mut Findings,
-) {
-    for key in keys.clone() {
-        if endpoint.certain && endpoint.parameters.binary_search(&key).is_err() {
-            let hint = did_you_mean(key, endpoint.parameters.iter().copied())
-                .map(|k| format!(": did you mean {k:?}?"))
-                .unwrap_or_default();
-            out.warning(
-                n,
-                "unknown_parameter",
-                format!(
-                    "body parameter {:?} is not in the spec's {}{hint}",
-                    key, endpoint.request_schema
-                ),
-            );
-        }
-    }
-    for required in endpoint.required {
-        if *required != "model" && !keys.clone().any(|k| k == *required) {
-            out.warning(
-                n,
-                "missing_parameter",
-                format!(
-                    "body has no {required:?}, which the spec's {} requires",
-                    endpoint.request_schema
-                ),
-            );
-        }
-    }
-}
-
-/// An error at each line whose value is not the one most lines give (the first lines named,
-/// the rest counted): `say(value, the file's value, how many lines give it)`.
-fn disagreements(
-    tally: &Majority,
-    out: &mut Findings,
-    kind: &'static str,
-    say: impl Fn(&str, &str, u64) -> String,
-) {
-    let Some(file) = tally.winner() else { return };
-    for other in tally.others() {
-        for &line in &other.lines {
-            out.error(line, kind, say(&other.value, &file.value, file.count));
-        }
-        out.count_more(
-            Severity::Error,
-            kind,
-            other.count - other.lines.len() as u64,
-        );
-    }
-    out.count_more(Severity::Error, kind, tally.untracked());
 }

@@ -1,0 +1,104 @@
+//! What a stopped upload left on the server, and what to do about it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What became of the upload on the server.
+#[derive(Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// Nothing was created.
+    NothingCreated,
+    /// The upload was cancelled; nothing is left behind.
+    Cancelled {
+        /// The cancelled upload.
+        upload_id: String,
+    },
+    /// Cancelling failed; the upload expires on its own within the hour.
+    CancelFailed {
+        /// The upload left pending.
+        upload_id: String,
+        /// Why the cancel failed.
+        error: String,
+    },
+    /// The upload is pending: the same call again resumes it, sending only the missing parts.
+    Resumable {
+        /// The pending upload.
+        upload_id: String,
+        /// The journal a resume reads (`None`: resume is off, the upload cannot be resumed).
+        journal: Option<PathBuf>,
+        /// Parts stored.
+        parts_done: usize,
+        /// Parts in the plan.
+        parts: usize,
+    },
+    /// Complete was sent but its answer was lost, and its File was not found: the upload may
+    /// have completed. Nothing was cancelled; the journal is kept, so the same call again asks
+    /// once more.
+    MaybeCompleted {
+        /// The upload.
+        upload_id: String,
+        /// The journal a re-run reads.
+        journal: Option<PathBuf>,
+    },
+    /// The upload completed but its response named no File: the File likely exists.
+    CompletedWithoutFile {
+        /// The completed upload.
+        upload_id: String,
+    },
+}
+
+impl Disposition {
+    /// The upload this is about, if one was created.
+    pub fn upload_id(&self) -> Option<&str> {
+        match self {
+            Self::NothingCreated => None,
+            Self::Cancelled { upload_id }
+            | Self::CancelFailed { upload_id, .. }
+            | Self::Resumable { upload_id, .. }
+            | Self::MaybeCompleted { upload_id, .. }
+            | Self::CompletedWithoutFile { upload_id } => Some(upload_id),
+        }
+    }
+}
+
+impl fmt::Display for Disposition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NothingCreated => f.write_str("nothing was created on the server"),
+            Self::Cancelled { upload_id } => write!(f, "upload {upload_id} was cancelled"),
+            Self::CancelFailed { upload_id, error } => {
+                write!(
+                    f,
+                    "upload {upload_id} could not be cancelled ({error}); it expires on its own"
+                )
+            }
+            Self::Resumable {
+                upload_id,
+                journal: Some(_),
+                parts_done,
+                parts,
+            } => write!(
+                f,
+                "upload {upload_id} is still pending with {parts_done} of {parts} parts: run the same upload again to resume, or cancel it"
+            ),
+            Self::Resumable {
+                upload_id,
+                journal: None,
+                parts_done,
+                parts,
+            } => write!(
+                f,
+                "upload {upload_id} is still pending with {parts_done} of {parts} parts, but without a journal it cannot be resumed: cancel it"
+            ),
+            Self::MaybeCompleted { upload_id, .. } => write!(
+                f,
+                "the upload may have completed; the File id is unknown (upload {upload_id} was not cancelled): run the same upload again to ask once more, or look for the File in the Files list before uploading again"
+            ),
+            Self::CompletedWithoutFile { upload_id } => write!(
+                f,
+                "upload {upload_id} completed, but the response named no File: look for it in the Files list (GET /files) before uploading again"
+            ),
+        }
+    }
+}
