@@ -627,3 +627,44 @@ fn case13_completes_dropped_mid_request_then_a_crash_leave_no_half_completed_upl
         "no File without a completed upload"
     );
 }
+
+#[test]
+fn case14_a_full_disk_stops_the_upload_resumably_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let mut server = Serve::start(bin(), &["--max-part-size", PART, "--disk-space", "300KiB"]);
+    let data = random_file(&dir.path().join("data.jsonl"), 1024 * 1024 + 5, 14);
+    let (code, stdout, stderr) = output(
+        cli(&server.url, "sk-local", &journals)
+            .args(put_args("batch"))
+            .args(["--concurrency", "2"])
+            .arg(dir.path().join("data.jsonl")),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.trim().is_empty(), "no File: {stdout}");
+    assert!(stderr.contains("disk is full"), "{stderr}");
+    assert_eq!(server.stat("uploads_cancelled"), 0, "kept to resume");
+    let stored = server.stat("parts_stored");
+    assert!(
+        (1..=4).contains(&stored),
+        "{stored} parts of 64 KiB in 300 KiB"
+    );
+    assert_eq!(pending(&server.url, &journals).len(), 1);
+
+    // Space freed: the same command resumes, sends only what was not stored, and the File
+    // is exactly the source.
+    server.restart_with(&["--max-part-size", PART]);
+    let (code, stdout, stderr) = output(
+        cli(&server.url, "sk-local", &journals)
+            .args(put_args("batch"))
+            .arg(dir.path().join("data.jsonl")),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(md5_hex(&server.download(stdout.trim())), md5_hex(&data));
+    assert_eq!(
+        server.stat("parts_stored"),
+        17 - stored,
+        "only the missing parts"
+    );
+    assert!(pending(&server.url, &journals).is_empty());
+}

@@ -134,6 +134,12 @@ impl Serve {
         self.spawn();
     }
 
+    /// A new process on the same address and data directory, with other arguments.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self.restart();
+    }
+
     /// The key the server was started with (`--api-key`), if any.
     fn api_key(&self) -> Option<&str> {
         let at = self.args.iter().position(|a| a == "--api-key")?;

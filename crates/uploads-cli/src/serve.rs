@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// Bytes per second read from all connections together (e.g. 50MB), like one uplink.
     #[arg(long, value_parser = parse_size, help_heading = "Faults", value_name = "SIZE")]
     link_bandwidth: Option<u64>,
+    /// Bytes the data directory may still take: writes past them fail as on a full disk.
+    #[arg(long, value_parser = parse_size, help_heading = "Faults", value_name = "SIZE")]
+    disk_space: Option<u64>,
 }
 
 pub async fn run(args: ServeArgs) -> u8 {
@@ -157,6 +160,7 @@ pub async fn run(args: ServeArgs) -> u8 {
             latency: args.latency,
             bandwidth: args.bandwidth,
             link_bandwidth: args.link_bandwidth,
+            disk_space: args.disk_space,
         },
         connections: ConnectionLimits {
             max_connections: args.max_connections,

@@ -97,6 +97,9 @@ pub struct Faults {
     /// Bytes per second read from all connections together, like one uplink; `None` for no
     /// cap. With it, more parallel parts stop helping once the link is full.
     pub link_bandwidth: Option<u64>,
+    /// Bytes the data directory may still take; a write past them fails as on a full disk
+    /// (what fits is written, then `ENOSPC`). `None`: as much as the disk holds.
+    pub disk_space: Option<u64>,
 }
 
 impl Default for Faults {
@@ -115,6 +118,7 @@ impl Default for Faults {
             latency: Duration::ZERO,
             bandwidth: None,
             link_bandwidth: None,
+            disk_space: None,
         }
     }
 }

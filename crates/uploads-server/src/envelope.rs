@@ -12,6 +12,8 @@ pub(crate) struct ApiFailure {
     pub(crate) message: String,
     pub(crate) param: Option<&'static str>,
     pub(crate) code: Option<&'static str>,
+    /// Sent as `x-should-retry`, when set.
+    pub(crate) should_retry: Option<bool>,
 }
 
 impl ApiFailure {
@@ -22,6 +24,7 @@ impl ApiFailure {
             message: message.into(),
             param,
             code: None,
+            should_retry: None,
         }
     }
 
@@ -49,6 +52,7 @@ impl ApiFailure {
             message: message.into(),
             param: None,
             code: None,
+            should_retry: None,
         }
     }
 }
@@ -59,7 +63,14 @@ impl IntoResponse for ApiFailure {
         let body = serde_json::json!({
             "error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}
         });
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(retry) = self.should_retry {
+            resp.headers_mut().insert(
+                "x-should-retry",
+                axum::http::HeaderValue::from_static(if retry { "true" } else { "false" }),
+            );
+        }
+        resp
     }
 }
 
@@ -87,6 +98,17 @@ pub(crate) fn ensure_envelope(resp: axum::response::Response) -> axum::response:
 impl From<std::io::Error> for ApiFailure {
     fn from(e: std::io::Error) -> Self {
         tracing::error!(error = %e, "storage error");
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            // Retrying will not help until space is freed: 507, and said so; what was stored
+            // before stays, so the upload can be resumed then.
+            return Self {
+                should_retry: Some(false),
+                ..Self::internal(format!(
+                    "the server's disk is full ({e}): nothing of this request was kept; free space, then resume"
+                ))
+            }
+            .with_status(StatusCode::INSUFFICIENT_STORAGE);
+        }
         Self::internal(format!("the server could not store or read data: {e}"))
     }
 }

@@ -26,7 +26,7 @@ use crate::faults::{FaultPlan, PartFault, Throttled};
 use crate::headers;
 use crate::operation::Operation;
 use crate::state::{AppState, Counters, Stats};
-use crate::store::Store;
+use crate::store::{Disk, Store};
 
 /// A running server. Dropping it without [`shutdown`](Self::shutdown) stops accepting at once.
 pub struct Server {
@@ -58,7 +58,7 @@ impl Server {
                 (t.path().to_owned(), Some(t))
             }
         };
-        let store = Store::open(&dir).await?;
+        let store = Store::open(&dir, Disk::new(config.faults.disk_space)).await?;
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let faults = FaultPlan::new(config.faults.clone());

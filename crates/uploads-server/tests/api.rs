@@ -689,9 +689,9 @@ async fn listed_files_carry_the_null_fields_of_the_live_service() {
 }
 
 #[tokio::test]
-async fn a_complete_that_finds_its_parts_removed_is_a_4xx_not_a_500() {
-    // What a cancel racing a complete leaves: the parts removed between complete's status
-    // check and its md5 (a cancel in that gap; here, the part file removed by hand).
+async fn a_complete_that_finds_a_part_missing_from_storage_is_a_5xx_and_makes_no_file() {
+    // A pending upload whose part storage lost (a cancel racing the complete marks the upload
+    // cancelled before it removes parts, and is a 4xx: see the hardening tests).
     let (_server, c, dir) = start_on_disk().await;
     let up = create(&c, "a.txt", 3).await.unwrap();
     let part = put(&c, &up.id, b"abc").await.unwrap();
@@ -699,8 +699,18 @@ async fn a_complete_that_finds_its_parts_removed_is_a_4xx_not_a_500() {
     let err = complete(&c, &up.id, &[part], Some(md5_hex(b"abc")))
         .await
         .unwrap_err();
-    assert_eq!(err.status(), Some(400), "{err}");
-    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert_eq!(err.status(), Some(500), "{err}");
+    assert!(
+        err.to_string()
+            .contains("missing from the server's storage"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path().join("files"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
 }
 
 #[tokio::test]

@@ -111,12 +111,20 @@ pub(super) async fn download(
     Path(file_id): Path<String>,
 ) -> ApiResult<Response> {
     let file = file_record(&state, &file_id).await?;
+    // Answered as an error while one can still be (a File whose parts storage lost).
+    let on_disk = state.store.size_of_parts(&file.parts).await?;
+    if on_disk != file.bytes {
+        return Err(ApiFailure::internal(format!(
+            "the content of {file_id} is damaged in the server's storage ({on_disk} of {} bytes)",
+            file.bytes
+        )));
+    }
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (header::CONTENT_LENGTH, file.bytes.to_string()),
         ],
-        axum::body::Body::from_stream(state.store.read_parts(&file.parts)),
+        axum::body::Body::from_stream(state.store.read_parts(&file.parts, file.bytes)),
     )
         .into_response())
 }

@@ -246,17 +246,24 @@ pub(super) async fn complete(
         .await
         .ok_or_else(|| not_found(&upload_id))??;
     check_part_list(&rec, &req.part_ids)?;
+    // Each listed part is on disk at its size, before a File is made of them.
+    let sizes = req
+        .part_ids
+        .iter()
+        .map(|p| (p.clone(), rec.parts.get(p).map_or(0, |r| r.size)))
+        .collect();
+    match state.store.verify_parts(sizes).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(parts_gone(&state, &upload_id).await);
+        }
+        Err(e) => return Err(e.into()),
+    }
     if let Some(want) = &req.md5 {
         let got = match state.store.md5_of_parts(&req.part_ids).await {
             Ok(got) => got,
-            // A cancel won the race and removed the parts: say so, as a 4xx nobody retries.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ApiFailure::invalid(
-                    Some("upload_id"),
-                    format!(
-                        "Cannot complete Upload {upload_id} because it is cancelled; only pending Uploads accept this."
-                    ),
-                ));
+                return Err(parts_gone(&state, &upload_id).await);
             }
             Err(e) => return Err(e.into()),
         };
@@ -297,6 +304,28 @@ pub(super) async fn complete(
     Counters::bump(&state.stats.uploads_completed);
     tracing::info!(upload = %upload_id, file = %file.id, parts = file.parts.len(), "upload completed");
     Ok(live(upload_json(&done, Some(&file))))
+}
+
+/// A listed part's file is gone: a cancel won the race and removed the parts (a 4xx nobody
+/// retries), or, with the upload still pending, storage lost it (a 5xx).
+async fn parts_gone(state: &AppState, upload_id: &str) -> ApiFailure {
+    let pending = state
+        .store
+        .inspect_upload(upload_id, |rec| rec.status == KnownUploadStatus::Pending)
+        .await
+        .unwrap_or(false);
+    if pending {
+        ApiFailure::internal(format!(
+            "a part of Upload {upload_id} is missing from the server's storage"
+        ))
+    } else {
+        ApiFailure::invalid(
+            Some("upload_id"),
+            format!(
+                "Cannot complete Upload {upload_id} because it is cancelled; only pending Uploads accept this."
+            ),
+        )
+    }
 }
 
 /// The part list of a complete: every part the upload's, none twice, adding up to `bytes`.

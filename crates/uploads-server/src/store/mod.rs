@@ -20,12 +20,13 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 
+mod disk;
 mod part_log;
 mod records;
 mod recovery;
 
+pub(crate) use disk::Disk;
 pub(crate) use records::{FileRecord, PartRecord, UploadRecord};
-use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 use uploads_client::types::KnownUploadStatus;
 
@@ -59,6 +60,7 @@ struct Index {
 pub(crate) struct Store {
     dir: PathBuf,
     index: Mutex<Index>,
+    disk: Disk,
 }
 
 impl Store {
@@ -97,7 +99,10 @@ impl Store {
             if size > max {
                 return Err(PartWriteError::TooLarge { max });
             }
-            file.write_all(&chunk).await.map_err(PartWriteError::Io)?;
+            self.disk
+                .write_all(&mut file, &chunk)
+                .await
+                .map_err(PartWriteError::Io)?;
         }
         if size == 0 {
             return Err(PartWriteError::Empty);
@@ -165,16 +170,67 @@ impl Store {
             .map_err(io::Error::other)?
     }
 
-    /// The parts' bytes one after the other, streamed from disk.
+    /// Checks that each part is on disk at its recorded size, so that a part acknowledged and
+    /// then lost from storage is found before a File is made of it. `NotFound` if a part's
+    /// file is gone (a cancel may have removed it).
+    pub(crate) async fn verify_parts(&self, parts: Vec<(String, u64)>) -> io::Result<()> {
+        let dir = self.dir.join("parts");
+        tokio::task::spawn_blocking(move || {
+            for (part, size) in parts {
+                let on_disk = std::fs::metadata(dir.join(&part))?.len();
+                if on_disk != size {
+                    return Err(io::Error::other(format!(
+                        "part {part} holds {on_disk} bytes on disk, {size} were stored"
+                    )));
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
+    /// How many bytes the parts' files hold together.
+    pub(crate) async fn size_of_parts(&self, part_ids: &[String]) -> io::Result<u64> {
+        let paths: Vec<PathBuf> = part_ids.iter().map(|p| self.part_path(p)).collect();
+        tokio::task::spawn_blocking(move || {
+            paths
+                .iter()
+                .try_fold(0, |sum, p| Ok(sum + std::fs::metadata(p)?.len()))
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
+    /// The parts' bytes one after the other, streamed from disk: exactly `bytes` of them, or
+    /// an error at the end (so a short part cannot pass as a whole download).
     pub(crate) fn read_parts(
         &self,
         part_ids: &[String],
+        bytes: u64,
     ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+        use std::sync::atomic::{AtomicU64, Ordering};
         let paths: Vec<PathBuf> = part_ids.iter().map(|p| self.part_path(p)).collect();
-        futures::stream::iter(paths)
+        let sent = std::sync::Arc::new(AtomicU64::new(0));
+        let counted = sent.clone();
+        let parts = futures::stream::iter(paths)
             .then(tokio::fs::File::open)
             .map_ok(tokio_util::io::ReaderStream::new)
             .try_flatten()
+            .map_ok(move |chunk| {
+                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                chunk
+            });
+        let end = futures::stream::once(async move {
+            let sent = sent.load(Ordering::Relaxed);
+            (sent != bytes).then(|| {
+                io::Error::other(format!(
+                    "the File's parts hold {sent} bytes on disk, not its {bytes}"
+                ))
+            })
+        })
+        .filter_map(|e| async move { e.map(Err) });
+        parts.chain(end)
     }
 
     /// Runs `f` on a copy of the upload under the store's lock; if `f` succeeds and changed it,
@@ -234,7 +290,7 @@ impl Store {
             rec.parts.insert(part_id.to_owned(), part.clone());
         }
         let log = part_log::path(&self.dir, upload_id);
-        if let Err(e) = part_log::append(&log, part_id, &part).await {
+        if let Err(e) = part_log::append(&self.disk, &log, part_id, &part).await {
             if let Some(rec) = self.index.lock().await.uploads.get_mut(upload_id) {
                 rec.parts.remove(part_id);
             }
@@ -327,8 +383,15 @@ impl Store {
         let json = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
         let tmp = self.dir.join("tmp").join(format!("{kind}-{id}.json"));
         let mut f = tokio::fs::File::create(&tmp).await?;
-        f.write_all(&json).await?;
-        f.sync_all().await?;
+        let written = async {
+            self.disk.write_all(&mut f, &json).await?;
+            f.sync_all().await
+        };
+        if let Err(e) = written.await {
+            drop(f);
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
         drop(f);
         tokio::fs::rename(&tmp, self.dir.join(kind).join(format!("{id}.json"))).await
     }

@@ -5,10 +5,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::{Disk, PartRecord};
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
-
-use super::PartRecord;
 
 /// The log of `upload_id` in the data directory `dir`.
 pub(crate) fn path(dir: &Path, upload_id: &str) -> PathBuf {
@@ -22,8 +20,14 @@ struct Line {
     created_at: i64,
 }
 
-/// Appends one part and syncs it: when this returns, the part survives a crash.
-pub(crate) async fn append(path: &Path, part_id: &str, part: &PartRecord) -> io::Result<()> {
+/// Appends one part and syncs it: when this returns, the part survives a crash. A write that
+/// fails (a full disk) is cut back off, so the next part's line does not start mid-line.
+pub(crate) async fn append(
+    disk: &Disk,
+    path: &Path,
+    part_id: &str,
+    part: &PartRecord,
+) -> io::Result<()> {
     let mut line = serde_json::to_vec(&Line {
         id: part_id.to_owned(),
         size: part.size,
@@ -36,8 +40,20 @@ pub(crate) async fn append(path: &Path, part_id: &str, part: &PartRecord) -> io:
         .append(true)
         .open(path)
         .await?;
-    f.write_all(&line).await?;
-    f.sync_data().await
+    let before = f.metadata().await?.len();
+    let written = async {
+        disk.write_all(&mut f, &line).await?;
+        f.sync_data().await
+    };
+    match written.await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            if let Err(cut) = f.set_len(before).await {
+                tracing::error!(log = %path.display(), error = %cut, "could not cut off a failed part line");
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The parts in a log, in order. A line a crash cut short (the last, with no newline) is cut
@@ -88,8 +104,9 @@ mod tests {
             size,
             created_at: 7,
         };
-        append(&log, "part_a", &part(1)).await.unwrap();
-        append(&log, "part_b", &part(2)).await.unwrap();
+        let disk = Disk::default();
+        append(&disk, &log, "part_a", &part(1)).await.unwrap();
+        append(&disk, &log, "part_b", &part(2)).await.unwrap();
         // A crash mid-append.
         let mut torn = std::fs::read(&log).unwrap();
         torn.extend_from_slice(b"{\"id\":\"part_c\",\"si");
@@ -99,12 +116,40 @@ mod tests {
             parts,
             [("part_a".into(), part(1)), ("part_b".into(), part(2))]
         );
-        append(&log, "part_d", &part(4)).await.unwrap();
+        append(&disk, &log, "part_d", &part(4)).await.unwrap();
         let parts = read(&log).await.unwrap();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[2].0, "part_d");
         assert!(read(&dir.path().join("none")).await.unwrap().is_empty());
         // Any other error is one: a log that cannot be read is not an upload without parts.
         assert!(read(dir.path()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_line_the_disk_could_not_take_is_cut_back_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("u.parts.jsonl");
+        let part = PartRecord {
+            size: 1,
+            created_at: 7,
+        };
+        append(&Disk::default(), &log, "part_a", &part)
+            .await
+            .unwrap();
+        let before = std::fs::read(&log).unwrap();
+        let e = append(&Disk::new(Some(5)), &log, "part_b", &part)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::StorageFull);
+        assert_eq!(
+            std::fs::read(&log).unwrap(),
+            before,
+            "nothing of part_b is left"
+        );
+        append(&Disk::default(), &log, "part_c", &part)
+            .await
+            .unwrap();
+        let ids: Vec<String> = read(&log).await.unwrap().into_iter().map(|p| p.0).collect();
+        assert_eq!(ids, ["part_a", "part_c"]);
     }
 }

@@ -9,14 +9,14 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use uploads_client::types::KnownUploadStatus;
 
-use super::{FileRecord, Index, Store, UploadRecord, part_log};
+use super::{Disk, FileRecord, Index, Store, UploadRecord, part_log};
 
 impl Store {
     /// Opens (or creates) a data directory and loads its metadata. What a crash or a killed
     /// request left behind is cleaned up: temporary files are removed, a record that does not
     /// load is set aside (renamed `*.corrupt`, with a log line), and a File whose upload was
     /// not yet marked completed completes it.
-    pub(crate) async fn open(dir: &Path) -> io::Result<Self> {
+    pub(crate) async fn open(dir: &Path, disk: Disk) -> io::Result<Self> {
         for sub in ["parts", "uploads", "files", "tmp"] {
             tokio::fs::create_dir_all(dir.join(sub)).await?;
         }
@@ -33,6 +33,7 @@ impl Store {
         let store = Self {
             dir: dir.to_owned(),
             index: Mutex::new(Index::default()),
+            disk,
         };
         store.repair(&mut index).await?;
         *store.index.lock().await = index;

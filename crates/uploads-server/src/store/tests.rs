@@ -19,7 +19,7 @@ fn tmp_count(dir: &Path) -> usize {
 #[tokio::test]
 async fn a_part_is_stored_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), Disk::default()).await.unwrap();
     let size = store
         .write_part("part_a", chunks(&[b"abc", b"de"]), 5, STALL)
         .await
@@ -72,7 +72,7 @@ async fn a_part_is_stored_whole_or_not_at_all() {
 #[tokio::test]
 async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), Disk::default()).await.unwrap();
     let upload = |id: &str, expires_at: i64, status| UploadRecord {
         id: id.into(),
         filename: "f".into(),
@@ -148,7 +148,7 @@ async fn the_sweep_removes_the_parts_of_expired_and_cancelled_uploads_only() {
     );
     // What the sweep wrote is what a restart loads.
     drop(store);
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(dir.path(), Disk::default()).await.unwrap();
     let index = store.index.lock().await;
     let old = &index.uploads["upload_old"];
     assert_eq!(old.status, KnownUploadStatus::Expired);
