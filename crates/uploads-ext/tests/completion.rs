@@ -91,7 +91,7 @@ async fn an_unknown_complete_outcome_keeps_the_journal_and_the_rerun_finishes() 
         panic!("{err:?}")
     };
     assert!(
-        matches!(disposition, Disposition::MaybeCompleted { upload_id, journal: Some(_) } if upload_id == "upload_1"),
+        matches!(disposition, Disposition::MaybeCompleted { upload_id, journal: Some(_), candidates } if upload_id == "upload_1" && candidates.is_empty()),
         "{disposition:?}"
     );
     assert!(

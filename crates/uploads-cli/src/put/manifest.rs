@@ -75,6 +75,12 @@ impl Manifest {
         })
     }
 
+    /// The File ids the manifest records: Files already accounted for, which the search for
+    /// a lost complete's File must never take.
+    pub fn file_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.uploaded.values().filter_map(|r| r.file_id.clone())
+    }
+
     /// The record of an earlier upload of exactly this file (same path, size and
     /// modification time), if there is one.
     pub fn already(&self, stat: &Stat) -> Option<&Record> {

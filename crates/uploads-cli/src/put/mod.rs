@@ -161,7 +161,13 @@ async fn upload(
         .part_budget(PartBudget::new(args.concurrency))
         .bandwidth_limit(args.bwlimit)
         .journal_dir(journal_dir)
-        .cancel_token(token.clone());
+        .cancel_token(token.clone())
+        .claimed_files(
+            manifest
+                .iter()
+                .flat_map(|m| m.file_ids())
+                .collect::<Vec<_>>(),
+        );
     let ready = prepare::prepare_all(&uploader, &args, jobs, &mut code).await;
     if ready.is_empty() {
         return code;

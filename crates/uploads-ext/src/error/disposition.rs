@@ -39,7 +39,10 @@ pub enum Disposition {
         /// The upload.
         upload_id: String,
         /// The journal a re-run reads.
-        journal: Option<PathBuf>,
+        journal: Option<Box<std::path::Path>>,
+        /// Files that could each be this upload's (same name, size and purpose, claimed by no
+        /// other upload of the run): not guessed between. Empty when none was found.
+        candidates: Box<[String]>,
     },
     /// The upload completed but its response named no File: the File likely exists.
     CompletedWithoutFile {
@@ -91,9 +94,22 @@ impl fmt::Display for Disposition {
                 f,
                 "upload {upload_id} is still pending with {parts_done} of {parts} parts, but without a journal it cannot be resumed: cancel it"
             ),
-            Self::MaybeCompleted { upload_id, .. } => write!(
+            Self::MaybeCompleted {
+                upload_id,
+                candidates,
+                ..
+            } if candidates.is_empty() => write!(
                 f,
                 "the upload may have completed; the File id is unknown (upload {upload_id} was not cancelled): run the same upload again to ask once more, or look for the File in the Files list before uploading again"
+            ),
+            Self::MaybeCompleted {
+                upload_id,
+                candidates,
+                ..
+            } => write!(
+                f,
+                "the upload may have completed as one of the Files {} (each has its name, size and purpose; which is not known, so none is reported as it; upload {upload_id} was not cancelled): run the same upload again to ask once more, or download the candidates to tell them apart",
+                candidates.join(", ")
             ),
             Self::CompletedWithoutFile { upload_id } => write!(
                 f,

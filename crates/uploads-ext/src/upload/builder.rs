@@ -74,6 +74,14 @@ macro_rules! shared_setters {
             self
         }
 
+        /// Files already accounted for (recorded in a manifest, say): the search for the File
+        /// of a complete whose response was lost never takes one of them. The uploads of one
+        /// [`Uploader`] share their claims too, so a File one of them made is never another's.
+        pub fn claimed_files(self, ids: impl IntoIterator<Item = String>) -> Self {
+            self.settings.claims.add(ids);
+            self
+        }
+
         /// Stops the upload(s) when fired; they stay resumable.
         pub fn cancel_token(mut self, token: CancellationToken) -> Self {
             self.settings.cancel = token;

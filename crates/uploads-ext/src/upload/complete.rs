@@ -18,6 +18,18 @@ use crate::retry::Failure;
 /// page, the newest 5,000 Files of the purpose.
 const MAX_PAGES: usize = 50;
 
+/// How long a search that finds several candidates waits for the run's other completes in
+/// flight to claim theirs.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What a search for a lost complete's File found.
+enum Found {
+    None,
+    One(types::OpenAiFile),
+    /// More than one File could be this upload's: their ids.
+    Several(Vec<String>),
+}
+
 /// True if the request may have reached the service: any transport error but one where the
 /// service could not be reached at all (nothing was sent then).
 fn may_have_arrived(e: &ApiError) -> bool {
@@ -40,6 +52,8 @@ impl<A: UploadApi> Run<A> {
         self.ctx.emit.emit(Event::Completing);
         let part_ids: Vec<String> = entry.parts.values().map(|p| p.id.clone()).collect();
         let (api, upload_id) = (&self.ctx.api, &entry.upload_id);
+        let claims = &self.settings.claims;
+        let completing = claims.completing();
         let result = self
             .ctx
             .retry
@@ -53,6 +67,14 @@ impl<A: UploadApi> Run<A> {
                 answer.map_err(Failure::Api)
             })
             .await;
+        // The File the service named is this upload's: no search may take it.
+        if let Ok(types::Upload {
+            file: Some(file), ..
+        }) = &result
+        {
+            claims.claim(&file.id);
+        }
+        drop(completing);
         match result {
             Ok(upload) if upload.file.is_some() => Ok(Finished {
                 file: upload.file.clone(),
@@ -63,7 +85,10 @@ impl<A: UploadApi> Run<A> {
             }),
             Ok(upload) => {
                 // Completed, but the response names no File: look for it.
-                let file = self.find_file(entry).await.ok().flatten();
+                let file = match self.find_file(entry).await {
+                    Ok(Found::One(file)) => Some(file),
+                    _ => None,
+                };
                 Ok(Finished {
                     recovered: file.is_some(),
                     file,
@@ -76,7 +101,7 @@ impl<A: UploadApi> Run<A> {
             // resume asks again.
             Err(StopCause::Interrupted) => Err(Halt::Stop(StopCause::Interrupted)),
             Err(cause) if unknown.load(Ordering::SeqCst) => match self.find_file(entry).await {
-                Ok(Some(file)) => {
+                Ok(Found::One(file)) => {
                     tracing::info!(upload = %entry.upload_id, file = %file.id, "recovered after a lost response");
                     Ok(Finished {
                         upload: self.rebuilt_upload(entry, &file),
@@ -86,23 +111,43 @@ impl<A: UploadApi> Run<A> {
                         check: None,
                     })
                 }
-                Ok(None) => Err(Halt::OutcomeUnknown(cause)),
+                Ok(Found::None) => Err(Halt::OutcomeUnknown(cause, Vec::new())),
+                Ok(Found::Several(ids)) => Err(Halt::OutcomeUnknown(cause, ids)),
                 Err(search) => {
                     tracing::warn!(error = %search, "could not look for the File");
-                    Err(Halt::OutcomeUnknown(cause))
+                    Err(Halt::OutcomeUnknown(cause, Vec::new()))
                 }
             },
             Err(cause) => Err(Halt::Stop(cause)),
         }
     }
 
-    /// The newest File with this upload's filename, size and purpose, created at or after the
-    /// upload (the service's own clock on both), looking through the newest Files first.
-    async fn find_file(
-        &self,
-        entry: &JournalEntry,
-    ) -> Result<Option<types::OpenAiFile>, StopCause> {
+    /// This upload's File, found by listing: a File with its filename, size and purpose,
+    /// created at or after the upload (the service's clock on both), and claimed by no other
+    /// upload of this run nor recorded elsewhere. One such File is claimed and returned;
+    /// several are not guessed between (after the run's other completes in flight have
+    /// claimed theirs, those left are returned as candidates).
+    async fn find_file(&self, entry: &JournalEntry) -> Result<Found, StopCause> {
+        let claims = &self.settings.claims;
+        let mut candidates = self.candidates(entry).await?;
+        if candidates.len() > 1 && claims.settle(SETTLE).await {
+            candidates = self.candidates(entry).await?;
+        }
+        match candidates.as_slice() {
+            [] => Ok(Found::None),
+            [file] if claims.claim(&file.id) => Ok(Found::One(file.clone())),
+            // Claimed by another upload between the listing and now: not ours.
+            [_] => Ok(Found::None),
+            several => Ok(Found::Several(
+                several.iter().map(|f| f.id.clone()).collect(),
+            )),
+        }
+    }
+
+    /// The unclaimed Files that could be this upload's, newest first.
+    async fn candidates(&self, entry: &JournalEntry) -> Result<Vec<types::OpenAiFile>, StopCause> {
         let api = &self.ctx.api;
+        let mut found = Vec::new();
         let mut after: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let page = self
@@ -117,21 +162,22 @@ impl<A: UploadApi> Run<A> {
             for file in &page.files {
                 if file.created_at < entry.created_at {
                     // Newest first: everything after this is older than the upload.
-                    return Ok(None);
+                    return Ok(found);
                 }
                 if file.filename == entry.filename
                     && u64::try_from(file.bytes).ok() == Some(entry.size)
                     && file.purpose.to_string() == entry.purpose.as_str()
+                    && !self.settings.claims.is_claimed(&file.id)
                 {
-                    return Ok(Some(file.clone()));
+                    found.push(file.clone());
                 }
             }
             match page.files.last() {
                 Some(last) if page.has_more => after = Some(last.id.clone()),
-                _ => return Ok(None),
+                _ => return Ok(found),
             }
         }
-        Ok(None)
+        Ok(found)
     }
 
     /// The completed Upload, rebuilt from the journal and the File found.

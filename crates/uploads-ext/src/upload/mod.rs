@@ -10,6 +10,7 @@
 
 mod budget;
 mod builder;
+mod claims;
 mod complete;
 mod failure;
 mod outcome;

@@ -43,8 +43,9 @@ pub(super) struct Finished {
 pub(super) enum Halt {
     /// A stop for the failure policy: cancel, or keep for a resume.
     Stop(StopCause),
-    /// Complete may have succeeded but its File was not found: neither a failure nor a cancel.
-    OutcomeUnknown(StopCause),
+    /// Complete may have succeeded but its File was not found (or not told apart from others:
+    /// the candidates' ids): neither a failure nor a cancel.
+    OutcomeUnknown(StopCause, Vec<String>),
 }
 
 impl From<StopCause> for Halt {

@@ -144,7 +144,7 @@ impl<A: UploadApi> Run<A> {
         let done = match self.upload_parts_and_complete(&mut entry).await {
             Ok(done) => done,
             Err(Halt::Stop(cause)) => return Err(self.stop_with(cause, &entry).await),
-            Err(Halt::OutcomeUnknown(cause)) => {
+            Err(Halt::OutcomeUnknown(cause, candidates)) => {
                 // Never a cancel: the File may exist. The journal stays, so the same call
                 // again asks the service once more.
                 tracing::warn!(upload = %entry.upload_id, %cause, "complete's outcome is unknown");
@@ -152,7 +152,8 @@ impl<A: UploadApi> Run<A> {
                     cause,
                     disposition: Disposition::MaybeCompleted {
                         upload_id: entry.upload_id,
-                        journal: self.journal_path.clone(),
+                        journal: self.journal_path.clone().map(PathBuf::into_boxed_path),
+                        candidates: candidates.into(),
                     },
                 });
             }

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use uploads_client::rules::Limits;
 
 use super::budget::PartBudget;
+use super::claims::Claims;
 use crate::bandwidth::BandwidthLimit;
 use crate::check::CheckOptions;
 use crate::progress::Progress;
@@ -42,6 +43,8 @@ pub(crate) struct Settings {
     pub(crate) check_content: bool,
     /// Which rules the content check applies (the fine-tuning method, validation data).
     pub(crate) check_options: CheckOptions,
+    /// Files accounted for: shared by the uploads of one [`Uploader`](crate::Uploader).
+    pub(crate) claims: Claims,
 }
 
 impl Default for Settings {
@@ -64,6 +67,7 @@ impl Default for Settings {
             limits: Limits::default(),
             check_content: false,
             check_options: CheckOptions::default(),
+            claims: Claims::default(),
         }
     }
 }
