@@ -369,3 +369,73 @@ async fn the_counters_need_the_key_when_one_is_set() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_list_and_delete_loop_pages_through_every_file() {
+    let s = Server::start(ServerConfig::default()).await.unwrap();
+    let url = s.base_url();
+    let h = http();
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let up = create(&h, &url, &format!("f{i}.txt"), 1).await;
+        let p = part(&h, &url, &up, b"x").await;
+        let done = post_json(
+            &h,
+            &url,
+            &format!("/uploads/{up}/complete"),
+            KEY,
+            &json!({"part_ids": [p]}),
+        )
+        .await;
+        made.push(done["file"]["id"].as_str().unwrap().to_owned());
+    }
+    // Each page's Files are deleted before the next page is asked for, after the last of them.
+    for order in ["desc", "asc"] {
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let query = match &after {
+                Some(a) => format!("/files?limit=2&order={order}&after={a}"),
+                None => format!("/files?limit=2&order={order}"),
+            };
+            let page = get_json(&h, &url, &query, KEY).await;
+            let ids: Vec<String> = page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_str().unwrap().to_owned())
+                .collect();
+            if order == "desc" {
+                for id in &ids {
+                    let resp = h
+                        .delete(format!("{url}/files/{id}"))
+                        .bearer_auth(KEY)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 200);
+                }
+            }
+            seen.extend(ids.iter().cloned());
+            if page["has_more"] != true {
+                break;
+            }
+            after = ids.last().cloned();
+        }
+        let mut expected = made.clone();
+        if order == "desc" {
+            expected.sort();
+            seen.sort();
+            assert_eq!(
+                seen, expected,
+                "every File was on a page before it was deleted"
+            );
+        } else {
+            assert!(seen.is_empty(), "all deleted: {seen:?}");
+        }
+    }
+    // A cursor naming no File ever known: an empty page.
+    let page = get_json(&h, &url, "/files?after=file-unknown", KEY).await;
+    assert_eq!(page["data"], json!([]));
+    s.shutdown().await;
+}

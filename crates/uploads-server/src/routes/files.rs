@@ -61,16 +61,9 @@ pub(super) async fn list(
     };
     let files = state
         .store
-        .list_files(q.purpose.as_deref(), newest_first)
+        .list_files(q.purpose.as_deref(), newest_first, q.after.as_deref())
         .await;
-    let start = match &q.after {
-        Some(after) => files
-            .iter()
-            .position(|f| &f.id == after)
-            .map_or(files.len(), |i| i + 1),
-        None => 0,
-    };
-    let rest = &files[start..];
+    let rest = &files[..];
     let page = &rest[..rest.len().min(limit as usize)];
     let data: Vec<types::OpenAiFile> = page.iter().map(file_json).collect();
     Ok(live(types::ListFilesResponse {

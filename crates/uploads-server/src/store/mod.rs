@@ -54,6 +54,9 @@ pub(crate) fn new_id(prefix: &str) -> String {
 struct Index {
     uploads: HashMap<String, UploadRecord>,
     files: HashMap<String, FileRecord>,
+    /// Where each File deleted since start-up stood in the order (its creation time), so a
+    /// page cursor naming it still says where the next page starts.
+    deleted: HashMap<String, i64>,
 }
 
 /// The server's data: an index in memory over the data directory.
@@ -342,17 +345,42 @@ impl Store {
     }
 
     /// Files, with `purpose` if given, ordered by creation time (then id, so the order is total
-    /// and an id is a cursor), newest first if `newest_first`.
+    /// and an id is a cursor), newest first if `newest_first`; with `after`, those that come
+    /// after that File in the order, whether it still exists or was deleted (a list-and-delete
+    /// loop pages on). A cursor naming no File known gives nothing.
     pub(crate) async fn list_files(
         &self,
         purpose: Option<&str>,
         newest_first: bool,
+        after: Option<&str>,
     ) -> Vec<FileRecord> {
         let index = self.index.lock().await;
+        let cursor = match after {
+            None => None,
+            Some(id) => match index
+                .files
+                .get(id)
+                .map(|f| f.created_at)
+                .or_else(|| index.deleted.get(id).copied())
+            {
+                Some(created_at) => Some((created_at, id.to_owned())),
+                None => return Vec::new(),
+            },
+        };
         let mut files: Vec<FileRecord> = index
             .files
             .values()
             .filter(|f| purpose.is_none_or(|p| f.purpose.as_str() == p))
+            .filter(|f| {
+                cursor.as_ref().is_none_or(|(at, id)| {
+                    let key = (f.created_at, &f.id);
+                    if newest_first {
+                        key < (*at, id)
+                    } else {
+                        key > (*at, id)
+                    }
+                })
+            })
             .cloned()
             .collect();
         files.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -369,6 +397,7 @@ impl Store {
         let Some(file) = index.files.remove(id) else {
             return Ok(false);
         };
+        index.deleted.insert(file.id.clone(), file.created_at);
         tokio::fs::remove_file(self.dir.join("files").join(format!("{id}.json"))).await?;
         for part in &file.parts {
             match tokio::fs::remove_file(self.part_path(part)).await {
