@@ -2,7 +2,8 @@
 //!
 //! A [`Checker`] reads a file in order, chunk by chunk as it comes (it rides on the upload's
 //! md5 pass), splits it into lines and checks each with the rules of its purpose
-//! ([`ContentFormat`]); memory stays bounded by the longest line and, for batch files, the
+//! ([`ContentFormat`]); memory stays bounded by the longest line (at most 200 MiB for batch,
+//! 256 MiB for fine-tuning: longer is an error, passed over unheld) and, for batch files, the
 //! `custom_id`s seen. How the service's input format is modelled, line by line:
 //! - a UTF-8 byte-order mark before the first line: a warning (JSON forbids it; whether the
 //!   service skips it is unknown), and the line is checked without it;
@@ -40,6 +41,11 @@ pub struct Checker {
     findings: Findings,
     summary: Summary,
     whole_file: WholeFile,
+    /// Bytes of a line found too long (or not text) that are passed over, not held, to its
+    /// end; `None` when no such line is under way.
+    skipping: Option<u64>,
+    /// The longest line read ([`line_cap`]).
+    line_cap: usize,
 }
 
 impl std::fmt::Debug for Checker {
@@ -72,6 +78,8 @@ impl Checker {
             findings: Findings::default(),
             summary: Summary::default(),
             whole_file: WholeFile::Unknown,
+            skipping: None,
+            line_cap: line_cap(purpose),
         }
     }
 
@@ -88,7 +96,14 @@ impl Checker {
             WholeFile::Lines => {}
         }
         while let Some(i) = memchr::memchr(b'\n', bytes) {
-            if self.carry.is_empty() {
+            if let Some(skipped) = self.skipping.take() {
+                self.skipped_line(skipped + i as u64, true);
+            } else if self.carry.len() + i > self.line_cap {
+                let len = (self.carry.len() + i) as u64;
+                self.too_long(len);
+                self.skipping = None;
+                self.skipped_line(len, true);
+            } else if self.carry.is_empty() {
                 self.line(&bytes[..i], true);
             } else {
                 let mut line = std::mem::take(&mut self.carry);
@@ -99,7 +114,93 @@ impl Checker {
             }
             bytes = &bytes[i + 1..];
         }
-        self.carry.extend_from_slice(bytes);
+        self.carry_over(bytes);
+    }
+
+    /// The start of a line whose end has not come: held, unless the line is already too long
+    /// for any request or example, or holds bytes no JSON line holds (a binary file, say):
+    /// then it is reported and passed over to its end, so memory stays bounded.
+    fn carry_over(&mut self, bytes: &[u8]) {
+        if let Some(skipped) = &mut self.skipping {
+            *skipped += bytes.len() as u64;
+            return;
+        }
+        let len = self.carry.len() + bytes.len();
+        if len > self.line_cap {
+            self.too_long(len as u64);
+        } else if len > HELD_UNCHECKED {
+            // A long line so far: anything in it JSON never holds raw ends it now.
+            let control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\r');
+            // The held bytes are looked through once, as the line passes the mark; then
+            // each chunk as it comes.
+            let held = if self.carry.len() > HELD_UNCHECKED {
+                None
+            } else {
+                self.carry.iter().position(control)
+            };
+            let at = held.or_else(|| bytes.iter().position(control).map(|i| self.carry.len() + i));
+            if at.is_some() && self.whole_file == WholeFile::Unknown {
+                // Before the first line end: the file is not text at all.
+                return self.refuse(NOT_TEXT.0, NOT_TEXT.1);
+            }
+            if let Some(at) = at {
+                let byte = if at < self.carry.len() {
+                    self.carry[at]
+                } else {
+                    bytes[at - self.carry.len()]
+                };
+                self.findings.error(
+                    self.summary.lines + 1,
+                    "invalid_json",
+                    format!(
+                        "byte {} of the line is a raw control character (0x{byte:02x}), which JSON never holds: is this a binary file?",
+                        at + 1
+                    ),
+                );
+                self.skip(len as u64);
+            } else {
+                self.carry.extend_from_slice(bytes);
+            }
+        } else {
+            self.carry.extend_from_slice(bytes);
+        }
+    }
+
+    /// Reports the line under way as longer than any the service takes, and passes over it.
+    fn too_long(&mut self, len: u64) {
+        if self.whole_file != WholeFile::Refused {
+            let cap = self.line_cap;
+            let why = match self.purpose {
+                ContentFormat::Batch => "the most a whole batch file may hold",
+                ContentFormat::FineTune => {
+                    "beyond any example: ten 10 MB images as base64 and a model's whole context of text"
+                }
+            };
+            self.findings.error(
+                self.summary.lines + 1,
+                "line_too_long",
+                format!(
+                    "the line is longer than {cap} bytes ({why}): no {} can be; it is not read further (is this a JSONL file?)",
+                    match self.purpose {
+                        ContentFormat::Batch => "request",
+                        ContentFormat::FineTune => "example",
+                    }
+                ),
+            );
+        }
+        self.skip(len);
+    }
+
+    /// Passes over the line under way: `len` bytes of it so far.
+    fn skip(&mut self, len: u64) {
+        self.carry = Vec::new();
+        self.skipping = Some(len);
+    }
+
+    /// A line passed over ends: counted, its bytes consumed, not checked.
+    fn skipped_line(&mut self, len: u64, newline: bool) {
+        self.summary.lines += 1;
+        self.consumed += len + u64::from(newline);
     }
 
     /// A mistake of the whole file seen in its first bytes (UTF-16, line ends of a lone CR),
@@ -151,7 +252,9 @@ impl Checker {
 
     /// Ends the file (a last line without a newline is checked) and gives the report.
     pub fn finish(mut self) -> Report {
-        if !self.carry.is_empty() && self.whole_file != WholeFile::Refused {
+        if let Some(skipped) = self.skipping.take() {
+            self.skipped_line(skipped, false);
+        } else if !self.carry.is_empty() && self.whole_file != WholeFile::Refused {
             let line = std::mem::take(&mut self.carry);
             self.line(&line, false);
         }
@@ -214,6 +317,26 @@ impl Checker {
     }
 }
 
+/// The longest line read: longer is an error, passed over without holding it. A documented
+/// choice, never stricter than the service: a batch line cannot pass the whole file's 200 MiB;
+/// a fine-tuning example holds at most 10 images (the vision fine-tuning guide), each at most
+/// 10 MB, so 134 MB as base64, and text within a model's context (at most about 128k tokens).
+pub(crate) fn line_cap(format: ContentFormat) -> usize {
+    match format {
+        ContentFormat::Batch => uploads_client::rules::MAX_BATCH_FILE_BYTES as usize,
+        ContentFormat::FineTune => 256 << 20,
+    }
+}
+
+/// A file whose first line holds raw control bytes: not text.
+const NOT_TEXT: (&str, &str) = (
+    "not_text",
+    "the file holds raw control bytes (such as NUL) in its first line: it is not JSON Lines text (a binary or compressed file? decompress it first)",
+);
+
+/// A line held this long is looked through for bytes JSON never holds raw.
+const HELD_UNCHECKED: usize = 1 << 20;
+
 /// Whether the file has shown itself to be lines, or a whole-file mistake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum WholeFile {
@@ -228,6 +351,9 @@ enum WholeFile {
 /// A first line that shows the file is not JSON Lines: a JSON array, pretty-printed JSON, or
 /// Python's repr of dicts.
 fn not_json_lines(first: &[u8]) -> Option<(&'static str, &'static str)> {
+    if memchr::memchr(0, first).is_some() {
+        return Some(NOT_TEXT);
+    }
     let trimmed = first.trim_ascii();
     if trimmed.starts_with(b"[") {
         return Some((
@@ -261,6 +387,10 @@ pub fn check_reader(
     let mut checker = Checker::with_options(purpose, options);
     let mut buf = vec![0u8; 1 << 20];
     loop {
+        if checker.whole_file == WholeFile::Refused {
+            // Nothing more is read of a file refused whole (`/dev/zero` ends here too).
+            return Ok(checker.finish());
+        }
         match reader.read(&mut buf) {
             Ok(0) => return Ok(checker.finish()),
             Ok(n) => checker.feed(&buf[..n]),

@@ -57,6 +57,78 @@ fn tune_with(line: &str) -> String {
     lines.join("\n")
 }
 
+#[test]
+fn a_line_past_the_cap_is_an_error_and_is_not_held() {
+    let mut c = Checker::new(ContentFormat::FineTune);
+    c.line_cap = 1000;
+    let long = format!("{{\"messages\":\"{}\"}}", "a".repeat(5000));
+    let text = format!("{}\n{long}\n{}\n", chat(), chat());
+    for chunk in text.as_bytes().chunks(7) {
+        c.feed(chunk);
+        assert!(c.carry.len() <= 1000 + 7, "held {}", c.carry.len());
+    }
+    let r = c.finish();
+    assert_eq!(errors(&r)[0], (2, "line_too_long"));
+    assert!(
+        r.findings[0].message.contains("longer than 1000 bytes"),
+        "{}",
+        r.findings[0].message
+    );
+    assert_eq!(r.summary.lines, 3);
+    assert_eq!(r.summary.records, 2, "the lines after it are read");
+    // In one chunk, and as the last line without a newline: the same.
+    let mut c = Checker::new(ContentFormat::Batch);
+    c.line_cap = 100;
+    c.feed(format!("{}\n{}", req("a"), "x".repeat(300)).as_bytes());
+    let r = c.finish();
+    assert_eq!(
+        errors(&r)[..2],
+        [(1, "line_too_long"), (2, "line_too_long")]
+    );
+    assert_eq!(r.summary.lines, 2);
+}
+
+#[test]
+fn a_binary_stream_without_line_ends_is_refused_in_bounded_memory() {
+    // What `check /dev/zero` reads: NUL bytes, no line end, without end. Refused whole, and
+    // the reading stops.
+    let r = check_reader(
+        std::io::repeat(0),
+        ContentFormat::FineTune,
+        CheckOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(errors(&r), [(1, "not_text")]);
+    assert!(r.summary.bytes <= 4 << 20, "read {}", r.summary.bytes);
+    // A short first line with a NUL (a binary file with line ends): the same, once.
+    let r = check(
+        ContentFormat::Batch,
+        "\u{1f}\u{8b}\u{0}\u{0}gz\nmore\nbytes\n",
+    );
+    assert_eq!(errors(&r), [(1, "not_text")]);
+    // After a first line, a long line of raw control bytes is that line's error, passed over
+    // in bounded memory, and the lines after it are read.
+    let mut c = Checker::new(ContentFormat::FineTune);
+    c.feed(format!("{}\n", chat()).as_bytes());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        c.feed(&zeros);
+        assert!(c.carry.capacity() <= 4 << 20, "held {}", c.carry.capacity());
+    }
+    c.feed(format!("\n{}\n", chat()).as_bytes());
+    let r = c.finish();
+    assert_eq!(errors(&r)[0], (2, "invalid_json"));
+    assert!(
+        r.findings[0]
+            .message
+            .contains("raw control character (0x00)"),
+        "{}",
+        r.findings[0].message
+    );
+    assert_eq!(r.summary.lines, 3);
+    assert_eq!(r.summary.records, 2);
+}
+
 mod batch;
 mod finetune;
 mod generated;
