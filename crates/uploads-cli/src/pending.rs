@@ -15,8 +15,9 @@ pub struct PendingArgs {
     /// One JSON document per upload instead of a table.
     #[arg(long)]
     json: bool,
-    /// Remove the journals of uploads that have expired (they can no longer be resumed). A
-    /// journal whose complete was sent is kept: its File may exist, and `put` finds it.
+    /// Remove the journals of uploads that have expired (they can no longer be resumed), and
+    /// lock files no journal goes with. A journal whose complete was sent is kept: its File
+    /// may exist, and `put` finds it.
     #[arg(long)]
     prune: bool,
 }
@@ -34,7 +35,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
     };
     let now = uploads_client::rules::unix_now();
     if args.prune {
-        return prune(entries, now);
+        return prune(&dir, entries, now);
     }
     if args.json {
         for (_, e) in &entries {
@@ -105,8 +106,9 @@ fn is_expired(e: &JournalEntry, now: i64) -> bool {
     !e.complete_sent && e.expires_at <= now
 }
 
-/// Removes the journals of expired uploads, each under its lock (one in use is skipped).
-fn prune(entries: Vec<(PathBuf, JournalEntry)>, now: i64) -> u8 {
+/// Removes the journals of expired uploads, each under its lock (one in use is skipped), and
+/// lock files no journal goes with.
+fn prune(dir: &std::path::Path, entries: Vec<(PathBuf, JournalEntry)>, now: i64) -> u8 {
     let mut code = exit::OK;
     let mut removed = 0;
     for (path, e) in entries.iter().filter(|(_, e)| is_expired(e, now)) {
@@ -130,5 +132,15 @@ fn prune(entries: Vec<(PathBuf, JournalEntry)>, now: i64) -> u8 {
         }
     }
     eprintln!("{removed} expired journal(s) removed");
+    match journal::remove_orphan_locks(dir) {
+        Ok(0) => {}
+        Ok(n) => eprintln!("{n} lock file(s) without a journal removed"),
+        Err(err) => {
+            code = fail(
+                exit::FAILED,
+                format!("removing lock files in {}: {err}", dir.display()),
+            )
+        }
+    }
     code
 }

@@ -402,6 +402,33 @@ fn pending_marks_and_prunes_expired_journals() {
         journals.join("upload_sent.json").exists(),
         "its File may exist"
     );
+    // Lock files with no journal (left by older versions, or a crash) go too.
+    std::fs::write(journals.join("orphan.lock"), "").unwrap();
+    let (code, _, stderr) = pending(&["--prune"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("1 lock file(s) without a journal removed"),
+        "{stderr}"
+    );
+    assert!(!journals.join("orphan.lock").exists());
+}
+
+#[test]
+fn uploads_refused_before_their_journal_leave_no_lock_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("j");
+    let server = Serve::start(Path::new(BIN), &["--api-key", "sk-right"]);
+    for i in 0..5 {
+        std::fs::write(dir.path().join(format!("f{i}.txt")), "hello").unwrap();
+    }
+    let (code, _, stderr) = run(cli(Path::new(BIN), &server.url, "sk-wrong", &journals)
+        .args(["put", "--quiet", "-p", "assistants"])
+        .arg(dir.path()));
+    assert_eq!(code, 1, "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&journals)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
