@@ -206,6 +206,77 @@ fn a_killed_run_resumed_from_its_manifest_sends_only_what_is_missing() {
 }
 
 #[test]
+fn a_file_rewritten_while_its_complete_is_in_flight_is_sent_again_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = d.join("notes.txt");
+    let before = random_file(&file, 5000, 1);
+    let mtime_before = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let server = Serve::start(Path::new(BIN), &["--latency", "700ms"]);
+    let manifest = d.join("m.jsonl");
+    let journals = d.join("j");
+    let child = put(&server, &journals)
+        .args(["--purpose", "assistants", "--manifest"])
+        .arg(&manifest)
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once complete is on its way (the journal says so), the file is rewritten: same size,
+    // other bytes, a later time.
+    let start = Instant::now();
+    let sent = || {
+        uploads_ext::journal::list(&journals)
+            .unwrap_or_default()
+            .iter()
+            .any(|(_, j)| j.complete_sent)
+    };
+    while !sent() {
+        assert!(start.elapsed() < Duration::from_secs(30), "no complete");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    let after = random_file(&file, 5000, 2);
+    let f = std::fs::File::options().write(true).open(&file).unwrap();
+    f.set_modified(mtime_before + Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = &manifest_lines(&manifest)[0];
+    let first_id = line["file_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server.download(&first_id),
+        before,
+        "the File holds what was read"
+    );
+    let recorded_mtime = line["mtime_ns"].as_i64().unwrap() as i128;
+    let before_ns = mtime_before
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i128;
+    assert_eq!(
+        recorded_mtime, before_ns,
+        "the manifest records the file as read"
+    );
+    // The next run, even comparing by md5 (the time alone already differs), sees the change
+    // and sends the file again.
+    let (code, stdout, stderr) = run(put(&server, &journals)
+        .args(["--purpose", "assistants", "--checksum", "--manifest"])
+        .arg(&manifest)
+        .arg(&file));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("already uploaded"), "{stderr}");
+    assert_eq!(server.download(stdout.trim()), after);
+}
+
+#[test]
 fn dry_run_sends_nothing_and_needs_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -197,10 +197,13 @@ async fn upload(
     while let Some(f) = finished.next().await {
         let job = &jobs[f.index];
         let bar = &bars[f.index];
-        // The file as it is now, for its manifest line (only with a manifest).
-        let recorded = match manifest.as_mut() {
-            Some(m) => Some((m, job.stat().await)),
-            None => None,
+        // For the manifest line: the file as the upload read it (not as it may be by now: a
+        // rewrite during complete must make the next run send it again); for a failure, the
+        // file as it is.
+        let recorded = match (manifest.as_mut(), &f.result) {
+            (Some(m), Ok(done)) => Some((m, Some(job::Stat::from_identity(&done.identity)))),
+            (Some(m), Err(_)) => Some((m, job.stat().await)),
+            (None, _) => None,
         };
         let outcome = ends.record(job, &f, recorded);
         match &f.result {

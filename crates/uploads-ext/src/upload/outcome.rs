@@ -24,6 +24,10 @@ pub struct Completed {
     /// True if complete's response was lost and the File was found by listing Files; `upload`
     /// is then rebuilt from what the engine knows.
     pub recovered: bool,
+    /// The source as the upload read it (size and modification time when it was validated,
+    /// and checked unchanged through the last part): what to record of the File's content,
+    /// not the file as it may be by the time this returns.
+    pub identity: crate::Identity,
 }
 
 /// A completed upload, as far as the run knows.

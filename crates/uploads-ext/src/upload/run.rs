@@ -190,6 +190,7 @@ impl<A: UploadApi> Run<A> {
             md5,
             recovered,
             check,
+            identity: self.checked.identity.clone(),
         })
     }
 
