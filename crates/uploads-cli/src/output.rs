@@ -38,12 +38,23 @@ pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> u8 {
     code
 }
 
-/// Text for a terminal: control characters (in a filename, say) escaped, so a name cannot
-/// move the cursor or recolour the screen; line breaks kept.
+/// Text for a terminal: control characters (in a filename, say) and the invisible marks that
+/// reorder or hide text (U+202E and its kin) escaped, so a name cannot move the cursor,
+/// recolour the screen or show itself backwards; line breaks kept.
 pub(crate) fn shown(text: &str) -> String {
+    escaped(text, |c| c == '\n')
+}
+
+/// A name (a path, a model) for one line of a report: as [`shown`], and a line break in it
+/// escaped too, so it cannot split or forge report lines.
+pub(crate) fn name_shown(text: &str) -> String {
+    escaped(text, |_| false)
+}
+
+fn escaped(text: &str, keep: impl Fn(char) -> bool) -> String {
     text.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' {
+            if (c.is_control() || uploads_ext::check::is_hidden_mark(c)) && !keep(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()

@@ -49,7 +49,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
                 "parts": e.total_parts,
                 "bytes_done": e.bytes_done(),
                 "expires_at": e.expires_at,
-                "seconds_left": (e.expires_at - now).max(0),
+                "seconds_left": e.expires_at.saturating_sub(now).max(0),
                 "endpoint": e.endpoint,
                 "complete_sent": e.complete_sent,
                 "expired": is_expired(e, now),
@@ -73,7 +73,7 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
         return exit::STDOUT_CLOSED;
     }
     for (_, e) in &entries {
-        let left = e.expires_at - now;
+        let left = e.expires_at.saturating_sub(now);
         let left = if e.complete_sent {
             // It may be done: expiry no longer tells; the same put finds out.
             "completing".to_owned()

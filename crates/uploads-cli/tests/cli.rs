@@ -539,6 +539,20 @@ fn control_characters_in_a_filename_are_shown_escaped() {
     assert_eq!(code, 2, "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
     assert!(stderr.contains("evil\\u{1b}[2Jname.txt"), "{stderr}");
+    // A line break or a right-to-left override in a name: escaped, one line per file.
+    for name in ["two\nlines.txt", "report\u{202E}txt.exe"] {
+        std::fs::write(dir.path().join(name), b"x").unwrap();
+        let (code, stdout, stderr) = run(cmd(dir.path())
+            .args(["put", "--dry-run", "--purpose", "assistants"])
+            .arg(dir.path().join(name)));
+        let all = format!("{stdout}{stderr}");
+        assert!(!all.contains('\u{202E}'), "{all:?}");
+        assert!(!all.contains("two\nlines"), "{all:?}");
+        assert!(
+            all.contains("two\\nlines.txt") || all.contains("report\\u{202e}txt.exe"),
+            "{code}: {all}"
+        );
+    }
 }
 
 #[test]

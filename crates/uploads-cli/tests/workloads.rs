@@ -277,6 +277,41 @@ fn a_file_rewritten_while_its_complete_is_in_flight_is_sent_again_by_the_next_ru
 }
 
 #[test]
+fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    random_file(&file, 3_000_000, 5);
+    let server = Serve::start(
+        Path::new(BIN),
+        &["--max-part-size", "256KiB", "--link-bandwidth", "1MB"],
+    );
+    let journals = dir.path().join("j");
+    let child = put(&server, &journals)
+        .args([
+            "--purpose",
+            "assistants",
+            "--min-part-size",
+            "256KiB",
+            "--part-size",
+            "256KiB",
+        ])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 2);
+    std::fs::remove_file(&file).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("was cancelled"), "{stderr}");
+    assert!(!stderr.contains("resume"), "{stderr}");
+    assert_eq!(server.stat("uploads_cancelled"), 1);
+    assert!(uploads_ext::journal::list(&journals).unwrap().is_empty());
+}
+
+#[test]
 fn dry_run_sends_nothing_and_needs_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -402,7 +437,11 @@ fn stdin_is_uploaded_md5_exact_and_a_wrong_length_is_cancelled() {
     );
 
     for (given, size, what) in [
-        (500_000, 600_000, "ended before"),
+        (
+            500_000,
+            600_000,
+            "the stream ended after 500000 bytes, short of the 600000",
+        ),
         (700_000, 600_000, "longer than"),
     ] {
         let cancelled = server.stat("uploads_cancelled");

@@ -204,10 +204,15 @@ impl ClientConfig {
     /// The base URL without a trailing slash, refused if it would send the key in clear.
     fn checked_base_url(&self) -> Result<String, ConfigError> {
         let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-            url: self.base_url.clone(),
+            url: masked(&self.base_url),
             reason: reason.to_owned(),
         };
-        let url = reqwest::Url::parse(&self.base_url).map_err(|e| invalid(&e.to_string()))?;
+        let url = reqwest::Url::parse(&self.base_url).map_err(|e| match e {
+            url::ParseError::RelativeUrlWithoutBase => invalid(
+                "it has no scheme: write it in full, like https://api.openai.com/v1 or http://127.0.0.1:8080/v1",
+            ),
+            e => invalid(&e.to_string()),
+        })?;
         // Userinfo would turn the bearer key into Basic auth; a query or fragment would be
         // glued onto every path. None of them belongs in a base URL.
         if !url.username().is_empty() || url.password().is_some() {
@@ -225,13 +230,26 @@ impl ClientConfig {
             "http" => {
                 if !is_loopback(&url) && !self.allow_insecure_http {
                     return Err(ConfigError::InsecureBaseUrl {
-                        url: self.base_url.clone(),
+                        url: masked(&self.base_url),
                     });
                 }
             }
             _ => return Err(invalid("the scheme must be https (or http for loopback)")),
         }
         Ok(self.base_url.trim_end_matches('/').to_owned())
+    }
+}
+
+/// The URL with any user name and password before its host replaced by `***`, so that an
+/// error never echoes a secret given there.
+fn masked(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
     }
 }
 

@@ -58,6 +58,18 @@ fn plain_http_is_refused_except_on_loopback_or_when_allowed() {
             "{url}"
         );
     }
+    // A secret in the URL is never echoed; a URL without a scheme says so.
+    for url in [
+        "http://user:sk-pw@example.com/v1",
+        "https://user:sk-pw@api.example.com/v1",
+        "http://user:sk-pw@example.com:99999/v1",
+    ] {
+        let err = base(url).build().unwrap_err().to_string();
+        assert!(!err.contains("sk-pw") && !err.contains("user:"), "{err}");
+        assert!(err.contains("***@"), "{err}");
+    }
+    let err = base("api.example.com/v1").build().unwrap_err().to_string();
+    assert!(err.contains("it has no scheme"), "{err}");
     // What the CLI warns about once allowed.
     assert!(base("http://example.com/v1").sends_key_in_clear());
     assert!(!base("http://127.0.0.1:8080/v1").sends_key_in_clear());

@@ -112,6 +112,22 @@ pub fn key_for(path: &Path, region: Option<(u64, u64)>) -> PathBuf {
 
 /// Reads a journal; `None` if there is none (or it is from another format version).
 pub fn load(path: &Path) -> io::Result<Option<JournalEntry>> {
+    // Only a regular file is read: a FIFO or device planted under a journal's name would
+    // block or never end.
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.is_file() => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is not a regular file, so not a journal: remove it",
+                    path.display()
+                ),
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),

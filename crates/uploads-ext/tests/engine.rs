@@ -425,6 +425,39 @@ async fn a_file_changed_during_the_upload_is_refused_and_cancelled() {
     assert_eq!(fake.count("cancel"), 1);
 }
 
+#[tokio::test]
+async fn a_file_deleted_during_the_upload_is_cancelled_not_called_resumable() {
+    // Deleted while its parts go (the CLI's path through the check before complete is in
+    // the workloads tests).
+    let s = setup();
+    let (path, _) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let p = path.clone();
+    let fake = Arc::new(Fake::new().on_part(move |attempt, _| {
+        if attempt == 1 {
+            std::fs::remove_file(&p).unwrap();
+        }
+        None
+    }));
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped { disposition, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(disposition, Disposition::Cancelled { .. }),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("resume"), "{err}");
+    assert_eq!(fake.count("complete"), 0);
+    assert_eq!(fake.count("cancel"), 1);
+    assert_eq!(journal_count(&s), 0);
+}
+
 /// Leaves a journal behind: part 2 always fails.
 async fn interrupted(s: &Setup, fake: &Arc<Fake>, path: &Path) {
     *fake.on_part.lock().unwrap() = Some(Box::new(|_, b: &[u8]| {

@@ -60,7 +60,14 @@ fn bytes_at(part: u64) -> u8 {
 
 #[tokio::test]
 async fn a_short_or_long_stream_is_cancelled() {
-    for (given, declared, what) in [(5000, 9000, "ended before"), (9000, 5000, "longer than")] {
+    for (given, declared, what) in [
+        (
+            5000,
+            9000,
+            "the stream ended after 5000 bytes, short of the 9000",
+        ),
+        (9000, 5000, "longer than"),
+    ] {
         let s = setup();
         let fake = Arc::new(Fake::new());
         let bytes = data(given);

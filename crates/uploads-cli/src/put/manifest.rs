@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -43,11 +43,12 @@ impl Manifest {
     /// crash mid-line) is passed over.
     pub fn open(path: &Path) -> Result<Self, String> {
         let mut uploaded = HashMap::new();
-        match File::open(path) {
-            Ok(f) => {
-                for line in BufReader::new(f).lines() {
-                    let line = line.map_err(|e| format!("reading {}: {e}", path.display()))?;
-                    if let Ok(r) = serde_json::from_str::<Record>(&line)
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                // Line by line as bytes: a line cut anywhere (even inside a character, as a
+                // full disk leaves it) is passed over like any other torn line.
+                for line in bytes.split(|b| *b == b'\n') {
+                    if let Ok(r) = serde_json::from_slice::<Record>(line)
                         && r.status == "ok"
                     {
                         uploaded.insert(r.key.clone(), r);

@@ -17,7 +17,7 @@ pub async fn jobs_for(
     batch_limits: bool,
     name: Option<&str>,
 ) -> Result<Vec<Job>, String> {
-    let label = path.display().to_string();
+    let label = crate::output::name_shown(&path.display().to_string());
     let whole = || {
         vec![Job {
             label: label.clone(),

@@ -22,7 +22,7 @@ mod rules;
 use std::io::{self, Read};
 use std::path::Path;
 
-pub use report::{Finding, Report, SHOWN_FINDINGS, Severity, Summary};
+pub use report::{Finding, Report, SHOWN_FINDINGS, Severity, Summary, is_hidden_mark};
 
 use report::Findings;
 use rules::{At, LineRules};

@@ -101,6 +101,29 @@ impl Report {
     }
 }
 
+/// True for the invisible marks that reorder or hide text on a terminal (bidirectional
+/// overrides and isolates, zero-width characters): printed escaped, as control characters are.
+pub fn is_hidden_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// A value from the file (a model, a url) for a report line: as it is, or quoted and escaped
+/// if it holds a control character or hidden mark (a line break would split the report).
+fn plain(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.chars().any(|c| c.is_control() || is_hidden_mark(c)) {
+        format!("{}", value.escape_default()).into()
+    } else {
+        value.into()
+    }
+}
+
 impl fmt::Display for Report {
     /// The report for a terminal: findings, the counts of those not shown, the summary.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -140,7 +163,7 @@ impl fmt::Display for Report {
         )?;
         let list = |m: &BTreeMap<String, u64>| -> String {
             m.iter()
-                .map(|(k, n)| format!("{k} {n}"))
+                .map(|(k, n)| format!("{} {n}", plain(k)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };

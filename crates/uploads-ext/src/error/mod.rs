@@ -124,15 +124,16 @@ pub enum StopCause {
 }
 
 impl StopCause {
-    /// True if resuming later can finish the upload; false if it had to be cancelled.
+    /// True if resuming later can finish the upload; false if it had to be cancelled. A
+    /// source that is gone (deleted during the upload) cannot be read again by a resume.
     pub fn is_resumable(&self) -> bool {
-        matches!(
-            self,
-            Self::RetriesExhausted { .. }
-                | Self::NotRetried { .. }
-                | Self::Interrupted
-                | Self::Io { .. }
-        )
+        match self {
+            Self::Io { error, .. } => error.kind() != std::io::ErrorKind::NotFound,
+            _ => matches!(
+                self,
+                Self::RetriesExhausted { .. } | Self::NotRetried { .. } | Self::Interrupted
+            ),
+        }
     }
 }
 

@@ -101,16 +101,24 @@ impl StreamSource {
         }
         let start = state.read;
         let mut buf = BytesMut::zeroed((end - start) as usize);
-        if let Err(e) = state.reader.read_exact(&mut buf).await {
-            let message = if e.kind() == io::ErrorKind::UnexpectedEof {
-                format!(
-                    "the stream ended before the {} bytes given as its size (somewhere after byte {start})",
-                    self.len
-                )
-            } else {
-                format!("reading the stream: {e}")
-            };
-            return Err(self.fail(&mut state, message));
+        let mut got = 0;
+        while got < buf.len() {
+            match state.reader.read(&mut buf[got..]).await {
+                Ok(0) => {
+                    let message = format!(
+                        "the stream ended after {} bytes, short of the {} given as its size",
+                        start + got as u64,
+                        self.len
+                    );
+                    return Err(self.fail(&mut state, message));
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let message = format!("reading the stream: {e}");
+                    return Err(self.fail(&mut state, message));
+                }
+            }
         }
         let bytes = buf.freeze();
         state.read = end;
@@ -303,7 +311,11 @@ mod tests {
     async fn a_stream_shorter_or_longer_than_its_size_fails() {
         let s = source(&[1; 10], 20);
         let e = s.range(0, 20).await.unwrap_err();
-        assert!(e.to_string().contains("ended before the 20 bytes"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("ended after 10 bytes, short of the 20"),
+            "{e}"
+        );
         assert!(s.digest().await.is_err());
         assert!(
             s.range(0, 20).await.is_err(),

@@ -246,7 +246,11 @@ impl<A: UploadApi> Run<A> {
             .identity()
             .await
             .map_err(|error| StopCause::Io {
-                what: "checking the file".into(),
+                what: if error.kind() == std::io::ErrorKind::NotFound {
+                    "checking the file before completing: it was deleted or moved during the upload, so nothing can complete from it".into()
+                } else {
+                    "checking the file before completing".into()
+                },
                 error,
             })?;
         unchanged(&self.checked.identity, &now)?;

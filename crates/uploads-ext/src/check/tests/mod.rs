@@ -129,6 +129,25 @@ fn a_binary_stream_without_line_ends_is_refused_in_bounded_memory() {
     assert_eq!(r.summary.records, 2);
 }
 
+#[test]
+fn names_from_the_file_cannot_split_or_reverse_report_lines() {
+    let line = |model: &str| {
+        format!(
+            r#"{{"custom_id":"{model}","method":"POST","url":"/v1/chat/completions","body":{{"model":"{model}","messages":[]}}}}"#
+        )
+    };
+    // A model with a line break (escaped in JSON) and one with a right-to-left override.
+    let text = format!("{}\n{}\n", line("gpt\\nfake: ok"), line("gpt\u{202E}lmth"));
+    let shown = check(ContentFormat::Batch, &text).to_string();
+    assert!(!shown.contains('\u{202E}'), "{shown}");
+    assert!(shown.contains("\\u{202e}"), "{shown}");
+    assert!(
+        shown.lines().all(|l| l.starts_with("  ")),
+        "no forged line: {shown}"
+    );
+    assert!(!shown.contains("\nfake"), "{shown}");
+}
+
 mod batch;
 mod finetune;
 mod generated;
