@@ -439,3 +439,73 @@ async fn a_list_and_delete_loop_pages_through_every_file() {
     assert_eq!(page["data"], json!([]));
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn no_part_outlives_its_upload_and_start_up_removes_what_no_record_owns() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..ServerConfig::default()
+    };
+    let parts_on_disk = || std::fs::read_dir(dir.path().join("parts")).unwrap().count();
+    let logs_on_disk = || {
+        std::fs::read_dir(dir.path().join("uploads"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".parts.jsonl")
+            })
+            .count()
+    };
+    let s = Server::start(config.clone()).await.unwrap();
+    let url = s.base_url();
+    let h = http();
+    // Three parts stored, two listed in complete: the third goes, and so does the part log.
+    let up = create(&h, &url, "a.txt", 6).await;
+    let a = part(&h, &url, &up, b"abc").await;
+    let b = part(&h, &url, &up, b"def").await;
+    let _spare = part(&h, &url, &up, b"xyz").await;
+    let done = post_json(
+        &h,
+        &url,
+        &format!("/uploads/{up}/complete"),
+        KEY,
+        &json!({"part_ids": [a, b]}),
+    )
+    .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    // A cancelled upload's parts go too.
+    let gone = create(&h, &url, "b.txt", 6).await;
+    part(&h, &url, &gone, b"abc").await;
+    h.post(format!("{url}/uploads/{gone}/cancel"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while (parts_on_disk() != 2 || logs_on_disk() != 0) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(parts_on_disk(), 2, "only the File's parts are left");
+    assert_eq!(logs_on_disk(), 0);
+    s.shutdown().await;
+    // What a kill leaves: a part file nothing logged. Start-up removes it; the File is whole.
+    std::fs::write(dir.path().join("parts").join("part_orphan"), b"stray").unwrap();
+    let s = Server::start(config).await.unwrap();
+    assert_eq!(parts_on_disk(), 2);
+    let file = done["file"]["id"].as_str().unwrap();
+    let got = h
+        .get(format!("{}/files/{file}/content", s.base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&got[..], b"abcdef");
+    s.shutdown().await;
+}

@@ -301,6 +301,20 @@ pub(super) async fn complete(
     })
     .await?
     .ok_or_else(|| not_found(&upload_id))??;
+    // Parts stored but not listed, and the part log: the File lists what it is made of.
+    let listed: HashSet<&String> = file.parts.iter().collect();
+    let unlisted: Vec<String> = done
+        .parts
+        .keys()
+        .filter(|p| !listed.contains(p))
+        .cloned()
+        .collect();
+    let (task_state, id) = (state.clone(), upload_id.clone());
+    tokio::spawn(async move {
+        if let Err(e) = task_state.store.remove_parts_and_log(&id, &unlisted).await {
+            tracing::warn!(upload = %id, error = %e, "could not remove a completed upload's spare parts");
+        }
+    });
     Counters::bump(&state.stats.uploads_completed);
     tracing::info!(upload = %upload_id, file = %file.id, parts = file.parts.len(), "upload completed");
     Ok(live(upload_json(&done, Some(&file))))
@@ -375,7 +389,15 @@ pub(super) async fn cancel(
             })
             .await;
         if let Some(Ok(rec)) = &rec {
-            task_state.store.discard_parts(rec.parts.keys()).await;
+            // The answer does not wait for thousands of files to go: removed in the
+            // background (a crash first leaves them to the next start-up's sweep).
+            let (store_state, id) = (task_state.clone(), rec.id.clone());
+            let parts: Vec<String> = rec.parts.keys().cloned().collect();
+            tokio::spawn(async move {
+                if let Err(e) = store_state.store.remove_parts_and_log(&id, &parts).await {
+                    tracing::warn!(upload = %id, error = %e, "could not remove a cancelled upload's parts");
+                }
+            });
         }
         rec
     })

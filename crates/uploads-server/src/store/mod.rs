@@ -132,37 +132,54 @@ impl Store {
 
     /// Marks pending uploads past their expiry as expired, and removes the part files of
     /// expired and cancelled uploads (the record keeps no part); how many uploads it emptied.
-    /// The part files go first: a crash between leaves a record naming parts that are gone,
-    /// of an upload that can no longer complete, never a part file nothing names.
+    /// Records are rewritten under the lock; the files are removed after it is released, so a
+    /// sweep of many uploads does not stall other requests. A crash between leaves part files
+    /// nothing names, which the next start-up removes.
     pub(crate) async fn sweep_expired(&self, now: i64) -> io::Result<usize> {
-        let mut index = self.index.lock().await;
-        let mut emptied = 0;
-        for rec in index.uploads.values_mut() {
-            let before = rec.status;
-            rec.expire_if_due(now);
-            let done = matches!(
-                rec.status,
-                KnownUploadStatus::Expired | KnownUploadStatus::Cancelled
-            );
-            let emptying = done && !rec.parts.is_empty();
-            if emptying {
-                let parts: Vec<String> = rec.parts.keys().cloned().collect();
-                self.discard_parts(&parts).await;
-                rec.parts.clear();
-                if let Err(e) = tokio::fs::remove_file(part_log::path(&self.dir, &rec.id)).await
-                    && e.kind() != io::ErrorKind::NotFound
-                {
-                    return Err(e);
+        let mut doomed: Vec<(String, Vec<String>)> = Vec::new();
+        {
+            let mut index = self.index.lock().await;
+            for rec in index.uploads.values_mut() {
+                let before = rec.status;
+                rec.expire_if_due(now);
+                let done = matches!(
+                    rec.status,
+                    KnownUploadStatus::Expired | KnownUploadStatus::Cancelled
+                );
+                let emptying = done && !rec.parts.is_empty();
+                let parts: Vec<String> = if emptying {
+                    std::mem::take(&mut rec.parts).into_keys().collect()
+                } else {
+                    Vec::new()
+                };
+                // Rewritten for its status, or for the parts a record written before the part
+                // log still lists.
+                if rec.status != before || emptying {
+                    self.write_json("uploads", &rec.id, rec).await?;
                 }
-                emptied += 1;
-            }
-            // Rewritten for its status, or for the parts a record written before the part
-            // log still lists.
-            if rec.status != before || emptying {
-                self.write_json("uploads", &rec.id, rec).await?;
+                if emptying {
+                    doomed.push((rec.id.clone(), parts));
+                }
             }
         }
-        Ok(emptied)
+        for (upload_id, parts) in &doomed {
+            self.remove_parts_and_log(upload_id, parts).await?;
+        }
+        Ok(doomed.len())
+    }
+
+    /// Removes an upload's part files and its part log: after it ended (cancelled, expired, or
+    /// completed, for the parts its File does not list), outside the store's lock.
+    pub(crate) async fn remove_parts_and_log(
+        &self,
+        upload_id: &str,
+        parts: &[String],
+    ) -> io::Result<()> {
+        self.discard_parts(parts).await;
+        match tokio::fs::remove_file(part_log::path(&self.dir, upload_id)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// The md5 of the parts' bytes in this order, as lowercase hex.

@@ -36,8 +36,41 @@ impl Store {
             disk,
         };
         store.repair(&mut index).await?;
+        store.remove_unowned(&index).await?;
         *store.index.lock().await = index;
         Ok(store)
+    }
+
+    /// Removes what no record owns: part files no pending upload and no File lists (a kill
+    /// between storing a part and logging it, parts left out of a complete, a crash between
+    /// an upload's end and its parts' removal), and the part logs of uploads no longer pending.
+    async fn remove_unowned(&self, index: &Index) -> io::Result<()> {
+        let mut owned: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for rec in index.uploads.values() {
+            if rec.status == KnownUploadStatus::Pending {
+                owned.extend(rec.parts.keys().map(String::as_str));
+            } else if let Err(e) = tokio::fs::remove_file(part_log::path(&self.dir, &rec.id)).await
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                return Err(e);
+            }
+        }
+        for file in index.files.values() {
+            owned.extend(file.parts.iter().map(String::as_str));
+        }
+        let mut removed = 0usize;
+        let mut entries = tokio::fs::read_dir(self.dir.join("parts")).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let name = entry.file_name();
+            if !name.to_str().is_some_and(|n| owned.contains(n)) {
+                tokio::fs::remove_file(entry.path()).await?;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed part files no upload or File owns");
+        }
+        Ok(())
     }
 
     /// Rolls forward a complete cut short between its two writes.
