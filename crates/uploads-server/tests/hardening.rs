@@ -509,3 +509,22 @@ async fn no_part_outlives_its_upload_and_start_up_removes_what_no_record_owns() 
     assert_eq!(&got[..], b"abcdef");
     s.shutdown().await;
 }
+
+#[test]
+fn an_expect_continue_json_body_over_the_limit_gets_its_413_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(Server::start(ServerConfig::default())).unwrap();
+    let mut conn = std::net::TcpStream::connect(s.addr()).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        conn,
+        "POST /v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0u8; 512];
+    let n = conn.read(&mut head).unwrap();
+    let head = String::from_utf8_lossy(&head[..n]);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(!head.contains("100 Continue"), "{head}");
+    rt.block_on(s.shutdown());
+}

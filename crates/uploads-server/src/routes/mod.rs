@@ -22,7 +22,7 @@ use crate::envelope::ApiFailure;
 use crate::state::{AppState, Stats};
 
 /// The largest JSON body taken: a complete listing 10,000 part ids is about 400 KB.
-const MAX_JSON_BODY: usize = 1024 * 1024;
+pub(super) const MAX_JSON_BODY: usize = 1024 * 1024;
 
 /// Every route of the server.
 pub(crate) fn router(state: Arc<AppState>) -> Router {

@@ -18,6 +18,24 @@ where
     type Rejection = ApiFailure;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A declared length over the limit is refused before the body is polled, so a client
+        // that sent `Expect: 100-continue` gets its 413 at once, never a `100 Continue`.
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > super::MAX_JSON_BODY as u64) {
+            return Err(ApiFailure::invalid(
+                None,
+                format!(
+                    "We could not parse the JSON body of your request: the body is {} bytes, over the {} this endpoint takes.",
+                    declared.unwrap_or_default(),
+                    super::MAX_JSON_BODY
+                ),
+            )
+            .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE));
+        }
         parse_json(Json::<serde_json::Value>::from_request(req, state).await).map(ApiJson)
     }
 }
