@@ -139,7 +139,10 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
         let header_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
             let _slot = slot;
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            // HTTP/1.1 only: the connection limits (idle, headers, body progress) are HTTP/1's;
+            // HTTP/2 (h2c) would multiplex streams past them.
+            let mut builder =
+                hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
             builder
                 .http1()
                 .timer(TokioTimer::new())

@@ -528,3 +528,23 @@ fn an_expect_continue_json_body_over_the_limit_gets_its_413_at_once() {
     assert!(!head.contains("100 Continue"), "{head}");
     rt.block_on(s.shutdown());
 }
+
+#[test]
+fn http2_is_not_served_so_its_streams_cannot_pass_the_connection_limits() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(Server::start(ServerConfig::default())).unwrap();
+    let mut conn = std::net::TcpStream::connect(s.addr()).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The h2c prior-knowledge preface, then an empty SETTINGS frame.
+    conn.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    // An HTTP/2 server answers with its own SETTINGS frame (binary, type 4 at byte 3).
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 "),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    rt.block_on(s.shutdown());
+}
