@@ -480,23 +480,36 @@ fn case11_out_of_file_descriptors_the_server_pauses_instead_of_spinning() {
 
 #[test]
 fn case12_a_thousand_files_under_a_low_descriptor_limit_all_complete() {
+    // The client gets 64 descriptors for 1,000 files: every per-file resource must be bounded.
+    files_under_a_descriptor_limit(1000, 64, "4");
+}
+
+#[test]
+fn case16_a_high_j_under_a_low_descriptor_limit_is_lowered_and_strands_nothing() {
+    // -j 500 under 128 descriptors: 7 uploads were left pending without a journal before.
+    let stderr = files_under_a_descriptor_limit(300, 128, "500");
+    assert!(stderr.contains("-j 500 lowered to 26"), "{stderr}");
+}
+
+/// Puts `count` small files with `-j j` under `ulimit -n limit`: every one completes, nothing
+/// is cancelled or left pending. Its stderr.
+fn files_under_a_descriptor_limit(count: usize, limit: u32, j: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let server = Serve::start(bin(), &["--max-part-size", PART]);
     let journals = dir.path().join("journals");
-    let files: Vec<_> = (0..1000)
+    let files: Vec<_> = (0..count)
         .map(|i| {
             let path = dir.path().join(format!("doc{i:04}.jsonl"));
             std::fs::write(&path, format!("{{\"i\": {i}}}\n")).unwrap();
             path
         })
         .collect();
-    // The client gets 64 descriptors for 1,000 files: every per-file resource must be bounded.
     let put = cli(&server.url, "sk-local", &journals);
     let program = put.get_program().to_owned();
     let mut shell = std::process::Command::new("sh");
     shell
         .arg("-c")
-        .arg("ulimit -n 64 && exec \"$@\"")
+        .arg(format!("ulimit -n {limit} && exec \"$@\""))
         .arg("sh")
         .arg(program)
         .args([
@@ -505,7 +518,7 @@ fn case12_a_thousand_files_under_a_low_descriptor_limit_all_complete() {
             "--purpose",
             "batch",
             "-j",
-            "4",
+            j,
             "--quiet",
         ])
         .args(&files);
@@ -519,11 +532,16 @@ fn case12_a_thousand_files_under_a_low_descriptor_limit_all_complete() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("file-")).count(),
-        1000
+        count
     );
-    assert_eq!(server.stat("uploads_completed"), 1000);
+    assert_eq!(server.stat("uploads_completed"), count as u64);
     assert_eq!(server.stat("uploads_cancelled"), 0);
     assert!(pending(&server.url, &journals).is_empty());
+    assert!(
+        std::fs::read_dir(&journals).map_or(true, |d| d.count() == 0),
+        "no journal or lock file left"
+    );
+    stderr
 }
 
 /// Sends a complete over a bare socket and drops the connection `after` it went out.

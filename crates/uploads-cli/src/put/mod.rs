@@ -5,6 +5,7 @@
 //! what a failure says ([`mod@report`]); stdin has its own path ([`stdin`]).
 
 mod args;
+mod descriptors;
 mod dry_run;
 mod finish;
 mod interrupt;
@@ -122,13 +123,18 @@ async fn skip_recorded(
 /// The uploads: every job prepared before the first request (and before `--local` starts its
 /// server), then sent sharing one budget of parts in flight, each end recorded as it comes.
 async fn upload(
-    args: PutArgs,
+    mut args: PutArgs,
     globals: Globals,
     jobs: Vec<Job>,
     mut manifest: Option<Manifest>,
     already: usize,
 ) -> u8 {
     let mut code = exit::OK;
+    let (j, lowered) = descriptors::fit(args.concurrency);
+    if let Some(warning) = lowered {
+        eprintln!("warning: {warning}");
+    }
+    args.concurrency = j;
     let ui = Ui::new(Mode::detect(args.quiet));
     // --local: the address is reserved now and the server started only once the files have
     // passed their checks.
