@@ -312,6 +312,53 @@ fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
 }
 
 #[test]
+fn a_name_that_is_not_utf8_uploads_and_is_recorded_exactly() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tree = d.join("docs");
+    std::fs::create_dir_all(&tree).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9-latin1.txt");
+    let data = random_file(&tree.join(name), 3000, 9);
+    let server = Serve::start(Path::new(BIN), &[]);
+    let manifest = d.join("m.jsonl");
+    let journals = d.join("j");
+    let (code, stdout, stderr) = run(put(&server, &journals)
+        .args(["--purpose", "assistants", "--manifest"])
+        .arg(&manifest)
+        .arg(&tree));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.download(stdout.trim()), data);
+    let line = &manifest_lines(&manifest)[0];
+    assert!(
+        line["path"]["hex"]
+            .as_str()
+            .unwrap()
+            .ends_with("636166e92d6c6174696e312e747874"),
+        "{line}"
+    );
+    // The same name through --files-from (a list of bytes), against the manifest: known.
+    let list = d.join("list");
+    let mut bytes = tree.as_os_str().as_bytes().to_vec();
+    bytes.push(b'/');
+    bytes.extend_from_slice(name.as_bytes());
+    bytes.push(b'\n');
+    std::fs::write(&list, &bytes).unwrap();
+    let (code, stdout, stderr) = run(put(&server, &journals)
+        .args(["--purpose", "assistants", "--manifest"])
+        .arg(&manifest)
+        .arg("--files-from")
+        .arg(&list));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.trim().is_empty(), "{stdout}");
+    assert_eq!(
+        server.stat("uploads_completed"),
+        1,
+        "recorded exactly: not sent again"
+    );
+}
+
+#[test]
 fn dry_run_sends_nothing_and_needs_no_key() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

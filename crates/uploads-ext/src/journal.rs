@@ -26,6 +26,7 @@ pub struct JournalEntry {
     /// When the pending upload expires (Unix seconds).
     pub expires_at: i64,
     /// The file's canonical path.
+    #[serde(with = "crate::path_json")]
     pub path: PathBuf,
     /// The file's size when the upload was created.
     pub size: u64,

@@ -34,6 +34,7 @@ mod bandwidth;
 pub mod check;
 mod error;
 pub mod journal;
+pub mod path_json;
 mod plan;
 mod progress;
 mod retry;

@@ -135,7 +135,7 @@ fn record(job: &Job, f: &FinishedUpload, stat: Option<Stat>) -> Record {
         Err(e) => ("failed", upload_of(e), None, None, Some(e.to_string())),
     };
     Record {
-        path: job.path.display().to_string(),
+        path: job.path.clone(),
         key: stat.as_ref().map(|s| s.key.clone()).unwrap_or_default(),
         bytes: stat.as_ref().map_or(0, |s| s.bytes),
         mtime_ns: stat.and_then(|s| s.mtime_ns),

@@ -33,7 +33,7 @@ impl Job {
 /// A source's identity now, to compare with a record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stat {
-    pub key: String,
+    pub key: PathBuf,
     pub bytes: u64,
     pub mtime_ns: Option<i128>,
 }
@@ -44,9 +44,7 @@ impl Stat {
     pub fn from_identity(id: &uploads_ext::Identity) -> Self {
         let path = id.path.clone().unwrap_or_default();
         Self {
-            key: uploads_ext::journal::key_for(&path, id.region)
-                .to_string_lossy()
-                .into_owned(),
+            key: uploads_ext::journal::key_for(&path, id.region),
             bytes: id.size,
             mtime_ns: id.mtime_ns,
         }

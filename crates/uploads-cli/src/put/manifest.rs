@@ -13,10 +13,13 @@ use super::job::{Job, Stat};
 /// One line of the manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// The file as given on the command line (or found under a directory).
-    pub path: String,
+    /// The file as given on the command line (or found under a directory); a name that is
+    /// not UTF-8 is kept as its bytes (`{"hex": ...}`).
+    #[serde(with = "uploads_ext::path_json")]
+    pub path: PathBuf,
     /// What identifies it across runs: its canonical path, and the byte range for a piece.
-    pub key: String,
+    #[serde(with = "uploads_ext::path_json")]
+    pub key: PathBuf,
     pub bytes: u64,
     /// Modification time, ns since the epoch.
     pub mtime_ns: Option<i128>,
@@ -35,7 +38,7 @@ pub struct Record {
 pub struct Manifest {
     path: PathBuf,
     file: File,
-    uploaded: HashMap<String, Record>,
+    uploaded: HashMap<PathBuf, Record>,
 }
 
 impl Manifest {

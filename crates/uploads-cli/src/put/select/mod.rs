@@ -127,14 +127,29 @@ fn read_list(list: &Path) -> Result<Vec<PathBuf>, String> {
         Box::new(std::io::BufReader::new(file))
     };
     let mut out = Vec::new();
-    for line in reader.lines() {
+    // Lines as bytes: a name that is not UTF-8 is a name like any other.
+    for line in reader.split(b'\n') {
         let line = line.map_err(|e| format!("--files-from {}: {e}", list.display()))?;
-        let line = line.trim_end_matches('\r');
-        if !line.trim().is_empty() && !line.starts_with('#') {
-            out.push(PathBuf::from(line));
+        let line = line.strip_suffix(b"\r").unwrap_or(&line);
+        if !line.trim_ascii().is_empty() && !line.starts_with(b"#") {
+            out.push(path_of(line).map_err(|e| format!("--files-from {}: {e}", list.display()))?);
         }
     }
     Ok(out)
+}
+
+/// A listed name as a path: its bytes as they are on Unix.
+#[cfg(unix)]
+fn path_of(bytes: &[u8]) -> Result<PathBuf, String> {
+    use std::os::unix::ffi::OsStrExt;
+    Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_of(bytes: &[u8]) -> Result<PathBuf, String> {
+    std::str::from_utf8(bytes)
+        .map(PathBuf::from)
+        .map_err(|_| "a listed name is not UTF-8".to_owned())
 }
 
 /// The fixed directory a glob starts from, and a matcher for the whole pattern.
