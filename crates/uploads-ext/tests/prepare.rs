@@ -245,7 +245,8 @@ async fn a_shared_budget_is_its_size_and_a_zero_budget_is_refused() {
 #[tokio::test]
 async fn the_library_writes_no_journal_unless_told_where() {
     let s = setup();
-    // Every part fails in a way a resume could fix: the upload stays pending.
+    // Every part fails in a way a resume could fix; with no journal nothing could resume it,
+    // so it is cancelled rather than left pending for nobody.
     let fake = Arc::new(Fake::new().on_part(|_, _| Some(common::status(503, None, None))));
     let (path, _) = make_file(s.dir.path(), "f.bin", 2, 0);
     let err = Uploader::new(fake.clone())
@@ -258,11 +259,12 @@ async fn the_library_writes_no_journal_unless_told_where() {
         .unwrap_err();
     match err {
         UploadError::Stopped {
-            disposition: uploads_ext::Disposition::Resumable { journal, .. },
+            disposition: uploads_ext::Disposition::Cancelled { .. },
             ..
-        } => assert_eq!(journal, None),
+        } => {}
         other => panic!("{other:?}"),
     }
+    assert_eq!(fake.count("cancel"), 1);
     // Nothing was written next to the file or anywhere under the test's folder.
     let written: Vec<_> = walk(s.dir.path())
         .into_iter()

@@ -124,6 +124,18 @@ pub enum StopCause {
 }
 
 impl StopCause {
+    /// The service's answer behind the stop, if one was (its status and request id are in its
+    /// [`body`](ApiError::body)).
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::Refused { error, .. }
+            | Self::RetriesExhausted { error, .. }
+            | Self::NotRetried { error, .. }
+            | Self::Unreachable { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
     /// True if resuming later can finish the upload; false if it had to be cancelled. A
     /// source that is gone (deleted during the upload) cannot be read again by a resume.
     pub fn is_resumable(&self) -> bool {

@@ -28,7 +28,7 @@ use crate::source::Source;
 macro_rules! shared_setters {
     () => {
         /// Where resume journals go. `None` (the default) writes nothing: a stopped upload is
-        /// then cancelled or left pending, never resumed. With a directory
+        /// then cancelled (nothing could resume it), never left pending. With a directory
         /// ([`default_journal_dir`](crate::default_journal_dir) is the CLI's), the same call
         /// again after an interruption sends only the missing parts.
         pub fn journal_dir(mut self, dir: Option<PathBuf>) -> Self {

@@ -9,8 +9,12 @@ impl<A: UploadApi> Run<A> {
     /// Decides what becomes of the upload after `cause`, and says so in the error.
     pub(super) async fn stop_with(&self, cause: StopCause, entry: &JournalEntry) -> UploadError {
         let upload_id = entry.upload_id.clone();
-        // A stream cannot be read again: what could be resumed is cancelled instead.
-        let disposition = if cause.is_resumable() && self.ctx.source.is_replayable() {
+        // A stream cannot be read again, and without a journal nothing can find the upload
+        // again: what could be resumed is cancelled instead, never left pending for nobody.
+        let disposition = if cause.is_resumable()
+            && self.ctx.source.is_replayable()
+            && self.journal_path.is_some()
+        {
             Disposition::Resumable {
                 upload_id,
                 journal: self.journal_path.clone(),

@@ -20,9 +20,7 @@ use subtle::ConstantTimeEq;
 
 use crate::envelope::ApiFailure;
 use crate::state::{AppState, Stats};
-
-/// The largest JSON body taken: a complete listing 10,000 part ids is about 400 KB.
-pub(super) const MAX_JSON_BODY: usize = 1024 * 1024;
+use request::MAX_JSON_BODY;
 
 /// Every route of the server.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
