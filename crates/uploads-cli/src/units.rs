@@ -32,7 +32,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     if !bytes.is_finite() || bytes > u64::MAX as f64 {
         return Err(format!("{text:?} is out of range"));
     }
-    Ok(bytes.round() as u64)
+    if bytes.fract() != 0.0 {
+        return Err(format!(
+            "{text:?} is {bytes} bytes: a size is a whole number of bytes (write it in a smaller unit)"
+        ));
+    }
+    Ok(bytes as u64)
 }
 
 /// A duration: a whole number with a unit (s, m, h, d), or plain seconds.
@@ -59,6 +64,28 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .checked_mul(secs)
         .map(Duration::from_secs)
         .ok_or_else(|| format!("{text:?} is out of range"))
+}
+
+/// A rate for people, in decimal units as network rates are given (`--bwlimit 100KB`,
+/// `--assume-rate 50MB`): `50.0 MB/s`.
+pub fn human_rate(bytes_per_sec: f64) -> String {
+    let (value, unit) = match bytes_per_sec {
+        r if r >= 1e9 => (r / 1e9, "GB"),
+        r if r >= 1e6 => (r / 1e6, "MB"),
+        r if r >= 1e3 => (r / 1e3, "KB"),
+        r => (r, "B"),
+    };
+    format!("{value:.1} {unit}/s")
+}
+
+/// A duration for people: `2h 23m 10s`, `4m 05s`, `12s`.
+pub fn clock(d: Duration) -> String {
+    let s = d.as_secs_f64().round() as u64;
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s:02}s"),
+        (h, m, s) => format!("{h}h {m:02}m {s:02}s"),
+    }
 }
 
 const BINARY_UNITS: [(&str, u64); 4] = [
@@ -104,6 +131,21 @@ pub fn format_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_whole_bytes_and_times_and_rates_read_as_people_write_them() {
+        assert!(
+            parse_size("6.4KiB")
+                .unwrap_err()
+                .contains("whole number of bytes")
+        );
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+        assert_eq!(clock(Duration::from_secs(8590)), "2h 23m 10s");
+        assert_eq!(clock(Duration::from_secs(245)), "4m 05s");
+        assert_eq!(clock(Duration::from_millis(12_400)), "12s");
+        assert_eq!(human_rate(50e6), "50.0 MB/s");
+        assert_eq!(human_rate(100e3), "100.0 KB/s");
+    }
 
     #[test]
     fn sizes_and_durations() {

@@ -136,6 +136,21 @@ fn every_user_facing_error() {
             "unknown purpose",
             vec![p("ok.jsonl"), "--purpose".into(), "fine_tune_v9".into()],
         ),
+        (
+            // Said before anything else is read (a missing key would hide it before).
+            "a purpose typo, with the purpose it meant",
+            vec![p("ok.jsonl"), "--purpose".into(), "finetune".into()],
+        ),
+        (
+            "a size that is not whole bytes",
+            vec![
+                p("ok.jsonl"),
+                "--purpose".into(),
+                "batch".into(),
+                "--part-size".into(),
+                "6.4KiB".into(),
+            ],
+        ),
     ];
     let mut lines = Vec::new();
     for (label, args) in cases {

@@ -38,9 +38,17 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
     std::fs::write(tree.join("empty.png"), b"").unwrap();
     let server = Serve::start(Path::new(BIN), &[]);
     let manifest = d.join("manifest.jsonl");
-    // notes.txt is no image: the server refuses it at create, and the others go on.
-    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
-        .args(["--purpose", "vision", "--exclude", "skip.png", "--manifest"])
+    // notes.txt is no image: the server refuses it at create, and the others go on. (Not
+    // --quiet: the skipped lines and the summary are what is checked.)
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &d.join("j"))
+        .args([
+            "put",
+            "--purpose",
+            "vision",
+            "--exclude",
+            "skip.png",
+            "--manifest",
+        ])
         .arg(&manifest)
         .arg(&tree));
     assert_eq!(code, 1, "{stderr}");
@@ -80,8 +88,15 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
 
     // The same command again sends only the failed file.
     let created = server.stat("uploads_created");
-    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
-        .args(["--purpose", "vision", "--exclude", "skip.png", "--manifest"])
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &d.join("j"))
+        .args([
+            "put",
+            "--purpose",
+            "vision",
+            "--exclude",
+            "skip.png",
+            "--manifest",
+        ])
         .arg(&manifest)
         .arg(&tree));
     assert_eq!(code, 1, "{stderr}");
@@ -113,7 +128,8 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
         "--exclude",
         "notes.txt",
     ];
-    let (code, stdout, stderr) = run(put(&server, &d.join("j"))
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &d.join("j"))
+        .arg("put")
         .args(args)
         .arg("--checksum")
         .arg("--manifest")
@@ -432,7 +448,7 @@ fn dry_run_sends_nothing_and_needs_no_key() {
     let (code, stdout, stderr) = run(c.arg(&big));
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(
-        stdout.contains("10737s") && stdout.contains("OVER 1h"),
+        stdout.contains("2h 58m 57s") && stdout.contains("OVER 1h"),
         "{stdout}"
     );
     assert!(stderr.contains("the --bwlimit cap"), "{stderr}");

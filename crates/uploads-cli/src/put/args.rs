@@ -138,6 +138,18 @@ pub(crate) struct PutArgs {
 
 /// What is wrong with the options together, before anything is read.
 pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
+    // The purpose first: a typo is said before anything else (a missing key, say) hides it.
+    if let Purpose::Other(p) = &args.purpose
+        && !args.allow_unknown_purpose
+    {
+        let refused = uploads_ext::ValidationError::UnknownPurpose { purpose: p.clone() };
+        return Err(match Purpose::closest(p) {
+            Some(_) => format!(
+                "{refused}\n  hint: for a purpose newer than this tool, add --allow-unknown-purpose"
+            ),
+            None => format!("{refused}\n  hint: add --allow-unknown-purpose to send it anyway"),
+        });
+    }
     let stdin = args.files.iter().any(|p| p == Path::new("-"));
     if args.split && args.purpose != Purpose::Batch {
         return Err("--split cuts batch files: use it with --purpose batch".into());

@@ -36,12 +36,12 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
         };
         total += plan.size();
         let row = format!(
-            "{:>12} {:>10} {:>6} {:>9} {:>9.0}s  {:<10} {}",
+            "{:>12} {:>10} {:>6} {:>9} {:>10}  {:<10} {}",
             plan.size(),
             human_bytes(plan.part_size()),
             plan.part_count(),
             plan.parts_in_flight(),
-            estimate.duration.as_secs_f64(),
+            crate::units::clock(estimate.duration),
             expiry,
             shown(&job.label)
         );
@@ -53,17 +53,18 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
     let rate = ready
         .first()
         .map_or(args.assume_rate, |(_, p)| p.estimate(args.assume_rate).rate);
-    let secs = total as f64 / rate.max(1) as f64;
+    let secs = std::time::Duration::from_secs_f64(total as f64 / rate.max(1) as f64);
     let capped = if rate < args.assume_rate {
         " (the --bwlimit cap)"
     } else {
         ""
     };
     eprintln!(
-        "dry run: {} of {count} upload(s) planned, {} ({total} bytes), about {secs:.0}s at {}/s{capped}; nothing was sent",
+        "dry run: {} of {count} upload(s) planned, {} ({total} bytes), about {} at {}{capped}; nothing was sent",
         ready.len(),
         human_bytes(total),
-        human_bytes(rate),
+        crate::units::clock(secs),
+        crate::units::human_rate(rate as f64),
     );
     if code == exit::FAILED {
         eprintln!(

@@ -41,7 +41,7 @@ impl Ends {
             already,
             bytes: 0,
             started: Instant::now(),
-            summarize: total > 1 || already > 0 || args.manifest.is_some(),
+            summarize: !args.quiet && (total > 1 || already > 0 || args.manifest.is_some()),
             stdout_closed: false,
         }
     }

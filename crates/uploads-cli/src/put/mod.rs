@@ -63,7 +63,8 @@ async fn jobs(args: &PutArgs, code: &mut u8) -> Result<Vec<Job>, u8> {
         exclude: &args.exclude,
     })
     .map_err(|message| fail(exit::USAGE, message))?;
-    for (path, why) in &selection.skipped {
+    // Quiet means errors only.
+    for (path, why) in selection.skipped.iter().filter(|_| !args.quiet) {
         eprintln!("skipped: {}", shown(&format!("{}: {why}", path.display())));
     }
     if selection.files.is_empty() {
@@ -106,6 +107,9 @@ async fn skip_recorded(
         match manifest::uploaded_before(&manifest, &job, args.checksum).await {
             Some((file_id, why)) => {
                 already += 1;
+                if args.quiet {
+                    continue;
+                }
                 eprintln!(
                     "{}",
                     shown(&format!(

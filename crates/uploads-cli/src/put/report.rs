@@ -30,7 +30,9 @@ pub(super) fn report(
                 "\n{report}\n  fix the file, or add --no-check to upload it as it is"
             ));
         }
-        UploadError::Invalid(ValidationError::UnknownPurpose { .. }) => {
+        UploadError::Invalid(ValidationError::UnknownPurpose { purpose })
+            if uploads_client::rules::Purpose::closest(purpose).is_none() =>
+        {
             message.push_str("\n  hint: add --allow-unknown-purpose to send it anyway");
         }
         UploadError::Stopped {

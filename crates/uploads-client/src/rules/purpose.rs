@@ -51,6 +51,24 @@ impl Purpose {
         }
     }
 
+    /// The known purpose a mistyped one most likely meant (`finetune`, `fine-tunes`,
+    /// `assistant`): the same letters without separators, or one edit away.
+    pub fn closest(given: &str) -> Option<Purpose> {
+        let bare = |s: &str| -> String {
+            s.chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        };
+        let given = bare(given);
+        Self::KNOWN
+            .into_iter()
+            .map(|p| (edit_distance(&bare(p.as_str()), &given), p))
+            .filter(|(d, _)| *d <= 1)
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, p)| p)
+    }
+
     /// True for a purpose of the rules table.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Other(_))
@@ -68,15 +86,43 @@ impl Purpose {
     }
 }
 
+/// True if `a` and `b` are the same words: case aside, `-` and `_` alike.
+fn same_words(a: &str, b: &str) -> bool {
+    let norm = |c: char| match c {
+        '_' => '-',
+        c => c.to_ascii_lowercase(),
+    };
+    a.len() == b.len() && a.chars().map(norm).eq(b.chars().map(norm))
+}
+
+/// Levenshtein distance of two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 impl FromStr for Purpose {
     type Err = std::convert::Infallible;
 
-    /// Any string is a purpose; `fine_tune` is taken for `fine-tune`.
+    /// Any string is a purpose. A known one is matched with one rule: case aside, and `-`
+    /// and `_` alike (`fine_tune`, `FINE-TUNE`, `user-data`); anything else is `Other`, as
+    /// given.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = if s == "fine_tune" { "fine-tune" } else { s };
         Ok(Self::KNOWN
             .into_iter()
-            .find(|p| p.as_str() == s)
+            .find(|p| same_words(p.as_str(), s))
             .unwrap_or_else(|| Self::Other(s.to_owned())))
     }
 }
@@ -137,6 +183,11 @@ mod tests {
             assert!(p.is_known());
             assert_eq!(p.rule().map(|r| r.name), Some(p.as_str()));
         }
+        assert_eq!(Purpose::from("FINE-TUNE"), Purpose::FineTune);
+        assert_eq!(Purpose::from("user-data"), Purpose::UserData);
+        assert_eq!(Purpose::closest("finetune"), Some(Purpose::FineTune));
+        assert_eq!(Purpose::closest("assistant"), Some(Purpose::Assistants));
+        assert_eq!(Purpose::closest("zebra"), None);
         assert_eq!(Purpose::from("fine_tune"), Purpose::FineTune);
         assert_eq!(Purpose::from("new"), Purpose::Other("new".into()));
         assert!(!Purpose::from("new").is_known());

@@ -73,10 +73,7 @@ pub enum ValidationError {
         part_size: u64,
     },
     /// A purpose this crate does not know, not explicitly allowed.
-    #[error(
-        "unknown purpose {purpose:?}: use one of {}, or allow newer purposes explicitly",
-        rules::purpose_names()
-    )]
+    #[error("{}", unknown_purpose(purpose))]
     UnknownPurpose {
         /// The purpose given.
         purpose: String,
@@ -135,4 +132,19 @@ pub enum ResumeError {
         /// Which options, from what to what.
         detail: String,
     },
+}
+
+/// The unknown-purpose message: the likely meant purpose first, if there is one.
+fn unknown_purpose(purpose: &str) -> String {
+    match uploads_client::rules::Purpose::closest(purpose) {
+        Some(meant) => format!(
+            "unknown purpose {purpose:?}: did you mean {:?}? (the purposes are {})",
+            meant.as_str(),
+            rules::purpose_names()
+        ),
+        None => format!(
+            "unknown purpose {purpose:?}: use one of {}, or allow newer purposes explicitly",
+            rules::purpose_names()
+        ),
+    }
 }
