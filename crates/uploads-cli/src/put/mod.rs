@@ -64,11 +64,18 @@ async fn jobs(args: &PutArgs, code: &mut u8) -> Result<Vec<Job>, u8> {
     })
     .map_err(|message| fail(exit::USAGE, message))?;
     // Quiet means errors only.
+    for warning in selection.warnings.iter().filter(|_| !args.quiet) {
+        eprintln!("warning: {}", shown(warning));
+    }
     for (path, why) in selection.skipped.iter().filter(|_| !args.quiet) {
         eprintln!("skipped: {}", shown(&format!("{}: {why}", path.display())));
     }
     if selection.files.is_empty() {
-        return Err(fail(exit::USAGE, "nothing to upload: no file was selected"));
+        let why = match &selection.filtered {
+            Some(filtered) => format!("nothing to upload: {filtered}"),
+            None => "nothing to upload: no file was selected".to_owned(),
+        };
+        return Err(fail(exit::USAGE, why));
     }
     if args.filename.is_some() && selection.files.len() > 1 {
         return Err(fail(

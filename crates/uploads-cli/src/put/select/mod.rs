@@ -2,16 +2,20 @@
 //! `--include`/`--exclude`; what cannot be uploaded from a directory or glob is skipped with a
 //! reason.
 //!
-//! Patterns are globs (`*` stays within a path component, `**` crosses them). As in
-//! gitignore, a pattern without `/` matches the file's name at any depth; one with `/` matches
-//! the path relative to the directory (or the glob's fixed part) it was found under, or the
-//! path as given for a named file.
+//! Patterns are globs (`*` stays within a path component, `**` crosses them), read with
+//! gitignore's rule ([`filters`]), relative to the directory (or the glob's fixed part) a file
+//! was found under, or the path as given for a named file. A glob that matches a directory
+//! takes the files under it.
 
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use globset::GlobMatcher;
+
+mod filters;
+
+use filters::{Filters, glob};
 
 /// What to select from.
 pub struct Inputs<'a> {
@@ -28,53 +32,10 @@ pub struct Selection {
     pub files: Vec<PathBuf>,
     /// Found in a directory or by a glob but not uploadable: (path, why).
     pub skipped: Vec<(PathBuf, String)>,
-}
-
-/// The include and exclude filters.
-struct Filters {
-    include: Option<(GlobSet, GlobSet)>,
-    exclude: (GlobSet, GlobSet),
-}
-
-impl Filters {
-    fn new(include: &[String], exclude: &[String]) -> Result<Self, String> {
-        Ok(Self {
-            include: if include.is_empty() {
-                None
-            } else {
-                Some(sets(include, "--include")?)
-            },
-            exclude: sets(exclude, "--exclude")?,
-        })
-    }
-
-    /// True if `rel` (the path relative to where it was found) passes the filters.
-    fn admits(&self, rel: &Path) -> bool {
-        let hit = |(by_name, by_path): &(GlobSet, GlobSet)| {
-            rel.file_name().is_some_and(|n| by_name.is_match(n)) || by_path.is_match(rel)
-        };
-        self.include.as_ref().is_none_or(hit) && !hit(&self.exclude)
-    }
-}
-
-/// Name patterns (no `/`) and path patterns, compiled apart.
-fn sets(patterns: &[String], flag: &str) -> Result<(GlobSet, GlobSet), String> {
-    let mut names = GlobSetBuilder::new();
-    let mut paths = GlobSetBuilder::new();
-    for p in patterns {
-        let glob = glob(p.trim_start_matches("./")).map_err(|e| format!("{flag} {p:?}: {e}"))?;
-        if p.contains('/') {
-            paths.add(glob);
-        } else {
-            names.add(glob);
-        }
-    }
-    let build = |b: GlobSetBuilder| b.build().map_err(|e| format!("{flag}: {e}"));
-    Ok((build(names)?, build(paths)?))
-}
-
-fn glob(pattern: &str) -> Result<Glob, globset::Error> {
-    GlobBuilder::new(pattern).literal_separator(true).build()
+    /// Said, not refused: a pattern that matched no file.
+    pub warnings: Vec<String>,
+    /// What the filters removed, for a selection left empty.
+    pub filtered: Option<String>,
 }
 
 /// True if `text` holds glob syntax.
@@ -113,6 +74,10 @@ pub fn select(inputs: &Inputs<'_>) -> Result<Selection, String> {
             // A named file goes on to the checks, which say what is wrong with it.
             add(&mut out, path);
         }
+    }
+    out.warnings = filters.unmatched();
+    if filters.removed.get() > 0 {
+        out.filtered = Some(filters.summary());
     }
     Ok(out)
 }
@@ -196,8 +161,14 @@ fn walk(
             continue;
         }
         let path = entry.path();
-        // A glob given as `./docs/*.pdf` matches walked paths that start with `./` too.
-        if glob.is_some_and(|g| !g.is_match(path)) {
+        // A glob given as `./docs/*.pdf` matches walked paths that start with `./` too; one
+        // that matches a directory (`'corpus/rep*'`) takes the files under it.
+        if glob.is_some_and(|g| {
+            !path
+                .ancestors()
+                .take_while(|a| *a != root)
+                .any(|a| g.is_match(a))
+        }) {
             continue;
         }
         let rel = path.strip_prefix(root).unwrap_or(path);

@@ -103,6 +103,48 @@ fn selection_table() {
             &[],
         ),
         (&["a", "a/x.pdf"], &["x.pdf"], &[], &["a/x.pdf"], &[]),
+        // gitignore's rule: a bare name, `dir/` and an anchored `/dir` or `/dir/**` each take
+        // the directory and everything under it.
+        (
+            &["a"],
+            &[],
+            &["b"],
+            &["a/x.pdf", "a/y.txt"],
+            &["a/empty.pdf"],
+        ),
+        (
+            &["a"],
+            &[],
+            &["b/"],
+            &["a/x.pdf", "a/y.txt"],
+            &["a/empty.pdf"],
+        ),
+        (
+            &["a"],
+            &[],
+            &["/b"],
+            &["a/x.pdf", "a/y.txt"],
+            &["a/empty.pdf"],
+        ),
+        (
+            &["a"],
+            &[],
+            &["/b/**"],
+            &["a/x.pdf", "a/y.txt"],
+            &["a/empty.pdf"],
+        ),
+        // `name/` is for directories: a file of that name stays.
+        (
+            &["a"],
+            &[],
+            &["x.pdf/"],
+            &["a/b/draft.pdf", "a/b/z.pdf", "a/x.pdf", "a/y.txt"],
+            &["a/empty.pdf"],
+        ),
+        // Including a directory includes what is under it.
+        (&["a"], &["b"], &[], &["a/b/draft.pdf", "a/b/z.pdf"], &[]),
+        // A glob that matches a directory walks it.
+        (&["a/b*"], &[], &[], &["a/b/draft.pdf", "a/b/z.pdf"], &[]),
     ];
     for (paths, include, exclude, want, skipped) in cases {
         let (got, got_skipped) = run(d, paths, include, exclude);
@@ -178,4 +220,22 @@ fn links_and_special_files_in_a_directory_are_skipped_with_a_reason() {
         "{:?}",
         sel.skipped
     );
+}
+
+#[test]
+fn a_pattern_that_matches_nothing_is_a_warning_and_an_empty_selection_says_why() {
+    let dir = tree();
+    let d = dir.path();
+    let sel = select(&Inputs {
+        paths: &[d.join("a")],
+        files_from: None,
+        include: &[],
+        exclude: &["drafts".into(), "*".into()],
+    })
+    .unwrap();
+    assert!(sel.files.is_empty());
+    assert_eq!(sel.warnings, ["--exclude \"drafts\" matched no file"]);
+    let why = sel.filtered.unwrap();
+    assert!(why.contains("removed 5 file(s)"), "{why}");
+    assert!(why.contains("--exclude \"*\" removed 5"), "{why}");
 }
