@@ -659,7 +659,7 @@ fn case14_a_full_disk_stops_the_upload_resumably_and_loses_nothing_acknowledged(
             .arg(dir.path().join("data.jsonl")),
     );
     assert_eq!(code, 1, "{stderr}");
-    assert!(stdout.trim().is_empty(), "no File: {stdout}");
+    assert_eq!(stdout.trim(), "-", "no File: a `-` in its place");
     assert!(stderr.contains("disk is full"), "{stderr}");
     assert_eq!(server.stat("uploads_cancelled"), 0, "kept to resume");
     let stored = server.stat("parts_stored");

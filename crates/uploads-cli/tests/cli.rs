@@ -160,7 +160,8 @@ fn every_user_facing_error() {
             .arg("put")
             .args(&args));
         assert_eq!(code, 2, "{label}: {stderr}");
-        assert!(stdout.is_empty(), "{label}");
+        // Nothing, or `-` in the place of the one input refused.
+        assert!(stdout.is_empty() || stdout == "-\n", "{label}: {stdout}");
         lines.push(format!(
             "## {label} (exit {code})\n{}",
             stderr.replace(&d.display().to_string(), "<dir>").trim_end()
@@ -272,8 +273,13 @@ fn put_against_serve_in_another_process_stores_the_exact_bytes() {
         .arg(dir.path().join("train.jsonl"))
         .assert()
         .success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(
+        doc["path"].as_str().unwrap().ends_with("train.jsonl"),
+        "{doc}"
+    );
     let upload: uploads_client::types::Upload =
-        serde_json::from_slice(&out.get_output().stdout).unwrap();
+        serde_json::from_value(doc["upload"].clone()).unwrap();
     let file = upload.file.expect("the completed Upload carries its File");
     assert_eq!(file.bytes, 1_000_000);
     assert_eq!(md5_hex(&server.download(&file.id)), md5_hex(&data));
@@ -324,7 +330,9 @@ fn json_output_parses_into_the_upload_type_with_a_nested_file() {
         ])
         .arg(dir.path().join("a.jsonl")));
     assert_eq!(code, 0);
-    let upload: uploads_client::types::Upload = serde_json::from_str(stdout.trim()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let upload: uploads_client::types::Upload =
+        serde_json::from_value(doc["upload"].clone()).unwrap();
     assert_eq!(upload.status.to_string(), "completed");
     assert_eq!(upload.file.unwrap().bytes, 5000);
 }

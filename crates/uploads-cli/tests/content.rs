@@ -167,7 +167,7 @@ fn put_cancels_a_bad_batch_file_and_leaves_nothing_pending() {
         ])
         .arg(&path));
     assert_eq!(code, 1, "{stderr}");
-    assert!(stdout.is_empty(), "no File id: {stdout}");
+    assert_eq!(stdout, "-\n", "no File id, a `-` in its place");
     assert!(
         stderr.contains("line 20001: error[invalid_json]"),
         "{stderr}"
@@ -223,7 +223,7 @@ fn put_split_uploads_pieces_that_are_the_file() {
     assert_eq!(code, 0, "{stderr}");
     let uploads: Vec<serde_json::Value> = stdout
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["upload"].clone())
         .collect();
     assert_eq!(uploads.len(), 2);
     let names: Vec<&str> = uploads

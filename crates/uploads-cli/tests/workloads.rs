@@ -52,14 +52,17 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
         .arg(&manifest)
         .arg(&tree));
     assert_eq!(code, 1, "{stderr}");
-    let ids: Vec<&str> = stdout.lines().collect();
-    assert_eq!(ids.len(), 2, "{stdout}");
+    // One line per input, in the order found: a.png, notes.txt (failed: `-`), sub/b.png.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
     assert_eq!(
-        server.download(ids[0]),
+        server.download(lines[0]),
         a,
         "a.png first, in the order found"
     );
-    assert_eq!(server.download(ids[1]), b);
+    assert_eq!(lines[1], "-", "notes.txt failed: its place is kept");
+    assert_eq!(server.download(lines[2]), b);
+    let ids = [lines[0], lines[2]];
     assert!(stderr.contains("skipped: "), "{stderr}");
     assert!(stderr.contains("empty.png: empty"), "{stderr}");
     assert!(stderr.contains("2 of 3 uploaded, 1 failed"), "{stderr}");
@@ -100,7 +103,8 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
         .arg(&manifest)
         .arg(&tree));
     assert_eq!(code, 1, "{stderr}");
-    assert!(stdout.is_empty());
+    // The recorded ids in their places, and `-` for the one refused again.
+    assert_eq!(stdout, format!("{}\n-\n{}\n", ids[0], ids[1]));
     assert_eq!(
         stderr.matches("already uploaded as file-").count(),
         2,
@@ -136,7 +140,11 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
         .arg(&manifest)
         .arg(&tree));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "each recorded id in its place: {stdout}"
+    );
     assert!(stderr.contains("same md5 as in the manifest"), "{stderr}");
     let (code, stdout, stderr) = run(put(&server, &d.join("j"))
         .args(args)
@@ -144,7 +152,12 @@ fn a_directory_with_one_failing_file_uploads_the_others_and_says_which_failed() 
         .arg(&manifest)
         .arg(&tree));
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout.lines().count(), 1, "a.png again: {stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "a.png again, b.png as recorded: {stderr}"
+    );
+    assert_ne!(stdout.lines().next(), Some(ids[0]), "a.png has a new File");
     // --force sends them all again.
     let (_, stdout, _) = run(put(&server, &d.join("j"))
         .args([
@@ -203,7 +216,11 @@ fn a_killed_run_resumed_from_its_manifest_sends_only_what_is_missing() {
         .arg(&manifest)
         .arg(&tree));
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout.lines().count(), 8 - done_before);
+    assert_eq!(
+        stdout.lines().count(),
+        8,
+        "an id for every file, recorded or new"
+    );
     assert_eq!(
         server.stat("uploads_completed") - completed_before,
         (8 - done_before) as u64,
@@ -366,7 +383,7 @@ fn a_name_that_is_not_utf8_uploads_and_is_recorded_exactly() {
         .arg("--files-from")
         .arg(&list));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.trim().is_empty(), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "its recorded id: {stdout}");
     assert_eq!(
         server.stat("uploads_completed"),
         1,

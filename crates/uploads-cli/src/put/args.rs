@@ -119,7 +119,8 @@ pub(crate) struct PutArgs {
     /// Cancel an interrupted upload of these files and start over.
     #[arg(long)]
     pub(super) restart: bool,
-    /// Print each completed Upload (with its File) as JSON on stdout.
+    /// One JSON document per input on stdout, in order: its path and the completed Upload
+    /// (with its File), or its error, or the File id a manifest recorded.
     #[arg(long)]
     pub(super) json: bool,
     /// No progress output.

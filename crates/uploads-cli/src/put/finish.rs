@@ -2,6 +2,7 @@
 //! order they finish in), its manifest record, and the command's summary.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 use uploads_ext::{FinishedUpload, UploadError, human_bytes};
@@ -14,12 +15,14 @@ use crate::output::shown;
 /// What the uploads' ends add up to.
 pub struct Ends {
     json: bool,
-    /// stdout lines waiting for the uploads before them.
-    waiting: BTreeMap<usize, Option<String>>,
+    /// stdout lines waiting for the inputs before them, by input order.
+    waiting: BTreeMap<usize, String>,
     next: usize,
+    /// Inputs of the command: one stdout line (or JSON document) each.
     total: usize,
     ok: usize,
-    failed: Vec<String>,
+    /// Each failed input and why (the first line of its error).
+    failed: Vec<(String, String)>,
     already: usize,
     bytes: u64,
     started: Instant,
@@ -30,6 +33,7 @@ pub struct Ends {
 }
 
 impl Ends {
+    /// The ends of `total` inputs, `already` of them recorded by the manifest.
     pub fn new(args: &PutArgs, total: usize, already: usize) -> Self {
         Self {
             json: args.json,
@@ -51,8 +55,26 @@ impl Ends {
         self.stdout_closed
     }
 
+    /// An input the manifest records as uploaded: its recorded File id, in its place.
+    pub fn already(&mut self, job: &Job, file_id: &str) {
+        let line = if self.json {
+            serde_json::json!({"path": path_text(&job.path), "file_id": file_id, "already_uploaded": true})
+                .to_string()
+        } else {
+            file_id.to_owned()
+        };
+        self.put(job.order, line);
+    }
+
+    /// An input refused before its upload started.
+    pub fn refused(&mut self, job: &Job, err: &UploadError) {
+        self.failed.push((job.label.clone(), first_line(err)));
+        let line = failure_line(self.json, job, err);
+        self.put(job.order, line);
+    }
+
     /// Records one finished upload: counts, the manifest line, and its stdout line once the
-    /// ones before it are out. An error is the manifest's.
+    /// inputs before it are out. An error is the manifest's.
     pub fn record(
         &mut self,
         job: &Job,
@@ -63,30 +85,32 @@ impl Ends {
             Ok(done) => {
                 self.ok += 1;
                 self.bytes += done.upload.bytes as u64;
-                Some(stdout_line(self.json, done))
+                stdout_line(self.json, &job.path, done)
             }
-            Err(_) => {
-                self.failed.push(job.label.clone());
-                None
+            Err(e) => {
+                self.failed.push((job.label.clone(), first_line(e)));
+                failure_line(self.json, job, e)
             }
         };
-        self.waiting.insert(f.index, line);
-        while let Some(line) = self.waiting.remove(&self.next) {
-            if let Some(line) = line
-                && !self.stdout_closed
-                && crate::output::out(line).is_err()
-            {
-                self.stdout_closed = true;
-            }
-            self.next += 1;
-        }
+        self.put(job.order, line);
         match manifest {
             Some((m, stat)) => m.append(&record(job, f, stat)),
             None => Ok(()),
         }
     }
 
-    /// The last line: files ok and failed, bytes, time, rate.
+    /// Queues `line` at `order` and prints every line whose turn has come.
+    fn put(&mut self, order: usize, line: String) {
+        self.waiting.insert(order, line);
+        while let Some(line) = self.waiting.remove(&self.next) {
+            if !self.stdout_closed && crate::output::out(line).is_err() {
+                self.stdout_closed = true;
+            }
+            self.next += 1;
+        }
+    }
+
+    /// The last line: files ok and failed, bytes, time, rate; then each failed input with why.
     pub fn summary(&self) {
         if !self.summarize {
             return;
@@ -107,19 +131,53 @@ impl Ends {
             human_bytes((self.bytes as f64 / secs) as u64)
         ));
         eprintln!("{line}");
-        for label in &self.failed {
-            eprintln!("failed: {}", shown(label));
+        for (label, why) in &self.failed {
+            eprintln!("failed: {}", shown(&format!("{label}: {why}")));
         }
     }
 }
 
-/// What stdout says of a completed upload: its File id, or with `--json` the Upload object.
-pub fn stdout_line(json: bool, done: &uploads_ext::Completed) -> String {
+/// What stdout says of a completed upload: its File id, or with `--json` the input's path and
+/// the completed Upload object (its File nested).
+pub fn stdout_line(json: bool, path: &Path, done: &uploads_ext::Completed) -> String {
     if json {
-        serde_json::to_string(&done.upload).unwrap_or_default()
+        serde_json::json!({"path": path_text(path), "upload": done.upload}).to_string()
     } else {
         done.file.id.clone()
     }
+}
+
+/// What stdout says of a failed input: `-` in its place (so ids stay matched to inputs), or
+/// with `--json` its path and the error.
+fn failure_line(json: bool, job: &Job, e: &UploadError) -> String {
+    if !json {
+        return "-".to_owned();
+    }
+    let api = match e {
+        UploadError::Stopped { cause, .. } => cause.api_error(),
+        _ => None,
+    };
+    serde_json::json!({
+        "path": path_text(&job.path),
+        "error": {
+            "message": e.to_string(),
+            "status": api.and_then(|a| a.status()),
+            "request_id": api.and_then(|a| a.body()).and_then(|b| b.request_id.clone()),
+            "upload_id": upload_of(e),
+            "resumable": e.resumable_upload().is_some(),
+        }
+    })
+    .to_string()
+}
+
+/// The first line of an error, for the summary.
+fn first_line(e: &UploadError) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_owned()
+}
+
+/// A path for JSON: its text (a name that is not UTF-8 with its odd bytes replaced).
+fn path_text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 /// The manifest line for one upload.

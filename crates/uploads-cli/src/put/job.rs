@@ -14,6 +14,8 @@ pub struct Job {
     pub filename: Option<String>,
     /// The file (`-` for stdin).
     pub path: PathBuf,
+    /// Its place among the command's inputs: results are printed in this order.
+    pub order: usize,
 }
 
 impl Job {

@@ -40,18 +40,23 @@ pub(crate) async fn run(args: PutArgs, globals: Globals) -> u8 {
         return stdin::run(args, globals).await;
     }
     let mut code = exit::OK;
-    let jobs = match jobs(&args, &mut code).await {
+    let mut jobs = match jobs(&args, &mut code).await {
         Ok(jobs) => jobs,
         Err(code) => return code,
     };
-    let (jobs, manifest, already) = match skip_recorded(&args, jobs).await {
+    // Every input has a place: its result is printed there, whatever order they end in.
+    for (order, job) in jobs.iter_mut().enumerate() {
+        job.order = order;
+    }
+    let inputs = jobs.len();
+    let (jobs, manifest, recorded) = match skip_recorded(&args, jobs).await {
         Ok(left) => left,
         Err(code) => return code,
     };
     if args.dry_run {
         return code.max(dry_run::run(&args, jobs).await);
     }
-    code.max(upload(args, globals, jobs, manifest, already).await)
+    code.max(upload(args, globals, inputs, jobs, manifest, recorded).await)
 }
 
 /// Selection, then each file's jobs (itself, or its pieces with `--split`).
@@ -96,39 +101,40 @@ async fn jobs(args: &PutArgs, code: &mut u8) -> Result<Vec<Job>, u8> {
 }
 
 /// With `--manifest` (and no `--force`), the jobs it records as uploaded are said and left
-/// out; the manifest comes back open for this run's records, with how many were left out.
+/// out; the manifest comes back open for this run's records, with the jobs left out and the
+/// File ids recorded for them.
 async fn skip_recorded(
     args: &PutArgs,
     jobs: Vec<Job>,
-) -> Result<(Vec<Job>, Option<Manifest>, usize), u8> {
+) -> Result<(Vec<Job>, Option<Manifest>, Vec<(Job, String)>), u8> {
     let Some(path) = &args.manifest else {
-        return Ok((jobs, None, 0));
+        return Ok((jobs, None, Vec::new()));
     };
     let manifest = Manifest::open(path).map_err(|message| fail(exit::USAGE, message))?;
     if args.force {
-        return Ok((jobs, Some(manifest), 0));
+        return Ok((jobs, Some(manifest), Vec::new()));
     }
     let mut left = Vec::new();
-    let mut already = 0;
+    let mut recorded = Vec::new();
     for job in jobs {
         match manifest::uploaded_before(&manifest, &job, args.checksum).await {
             Some((file_id, why)) => {
-                already += 1;
-                if args.quiet {
-                    continue;
+                // Quiet means errors only; stdout still gets the recorded id in its place.
+                if !args.quiet {
+                    eprintln!(
+                        "{}",
+                        shown(&format!(
+                            "{}: already uploaded as {file_id} ({why}; --force uploads it again)",
+                            job.label
+                        ))
+                    );
                 }
-                eprintln!(
-                    "{}",
-                    shown(&format!(
-                        "{}: already uploaded as {file_id} ({why}; --force uploads it again)",
-                        job.label
-                    ))
-                );
+                recorded.push((job, file_id));
             }
             None => left.push(job),
         }
     }
-    Ok((left, Some(manifest), already))
+    Ok((left, Some(manifest), recorded))
 }
 
 /// The uploads: every job prepared before the first request (and before `--local` starts its
@@ -136,9 +142,10 @@ async fn skip_recorded(
 async fn upload(
     mut args: PutArgs,
     globals: Globals,
+    inputs: usize,
     jobs: Vec<Job>,
     mut manifest: Option<Manifest>,
-    already: usize,
+    recorded: Vec<(Job, String)>,
 ) -> u8 {
     let mut code = exit::OK;
     let (j, lowered) = descriptors::fit(args.concurrency);
@@ -185,8 +192,16 @@ async fn upload(
                 .flat_map(|m| m.file_ids())
                 .collect::<Vec<_>>(),
         );
-    let ready = prepare::prepare_all(&uploader, &args, jobs, &mut code).await;
+    let (ready, refused) = prepare::prepare_all(&uploader, &args, jobs, &mut code).await;
+    let mut ends = finish::Ends::new(&args, inputs, recorded.len());
+    for (job, file_id) in &recorded {
+        ends.already(job, file_id);
+    }
+    for (job, err) in &refused {
+        ends.refused(job, err);
+    }
     if ready.is_empty() {
+        ends.summary();
         return code;
     }
     #[cfg(feature = "local-server")]
@@ -209,7 +224,6 @@ async fn upload(
             (job, prepared.progress(move |e| bar.on_event(e)))
         })
         .unzip();
-    let mut ends = finish::Ends::new(&args, jobs.len(), already);
     let mut finished = uploader.send_each(uploads, args.concurrency);
     while let Some(f) = finished.next().await {
         let job = &jobs[f.index];

@@ -24,6 +24,7 @@ pub async fn jobs_for(
             source: Source::file(path),
             filename: None,
             path: path.to_owned(),
+            order: 0,
         }]
     };
     if !split {
@@ -77,6 +78,7 @@ pub async fn jobs_for(
                 source: Source::file_region(path, p.offset, p.len),
                 filename: Some(filename),
                 path: path.to_owned(),
+                order: 0,
             }
         })
         .collect())

@@ -1,7 +1,7 @@
 //! The one step from `put`'s options to the engine's plan: each job becomes an upload with
 //! the command's options, prepared (validated and planned) once, before the first request.
 
-use uploads_ext::{PreparedUpload, UploadApi, UploadBuilder, Uploader};
+use uploads_ext::{PreparedUpload, UploadApi, UploadBuilder, UploadError, Uploader};
 
 use super::args::PutArgs;
 use super::job::Job;
@@ -40,15 +40,17 @@ pub(super) fn builder<A: UploadApi>(
 }
 
 /// Prepares every job before the first request: a refusal is reported (and raises `code`),
-/// each warning is said once, and the jobs that passed come back with their plans.
+/// each warning is said once, and the jobs that passed come back with their plans, the
+/// refused ones with why.
 pub(super) async fn prepare_all<A: UploadApi>(
     uploader: &Uploader<A>,
     args: &PutArgs,
     jobs: Vec<Job>,
     code: &mut u8,
-) -> Vec<(Job, PreparedUpload<A>)> {
+) -> (Vec<(Job, PreparedUpload<A>)>, Vec<(Job, UploadError)>) {
     let several = jobs.len() > 1;
     let mut ready = Vec::new();
+    let mut refused = Vec::new();
     for job in jobs {
         match builder(uploader, args, &job).prepare().await {
             Ok(prepared) => {
@@ -58,9 +60,11 @@ pub(super) async fn prepare_all<A: UploadApi>(
                 ready.push((job, prepared));
             }
             Err(e) => {
-                *code = (*code).max(report(job.label_if(several), &e.into(), false, ""));
+                let e = UploadError::from(e);
+                *code = (*code).max(report(job.label_if(several), &e, false, ""));
+                refused.push((job, e));
             }
         }
     }
-    ready
+    (ready, refused)
 }

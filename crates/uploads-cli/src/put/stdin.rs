@@ -50,6 +50,7 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
         source: Source::stream(tokio::io::stdin(), size),
         filename: Some(name),
         path: PathBuf::from("-"),
+        order: 0,
     };
     let prepared = match builder(&uploader, &args, &job)
         .max_memory(args.max_memory)
@@ -73,7 +74,8 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
             if let Some(check) = &done.check {
                 crate::check::print_warnings("stdin", check);
             }
-            if crate::output::out(super::finish::stdout_line(args.json, &done)).is_err() {
+            if crate::output::out(super::finish::stdout_line(args.json, &job.path, &done)).is_err()
+            {
                 eprintln!(
                     "uploaded as {}, but stdout was closed before the id could be printed",
                     done.file.id
