@@ -17,7 +17,27 @@ pub struct CancelArgs {
 }
 
 pub async fn run(args: CancelArgs, globals: Globals) -> u8 {
-    let client = match client_from_env(args.base_url.as_deref(), &globals) {
+    // An upload a journal knows goes to the endpoint it was made against (a local server,
+    // say), unless --base-url says otherwise.
+    let journal_endpoint = globals
+        .journal_dir
+        .as_deref()
+        .and_then(|dir| uploads_ext::journal::list(dir).ok())
+        .and_then(|entries| {
+            entries
+                .into_iter()
+                .find(|(_, e)| e.upload_id == args.upload_id)
+                .map(|(_, e)| e.endpoint)
+        });
+    let base_url = args.base_url.clone().or_else(|| {
+        let endpoint = journal_endpoint.clone()?;
+        eprintln!(
+            "{}: at {endpoint}, where its journal says it was made",
+            args.upload_id
+        );
+        Some(endpoint)
+    });
+    let client = match client_from_env(base_url.as_deref(), &globals) {
         Ok(c) => c,
         Err(code) => return code,
     };

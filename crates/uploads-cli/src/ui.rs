@@ -171,6 +171,14 @@ impl FileProgress {
                 }
             }
             Event::Completing => i.bar.set_message("completing"),
+            Event::Warning { message } => {
+                let line = format!("warning: {}: {}", i.label, crate::output::shown(message));
+                match i.mode {
+                    Mode::Bars => i.bar.println(line),
+                    Mode::Lines => eprintln!("{line}"),
+                    Mode::Quiet => {}
+                }
+            }
             // Completed, and events newer than this CLI: nothing to show.
             _ => {}
         }

@@ -612,3 +612,52 @@ fn proxy_variables_do_not_apply_to_loopback() {
         assert_eq!(code, 0, "{var} --local: {stderr}");
     }
 }
+
+#[test]
+fn an_interrupted_upload_says_interrupted_and_cancel_goes_where_its_journal_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(
+        Path::new(BIN),
+        &["--max-part-size", "128KiB", "--bandwidth", "256KiB"],
+    );
+    let path = dir.path().join("data.jsonl");
+    random_file(&path, 2 * 1024 * 1024, 4);
+    let child = cmd(&journals)
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_UPLOADS_MIN_PART_SIZE", uploads_e2e::SMALL_PARTS)
+        .args([
+            "put",
+            "--no-check",
+            "--purpose",
+            "batch",
+            "--part-size",
+            "128KiB",
+            "-j",
+            "2",
+        ])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 2);
+    signal(&child, libc::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains(": interrupted; upload_"), "{stderr}");
+    assert!(!stderr.contains(": failed ("), "{stderr}");
+    let (_, pending, _) = run(cmd(&journals).args(["pending", "--json"]));
+    let pending: serde_json::Value = serde_json::from_str(pending.trim()).unwrap();
+    let upload_id = pending["upload_id"].as_str().unwrap().to_owned();
+    // No base URL given: the journal's endpoint (the local server), not api.openai.com.
+    let (code, stdout, stderr) = run(cmd(&journals)
+        .env("OPENAI_API_KEY", "sk-local")
+        .args(["cancel", &upload_id]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), format!("{upload_id} cancelled"));
+    assert!(stderr.contains(&server.url), "{stderr}");
+    assert_eq!(server.stat("uploads_cancelled"), 1);
+}

@@ -32,6 +32,7 @@
 mod api;
 mod bandwidth;
 pub mod check;
+mod clock;
 mod error;
 pub mod journal;
 pub mod path_json;

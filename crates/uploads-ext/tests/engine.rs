@@ -521,16 +521,29 @@ async fn resume_refuses_a_changed_file_changed_options_and_an_expired_upload() {
         serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
     entry["expires_at"] = 1.into();
     std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
-    let err = uploader(&fake, &s)
+    // An expired upload cannot be resumed: the run starts over, and says why.
+    let creates = fake.count("create");
+    let warnings = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = warnings.clone();
+    uploader(&fake, &s)
         .file(&path, Purpose::Assistants)
         .part_size(PART)
+        .progress(move |e| {
+            if let uploads_ext::Event::Warning { message } = e {
+                seen.lock().unwrap().push(message.clone());
+            }
+        })
         .send()
         .await
-        .unwrap_err();
+        .unwrap();
+    assert_eq!(fake.count("create"), creates + 1, "a new upload");
+    let said = warnings.lock().unwrap().join("\n");
     assert!(
-        matches!(err, UploadError::Resume(ResumeError::Expired { .. })),
-        "{err:?}"
+        said.contains("upload_1 of this file expired at 1970-01-01 00:00:01 UTC: starting over"),
+        "{said}"
     );
+    interrupted(&s, &fake, &path).await;
+    let creates = fake.count("create");
 
     std::fs::write(&path, b"different contents").unwrap();
     let err = uploader(&fake, &s)
@@ -543,7 +556,11 @@ async fn resume_refuses_a_changed_file_changed_options_and_an_expired_upload() {
         matches!(err, UploadError::Resume(ResumeError::FileChanged { .. })),
         "{err:?}"
     );
-    assert_eq!(fake.count("create"), 1, "no refused resume sends anything");
+    assert_eq!(
+        fake.count("create"),
+        creates,
+        "no refused resume sends anything"
+    );
 
     // restart cancels the interrupted upload and starts over.
     let done = uploader(&fake, &s)
@@ -837,25 +854,37 @@ async fn a_resume_too_close_to_expiry_is_refused_with_the_margin() {
         serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
     entry["expires_at"] = (uploads_client::rules::unix_now() + 30).into();
     std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
-    let err = uploader(&fake, &s)
-        .file(&path, Purpose::Assistants)
-        .part_size(PART)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, UploadError::Resume(ResumeError::Expired { .. })),
-        "{err:?}"
-    );
-    // With 10 minutes left it resumes.
-    entry["expires_at"] = (uploads_client::rules::unix_now() + 600).into();
-    std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
+    let creates = fake.count("create");
     uploader(&fake, &s)
         .file(&path, Purpose::Assistants)
         .part_size(PART)
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        fake.count("create"),
+        creates + 1,
+        "started over, not resumed"
+    );
+    // With 10 minutes left it resumes.
+    interrupted(&s, &fake, &path).await;
+    let journal = std::fs::read_dir(&s.journals)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let mut entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
+    entry["expires_at"] = (uploads_client::rules::unix_now() + 600).into();
+    std::fs::write(&journal, serde_json::to_vec(&entry).unwrap()).unwrap();
+    let creates = fake.count("create");
+    uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fake.count("create"), creates, "resumed");
 }
 
 #[tokio::test]

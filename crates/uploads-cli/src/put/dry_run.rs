@@ -17,7 +17,7 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
         .bandwidth_limit(args.bwlimit);
     let count = jobs.len();
     let mut code = exit::OK;
-    let (ready, _refused) = prepare_all(&uploader, args, jobs, &mut code).await;
+    let (ready, _refused) = prepare_all(&uploader, args, jobs, &mut code, true).await;
     let mut total = 0u64;
     let header = format!(
         "{:>12} {:>10} {:>6} {:>9} {:>10}  {:<10} FILE",

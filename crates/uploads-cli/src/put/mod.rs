@@ -192,7 +192,7 @@ async fn upload(
                 .flat_map(|m| m.file_ids())
                 .collect::<Vec<_>>(),
         );
-    let (ready, refused) = prepare::prepare_all(&uploader, &args, jobs, &mut code).await;
+    let (ready, refused) = prepare::prepare_all(&uploader, &args, jobs, &mut code, false).await;
     let mut ends = finish::Ends::new(&args, inputs, recorded.len());
     for (job, file_id) in &recorded {
         ends.already(job, file_id);
@@ -257,7 +257,19 @@ async fn upload(
                 }
             }
             Err(err) => {
-                if matches!(err, UploadError::Stopped { .. }) {
+                if let UploadError::Stopped {
+                    cause: uploads_ext::StopCause::Interrupted,
+                    disposition,
+                } = err
+                {
+                    // Stopped on request, not failed: say what was kept.
+                    bar.finish(&match disposition.upload_id() {
+                        Some(id) if err.resumable_upload().is_some() => {
+                            format!("interrupted; {id} kept to resume")
+                        }
+                        _ => "interrupted".to_owned(),
+                    });
+                } else if matches!(err, UploadError::Stopped { .. }) {
                     bar.finish("failed");
                 } else {
                     bar.discard();

@@ -40,13 +40,14 @@ pub(super) fn builder<A: UploadApi>(
 }
 
 /// Prepares every job before the first request: a refusal is reported (and raises `code`),
-/// each warning is said once, and the jobs that passed come back with their plans, the
-/// refused ones with why.
+/// and the jobs that passed come back with their plans, the refused ones with why. Warnings
+/// are said here with `say_warnings` (a dry run); an upload's run says them as it starts.
 pub(super) async fn prepare_all<A: UploadApi>(
     uploader: &Uploader<A>,
     args: &PutArgs,
     jobs: Vec<Job>,
     code: &mut u8,
+    say_warnings: bool,
 ) -> (Vec<(Job, PreparedUpload<A>)>, Vec<(Job, UploadError)>) {
     let several = jobs.len() > 1;
     let mut ready = Vec::new();
@@ -54,7 +55,7 @@ pub(super) async fn prepare_all<A: UploadApi>(
     for job in jobs {
         match builder(uploader, args, &job).prepare().await {
             Ok(prepared) => {
-                for w in prepared.warnings() {
+                for w in prepared.warnings().iter().filter(|_| say_warnings) {
                     eprintln!("warning: {}", shown(&format!("{}: {w}", job.label)));
                 }
                 ready.push((job, prepared));

@@ -14,7 +14,7 @@ use super::job::Job;
 use super::prepare::builder;
 use super::report::report;
 use crate::connect::{Globals, client_from_env};
-use crate::output::{exit, fail, shown};
+use crate::output::{exit, fail};
 use crate::ui::{Mode, Ui};
 
 pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
@@ -60,9 +60,6 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
         Ok(p) => p,
         Err(e) => return report(None, &e.into(), false, &base_url),
     };
-    for w in prepared.warnings() {
-        eprintln!("warning: {}", shown(&format!("stdin: {w}")));
-    }
     let ui = Ui::new(Mode::detect(args.quiet));
     let bar = ui.file("stdin");
     let progress = bar.clone();

@@ -92,7 +92,7 @@ pub enum ValidationError {
 pub enum ResumeError {
     /// The interrupted upload is past (or too close to) its expiry.
     #[error(
-        "the interrupted upload {upload_id} of this file has expired (it expired at {expired_at} Unix time): start over with restart"
+        "the interrupted upload {upload_id} of this file has expired (at {}): start over with restart", crate::clock::utc(*expired_at)
     )]
     Expired {
         /// The interrupted upload.

@@ -43,9 +43,29 @@ impl<A: UploadApi> Run<A> {
                     let _ = self.ctx.api.cancel(&entry.upload_id).await;
                     let _ = journal::forget(path);
                 } else {
-                    self.check_resumable(&entry, unix_now())?;
-                    tracing::info!(upload = %entry.upload_id, done = entry.parts.len(), "resuming");
-                    return Ok(entry);
+                    match self.check_resumable(&entry, unix_now()) {
+                        Ok(()) => {
+                            tracing::info!(upload = %entry.upload_id, done = entry.parts.len(), "resuming");
+                            return Ok(entry);
+                        }
+                        // An expired upload cannot be resumed, and nothing is lost by starting
+                        // over (it holds no File): start over, saying why.
+                        Err(ResumeError::Expired {
+                            upload_id,
+                            expired_at,
+                        }) => {
+                            let message = format!(
+                                "the interrupted upload {upload_id} of this file expired at {}: starting over",
+                                crate::clock::utc(expired_at)
+                            );
+                            tracing::warn!("{message}");
+                            self.ctx
+                                .emit
+                                .emit(crate::progress::Event::Warning { message });
+                            let _ = journal::forget(path);
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                 }
             }
         }
@@ -104,10 +124,7 @@ impl<A: UploadApi> Run<A> {
             return Err(ResumeError::FileChanged {
                 path: e.path.clone(),
                 upload_id: e.upload_id.clone(),
-                detail: format!(
-                    "size {} -> {}, modification time {:?} -> {:?}",
-                    e.size, id.size, e.mtime_ns, id.mtime_ns
-                ),
+                detail: crate::clock::change((e.size, id.size), (e.mtime_ns, id.mtime_ns)),
             });
         }
         let options = [

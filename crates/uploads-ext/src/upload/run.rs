@@ -335,9 +335,6 @@ pub(super) fn unchanged(before: &Identity, now: &Identity) -> Result<(), StopCau
     }
     Err(StopCause::FileChanged {
         path: before.path.clone().unwrap_or_default(),
-        detail: format!(
-            "size {} -> {}, modification time {:?} -> {:?}",
-            before.size, now.size, before.mtime_ns, now.mtime_ns
-        ),
+        detail: crate::clock::change((before.size, now.size), (before.mtime_ns, now.mtime_ns)),
     })
 }
