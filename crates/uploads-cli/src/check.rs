@@ -132,7 +132,10 @@ pub fn print_warnings(label: &str, report: &Report) {
         return;
     }
     for finding in &report.findings {
-        eprintln!("warning: {}", shown(&format!("{label}: {finding}")));
+        crate::output::say(&format!(
+            "warning: {}",
+            shown(&format!("{label}: {finding}"))
+        ));
     }
     let shown_count = report.findings.len() as u64;
     if report.warnings > shown_count {

@@ -34,8 +34,26 @@ pub(crate) fn out(line: impl std::fmt::Display) -> Result<(), StdoutClosed> {
 
 /// Prints `error: ...` to stderr and returns the exit code.
 pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {}", shown(&message.to_string()));
+    say(&format!("error: {}", shown(&message.to_string())));
     code
+}
+
+/// The progress bars on screen, if any: lines printed while they are drawn go above them.
+static BARS: std::sync::Mutex<Option<indicatif::MultiProgress>> = std::sync::Mutex::new(None);
+
+/// Progress bars are drawn on `multi` from now on.
+pub(crate) fn bars_drawn_on(multi: indicatif::MultiProgress) {
+    *BARS.lock().unwrap_or_else(|p| p.into_inner()) = Some(multi);
+}
+
+/// A line to stderr that survives the bars' redraw: with bars on screen it is printed with
+/// them hidden, then they are drawn again below it.
+pub(crate) fn say(line: &str) {
+    let bars = BARS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    match bars {
+        Some(multi) => multi.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
+    }
 }
 
 /// Text for a terminal: control characters (in a filename, say) and the invisible marks that

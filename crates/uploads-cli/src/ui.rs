@@ -41,10 +41,11 @@ impl Ui {
         } else {
             ProgressDrawTarget::hidden()
         };
-        Self {
-            mode,
-            multi: MultiProgress::with_draw_target(target),
+        let multi = MultiProgress::with_draw_target(target);
+        if mode == Mode::Bars {
+            crate::output::bars_drawn_on(multi.clone());
         }
+        Self { mode, multi }
     }
 
     /// Prints a line above the bars (or plainly), unless quiet.
@@ -165,8 +166,7 @@ impl FileProgress {
                     wait.as_secs_f64()
                 );
                 match i.mode {
-                    Mode::Bars => i.bar.println(line),
-                    Mode::Lines => eprintln!("{line}"),
+                    Mode::Bars | Mode::Lines => crate::output::say(&line),
                     Mode::Quiet => {}
                 }
             }
@@ -174,8 +174,7 @@ impl FileProgress {
             Event::Warning { message } => {
                 let line = format!("warning: {}: {}", i.label, crate::output::shown(message));
                 match i.mode {
-                    Mode::Bars => i.bar.println(line),
-                    Mode::Lines => eprintln!("{line}"),
+                    Mode::Bars | Mode::Lines => crate::output::say(&line),
                     Mode::Quiet => {}
                 }
             }

@@ -1,0 +1,121 @@
+//! `put` in a real terminal: the binary runs in a pseudo-terminal of 120x30 with bars drawn,
+//! and a terminal emulator reads what is left on screen and in the scrollback.
+
+use std::io::Read;
+use std::path::Path;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use uploads_e2e::Serve;
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
+
+/// Runs `args` in a 120x30 terminal; the exit code, every line the terminal shows or
+/// scrolled past, and the last screen, as an emulator renders them.
+fn in_terminal(args: &[&str], env: &[(&str, &str)]) -> (u32, Vec<String>, Vec<String>) {
+    let (rows, cols) = (30, 120);
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(BIN);
+    cmd.args(args);
+    for var in ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_UPLOADS_LOG"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.env("TERM", "xterm-256color");
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut raw = Vec::new();
+    let read = std::thread::spawn(move || {
+        let _ = reader.read_to_end(&mut raw);
+        raw
+    });
+    let status = child.wait().unwrap();
+    drop(pty.master);
+    let raw = read.join().unwrap();
+    let mut screen = vt100::Parser::new(rows, cols, 100_000);
+    screen.process(&raw);
+    // Everything scrolled past, then the screen.
+    let mut lines = Vec::new();
+    let total = {
+        screen.screen_mut().set_scrollback(usize::MAX);
+        screen.screen().scrollback()
+    };
+    for offset in (1..=total).rev() {
+        screen.screen_mut().set_scrollback(offset);
+        lines.push(screen.screen().rows(0, cols).next().unwrap_or_default());
+    }
+    screen.screen_mut().set_scrollback(0);
+    let last: Vec<String> = screen.screen().rows(0, cols).collect();
+    lines.extend(last.iter().cloned());
+    (status.exit_code(), lines, last)
+}
+
+#[test]
+fn every_failure_reason_stays_on_screen_and_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    for i in 0..120 {
+        let name = if i % 3 == 0 {
+            format!("f{i:02}.log")
+        } else {
+            format!("f{i:02}.txt")
+        };
+        std::fs::write(corpus.join(name), vec![b'x'; 2000 + i]).unwrap();
+    }
+    let failing = (0..120).filter(|i| i % 3 == 0).count();
+    // A round trip of 30 ms: bars are redrawn while the failures are printed.
+    let server = Serve::start(Path::new(BIN), &["--latency", "30ms"]);
+    let journals = dir.path().join("j");
+    let (code, lines, last) = in_terminal(
+        &[
+            "put",
+            "-p",
+            "assistants",
+            "-j",
+            "4",
+            corpus.to_str().unwrap(),
+        ],
+        &[
+            ("OPENAI_API_KEY", "sk-local"),
+            ("OPENAI_BASE_URL", &server.url),
+            ("OPENAI_UPLOADS_JOURNAL_DIR", journals.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code, 1);
+    let text = lines.join("\n");
+    let errors = lines
+        .iter()
+        .filter(|l| l.starts_with("error: ") && l.contains(".log") && l.contains("HTTP 400"))
+        .count();
+    assert_eq!(errors, failing, "every reason is still on screen:\n{text}");
+    let summary = lines
+        .iter()
+        .filter(|l| l.starts_with("failed: ") && l.contains(".log: "))
+        .count();
+    assert_eq!(
+        summary, failing,
+        "the summary names each with its reason:\n{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{} of 120 uploaded, {failing} failed",
+            120 - failing
+        )),
+        "{text}"
+    );
+    let screen = last.join("\n");
+    assert!(
+        !screen.contains("completing") && !screen.contains("[="),
+        "no stale bar:\n{screen}"
+    );
+}
