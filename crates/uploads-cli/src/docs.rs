@@ -35,12 +35,86 @@ pub fn completions(args: CompletionsArgs, mut cmd: clap::Command) -> u8 {
     };
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, "openai-uploads", &mut script);
+    if shell == Shell::Bash {
+        script = bash_fixed(&String::from_utf8_lossy(&script), &cmd).into_bytes();
+    }
     use std::io::Write;
     match std::io::stdout().write_all(&script) {
         Ok(()) => exit::OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::STDOUT_CLOSED,
         Err(e) => fail(exit::FAILED, format!("writing the script: {e}")),
     }
+}
+
+/// clap_complete's bash script, made to work for this command: a program name with a hyphen
+/// gets its subcommands' case labels mangled (`openai__subcmd__uploads__subcmd__put` against
+/// `openai__uploads__subcmd__put`, clap issues 6421 and 6529), so no subcommand's options
+/// complete; hidden commands and options are offered; `--purpose`'s values are not known to
+/// clap (an unknown one is allowed with a flag), so the known ones are offered here.
+fn bash_fixed(script: &str, cmd: &clap::Command) -> String {
+    let mut hidden: Vec<String> = Vec::new();
+    let mut visit = vec![cmd.clone()];
+    while let Some(c) = visit.pop() {
+        for sub in c.get_subcommands() {
+            if sub.is_hide_set() {
+                hidden.push(sub.get_name().to_owned());
+            }
+            visit.push(sub.clone());
+        }
+        for arg in c.get_arguments().filter(|a| a.is_hide_set()) {
+            if let Some(long) = arg.get_long() {
+                hidden.push(format!("--{long}"));
+            }
+        }
+    }
+    let purposes: Vec<&str> = uploads_client::rules::Purpose::KNOWN
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    let mut out = String::new();
+    let mut in_put = false;
+    for line in script
+        .replace("openai__subcmd__uploads__", "openai__uploads__")
+        .lines()
+    {
+        let trimmed = line.trim_start();
+        if trimmed.ends_with(')') && trimmed.starts_with("openai__uploads") {
+            in_put = trimmed == "openai__uploads__subcmd__put)";
+        }
+        if let Some(opts) = trimmed.strip_prefix("opts=\"") {
+            let indent = &line[..line.len() - trimmed.len()];
+            let kept: Vec<&str> = opts
+                .trim_end_matches('"')
+                .split_whitespace()
+                .filter(|w| !hidden.iter().any(|h| h == w))
+                .collect();
+            out.push_str(&format!("{indent}opts=\"{}\"\n", kept.join(" ")));
+            continue;
+        }
+        if in_put
+            && trimmed == "COMPREPLY=($(compgen -f \"${cur}\"))"
+            && out.trim_end().ends_with(')')
+        {
+            let last = out
+                .trim_end()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            if last == "--purpose)" || last == "-p)" {
+                let indent = &line[..line.len() - trimmed.len()];
+                out.push_str(&format!(
+                    "{indent}COMPREPLY=($(compgen -W \"{}\" -- \"${{cur}}\"))\n",
+                    purposes.join(" ")
+                ));
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// The man page (roff) of the command and its subcommands, as `cargo xtask man` writes it to

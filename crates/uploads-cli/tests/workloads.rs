@@ -651,6 +651,74 @@ fn completions_and_the_man_page_come_from_the_clap_definitions() {
     assert!(page.contains("openai\\-uploads\\-put"));
 }
 
+#[test]
+fn bash_completes_subcommand_options_and_purposes_and_hides_hidden_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("completion.bash");
+    let (code, text, _) =
+        run(clean_command(Path::new(BIN), dir.path()).args(["completions", "bash"]));
+    assert_eq!(code, 0);
+    std::fs::write(&script, text).unwrap();
+    // What bash offers for a command line, through the script's own function.
+    let complete = |words: &[&str]| -> Vec<String> {
+        let current = words.len() - 1;
+        let prev = if current > 0 { words[current - 1] } else { "" };
+        let words_list = words
+            .iter()
+            .map(|w| format!("'{w}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let program = format!(
+            "source '{}'; COMP_WORDS=({words_list}); COMP_CWORD={current}; _openai__uploads openai-uploads '{}' '{prev}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            words[current]
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(program)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(complete(&["openai-uploads", "put", "--pur"]), ["--purpose"]);
+    assert_eq!(
+        complete(&["openai-uploads", "put", "-p", ""]),
+        [
+            "fine-tune",
+            "assistants",
+            "batch",
+            "user_data",
+            "vision",
+            "evals"
+        ]
+    );
+    assert_eq!(
+        complete(&["openai-uploads", "check", "-p", ""]),
+        ["batch", "fine-tune"]
+    );
+    assert!(
+        complete(&["openai-uploads", "m"]).is_empty(),
+        "man is hidden"
+    );
+    assert!(
+        complete(&["openai-uploads", "put", "--min"]).is_empty(),
+        "a hidden option"
+    );
+    assert!(
+        complete(&["openai-uploads", "put", "--skip"]).is_empty(),
+        "a hidden option"
+    );
+}
+
 /// Runs `c` with its stdout closed before it writes (a reader that stopped: `| head -0`).
 fn with_stdout_closed(c: &mut Command) -> (i32, String) {
     let mut child = c
