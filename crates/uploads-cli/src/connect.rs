@@ -34,6 +34,10 @@ pub(crate) fn client_from_env(
             exit::USAGE,
             "no API key: set OPENAI_API_KEY, or try it without one against a local server with --local",
         ),
+        e @ uploads_client::ConfigError::InsecureBaseUrl { .. } => fail(
+            exit::USAGE,
+            format!("{e}\n  hint: --allow-insecure-http sends it anyway (the key travels in clear)"),
+        ),
         other => fail(exit::USAGE, other),
     })
 }

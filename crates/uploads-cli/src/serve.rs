@@ -14,8 +14,9 @@ use uploads_client::rules::{MAX_PART_BYTES, MAX_UPLOAD_BYTES, UPLOAD_TTL_SECS};
 /// Run a local server for the Uploads API: no key or internet needed, faults on demand.
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on: IP:PORT or HOST:PORT, like localhost:8080 (port 0 picks a free
+    /// one).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
     /// Keep uploads here (default: a temporary directory removed on exit).
     #[arg(long, value_name = "DIR")]
@@ -115,6 +116,25 @@ pub struct ServeArgs {
     /// Bytes the data directory may still take: writes past them fail as on a full disk.
     #[arg(long, value_parser = parse_size, help_heading = "Faults", value_name = "SIZE")]
     disk_space: Option<u64>,
+}
+
+/// An address to listen on: an IP and port, or a host name and port resolved here (the
+/// first IPv4 address, as `localhost` means 127.0.0.1 to most clients).
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    use std::net::ToSocketAddrs;
+    let found: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("{text:?} is not HOST:PORT or IP:PORT ({e})"))?
+        .collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(found.first())
+        .copied()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
 }
 
 pub async fn run(args: ServeArgs) -> u8 {

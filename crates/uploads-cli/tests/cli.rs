@@ -661,3 +661,69 @@ fn an_interrupted_upload_says_interrupted_and_cancel_goes_where_its_journal_says
     assert!(stderr.contains(&server.url), "{stderr}");
     assert_eq!(server.stat("uploads_cancelled"), 1);
 }
+
+#[test]
+fn a_wrong_base_url_proxy_or_scheme_gets_the_advice_that_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), b"hello").unwrap();
+    let server = Serve::start(Path::new(BIN), &[]);
+    let without_v1 = server.url.trim_end_matches("/v1").to_owned();
+    let tls_to_plain = server.url.replacen("http://", "https://", 1);
+    /// (what, base URL, an environment variable, the hint it gets)
+    type Case<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>, &'a str);
+    let cases: [Case<'_>; 3] = [
+        ("no /v1", &without_v1, None, "has no /v1"),
+        (
+            "https to a plain-HTTP server",
+            &tls_to_plain,
+            None,
+            "answers in plain HTTP, not TLS: use http://",
+        ),
+        (
+            "a proxy that does not connect",
+            "https://api.example.com/v1",
+            Some(("HTTPS_PROXY", "http://127.0.0.1:9")),
+            "through the proxy set in HTTPS_PROXY",
+        ),
+    ];
+    for (label, url, env, hint) in cases {
+        let mut c = cmd(dir.path());
+        if let Some((k, v)) = env {
+            c.env(k, v);
+        }
+        let (code, _, stderr) = run(c
+            .env("OPENAI_API_KEY", "sk-local")
+            .env("OPENAI_BASE_URL", url)
+            .args(["put", "-q", "--purpose", "assistants"])
+            .arg(dir.path().join("a.txt")));
+        assert_eq!(code, 1, "{label}: {stderr}");
+        assert!(stderr.contains(hint), "{label}: {stderr}");
+    }
+    // Plain http off this machine names the flag that allows it.
+    let (code, _, stderr) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", "http://example.com/v1")
+        .args(["put", "--purpose", "assistants"])
+        .arg(dir.path().join("a.txt")));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--allow-insecure-http"), "{stderr}");
+}
+
+#[test]
+fn serve_takes_a_host_name_for_its_address() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cmd(dir.path())
+        .args(["serve", "--addr", "localhost:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("http://127.0.0.1:"), "{line}");
+}

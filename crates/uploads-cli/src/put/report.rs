@@ -48,11 +48,36 @@ pub(super) fn report(
             );
         }
         UploadError::Stopped {
-            cause: StopCause::Unreachable { .. },
+            cause: StopCause::Unreachable { error, .. },
             ..
         } => {
+            let text = format!("{error:?}");
+            let plain_http = text.contains("InvalidContentType")
+                || text.contains("corrupt message")
+                || text.contains("wrong version number");
+            message.push_str(&match proxy_for(base_url) {
+                _ if plain_http && base_url.starts_with("https://") => format!(
+                    "\n  hint: the server at {base_url} answers in plain HTTP, not TLS: use {}",
+                    base_url.replacen("https://", "http://", 1)
+                ),
+                Some(var) => format!(
+                    "\n  hint: requests to {base_url} go through the proxy set in {var}, and it did not connect: check {var} (or NO_PROXY), and the network"
+                ),
+                None => format!(
+                    "\n  hint: nothing answers at {base_url}: check OPENAI_BASE_URL or --base-url, and the network"
+                ),
+            });
+        }
+        UploadError::Stopped {
+            cause:
+                StopCause::Refused {
+                    step: uploads_ext::Step::Create,
+                    error,
+                },
+            ..
+        } if error.status() == Some(404) && !base_url.trim_end_matches('/').ends_with("/v1") => {
             message.push_str(&format!(
-                "\n  hint: nothing answers at {base_url}: check OPENAI_BASE_URL or --base-url, and the network"
+                "\n  hint: the base URL {base_url} has no /v1: the API is under it, like https://api.openai.com/v1"
             ));
         }
         UploadError::Stopped {
@@ -79,4 +104,23 @@ pub(super) fn report(
         _ => {}
     }
     fail(code, message)
+}
+
+/// The proxy variable requests to `base_url` go through, if one is set (loopback never does).
+fn proxy_for(base_url: &str) -> Option<&'static str> {
+    let loopback = ["://127.", "://localhost", "://[::1]"]
+        .iter()
+        .any(|p| base_url.contains(p));
+    if loopback {
+        return None;
+    }
+    let names: &[&'static str] = if base_url.starts_with("https://") {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    names
+        .iter()
+        .copied()
+        .find(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
 }
