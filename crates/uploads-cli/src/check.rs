@@ -71,7 +71,15 @@ pub async fn run(args: CheckArgs) -> u8 {
     for path in args.files {
         let read = {
             let path = path.clone();
-            tokio::task::spawn_blocking(move || check_file(&path, purpose, options)).await
+            tokio::task::spawn_blocking(move || {
+                // `-` is stdin, as for put.
+                if path == std::path::Path::new("-") {
+                    uploads_ext::check::check_reader(std::io::stdin().lock(), purpose, options)
+                } else {
+                    check_file(&path, purpose, options)
+                }
+            })
+            .await
         };
         let failed = match read {
             Ok(Ok(report)) => Ok(report),

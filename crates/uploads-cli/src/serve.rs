@@ -151,6 +151,7 @@ pub async fn run(args: ServeArgs) -> u8 {
             );
         }
     }
+    let args_had_key = args.api_key.is_some();
     if args.api_key.is_none() && !args.addr.ip().is_loopback() {
         eprintln!(
             "warning: listening on {} (not loopback) and accepting ANY API key: anyone who can reach it can store and read files; set --api-key",
@@ -206,8 +207,14 @@ pub async fn run(args: ServeArgs) -> u8 {
     // The first stdout line is the base URL, for scripts and tests.
     // Scripts read the URL from the first line; one that stops reading does not stop the server.
     let _ = crate::output::out(server.base_url());
+    // The key to try with: the one it takes (--api-key), else any.
+    let key = if args_had_key {
+        "<the key given to serve>"
+    } else {
+        "sk-local"
+    };
     eprintln!(
-        "openai-uploads local server on {} (data in {}). Try:\n  OPENAI_BASE_URL={} OPENAI_API_KEY=sk-local openai-uploads put FILE --purpose assistants",
+        "openai-uploads local server on {} (data in {}). Try:\n  OPENAI_BASE_URL={} OPENAI_API_KEY={key} openai-uploads put FILE --purpose assistants",
         server.base_url(),
         server.data_dir().display(),
         server.base_url()

@@ -179,6 +179,9 @@ fn every_user_facing_error() {
     insta::assert_snapshot!(lines.join("\n"));
 }
 
+/// One valid batch request line.
+const VALID_REQUEST: &[u8] = b"{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[]}}\n";
+
 #[test]
 fn a_type_the_tables_do_not_expect_is_a_warning_and_the_service_decides() {
     let dir = tempfile::tempdir().unwrap();
@@ -186,7 +189,8 @@ fn a_type_the_tables_do_not_expect_is_a_warning_and_the_service_decides() {
     let server = Serve::start(Path::new(BIN), &[]);
     // OpenAI's own example (openai-python examples/uploads.py) sends a .txt batch file with
     // mime_type "txt": it must reach createUpload, whatever the service then says.
-    std::fs::write(d.join("input.txt"), b"{}\n").unwrap();
+    // A valid request: the content check passes it on to create.
+    std::fs::write(d.join("input.txt"), VALID_REQUEST).unwrap();
     let (code, _, stderr) = run(cmd(d)
         .env("OPENAI_API_KEY", "sk-local")
         .env("OPENAI_BASE_URL", &server.url)
@@ -226,7 +230,7 @@ fn a_type_the_tables_do_not_expect_is_a_warning_and_the_service_decides() {
 #[test]
 fn an_unreachable_service_fails_fast_saying_why_and_where() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.jsonl"), b"{}\n").unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), VALID_REQUEST).unwrap();
     let started = std::time::Instant::now();
     // Port 9 (discard) on loopback: nothing listens, every connection is refused.
     let (code, _, stderr) = run(cmd(dir.path())

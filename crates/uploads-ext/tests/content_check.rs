@@ -73,6 +73,36 @@ async fn a_bad_batch_file_stops_at_its_first_error_and_is_cancelled() {
 }
 
 #[tokio::test]
+async fn a_bad_file_of_one_part_is_refused_before_its_upload_is_created() {
+    let s = setup();
+    let text = batch(5, Some(2));
+    let path = s.dir.path().join("small.jsonl");
+    std::fs::write(&path, &text).unwrap();
+    let fake = Arc::new(Fake::new());
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Batch)
+        .part_size(PART)
+        .check_content(true)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped {
+        cause: StopCause::ContentRejected { report },
+        disposition,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*disposition, Disposition::NothingCreated);
+    assert_eq!(
+        report.first_error.as_ref().unwrap().kind,
+        "duplicate_custom_id"
+    );
+    assert_eq!(fake.count("create"), 0, "no upload created, none to cancel");
+    assert_eq!(fake.count("cancel"), 0);
+}
+
+#[tokio::test]
 async fn a_good_file_completes_with_its_warnings_and_the_check_is_off_unless_asked() {
     let s = setup();
     let text = format!(

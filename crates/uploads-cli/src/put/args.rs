@@ -97,7 +97,7 @@ pub(crate) struct PutArgs {
     #[arg(long, value_parser = parse_size, value_name = "RATE")]
     pub(super) bwlimit: Option<u64>,
     /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_expiry, value_name = "DURATION")]
     pub(super) expires_after: Option<Duration>,
     /// No warning when the MIME type or extension does not fit the purpose as this tool knows it.
     #[arg(long, hide = true)]
@@ -180,6 +180,24 @@ pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
 /// it unless --allow-unknown-purpose).
 fn parse_purpose(text: &str) -> Result<Purpose, String> {
     Ok(Purpose::from(text))
+}
+
+/// `--expires-after`: a duration within what the API takes, said in the units given.
+fn parse_expiry(text: &str) -> Result<Duration, String> {
+    use uploads_client::rules::{MAX_EXPIRES_AFTER_SECS, MIN_EXPIRES_AFTER_SECS};
+    let d = parse_duration(text)?;
+    let secs = d.as_secs() as i64;
+    if secs < MIN_EXPIRES_AFTER_SECS {
+        return Err(format!(
+            "{text} is under the 1 hour a File must be kept at least (1h to 30d)"
+        ));
+    }
+    if secs > MAX_EXPIRES_AFTER_SECS {
+        return Err(format!(
+            "{text} is over the 30 days a File may be kept at most (1h to 30d)"
+        ));
+    }
+    Ok(d)
 }
 
 /// Parts in flight: a whole number, at least 1.

@@ -17,9 +17,10 @@ pub(super) fn report(
         _ if interrupted => exit::INTERRUPTED,
         _ => exit::FAILED,
     };
+    // The label once: an error that names the file already is not prefixed with it again.
     let mut message = match label {
-        Some(l) => format!("{l}: {err}"),
-        None => err.to_string(),
+        Some(l) if !err.to_string().starts_with(l) => format!("{l}: {err}"),
+        _ => err.to_string(),
     };
     match err {
         UploadError::Stopped {

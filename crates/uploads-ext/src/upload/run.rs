@@ -61,6 +61,21 @@ pub(super) struct Run<A: UploadApi> {
 impl<A: UploadApi> PreparedUpload<A> {
     /// Runs the upload as planned (what [`PreparedUpload::send`] does inside its span).
     pub(super) async fn run(self) -> Result<Completed, UploadError> {
+        // A file of one part that fails its check is refused before its upload is created:
+        // the check reads it once more (one part at most), and no upload is made to cancel.
+        if self.settings.check_content
+            && self.part_count == 1
+            && self.source.is_replayable()
+            && let Ok(Some(report)) = self.check_contents().await
+            && !report.is_ok()
+        {
+            return Err(UploadError::Stopped {
+                cause: StopCause::ContentRejected {
+                    report: Box::new(report),
+                },
+                disposition: Disposition::NothingCreated,
+            });
+        }
         Run::new(self)?.execute().await
     }
 }
