@@ -43,10 +43,10 @@ pub struct CheckArgs {
 pub struct ContentRules {
     /// The fine-tuning job's method (supervised, preference or reinforcement): each example
     /// is checked against it. Without it, the file's method is the one its examples fit.
-    #[arg(long, value_name = "METHOD", value_parser = PossibleValuesParser::new(["supervised", "preference", "reinforcement"]).try_map(|s| s.parse::<FineTuneMethod>()))]
+    #[arg(long, help_heading = "Content check", value_name = "METHOD", value_parser = PossibleValuesParser::new(["supervised", "preference", "reinforcement"]).try_map(|s| s.parse::<FineTuneMethod>()))]
     pub method: Option<FineTuneMethod>,
     /// The file is validation data: fewer than 10 examples is a warning, not an error.
-    #[arg(long)]
+    #[arg(long, help_heading = "Content check")]
     pub validation: bool,
 }
 

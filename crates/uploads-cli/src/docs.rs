@@ -117,6 +117,62 @@ fn bash_fixed(script: &str, cmd: &clap::Command) -> String {
     out
 }
 
+/// The sections clap does not write: examples, environment, files, exit status.
+const EXTRA_SECTIONS: &str = r#".SH EXAMPLES
+.nf
+openai\-uploads put train.jsonl \-p fine\-tune
+openai\-uploads put corpus/ \-p assistants \-\-exclude drafts/ \-\-manifest corpus.jsonl
+openai\-uploads check requests.jsonl \-p batch
+openai\-uploads put requests.jsonl \-p batch \-\-split \-\-json
+openai\-uploads pending
+openai\-uploads put README.md \-p assistants \-\-local
+.fi
+.SH ENVIRONMENT
+.TP
+.B OPENAI_API_KEY
+The API key (never printed, logged or written to disk).
+.TP
+.B OPENAI_BASE_URL
+The API base URL (default https://api.openai.com/v1).
+.TP
+.B OPENAI_ORG_ID, OPENAI_PROJECT_ID
+Sent as the OpenAI\-Organization and OpenAI\-Project headers.
+.TP
+.B OPENAI_UPLOADS_JOURNAL_DIR
+Where resume journals are kept (default $XDG_STATE_HOME/openai\-uploads, else ~/.local/state/openai\-uploads).
+.TP
+.B OPENAI_UPLOADS_ALLOW_INSECURE_HTTP
+As \-\-allow\-insecure\-http.
+.TP
+.B OPENAI_UPLOADS_LOG
+A tracing filter for the log on stderr (overrides \-v).
+.TP
+.B HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
+Proxies, as usual; loopback never goes through one.
+.SH FILES
+.TP
+.I ~/.local/state/openai\-uploads/*.json
+One journal per interrupted upload (mode 0600), with its lock file; removed when the upload completes or is cancelled; \fBpending \-\-prune\fR removes expired ones.
+.SH EXIT STATUS
+.TP
+.B 0
+Every input uploaded (or, for check, no errors).
+.TP
+.B 1
+An upload failed, or check found errors.
+.TP
+.B 2
+A usage error: bad options or inputs, refused before any request.
+.TP
+.B 130
+Interrupted (Ctrl\-C): what could be resumed was kept.
+.TP
+.B 141
+stdout was closed: the run stopped as on an interrupt.
+.PP
+The subcommands' pages (openai\-uploads\-put and the others) follow in this same file.
+"#;
+
 /// The man page (roff) of the command and its subcommands, as `cargo xtask man` writes it to
 /// `docs/man/openai-uploads.1`.
 pub fn man(cmd: clap::Command) -> u8 {
@@ -125,6 +181,7 @@ pub fn man(cmd: clap::Command) -> u8 {
     if let Err(e) = page.render(&mut out) {
         return fail(exit::FAILED, format!("rendering the man page: {e}"));
     }
+    out.extend_from_slice(EXTRA_SECTIONS.as_bytes());
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("openai-uploads-{}", sub.get_name());
         let sub = sub.clone().name(name);

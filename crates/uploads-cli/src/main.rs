@@ -40,12 +40,13 @@ struct Cli {
     /// Log what happens to stderr: -v each request (operation, status, time, request id,
     /// attempt) and each step, -vv everything. OPENAI_UPLOADS_LOG (a tracing filter such as
     /// `uploads_ext=debug`) overrides it. The API key is never printed.
-    #[arg(long, short, global = true, action = ArgAction::Count)]
+    #[arg(long, short, global = true, action = ArgAction::Count, help_heading = "Global options")]
     verbose: u8,
     /// Where resume journals are kept.
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "OPENAI_UPLOADS_JOURNAL_DIR",
         hide_env_values = true,
         value_name = "DIR"
@@ -56,6 +57,7 @@ struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "OPENAI_UPLOADS_ALLOW_INSECURE_HTTP",
         hide_env_values = true,
         value_parser = clap::builder::BoolishValueParser::new()

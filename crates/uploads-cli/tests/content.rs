@@ -90,13 +90,15 @@ fn put_takes_the_method_and_uploads_a_reinforcement_file() {
         .arg(d.join("rft.jsonl")));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(server.download(stdout.trim()), rft.as_bytes());
-    // Told the job is supervised, it is refused and cancelled: nothing left pending.
+    // Told the job is supervised, it is refused (a file of one part, before its upload is
+    // created): nothing left pending.
     let (code, _, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &d.join("j"))
         .args(["put", "-p", "fine-tune", "--method", "supervised"])
         .arg(d.join("rft.jsonl")));
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("no_assistant_message"), "{stderr}");
-    assert_eq!(server.stat("uploads_cancelled"), 1);
+    assert_eq!(server.stat("uploads_created"), 1, "only the first run's");
+    assert_eq!(server.stat("uploads_cancelled"), 0);
 }
 
 #[test]

@@ -11,49 +11,57 @@ use crate::units::{parse_duration, parse_size};
 /// Upload files to OpenAI. Parts go in parallel; an interrupted upload resumes when you run the
 /// same command again.
 #[derive(Args)]
+#[command(after_help = "Examples:
+  openai-uploads put train.jsonl -p fine-tune
+  openai-uploads put corpus/ -p assistants --exclude drafts/ --manifest corpus.jsonl
+  openai-uploads put requests.jsonl -p batch --split --json
+  zcat big.jsonl.gz | openai-uploads put - -p batch --size 123456789 --filename big.jsonl
+  openai-uploads put README.md -p assistants --local     (no key: a local server)")]
 pub(crate) struct PutArgs {
     /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); all share
     /// one --concurrency budget. `-` reads the bytes from stdin (with --size and --filename).
     #[arg(value_name = "PATH", required_unless_present = "files_from")]
     pub(super) files: Vec<PathBuf>,
     /// Also upload the paths listed in FILE, one per line (`-`: stdin; # comments).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Selection", long, value_name = "FILE")]
     pub(super) files_from: Option<PathBuf>,
-    /// Only files matching PATTERN, a glob (repeatable): without a `/` it matches the file's
-    /// name at any depth, with one the path under the directory given.
-    #[arg(long, value_name = "PATTERN")]
+    /// Only files matching PATTERN, a glob (repeatable), as in gitignore: a bare name matches
+    /// a file or directory at any depth, `dir/` directories only, a `/` elsewhere anchors it
+    /// under the directory given; a directory matched takes what is under it.
+    #[arg(help_heading = "Selection", long, value_name = "PATTERN")]
     pub(super) include: Vec<String>,
     /// Leave out files matching PATTERN (repeatable; as --include).
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(help_heading = "Selection", long, value_name = "PATTERN")]
     pub(super) exclude: Vec<String>,
     /// Append one JSON line per file to PATH as each finishes (path, bytes, md5, upload and
     /// File ids, status, error, seconds); a re-run with the same manifest skips the files it
     /// records as uploaded with the same size and modification time.
-    #[arg(long, value_name = "PATH")]
+    #[arg(help_heading = "Re-runs", long, value_name = "PATH")]
     pub(super) manifest: Option<PathBuf>,
     /// Upload files the manifest records as uploaded all the same.
-    #[arg(long, requires = "manifest")]
+    #[arg(help_heading = "Re-runs", long, requires = "manifest")]
     pub(super) force: bool,
     /// With --manifest: a file whose modification time changed but whose size did not is
     /// read, and skipped if its md5 is the one recorded.
-    #[arg(long, requires = "manifest")]
+    #[arg(help_heading = "Re-runs", long, requires = "manifest")]
     pub(super) checksum: bool,
     /// Check everything and print the plan (files, sizes, parts, time at --assume-rate);
     /// send nothing.
-    #[arg(long)]
+    #[arg(help_heading = "Plan", long)]
     pub(super) dry_run: bool,
     /// The upload rate --dry-run assumes for its time estimates.
-    #[arg(long, value_parser = parse_size, value_name = "RATE", default_value = "50MB", requires = "dry_run")]
+    #[arg(help_heading = "Plan", long, value_parser = parse_size, value_name = "RATE", default_value = "50MB", requires = "dry_run")]
     pub(super) assume_rate: u64,
     /// With `-` (stdin): the stream's exact length, which the Uploads API needs up front.
-    #[arg(long, value_parser = parse_size, value_name = "BYTES")]
+    #[arg(help_heading = "Stdin", long, value_parser = parse_size, value_name = "BYTES")]
     pub(super) size: Option<u64>,
     /// With `-` (stdin): the most memory held in parts waiting for the server (each part is
     /// kept until stored, for retries); parts in flight are limited to fit.
-    #[arg(long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
+    #[arg(help_heading = "Stdin", long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
     pub(super) max_memory: u64,
     // The help lists the purposes from the one table in uploads_client::rules.
     #[arg(
+        help_heading = "The File",
         long,
         short,
         value_parser = parse_purpose,
@@ -61,21 +69,22 @@ pub(crate) struct PutArgs {
     )]
     pub(super) purpose: Purpose,
     /// Accept a purpose newer than this tool knows.
-    #[arg(long)]
+    #[arg(help_heading = "The File", long)]
     pub(super) allow_unknown_purpose: bool,
     /// MIME type (default: from the file's extension).
-    #[arg(long, value_name = "TYPE")]
+    #[arg(help_heading = "The File", long, value_name = "TYPE")]
     pub(super) mime_type: Option<String>,
     /// Name the File gets (default: the file's name; only with one file).
-    #[arg(long, value_name = "NAME")]
+    #[arg(help_heading = "The File", long, value_name = "NAME")]
     pub(super) filename: Option<String>,
     /// Size of each part, 1MiB to 64MiB (default: chosen for the file, about two parts per
     /// part in flight, 8MiB to 64MiB; a resume keeps the interrupted upload's).
-    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    #[arg(help_heading = "Transfer", long, value_parser = parse_size, value_name = "SIZE")]
     pub(super) part_size: Option<u64>,
     /// The smallest --part-size taken (default 1MiB): lowered only by tests against a local
     /// server with scaled-down limits.
     #[arg(
+        help_heading = "Transfer",
         long,
         hide = true,
         env = "OPENAI_UPLOADS_MIN_PART_SIZE",
@@ -85,6 +94,7 @@ pub(crate) struct PutArgs {
     pub(super) min_part_size: u64,
     /// Parts in flight at once, across all files.
     #[arg(
+        help_heading = "Transfer",
         long,
         short = 'j',
         default_value_t = uploads_ext::DEFAULT_CONCURRENCY,
@@ -94,46 +104,46 @@ pub(crate) struct PutArgs {
     pub(super) concurrency: usize,
     /// Cap the bytes per second sent, across all parts and files of the command (e.g. 10MB;
     /// 0: no cap).
-    #[arg(long, value_parser = parse_size, value_name = "RATE")]
+    #[arg(help_heading = "Transfer", long, value_parser = parse_size, value_name = "RATE")]
     pub(super) bwlimit: Option<u64>,
     /// When the File expires after creation, e.g. 2h or 30d (1h to 30d).
-    #[arg(long, value_parser = parse_expiry, value_name = "DURATION")]
+    #[arg(help_heading = "The File", long, value_parser = parse_expiry, value_name = "DURATION")]
     pub(super) expires_after: Option<Duration>,
     /// No warning when the MIME type or extension does not fit the purpose as this tool knows it.
-    #[arg(long, hide = true)]
+    #[arg(help_heading = "Transfer", long, hide = true)]
     pub(super) skip_type_check: bool,
     /// Do not compute and send the whole file's md5.
-    #[arg(long)]
+    #[arg(long, help_heading = "Transfer")]
     pub(super) no_md5: bool,
     #[command(flatten)]
     pub(super) rules: crate::check::ContentRules,
     /// Do not check batch and fine-tune files' contents. By default they are checked as the
     /// md5 reads them (no extra pass), and an upload is cancelled at the first error.
-    #[arg(long)]
+    #[arg(help_heading = "Content check", long)]
     pub(super) no_check: bool,
     /// Cut a batch file over the limits (50,000 requests, 200 MiB) at line ends into pieces
     /// within them, each uploaded from its byte range as its own File named <stem>.NN.jsonl;
     /// one File id per piece is printed, in order.
-    #[arg(long)]
+    #[arg(help_heading = "Content check", long)]
     pub(super) split: bool,
     /// Cancel an interrupted upload of these files and start over.
-    #[arg(long)]
+    #[arg(help_heading = "Transfer", long)]
     pub(super) restart: bool,
     /// One JSON document per input on stdout, in order: its path and the completed Upload
     /// (with its File), or its error, or the File id a manifest recorded.
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub(super) json: bool,
-    /// No progress output.
-    #[arg(long, short)]
+    /// Errors only: no progress, no warnings, no summary (stdout keeps its one line per input).
+    #[arg(help_heading = "Output", long, short)]
     pub(super) quiet: bool,
     /// API base URL (default: OPENAI_BASE_URL, else https://api.openai.com/v1).
     #[cfg_attr(feature = "local-server", arg(conflicts_with = "local"))]
-    #[arg(long, value_name = "URL")]
+    #[arg(help_heading = "Server", long, value_name = "URL")]
     pub(super) base_url: Option<String>,
     /// Upload to a local server started in-process (no key needed), then download the stored
     /// file and check its md5 against the source.
     #[cfg(feature = "local-server")]
-    #[arg(long)]
+    #[arg(help_heading = "Server", long)]
     pub(super) local: bool,
 }
 
