@@ -66,12 +66,14 @@ impl Ui {
         let bar = ProgressBar::hidden();
         bar.set_style(
             ProgressStyle::with_template(
-                "{prefix:.bold} [{bar:28.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+                "{prefix:.bold} [{wide_bar:.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        bar.set_prefix(label.to_owned());
+        // The bar fits the terminal: a long label keeps its end (the file's name), and the
+        // bar itself takes what width is left.
+        bar.set_prefix(short_label(label, 32));
         FileProgress(Arc::new(Inner {
             bar,
             multi: self.multi.clone(),
@@ -165,9 +167,9 @@ impl FileProgress {
                     i.label,
                     wait.as_secs_f64()
                 );
-                match i.mode {
-                    Mode::Bars | Mode::Lines => crate::output::say(&line),
-                    Mode::Quiet => {}
+                // On a terminal the bar counts retries; a log gets one line each.
+                if i.mode == Mode::Lines {
+                    crate::output::say(&line);
                 }
             }
             Event::Completing => i.bar.set_message("completing"),
@@ -238,5 +240,30 @@ impl FileProgress {
             Mode::Lines => eprintln!("{line}"),
             Mode::Quiet => {}
         }
+    }
+}
+
+/// `label` in at most `width` characters: its end kept, the start elided with `…`.
+fn short_label(label: &str, width: usize) -> String {
+    let n = label.chars().count();
+    if n <= width {
+        return label.to_owned();
+    }
+    let tail: String = label.chars().skip(n - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_label_keeps_its_end() {
+        assert_eq!(super::short_label("a.txt", 32), "a.txt");
+        let long = "/very/long/path/to/some/deep/folder/of/files/report-2026.pdf";
+        let short = super::short_label(long, 32);
+        assert_eq!(short.chars().count(), 32);
+        assert!(
+            short.starts_with('…') && short.ends_with("report-2026.pdf"),
+            "{short}"
+        );
     }
 }

@@ -113,6 +113,13 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
         )),
         "{text}"
     );
+    // Every bar drawn fits its row: label, bar, bytes, rate and ETA on one line, unwrapped.
+    for bar in lines
+        .iter()
+        .filter(|l| l.contains(" [") && l.contains("] "))
+    {
+        assert!(bar.contains(" ETA "), "a bar wrapped: {bar:?}");
+    }
     let screen = last.join("\n");
     assert!(
         !screen.contains("completing") && !screen.contains("[="),
