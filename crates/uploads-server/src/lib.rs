@@ -27,6 +27,7 @@ mod accept;
 mod config;
 mod envelope;
 mod faults;
+mod framing;
 mod headers;
 mod operation;
 mod routes;

@@ -23,6 +23,7 @@ use crate::ServerConfig;
 use crate::accept::Acceptor;
 use crate::envelope::ApiFailure;
 use crate::faults::{FaultPlan, PartFault, Throttled};
+use crate::framing::Enveloped;
 use crate::headers;
 use crate::operation::Operation;
 use crate::state::{AppState, Counters, Stats};
@@ -127,11 +128,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
             accepted = acceptor.accept() => accepted,
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Throttled::new(
+        let io = TokioIo::new(Enveloped::new(Throttled::new(
             stream,
             state.config.faults.bandwidth,
             state.faults.link(),
-        ));
+        )));
         let (state, router) = (state.clone(), router.clone());
         let service =
             hyper::service::service_fn(move |req| handle(state.clone(), router.clone(), req));

@@ -548,3 +548,64 @@ fn http2_is_not_served_so_its_streams_cannot_pass_the_connection_limits() {
     );
     rt.block_on(s.shutdown());
 }
+
+#[test]
+fn errors_hyper_answers_on_its_own_come_in_the_envelope_too() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(Server::start(ServerConfig::default())).unwrap();
+    let ask = |request: Vec<u8>| -> (u16, String) {
+        let mut conn = std::net::TcpStream::connect(s.addr()).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        conn.write_all(&request).unwrap();
+        let mut answer = Vec::new();
+        let _ = conn.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    };
+    let long_uri = format!(
+        "GET /v1/files/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let many_headers = format!(
+        "GET /v1/files HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..120)
+            .map(|i| format!("X-H{i}: v\r\n"))
+            .collect::<String>()
+    );
+    let cases: [(&str, Vec<u8>, u16); 4] = [
+        ("a bad request line", b"GARBAGE\r\n\r\n".to_vec(), 400),
+        (
+            "a bad header name",
+            b"GET /v1/files HTTP/1.1\r\nBad Header: x\r\n\r\n".to_vec(),
+            400,
+        ),
+        ("a URI over 64 KB", long_uri.into_bytes(), 414),
+        ("more than 100 headers", many_headers.into_bytes(), 431),
+    ];
+    for (what, request, want) in cases {
+        let (status, text) = ask(request);
+        assert_eq!(status, want, "{what}: {text}");
+        assert!(
+            text.to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{what}: {text}"
+        );
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let json: Value =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{what}: {e}: {text}"));
+        assert_eq!(json["error"]["type"], "invalid_request_error", "{what}");
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("The request was refused"),
+            "{what}"
+        );
+    }
+    rt.block_on(s.shutdown());
+}
