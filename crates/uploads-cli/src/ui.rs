@@ -32,6 +32,9 @@ impl Mode {
 pub struct Ui {
     mode: Mode,
     multi: MultiProgress,
+    /// The total line of a multi-file run on a terminal: files done of total, bytes, rate,
+    /// ETA; kept below the files' bars.
+    total: Option<ProgressBar>,
 }
 
 impl Ui {
@@ -45,7 +48,45 @@ impl Ui {
         if mode == Mode::Bars {
             crate::output::bars_drawn_on(multi.clone());
         }
-        Self { mode, multi }
+        Self {
+            mode,
+            multi,
+            total: None,
+        }
+    }
+
+    /// Shows a total line for `files` uploads of `bytes` in all, on a terminal and when there
+    /// is more than one.
+    pub fn total(&mut self, files: usize, bytes: u64) {
+        if self.mode != Mode::Bars || files < 2 {
+            return;
+        }
+        let bar = self.multi.add(ProgressBar::new(bytes));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:.bold} [{wide_bar:.green/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix("total");
+        bar.set_message(format!("files 0/{files}"));
+        self.total = Some(bar);
+    }
+
+    /// Updates the total line's count of files ended, and ends it with the last.
+    pub fn files_ended(&self, done: usize, failed: usize, files: usize) {
+        if let Some(bar) = &self.total {
+            let failed = if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            };
+            bar.set_message(format!("files {done}/{files}{failed}"));
+            if done == files {
+                bar.finish_and_clear();
+            }
+        }
     }
 
     /// Prints a line above the bars (or plainly), unless quiet.
@@ -76,6 +117,7 @@ impl Ui {
         bar.set_prefix(short_label(label, 32));
         FileProgress(Arc::new(Inner {
             bar,
+            total: self.total.clone(),
             multi: self.multi.clone(),
             shown: std::sync::Once::new(),
             mode: self.mode,
@@ -91,6 +133,8 @@ impl Ui {
 
 struct Inner {
     bar: ProgressBar,
+    /// The run's total line, if shown.
+    total: Option<ProgressBar>,
     multi: MultiProgress,
     /// Set once the bar joins the screen, at the upload's start.
     shown: std::sync::Once,
@@ -121,8 +165,14 @@ impl FileProgress {
                 ..
             } => {
                 if i.mode == Mode::Bars {
-                    i.shown.call_once(|| {
-                        i.multi.add(i.bar.clone());
+                    i.shown.call_once(|| match &i.total {
+                        // Above the total line, which stays last.
+                        Some(total) => {
+                            i.multi.insert_before(total, i.bar.clone());
+                        }
+                        None => {
+                            i.multi.add(i.bar.clone());
+                        }
                     });
                 }
                 i.bar.set_length(*bytes);
@@ -146,10 +196,17 @@ impl FileProgress {
             Event::BytesSent { bytes } => {
                 i.first_byte.get_or_init(Instant::now);
                 i.bar.inc(*bytes);
+                if let Some(total) = &i.total {
+                    total.inc(*bytes);
+                }
             }
-            Event::PartRestarted { bytes_lost, .. } => i
-                .bar
-                .set_position(i.bar.position().saturating_sub(*bytes_lost)),
+            Event::PartRestarted { bytes_lost, .. } => {
+                i.bar
+                    .set_position(i.bar.position().saturating_sub(*bytes_lost));
+                if let Some(total) = &i.total {
+                    total.set_position(total.position().saturating_sub(*bytes_lost));
+                }
+            }
             Event::PartDone { .. } => {
                 i.parts_done.fetch_add(1, Ordering::Relaxed);
             }

@@ -120,6 +120,13 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
     {
         assert!(bar.contains(" ETA "), "a bar wrapped: {bar:?}");
     }
+    // A total line was drawn: files done of all, bytes, rate and ETA.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("total [") && l.contains("files ") && l.contains(" ETA ")),
+        "no total line:\n{text}"
+    );
     let screen = last.join("\n");
     assert!(
         !screen.contains("completing") && !screen.contains("[="),

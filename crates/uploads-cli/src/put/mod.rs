@@ -153,7 +153,7 @@ async fn upload(
         eprintln!("warning: {warning}");
     }
     args.concurrency = j;
-    let ui = Ui::new(Mode::detect(args.quiet));
+    let mut ui = Ui::new(Mode::detect(args.quiet));
     // --local: the address is reserved now and the server started only once the files have
     // passed their checks.
     #[cfg(feature = "local-server")]
@@ -215,6 +215,9 @@ async fn upload(
 
     interrupt::spawn_handler(token.clone());
     let several = ready.len() > 1;
+    ui.total(ready.len(), ready.iter().map(|(_, p)| p.size()).sum());
+    let (mut ended, mut failed_count) = (0, 0);
+    let uploads_count = ready.len();
     let mut bars = Vec::new();
     let (jobs, uploads): (Vec<_>, Vec<_>) = ready
         .into_iter()
@@ -237,6 +240,8 @@ async fn upload(
             (None, _) => None,
         };
         let outcome = ends.record(job, &f, recorded);
+        ended += 1;
+        failed_count += usize::from(f.result.is_err());
         match &f.result {
             Ok(done) => {
                 let note = if done.recovered {
@@ -282,6 +287,7 @@ async fn upload(
                 ));
             }
         }
+        ui.files_ended(ended, failed_count, uploads_count);
         if let Err(message) = outcome {
             code = code.max(fail(exit::FAILED, message));
         }
