@@ -62,13 +62,7 @@ impl Ui {
             return;
         }
         let bar = self.multi.add(ProgressBar::new(bytes));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:.bold} [{wide_bar:.green/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
+        bar.set_style(style(TOTAL_WAITING));
         bar.set_prefix("total");
         bar.set_message(format!("files 0/{files}"));
         self.total = Some(bar);
@@ -105,13 +99,8 @@ impl Ui {
     /// holds the ones in flight, and each finished one leaves a line.
     pub fn file(&self, label: &str) -> FileProgress {
         let bar = ProgressBar::hidden();
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:.bold} [{wide_bar:.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
+        // Until its first byte goes out a file waits for a part slot: no rate or ETA yet.
+        bar.set_style(style(WAITING));
         // The bar fits the terminal: a long label keeps its end (the file's name), and the
         // bar itself takes what width is left.
         bar.set_prefix(short_label(label, 32));
@@ -194,9 +183,15 @@ impl FileProgress {
                 }
             }
             Event::BytesSent { bytes } => {
-                i.first_byte.get_or_init(Instant::now);
+                if i.first_byte.get().is_none() {
+                    i.first_byte.get_or_init(Instant::now);
+                    i.bar.set_style(style(SENDING));
+                }
                 i.bar.inc(*bytes);
                 if let Some(total) = &i.total {
+                    if total.position() == 0 {
+                        total.set_style(style(TOTAL_SENDING));
+                    }
                     total.inc(*bytes);
                 }
             }
@@ -298,6 +293,21 @@ impl FileProgress {
             Mode::Quiet => {}
         }
     }
+}
+
+/// A file's bar while it sends, and while it waits for its first part slot.
+const SENDING: &str = "{prefix:.bold} [{wide_bar:.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}";
+const WAITING: &str =
+    "{prefix:.bold} [{wide_bar:.cyan/blue}] {bytes}/{total_bytes} waiting for a part slot {msg}";
+
+/// The total line, before and once bytes flow.
+const TOTAL_WAITING: &str = "{prefix:.bold} [{wide_bar:.green/blue}] {bytes}/{total_bytes} {msg}";
+const TOTAL_SENDING: &str = "{prefix:.bold} [{wide_bar:.green/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 /// `label` in at most `width` characters: its end kept, the start elided with `…`.
