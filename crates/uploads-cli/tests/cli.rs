@@ -335,6 +335,12 @@ fn json_output_parses_into_the_upload_type_with_a_nested_file() {
         .arg(dir.path().join("a.jsonl")));
     assert_eq!(code, 0);
     let doc: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    // The File as the live service sends it: its null fields are there.
+    assert!(doc["upload"]["file"]["status_details"].is_null(), "{doc}");
+    assert!(
+        doc["upload"]["file"].get("status_details").is_some(),
+        "{doc}"
+    );
     let upload: uploads_client::types::Upload =
         serde_json::from_value(doc["upload"].clone()).unwrap();
     assert_eq!(upload.status.to_string(), "completed");

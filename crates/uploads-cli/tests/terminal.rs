@@ -64,7 +64,7 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
     std::fs::create_dir_all(&corpus).unwrap();
-    for i in 0..120 {
+    for i in 0..200 {
         let name = if i % 3 == 0 {
             format!("f{i:02}.log")
         } else {
@@ -72,8 +72,8 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
         };
         std::fs::write(corpus.join(name), vec![b'x'; 2000 + i]).unwrap();
     }
-    let failing = (0..120).filter(|i| i % 3 == 0).count();
-    // A round trip of 30 ms: bars are redrawn while the failures are printed.
+    let failing = (0..200).filter(|i| i % 3 == 0).count();
+    // 200 files, a third refused at create; a round trip of 30 ms: bars are redrawn while the failures are printed.
     let server = Serve::start(Path::new(BIN), &["--latency", "30ms"]);
     let journals = dir.path().join("j");
     let (code, lines, last) = in_terminal(
@@ -108,8 +108,8 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
     );
     assert!(
         text.contains(&format!(
-            "{} of 120 uploaded, {failing} failed",
-            120 - failing
+            "{} of 200 uploaded, {failing} failed",
+            200 - failing
         )),
         "{text}"
     );

@@ -141,9 +141,21 @@ impl Ends {
 /// the completed Upload object (its File nested).
 pub fn stdout_line(json: bool, path: &Path, done: &uploads_ext::Completed) -> String {
     if json {
-        serde_json::json!({"path": path_text(path), "upload": done.upload}).to_string()
+        let mut upload = serde_json::to_value(&done.upload).unwrap_or_default();
+        live_shape(&mut upload);
+        serde_json::json!({"path": path_text(path), "upload": upload}).to_string()
     } else {
         done.file.id.clone()
+    }
+}
+
+/// The Upload as the live service sends it: the nullable fields of its File that the typed
+/// client leaves out when null (`status_details`, `expires_at`) are there, null.
+fn live_shape(upload: &mut serde_json::Value) {
+    if let Some(file) = upload.get_mut("file").and_then(|f| f.as_object_mut()) {
+        for field in ["status_details", "expires_at"] {
+            file.entry(field).or_insert(serde_json::Value::Null);
+        }
     }
 }
 
