@@ -306,6 +306,26 @@ impl LineRules for BatchRules {
         }
         if parsed.custom_id.is_none()
             && parsed.url.is_none()
+            && parsed.body.is_none()
+            && parsed.unknown.iter().any(|k| {
+                matches!(
+                    &**k,
+                    "messages"
+                        | "prompt"
+                        | "completion"
+                        | "preferred_output"
+                        | "non_preferred_output"
+                )
+            })
+        {
+            return out.error(
+                n,
+                "foreign_format",
+                "a fine-tuning example, not a batch request: is this a fine-tune file? upload it with --purpose fine-tune (batch lines are {\"custom_id\", \"method\": \"POST\", \"url\", \"body\"})",
+            );
+        }
+        if parsed.custom_id.is_none()
+            && parsed.url.is_none()
             && parsed.unknown.iter().any(|k| &**k == "request")
         {
             return out.error(

@@ -248,6 +248,16 @@ fn neighbouring_formats_are_named() {
     let r = check(ContentFormat::Batch, &lines(gemini_batch, 3));
     assert_eq!(r.counts["foreign_format"], 3, "{r}");
     assert_eq!(r.counts.get("missing_custom_id"), None, "{r}");
+    // A fine-tuning file sent as a batch file: said as such, one error a line, not four.
+    let example =
+        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]}"#;
+    let r = check(ContentFormat::Batch, &lines(example, 12));
+    assert_eq!(r.counts["foreign_format"], 12, "{r}");
+    assert_eq!(r.counts.get("missing_custom_id"), None, "{r}");
+    assert!(
+        r.findings[0].message.contains("is this a fine-tune file?"),
+        "{r}"
+    );
     // Did-you-mean across the formats' field names.
     let misspelt = r#"{"input":{"messages":[{"role":"user","content":"hi"}]},"preferred_completion":[{"role":"assistant","content":"a"}],"non_preferred_output":[{"role":"assistant","content":"b"}]}"#;
     let r = check(ContentFormat::FineTune, &lines(misspelt, 10));
