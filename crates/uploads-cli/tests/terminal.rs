@@ -140,3 +140,54 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
         "no stale bar:\n{screen}"
     );
 }
+
+#[test]
+fn retries_update_the_bar_on_a_terminal_instead_of_printing_a_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.jsonl");
+    uploads_e2e::random_file(&path, 30 * 64 * 1024, 7);
+    let server = Serve::start(
+        Path::new(BIN),
+        &[
+            "--max-part-size",
+            "64KiB",
+            "--fail-rate",
+            "0.3",
+            "--fault-seed",
+            "3",
+            "--retry-after",
+            "10ms",
+        ],
+    );
+    let journals = dir.path().join("j");
+    let (code, lines, _) = in_terminal(
+        &[
+            "put",
+            "--no-check",
+            "-p",
+            "batch",
+            "--part-size",
+            "64KiB",
+            path.to_str().unwrap(),
+        ],
+        &[
+            ("OPENAI_API_KEY", "sk-local"),
+            ("OPENAI_BASE_URL", &server.url),
+            ("OPENAI_UPLOADS_JOURNAL_DIR", journals.to_str().unwrap()),
+            ("OPENAI_UPLOADS_MIN_PART_SIZE", uploads_e2e::SMALL_PARTS),
+        ],
+    );
+    let text = lines.join("\n");
+    assert_eq!(code, 0, "{text}");
+    assert!(server.stat("faults_injected") > 0);
+    assert!(
+        !text.contains("retrying in"),
+        "no line per retry on a terminal:\n{text}"
+    );
+    // The file's last line (wrapped or not) carries the count.
+    let done = text.find("uploaded as file-").expect("uploaded");
+    assert!(
+        text[done..].contains("retries "),
+        "the count is on the file's line:\n{text}"
+    );
+}
