@@ -51,6 +51,22 @@ pub struct ClientConfig {
     /// Longest time one request may take, body included. Parts get more, in proportion to
     /// their size (see [`part_timeout`](crate::part_timeout)).
     pub request_timeout: Duration,
+    /// More headers sent with every request (an SDK client's `default_headers`); the key,
+    /// organization and project above win over a header of the same name. Their values are
+    /// kept out of `Debug`.
+    pub extra_headers: ExtraHeaders,
+}
+
+/// Headers sent with every request; `Debug` shows their names only (a value may be a secret).
+#[derive(Clone, Default)]
+pub struct ExtraHeaders(pub Vec<(String, String)>);
+
+impl fmt::Debug for ExtraHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -63,6 +79,7 @@ impl Default for ClientConfig {
             allow_insecure_http: false,
             connect_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(600),
+            extra_headers: ExtraHeaders::default(),
         }
     }
 }
@@ -155,12 +172,31 @@ impl ClientConfig {
         self
     }
 
+    /// Adds a header sent with every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.0.push((name.into(), value.into()));
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(&self) -> Result<Client, ConfigError> {
         let key = self.api_key.as_ref().ok_or(ConfigError::MissingApiKey)?;
         let base = self.checked_base_url()?;
 
         let mut headers = HeaderMap::new();
+        for (name, value) in &self.extra_headers.0 {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ConfigError::InvalidHeader {
+                    name: "a default header's name",
+                }
+            })?;
+            let mut value =
+                HeaderValue::try_from(value.as_str()).map_err(|_| ConfigError::InvalidHeader {
+                    name: "a default header's value",
+                })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
         let mut auth = HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {
             ConfigError::InvalidHeader {
                 name: "OPENAI_API_KEY",

@@ -48,7 +48,7 @@ mod parts;
 pub mod rules;
 mod tls;
 
-pub use config::{ApiKey, ClientConfig, ConfigError, DEFAULT_BASE_URL};
+pub use config::{ApiKey, ClientConfig, ConfigError, DEFAULT_BASE_URL, ExtraHeaders};
 pub use error::{ApiError, ErrorBody, TransportError, TransportKind};
 pub use generated::*;
 pub use parts::{AddUploadPart, PartData, part_timeout};

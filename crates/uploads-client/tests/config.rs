@@ -83,8 +83,11 @@ fn the_key_never_appears_in_debug_or_errors() {
     let secret = "sk-very-secret-value";
     let cfg = ClientConfig::default()
         .api_key(secret)
-        .base_url("http://example.com/v1");
+        .base_url("http://example.com/v1")
+        .header("X-Custom-Auth", "hdr-very-secret");
     assert!(!format!("{cfg:?}").contains(secret));
+    assert!(!format!("{cfg:?}").contains("hdr-very-secret"));
+    assert!(format!("{cfg:?}").contains("X-Custom-Auth"));
     let client = cfg.clone().allow_insecure_http(true).build().unwrap();
     assert!(!format!("{client:?}").contains(secret), "{client:?}");
     let err = cfg.build().unwrap_err();

@@ -24,6 +24,9 @@ pub(crate) struct ClientOptions {
     pub(crate) min_part_size: Option<u64>,
     /// The server's part limit, if not the real API's (tests).
     pub(crate) max_part_size: Option<u64>,
+    /// The SDK client's `default_headers`.
+    #[serde(default)]
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -74,6 +77,9 @@ impl ClientOptions {
         }
         if let Some(project) = &self.project {
             config = config.project(project);
+        }
+        for (name, value) in &self.headers {
+            config = config.header(name, value);
         }
         if let Some(secs) = self.timeout.filter(|s| s.is_finite() && *s > 0.0) {
             config = config.request_timeout(Duration::from_secs_f64(secs));

@@ -344,3 +344,38 @@ def test_a_faulty_server_still_gets_every_byte(tmp_path):
         )
         assert s.stats()["faults_injected"] > 0
         assert md5(content(s.client(), up.file.id)) == md5(data)
+
+
+def test_the_clients_default_headers_are_sent(tmp_path):
+    import http.server
+
+    seen = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.update({k.lower(): v for k, v in self.headers.items()})
+            body = b'{"error":{"message":"no","type":"invalid_request_error","param":null,"code":null}}'
+            self.send_response(400)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{httpd.server_address[1]}/v1",
+            api_key="sk-header-test",
+            default_headers={"X-Team": "search"},
+        )
+        with pytest.raises(UploadError) as failed:
+            openai_uploads.upload(write(tmp_path, "h.txt", b"hi"), purpose="assistants", client=client)
+        assert failed.value.status == 400
+    finally:
+        httpd.shutdown()
+    assert seen.get("x-team") == "search", seen
+    assert seen.get("authorization") == "Bearer sk-header-test"

@@ -23,6 +23,7 @@ def client_options(
             "organization": getattr(client, "organization", None),
             "project": getattr(client, "project", None),
             "timeout": _seconds(getattr(client, "timeout", None)),
+            "headers": _default_headers(client),
         }
     else:
         key = os.environ.get("OPENAI_API_KEY")
@@ -44,6 +45,17 @@ def client_options(
         options["journal_dir"] = str(journal_dir())
     options.update(extra or {})
     return options
+
+
+def _default_headers(client: Any) -> list[tuple[str, str]]:
+    """The headers the user gave the client (`default_headers`), without the SDK's own
+    (authorization, user agent, the x-stainless-* set), which the engine sets itself."""
+    given = getattr(client, "_custom_headers", None) or {}
+    return [
+        (str(k), str(v))
+        for k, v in given.items()
+        if isinstance(v, str) and k.lower() not in {"authorization", "user-agent"}
+    ]
 
 
 def journal_dir() -> Path:
