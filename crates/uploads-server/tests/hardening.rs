@@ -609,3 +609,50 @@ fn errors_hyper_answers_on_its_own_come_in_the_envelope_too() {
     }
     rt.block_on(s.shutdown());
 }
+
+#[test]
+fn a_json_body_or_multipart_preamble_that_stops_arriving_is_a_408() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = ServerConfig {
+        connections: uploads_server::ConnectionLimits {
+            body_stall_timeout: Duration::from_millis(400),
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    };
+    let s = rt.block_on(Server::start(config)).unwrap();
+    let upload = rt.block_on(async { create(&http(), &s.base_url(), "a.txt", 3).await });
+    let stalled = |head: String, body_start: &[u8]| -> String {
+        let mut conn = std::net::TcpStream::connect(s.addr()).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        conn.write_all(head.as_bytes()).unwrap();
+        conn.write_all(body_start).unwrap();
+        let started = std::time::Instant::now();
+        let mut answer = [0u8; 512];
+        let n = conn.read(&mut answer).unwrap_or(0);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "answered after the deadline"
+        );
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    };
+    // A JSON body that says 100 bytes and sends 10.
+    let json = stalled(
+        format!(
+            "POST /v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        ),
+        b"{\"filenam",
+    );
+    assert!(json.starts_with("HTTP/1.1 408"), "{json}");
+    assert!(json.contains("application/json"), "{json}");
+    // A multipart body that stops in its preamble, before any field.
+    let multipart = stalled(
+        format!(
+            "POST /v1/uploads/{upload}/parts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 1000\r\n\r\n"
+        ),
+        b"--XYZ\r\nContent-Disposition: form-da",
+    );
+    assert!(multipart.starts_with("HTTP/1.1 408"), "{multipart}");
+    rt.block_on(s.shutdown());
+}

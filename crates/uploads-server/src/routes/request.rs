@@ -3,9 +3,12 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
+use std::sync::Arc;
+
 use axum::extract::{FromRequest, Request};
 
 use crate::envelope::ApiFailure;
+use crate::state::AppState;
 
 /// The largest JSON body taken: a complete listing 10,000 part ids is about 400 KB.
 pub(super) const MAX_JSON_BODY: usize = 1024 * 1024;
@@ -13,14 +16,13 @@ pub(super) const MAX_JSON_BODY: usize = 1024 * 1024;
 /// A JSON body read as `T`; its rejection is the API's error envelope, never axum's plain text.
 pub(super) struct ApiJson<T>(pub(super) T);
 
-impl<T, S> FromRequest<S> for ApiJson<T>
+impl<T> FromRequest<Arc<AppState>> for ApiJson<T>
 where
     T: serde::de::DeserializeOwned,
-    S: Send + Sync,
 {
     type Rejection = ApiFailure;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         // A declared length over the limit is refused before the body is polled, so a client
         // that sent `Expect: 100-continue` gets its 413 at once, never a `100 Continue`.
         let declared = req
@@ -29,18 +31,55 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > MAX_JSON_BODY as u64) {
-            return Err(ApiFailure::invalid(
-                None,
-                format!(
-                    "We could not parse the JSON body of your request: the body is {} bytes, over the {} this endpoint takes.",
-                    declared.unwrap_or_default(),
-                    MAX_JSON_BODY
-                ),
-            )
-            .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE));
+            return Err(too_large(declared.unwrap_or_default()));
         }
-        parse_json(Json::<serde_json::Value>::from_request(req, state).await).map(ApiJson)
+        // The body is read with a deadline on each chunk: one that stops arriving is a 408,
+        // not a connection held for ever.
+        let stall = state.config.connections.body_stall_timeout;
+        let mut body = req.into_body().into_data_stream();
+        let mut bytes = Vec::new();
+        loop {
+            let chunk = tokio::time::timeout(stall, futures::StreamExt::next(&mut body))
+                .await
+                .map_err(|_| stalled(stall))?;
+            let Some(chunk) = chunk else { break };
+            let chunk = chunk.map_err(|e| {
+                ApiFailure::invalid(
+                    None,
+                    format!("We could not parse the JSON body of your request: {e}"),
+                )
+            })?;
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > MAX_JSON_BODY {
+                return Err(too_large(bytes.len() as u64));
+            }
+        }
+        let value: Result<Json<serde_json::Value>, JsonRejection> = Json::from_bytes(&bytes);
+        parse_json(value).map(ApiJson)
     }
+}
+
+/// The 413 of a JSON body over the limit.
+fn too_large(bytes: u64) -> ApiFailure {
+    ApiFailure::invalid(
+        None,
+        format!(
+            "We could not parse the JSON body of your request: the body is {bytes} bytes or more, over the {MAX_JSON_BODY} this endpoint takes."
+        ),
+    )
+    .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+}
+
+/// The 408 of a request whose body stopped arriving.
+pub(super) fn stalled(after: std::time::Duration) -> ApiFailure {
+    ApiFailure::invalid(
+        None,
+        format!(
+            "No byte of the request body arrived for {}s: the request was closed.",
+            after.as_secs()
+        ),
+    )
+    .with_status(axum::http::StatusCode::REQUEST_TIMEOUT)
 }
 
 /// A handler's result: its response, or an error in OpenAI's envelope.

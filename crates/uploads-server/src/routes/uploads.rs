@@ -185,9 +185,11 @@ async fn receive_data_field(
 ) -> ApiResult<u64> {
     let bad = |m: String| ApiFailure::invalid(Some("data"), m);
     loop {
-        let field = multipart
-            .next_field()
+        // The preamble and any field before `data` arrive within the stall deadline too.
+        let stall = state.config.connections.body_stall_timeout;
+        let field = tokio::time::timeout(stall, multipart.next_field())
             .await
+            .map_err(|_| super::request::stalled(stall))?
             .map_err(|e| bad(format!("Could not read the multipart body: {}", e.body_text())))?
             .ok_or_else(|| bad("The multipart body has no 'data' field: send the Part's bytes as field 'data'.".into()))?;
         if field.name() != Some("data") {
