@@ -32,6 +32,7 @@ mod headers;
 mod operation;
 mod routes;
 mod serve;
+mod stall;
 mod state;
 mod store;
 

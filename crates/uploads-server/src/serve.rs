@@ -26,6 +26,7 @@ use crate::faults::{FaultPlan, PartFault, Throttled};
 use crate::framing::Enveloped;
 use crate::headers;
 use crate::operation::Operation;
+use crate::stall::WriteDeadline;
 use crate::state::{AppState, Counters, Stats};
 use crate::store::{Disk, Store};
 
@@ -128,10 +129,9 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
             accepted = acceptor.accept() => accepted,
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Enveloped::new(Throttled::new(
-            stream,
-            state.config.faults.bandwidth,
-            state.faults.link(),
+        let io = TokioIo::new(Enveloped::new(WriteDeadline::new(
+            Throttled::new(stream, state.config.faults.bandwidth, state.faults.link()),
+            state.config.connections.body_stall_timeout,
         )));
         let (state, router) = (state.clone(), router.clone());
         let service =

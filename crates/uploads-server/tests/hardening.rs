@@ -656,3 +656,55 @@ fn a_json_body_or_multipart_preamble_that_stops_arriving_is_a_408() {
     assert!(multipart.starts_with("HTTP/1.1 408"), "{multipart}");
     rt.block_on(s.shutdown());
 }
+
+#[test]
+fn a_download_the_client_never_reads_is_closed_after_the_deadline() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = ServerConfig {
+        connections: uploads_server::ConnectionLimits {
+            body_stall_timeout: Duration::from_millis(400),
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    };
+    let s = rt.block_on(Server::start(config)).unwrap();
+    let size = 48 << 20;
+    let file = rt.block_on(async {
+        let (h, url) = (http(), s.base_url());
+        let up = create(&h, &url, "big.txt", size).await;
+        let p = part(&h, &url, &up, &vec![b'x'; size]).await;
+        post_json(
+            &h,
+            &url,
+            &format!("/uploads/{up}/complete"),
+            KEY,
+            &json!({"part_ids": [p]}),
+        )
+        .await["file"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
+    let mut conn = std::net::TcpStream::connect(s.addr()).unwrap();
+    write!(
+        conn,
+        "GET /v1/files/{file}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n"
+    )
+    .unwrap();
+    // Read nothing for well past the deadline: the server gives up and closes.
+    std::thread::sleep(Duration::from_secs(2));
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut got = Vec::new();
+    let ended = conn.read_to_end(&mut got);
+    assert!(
+        ended.is_ok(),
+        "the connection was closed, not held: {ended:?}"
+    );
+    assert!(
+        got.len() < size,
+        "closed before the whole file went: {} bytes",
+        got.len()
+    );
+    rt.block_on(s.shutdown());
+}
