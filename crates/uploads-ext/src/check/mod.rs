@@ -18,6 +18,7 @@ pub(crate) mod json;
 mod majority;
 mod report;
 mod rules;
+mod whole_file;
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -27,6 +28,7 @@ pub use report::{Finding, Report, SHOWN_FINDINGS, Severity, Summary, is_hidden_m
 use report::Findings;
 use rules::{At, LineRules};
 pub use rules::{CheckOptions, FineTuneMethod};
+use whole_file::{NOT_TEXT, WholeFile, not_json_lines};
 
 pub use uploads_client::rules::ContentFormat;
 
@@ -89,8 +91,11 @@ impl Checker {
         match self.whole_file {
             WholeFile::Refused => return,
             WholeFile::Unknown => {
-                if let Some((kind, message)) = self.whole_file_mistake(bytes) {
-                    return self.refuse(kind, message);
+                let at_start = self.consumed == 0 && self.carry.is_empty();
+                match whole_file::in_first_bytes(at_start, bytes) {
+                    Err((kind, message)) => return self.refuse(kind, message),
+                    Ok(true) => self.whole_file = WholeFile::Lines,
+                    Ok(false) => {}
                 }
             }
             WholeFile::Lines => {}
@@ -203,40 +208,6 @@ impl Checker {
         self.consumed += len + u64::from(newline);
     }
 
-    /// A mistake of the whole file seen in its first bytes (UTF-16, line ends of a lone CR),
-    /// before any line is read; once a line end is seen, lines are read.
-    fn whole_file_mistake(&mut self, bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-        let start = (self.consumed == 0 && self.carry.is_empty()).then_some(bytes);
-        if let Some(first) = start {
-            let utf16_bom = first.starts_with(b"\xFF\xFE") || first.starts_with(b"\xFE\xFF");
-            // `{` or `[` as UTF-16 without a byte-order mark: a NUL beside it.
-            let utf16_plain = first.len() >= 2
-                && ((first[0] == 0 && matches!(first[1], b'{' | b'['))
-                    || (first[1] == 0 && matches!(first[0], b'{' | b'[')));
-            if utf16_bom || utf16_plain {
-                return Some((
-                    "utf16",
-                    "the file is UTF-16 (what PowerShell's > and Out-File write), not UTF-8: save it as UTF-8 (Out-File -Encoding utf8, or iconv -f UTF-16 -t UTF-8)",
-                ));
-            }
-        }
-        let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
-        // A carriage return followed by anything but a line feed, before the first line feed:
-        // the file's lines end with CR alone.
-        let lone_cr = memchr::memchr_iter(b'\r', &bytes[..end])
-            .any(|i| i + 1 < bytes.len() && bytes[i + 1] != b'\n');
-        if lone_cr {
-            return Some((
-                "cr_line_ends",
-                "the lines end with a carriage return alone (CR, old Mac style), not a line feed: JSONL lines end with LF or CRLF; convert it (tr '\\r' '\\n')",
-            ));
-        }
-        if end < bytes.len() {
-            self.whole_file = WholeFile::Lines;
-        }
-        None
-    }
-
     /// Stops reading lines at a whole-file mistake: one error, and nothing counted as a
     /// request or example.
     fn refuse(&mut self, kind: &'static str, message: &'static str) {
@@ -328,55 +299,8 @@ pub(crate) fn line_cap(format: ContentFormat) -> usize {
     }
 }
 
-/// A file whose first line holds raw control bytes: not text.
-const NOT_TEXT: (&str, &str) = (
-    "not_text",
-    "the file holds raw control bytes (such as NUL) in its first line: it is not JSON Lines text (a binary or compressed file? decompress it first)",
-);
-
 /// A line held this long is looked through for bytes JSON never holds raw.
 const HELD_UNCHECKED: usize = 1 << 20;
-
-/// Whether the file has shown itself to be lines, or a whole-file mistake.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum WholeFile {
-    /// No line end yet.
-    Unknown,
-    /// Lines, read one by one.
-    Lines,
-    /// A mistake of the whole file, reported once: nothing more is read.
-    Refused,
-}
-
-/// A first line that shows the file is not JSON Lines: a JSON array, pretty-printed JSON, or
-/// Python's repr of dicts.
-fn not_json_lines(first: &[u8]) -> Option<(&'static str, &'static str)> {
-    if memchr::memchr(0, first).is_some() {
-        return Some(NOT_TEXT);
-    }
-    let trimmed = first.trim_ascii();
-    if trimmed.starts_with(b"[") {
-        return Some((
-            "json_array",
-            "the file is a JSON array, not JSON Lines: write one JSON object per line, with no [ ] around them (jq -c '.[]' does it)",
-        ));
-    }
-    if trimmed == b"{" {
-        return Some((
-            "pretty_printed_json",
-            "the file is pretty-printed JSON (an object over several lines), not JSON Lines: write each object on one line (jq -c does it)",
-        ));
-    }
-    if json::looks_like_python(trimmed)
-        && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_err()
-    {
-        return Some((
-            "python_dict",
-            "the lines are Python dicts written with str() or print (single quotes, True/None), not JSON: write each line with json.dumps",
-        ));
-    }
-    None
-}
 
 /// Checks everything `reader` gives.
 pub fn check_reader(

@@ -51,6 +51,11 @@ def _start(uploader: Any, file: FileInput, purpose: str, options: dict[str, Any]
     )
 
 
+def _begin(file: FileInput, purpose: str, client: dict[str, Any], options: dict[str, Any]) -> Any:
+    """One upload through an uploader of its own (its own budget of parts in flight)."""
+    return _start(_native.Uploader(json.dumps(client)), file, purpose, options)
+
+
 def _drain(handle: Any, reporter: Reporter) -> None:
     for event in json.loads(handle.events()):
         reporter(event)
@@ -122,13 +127,10 @@ def upload(
     ``progress`` is a callable taking each event (a dict with a ``type``), or ``True`` for a
     tqdm bar. Raises ``UploadError`` (``ContentRejected``, ``InvalidUpload``).
     """
-    uploader = _native.Uploader(
-        json.dumps(client_options(client, concurrency=concurrency, resume=resume, extra=_testing))
-    )
-    handle = _start(
-        uploader,
+    handle = _begin(
         file,
         purpose,
+        client_options(client, concurrency=concurrency, resume=resume, extra=_testing),
         dict(
             mime_type=mime_type,
             filename=filename,
@@ -230,13 +232,10 @@ async def upload_async(
     engine runs off the event loop, which only polls it; cancelling the task stops the
     upload (kept resumable with ``resume=True``, else cancelled) before the
     ``CancelledError`` propagates."""
-    uploader = _native.Uploader(
-        json.dumps(client_options(client, concurrency=concurrency, resume=resume, extra=_testing))
-    )
-    handle = _start(
-        uploader,
+    handle = _begin(
         file,
         purpose,
+        client_options(client, concurrency=concurrency, resume=resume, extra=_testing),
         dict(
             mime_type=mime_type,
             filename=filename,

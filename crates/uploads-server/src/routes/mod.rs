@@ -2,6 +2,7 @@
 //! live with their resource ([`uploads`], [`files`]), read requests through [`request`] and
 //! answer with the API's objects ([`objects`]).
 
+mod complete;
 mod files;
 mod objects;
 mod request;
@@ -31,7 +32,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/uploads/{upload_id}/parts",
             post(uploads::add_part).layer(DefaultBodyLimit::disable()),
         )
-        .route("/uploads/{upload_id}/complete", post(uploads::complete))
+        .route("/uploads/{upload_id}/complete", post(complete::complete))
         .route("/uploads/{upload_id}/cancel", post(uploads::cancel))
         .route("/files", get(files::list))
         .route(

@@ -1,5 +1,7 @@
 //! Part files: stored whole or not at all, whatever ends the request.
 use super::*;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
 
 fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, io::Error>> {
     futures::stream::iter(
