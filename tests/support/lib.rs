@@ -3,6 +3,8 @@
 //! test of uploads-cli, the release build in `cargo xtask bench`): nothing here runs cargo.
 
 pub mod imports;
+pub mod ranged;
+pub mod services;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

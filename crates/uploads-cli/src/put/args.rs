@@ -15,11 +15,15 @@ use crate::units::{parse_duration, parse_size};
   openai-uploads put train.jsonl -p fine-tune
   openai-uploads put corpus/ -p assistants --exclude drafts/ --manifest corpus.jsonl
   openai-uploads put requests.jsonl -p batch --split --json
+  openai-uploads put s3://bucket/train/ -p fine-tune --include '*.jsonl' --manifest m.jsonl
+  openai-uploads put corpus/ -p assistants --shard 2/8     (machine 2 of 8, counting from 0)
   zcat big.jsonl.gz | openai-uploads put - -p batch --size 123456789 --filename big.jsonl
   openai-uploads put README.md -p assistants --local     (no key: a local server)")]
 pub(crate) struct PutArgs {
-    /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); all share
-    /// one --concurrency budget. `-` reads the bytes from stdin (with --size and --filename).
+    /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); objects
+    /// (s3://BUCKET/KEY, az://CONTAINER/PATH, gs://BUCKET/KEY, https://… presigned or public)
+    /// and prefixes (a URL ending in /, listed); all share one --concurrency budget. `-` reads
+    /// the bytes from stdin (with --size and --filename).
     #[arg(value_name = "PATH", required_unless_present = "files_from")]
     pub(super) files: Vec<PathBuf>,
     /// Also upload the paths listed in FILE, one per line (`-`: stdin; # comments).
@@ -33,6 +37,23 @@ pub(crate) struct PutArgs {
     /// Leave out files matching PATTERN (repeatable; as --include).
     #[arg(help_heading = "Selection", long, value_name = "PATTERN")]
     pub(super) exclude: Vec<String>,
+    /// Upload share K of N of the selection (K from 0 to N-1), chosen by a hash of each path:
+    /// N machines running the same command with K = 0..N-1 upload every file once between them.
+    #[arg(help_heading = "Selection", long, value_name = "K/N", env = "OPENAI_UPLOADS_SHARD", value_parser = super::shard::parse_shard)]
+    pub(super) shard: Option<super::shard::Shard>,
+    /// Upload share JOB_COMPLETION_INDEX of N (a Kubernetes Indexed Job's index; as --shard).
+    #[arg(
+        help_heading = "Selection",
+        long,
+        value_name = "N",
+        conflicts_with = "shard"
+    )]
+    pub(super) shards: Option<u32>,
+    /// An option for the object stores, KEY=VALUE in object_store's names (repeatable), on
+    /// top of each store's environment: aws_endpoint, aws_region, allow_http,
+    /// azure_storage_use_emulator, google_service_account, …
+    #[arg(help_heading = "Sources", long, value_name = "KEY=VALUE", value_parser = uploads_remote::StoreOptions::parse_pair)]
+    pub(super) store_option: Vec<(String, String)>,
     /// Append one JSON line per file to PATH as each finishes (path, bytes, md5, upload and
     /// File ids, status, error, seconds); a re-run with the same manifest skips the files it
     /// records as uploaded with the same size and modification time.
@@ -55,9 +76,9 @@ pub(crate) struct PutArgs {
     /// With `-` (stdin): the stream's exact length, which the Uploads API needs up front.
     #[arg(help_heading = "Stdin", long, value_parser = parse_size, value_name = "BYTES")]
     pub(super) size: Option<u64>,
-    /// With `-` (stdin): the most memory held in parts waiting for the server (each part is
-    /// kept until stored, for retries); parts in flight are limited to fit.
-    #[arg(help_heading = "Stdin", long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
+    /// For `-` (stdin) and each object: the most memory held in parts waiting for the server
+    /// (each part is kept until stored, for retries); parts in flight are limited to fit.
+    #[arg(help_heading = "Transfer", long, value_parser = parse_size, value_name = "SIZE", default_value = "256MiB")]
     pub(super) max_memory: u64,
     // The help lists the purposes from the one table in uploads_client::rules.
     #[arg(
@@ -176,6 +197,9 @@ pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
         }
         if args.split || args.manifest.is_some() {
             return Err("`-` (stdin) takes no --split or --manifest".into());
+        }
+        if args.shard.is_some() || args.shards.is_some() {
+            return Err("`-` (stdin) is one stream: it cannot be sharded".into());
         }
     } else if args.size.is_some() {
         return Err("--size is for `-` (stdin): a file's size is read from the file".into());

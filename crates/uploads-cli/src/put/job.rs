@@ -38,17 +38,29 @@ pub struct Stat {
     pub key: PathBuf,
     pub bytes: u64,
     pub mtime_ns: Option<i128>,
+    /// An object's ETag or version id.
+    pub version: Option<String>,
 }
 
 impl Stat {
     /// A source's identity as the engine reads it (canonical path, region, size, time),
     /// keyed as its journal is.
+    /// An object is keyed by its URL.
     pub fn from_identity(id: &uploads_ext::Identity) -> Self {
+        if let Some(remote) = &id.remote {
+            return Self {
+                key: PathBuf::from(&remote.location),
+                bytes: id.size,
+                mtime_ns: None,
+                version: remote.version.clone(),
+            };
+        }
         let path = id.path.clone().unwrap_or_default();
         Self {
             key: uploads_ext::journal::key_for(&path, id.region),
             bytes: id.size,
             mtime_ns: id.mtime_ns,
+            version: None,
         }
     }
 }

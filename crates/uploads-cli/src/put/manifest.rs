@@ -23,6 +23,9 @@ pub struct Record {
     pub bytes: u64,
     /// Modification time, ns since the epoch.
     pub mtime_ns: Option<i128>,
+    /// An object's ETag or version id when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     pub md5: Option<String>,
     pub upload_id: Option<String>,
     pub file_id: Option<String>,
@@ -86,9 +89,10 @@ impl Manifest {
     }
 
     /// The record of an earlier upload of exactly this file (same path, size and
-    /// modification time), if there is one.
+    /// modification time; for an object, same URL, size and ETag), if there is one.
     pub fn already(&self, stat: &Stat) -> Option<&Record> {
-        self.same_size(stat).filter(|r| r.mtime_ns == stat.mtime_ns)
+        self.same_size(stat)
+            .filter(|r| r.mtime_ns == stat.mtime_ns && r.version == stat.version)
     }
 
     /// The record of an earlier upload of this path at this size, whatever its time.
@@ -125,7 +129,10 @@ pub async fn uploaded_before(
     if let Some(r) = manifest.already(&stat) {
         return Some((r.file_id.clone()?, "in the manifest"));
     }
-    let r = manifest.same_size(&stat).filter(|_| checksum)?;
+    // An object is read once, by its upload: its ETag decides, not a second read.
+    let r = manifest
+        .same_size(&stat)
+        .filter(|_| checksum && job.source.is_replayable())?;
     let recorded = r.md5.as_deref()?;
     let now = job.source.md5_hex(stat.bytes).await.ok()?;
     (now == recorded).then(|| {
@@ -146,6 +153,7 @@ mod tests {
             key: key.into(),
             bytes,
             mtime_ns: Some(mtime),
+            version: None,
             md5: None,
             upload_id: Some("upload_1".into()),
             file_id: (status == "ok").then(|| "file-1".into()),
@@ -175,15 +183,31 @@ mod tests {
             key: key.into(),
             bytes,
             mtime_ns: Some(mtime),
+            version: None,
         };
         assert!(m.already(&stat("/a", 10, 5)).is_some());
         assert!(m.already(&stat("/a", 11, 5)).is_none(), "size changed");
         assert!(m.already(&stat("/a", 10, 6)).is_none(), "modified");
         assert!(m.already(&stat("/b", 10, 5)).is_none(), "failed last time");
         m.append(&record("/c", 1, 1, "ok")).unwrap();
+        // An object: same URL and size, another ETag, is another object.
+        let object = |etag: &str| Stat {
+            key: "s3://b/k".into(),
+            bytes: 7,
+            mtime_ns: None,
+            version: Some(etag.into()),
+        };
+        m.append(&Record {
+            mtime_ns: None,
+            version: Some("\"e1\"".into()),
+            ..record("s3://b/k", 7, 0, "ok")
+        })
+        .unwrap();
+        assert!(m.already(&object("\"e1\"")).is_some());
+        assert!(m.already(&object("\"e2\"")).is_none(), "replaced");
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.len(), 5);
         assert!(serde_json::from_str::<Record>(lines[3]).is_ok(), "{text}");
     }
 }

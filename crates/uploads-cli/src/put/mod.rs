@@ -1,6 +1,7 @@
 //! `openai-uploads put`: the main job, in steps: its options ([`args`]), which files
 //! ([`select`]), in what pieces ([`pieces`], each a [`job`]), what an earlier run already did
-//! ([`manifest`]), one prepare step to the engine's plan ([`prepare`]), the plan without
+//! ([`manifest`]), objects in stores and behind URLs ([`remote`]), a machine's share of the
+//! selection ([`shard`]), one prepare step to the engine's plan ([`prepare`]), the plan without
 //! sending ([`dry_run`]), the uploads, what each one's end prints and records ([`finish`]) and
 //! what a failure says ([`mod@report`]); stdin has its own path ([`stdin`]).
 
@@ -13,8 +14,10 @@ mod job;
 mod manifest;
 mod pieces;
 mod prepare;
+mod remote;
 mod report;
 mod select;
+mod shard;
 mod stdin;
 
 use std::path::Path;
@@ -59,15 +62,29 @@ pub(crate) async fn run(args: PutArgs, globals: Globals) -> u8 {
     code.max(upload(args, globals, inputs, jobs, manifest, recorded).await)
 }
 
-/// Selection, then each file's jobs (itself, or its pieces with `--split`).
+/// Selection (files, and objects listed or opened), this machine's share of it, then each
+/// file's jobs (itself, or its pieces with `--split`).
 async fn jobs(args: &PutArgs, code: &mut u8) -> Result<Vec<Job>, u8> {
-    let selection = select::select(&select::Inputs {
+    let shard = shard::from_args(args.shard, args.shards).map_err(|m| fail(exit::USAGE, m))?;
+    let (mut selection, filters) = select::gather(&select::Inputs {
         paths: &args.files,
         files_from: args.files_from.as_deref(),
         include: &args.include,
         exclude: &args.exclude,
     })
     .map_err(|message| fail(exit::USAGE, message))?;
+    let mut objects = remote::open_all(
+        &selection.remote,
+        args,
+        &filters,
+        &uploads_remote::Fetched::default(),
+    )
+    .await;
+    select::finish(&mut selection, &filters);
+    selection.skipped.append(&mut objects.skipped);
+    for message in &objects.errors {
+        *code = (*code).max(fail(exit::FAILED, shown(message)));
+    }
     // Quiet means errors only.
     for warning in selection.warnings.iter().filter(|_| !args.quiet) {
         eprintln!("warning: {}", shown(warning));
@@ -75,14 +92,36 @@ async fn jobs(args: &PutArgs, code: &mut u8) -> Result<Vec<Job>, u8> {
     for (path, why) in selection.skipped.iter().filter(|_| !args.quiet) {
         eprintln!("skipped: {}", shown(&format!("{}: {why}", path.display())));
     }
-    if selection.files.is_empty() {
+    if selection.files.is_empty() && objects.jobs.is_empty() {
+        if !objects.errors.is_empty() {
+            return Err(*code);
+        }
         let why = match &selection.filtered {
             Some(filtered) => format!("nothing to upload: {filtered}"),
             None => "nothing to upload: no file was selected".to_owned(),
         };
         return Err(fail(exit::USAGE, why));
     }
-    if args.filename.is_some() && selection.files.len() > 1 {
+    if let Some(shard) = shard {
+        let selected = selection.files.len() + objects.jobs.len();
+        selection
+            .files
+            .retain(|p| shard.takes(p.as_os_str().as_encoded_bytes()));
+        objects
+            .jobs
+            .retain(|j| shard.takes(j.path.as_os_str().as_encoded_bytes()));
+        if selection.files.is_empty() && objects.jobs.is_empty() {
+            // Many machines, few files: an empty share is not a failure.
+            if !args.quiet {
+                eprintln!(
+                    "nothing to upload: none of the {selected} selected file(s) falls in shard {}/{}",
+                    shard.index, shard.count
+                );
+            }
+            return Err(*code);
+        }
+    }
+    if args.filename.is_some() && selection.files.len() + objects.jobs.len() > 1 {
         return Err(fail(
             exit::USAGE,
             "--filename names one file: give one FILE, or leave --filename out",
@@ -97,6 +136,7 @@ async fn jobs(args: &PutArgs, code: &mut u8) -> Result<Vec<Job>, u8> {
             Err(message) => *code = (*code).max(fail(exit::USAGE, message)),
         }
     }
+    jobs.append(&mut objects.jobs);
     Ok(jobs)
 }
 

@@ -23,7 +23,9 @@ pub(super) fn builder<A: UploadApi>(
         .md5(!args.no_md5)
         .restart(args.restart)
         .allow_unknown_purpose(args.allow_unknown_purpose)
-        .skip_type_check(args.skip_type_check);
+        .skip_type_check(args.skip_type_check)
+        // Parts of a stream or an object are held until stored: the memory cap fits them.
+        .max_memory(args.max_memory);
     if let Some(size) = args.part_size {
         b = b.part_size(size);
     }

@@ -52,11 +52,7 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
         path: PathBuf::from("-"),
         order: 0,
     };
-    let prepared = match builder(&uploader, &args, &job)
-        .max_memory(args.max_memory)
-        .prepare()
-        .await
-    {
+    let prepared = match builder(&uploader, &args, &job).prepare().await {
         Ok(p) => p,
         Err(e) => return report(None, &e.into(), false, &base_url),
     };

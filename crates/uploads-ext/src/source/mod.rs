@@ -1,5 +1,6 @@
 //! Where an upload's bytes come from: a file (or a region of one), bytes in memory, any
-//! seekable async reader, or a stream read once ([`stream`]).
+//! seekable async reader, a stream read once ([`stream`]), or an object read by ranges
+//! ([`ranged`]).
 //!
 //! Each part is opened as its own stream over its byte range, so parts can go in parallel, a
 //! retry re-reads its part from the source (which makes retrying a streamed body safe), and no
@@ -17,8 +18,10 @@ use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 
+pub(crate) mod ranged;
 pub(crate) mod stream;
 
+pub use ranged::{Prefetch, RangeRead, Remote};
 use stream::StreamSource;
 
 /// Bytes read from a source per chunk: small enough that memory per part in flight stays
@@ -63,7 +66,10 @@ impl fmt::Debug for Source {
             } => write!(f, "Source::File({path:?}, {len} bytes at {offset})"),
             Kind::Bytes(b) => write!(f, "Source::Bytes({} bytes)", b.len()),
             Kind::Reader { len, .. } => write!(f, "Source::Reader({len} bytes)"),
-            Kind::Stream(s) => write!(f, "Source::Stream({} bytes)", s.len()),
+            Kind::Stream(s) => match s.remote() {
+                Some(r) => write!(f, "Source::Ranged({}, {} bytes)", r.location, s.len()),
+                None => write!(f, "Source::Stream({} bytes)", s.len()),
+            },
         }
     }
 }
@@ -80,6 +86,8 @@ pub struct Identity {
     pub size: u64,
     /// Modification time in nanoseconds since the epoch.
     pub mtime_ns: Option<i128>,
+    /// For an object read by ranges: its URL and version.
+    pub remote: Option<Remote>,
 }
 
 impl Source {
@@ -135,6 +143,25 @@ impl Source {
     pub fn stream(reader: impl AsyncRead + Send + Unpin + 'static, len: u64) -> Self {
         Self {
             kind: Kind::Stream(Arc::new(StreamSource::new(Box::new(reader), len))),
+        }
+    }
+
+    /// The object `reader` reads, fetched `prefetch.ahead` blocks at a time ahead of one
+    /// in-order pass: each byte is fetched once and feeds its part, the md5 and the content
+    /// check. Parts are held in memory as a stream's are (the parts in flight times the part
+    /// size, plus the blocks ahead); nothing goes to disk. As with a stream, a stop cancels the
+    /// upload; a read that fails (the object replaced since it was opened) stops it.
+    pub fn ranged(reader: std::sync::Arc<dyn RangeRead>, prefetch: Prefetch) -> Self {
+        let len = reader.len();
+        let remote = Remote {
+            location: reader.location().to_owned(),
+            version: reader.version().map(str::to_owned),
+        };
+        let pass = ranged::InOrder::new(reader, prefetch);
+        Self {
+            kind: Kind::Stream(Arc::new(
+                StreamSource::new(Box::new(pass), len).of_remote(remote),
+            )),
         }
     }
 
@@ -204,6 +231,7 @@ impl Source {
                     region: *region,
                     size,
                     mtime_ns,
+                    remote: None,
                 })
             }
             Kind::Bytes(b) => Ok(Identity {
@@ -211,18 +239,21 @@ impl Source {
                 region: None,
                 size: b.len() as u64,
                 mtime_ns: None,
+                remote: None,
             }),
             Kind::Reader { len, .. } => Ok(Identity {
                 path: None,
                 region: None,
                 size: *len,
                 mtime_ns: None,
+                remote: None,
             }),
             Kind::Stream(s) => Ok(Identity {
                 path: None,
                 region: None,
                 size: s.len(),
                 mtime_ns: None,
+                remote: s.remote().cloned(),
             }),
         }
     }

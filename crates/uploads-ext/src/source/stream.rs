@@ -24,6 +24,8 @@ pub(crate) struct StreamSource {
     held: Mutex<BTreeMap<u64, Bytes>>,
     /// The md5 and report, once the stream is read to its end (or the check stopped it).
     outcome: watch::Sender<Option<Result<Digested, String>>>,
+    /// For an object read by ranges: where it is.
+    remote: Option<super::Remote>,
 }
 
 /// What the pass over the stream found.
@@ -56,7 +58,25 @@ impl StreamSource {
             }),
             held: Mutex::new(BTreeMap::new()),
             outcome: watch::channel(None).0,
+            remote: None,
         }
+    }
+
+    /// The stream is the in-order pass over an object read by ranges.
+    pub(crate) fn of_remote(mut self, remote: super::Remote) -> Self {
+        self.remote = Some(remote);
+        self
+    }
+
+    pub(crate) fn remote(&self) -> Option<&super::Remote> {
+        self.remote.as_ref()
+    }
+
+    /// How messages name it: the object's URL, or "the stream".
+    fn what(&self) -> &str {
+        self.remote
+            .as_ref()
+            .map_or("the stream", |r| r.location.as_str())
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -115,7 +135,7 @@ impl StreamSource {
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let message = format!("reading the stream: {e}");
+                    let message = format!("reading {}: {e}", self.what());
                     return Err(self.fail(&mut state, message));
                 }
             }
@@ -136,7 +156,10 @@ impl StreamSource {
                     );
                     return Err(self.fail(&mut state, message));
                 }
-                Err(e) => return Err(self.fail(&mut state, format!("reading the stream: {e}"))),
+                Err(e) => {
+                    let message = format!("reading {}: {e}", self.what());
+                    return Err(self.fail(&mut state, message));
+                }
             }
         }
         let slice = bytes.slice((offset - start) as usize..);

@@ -111,7 +111,7 @@ pub(super) fn glob(pattern: &str) -> Result<Glob, globset::Error> {
 }
 
 /// The include and exclude filters.
-pub(super) struct Filters {
+pub struct Filters {
     pub(super) include: Patterns,
     pub(super) exclude: Patterns,
     /// Files the filters removed.
@@ -128,7 +128,7 @@ impl Filters {
     }
 
     /// True if `rel` (the path relative to where it was found) passes the filters.
-    pub(super) fn admits(&self, rel: &Path) -> bool {
+    pub fn admits(&self, rel: &Path) -> bool {
         let included = self.include.is_empty() || self.include.hit(rel);
         let admitted = included && !self.exclude.hit(rel);
         if !admitted {

@@ -15,7 +15,8 @@ use globset::GlobMatcher;
 
 mod filters;
 
-use filters::{Filters, glob};
+pub use filters::Filters;
+use filters::glob;
 
 /// What to select from.
 pub struct Inputs<'a> {
@@ -36,6 +37,8 @@ pub struct Selection {
     pub warnings: Vec<String>,
     /// What the filters removed, for a selection left empty.
     pub filtered: Option<String>,
+    /// Object URLs and prefixes (`s3://…`, `https://…`), in order, listed by the caller.
+    pub remote: Vec<String>,
 }
 
 /// True if `text` holds glob syntax.
@@ -44,7 +47,25 @@ fn is_glob(text: &str) -> bool {
 }
 
 /// Selects the files; an unreadable `--files-from` or a bad pattern is an error.
+#[cfg(test)]
 pub fn select(inputs: &Inputs<'_>) -> Result<Selection, String> {
+    let (mut out, filters) = gather(inputs)?;
+    finish(&mut out, &filters);
+    Ok(out)
+}
+
+/// The warnings and summary of the filters, once every input (objects listed by the caller
+/// too) has been through them.
+pub fn finish(out: &mut Selection, filters: &Filters) {
+    out.warnings = filters.unmatched();
+    if filters.removed.get() > 0 {
+        out.filtered = Some(filters.summary());
+    }
+}
+
+/// Selects the local files and sets the URLs aside, with the filters for the objects they
+/// name; [`finish`] ends the selection.
+pub fn gather(inputs: &Inputs<'_>) -> Result<(Selection, Filters), String> {
     let filters = Filters::new(inputs.include, inputs.exclude)?;
     let mut paths: Vec<PathBuf> = inputs.paths.to_vec();
     if let Some(list) = inputs.files_from {
@@ -60,7 +81,11 @@ pub fn select(inputs: &Inputs<'_>) -> Result<Selection, String> {
     };
     for path in paths {
         let text = path.to_string_lossy();
-        if path.is_dir() {
+        if uploads_remote::is_remote(&text) {
+            if !out.remote.iter().any(|u| *u == text) {
+                out.remote.push(text.into_owned());
+            }
+        } else if path.is_dir() {
             walk(&path, None, &filters, &mut out, &mut add);
         } else if !path.exists() && is_glob(&text) {
             let (base, matcher) = split_glob(&path)?;
@@ -75,11 +100,7 @@ pub fn select(inputs: &Inputs<'_>) -> Result<Selection, String> {
             add(&mut out, path);
         }
     }
-    out.warnings = filters.unmatched();
-    if filters.removed.get() > 0 {
-        out.filtered = Some(filters.summary());
-    }
-    Ok(out)
+    Ok((out, filters))
 }
 
 /// The paths listed in `list`, one per line; blank lines and `#` comments are skipped.
