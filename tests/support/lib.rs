@@ -20,6 +20,8 @@ pub fn clean_command(bin: &Path, journals: &Path) -> Command {
         "OPENAI_ORG_ID",
         "OPENAI_PROJECT_ID",
         "OPENAI_UPLOADS_LOG",
+        "OPENAI_UPLOADS_SHARD",
+        "JOB_COMPLETION_INDEX",
     ] {
         c.env_remove(var);
     }
@@ -329,5 +331,15 @@ pub fn pending(bin: &Path, url: &str, journals: &Path) -> Vec<serde_json::Value>
     stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The records of a `--manifest` file (lines that do not parse are passed over, as `put`
+/// passes them over).
+pub fn manifest_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }

@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,10 +24,17 @@ impl Drop for Service {
     }
 }
 
-/// The program named by `env` if set, else `name` on PATH.
-fn program(env: &str, name: &str, install: &str) -> PathBuf {
+/// The program named by `env` if set, else where `.ci/services.sh` installs it, else `name`
+/// on PATH.
+fn program(env: &str, name: &str, installed: &str, install: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
+    }
+    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../.ci/services")
+        .join(installed);
+    if local.is_file() {
+        return local;
     }
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
@@ -35,7 +42,9 @@ fn program(env: &str, name: &str, install: &str) -> PathBuf {
             .find(|p| p.is_file())
     });
     found.unwrap_or_else(|| {
-        panic!("{name} is not installed: {install} (or set {env} to it); .ci/run installs it")
+        panic!(
+            "{name} is not installed: run `bash .ci/services.sh` ({install}), or set {env} to it"
+        )
     })
 }
 
@@ -62,7 +71,12 @@ fn wait_until_listening(child: &mut Child, addr: SocketAddr, what: &str) {
 
 /// moto's standalone S3 server (`pip install 'moto[server]'`).
 pub fn moto() -> Service {
-    let bin = program("MOTO_SERVER", "moto_server", "pip install 'moto[server]'");
+    let bin = program(
+        "MOTO_SERVER",
+        "moto_server",
+        "venv/bin/moto_server",
+        "pip install 'moto[server]'",
+    );
     let port = free_port();
     let mut child = Command::new(&bin)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -127,7 +141,12 @@ fn sign(text: &str) -> String {
 
 /// Azurite's blob service (`npm install azurite@3.35.0`), its data in a temporary folder.
 pub fn azurite() -> Service {
-    let bin = program("AZURITE_BLOB", "azurite-blob", "npm install azurite@3.35.0");
+    let bin = program(
+        "AZURITE_BLOB",
+        "azurite-blob",
+        "node_modules/.bin/azurite-blob",
+        "npm install azurite@3.35.0",
+    );
     let port = free_port();
     let dir = tempfile::tempdir().expect("a folder for Azurite");
     let mut child = Command::new(&bin)

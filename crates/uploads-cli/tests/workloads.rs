@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use uploads_e2e::{Serve, clean_command, cli, md5_hex, output as run, random_file, signal};
+use uploads_e2e::{
+    Serve, clean_command, cli, manifest_lines, md5_hex, output as run, random_file, signal,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
 
@@ -15,14 +17,6 @@ fn put(server: &Serve, journals: &Path) -> Command {
     let mut c = cli(Path::new(BIN), &server.url, "sk-local", journals);
     c.args(["put", "--quiet"]);
     c
-}
-
-fn manifest_lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 #[test]

@@ -69,6 +69,16 @@ impl std::fmt::Debug for Found {
     }
 }
 
+/// The store a `s3://`, `az://` or `gs://` URL names (built from each store's environment
+/// and `options`), and the object path or prefix in it.
+pub fn store_for(
+    url: &str,
+    options: &StoreOptions,
+) -> Result<(Arc<dyn object_store::ObjectStore>, object_store::path::Path), RemoteError> {
+    let at = location::store_for(url, options)?;
+    Ok((at.store, at.path))
+}
+
 /// True if `url` names a prefix to list rather than one object: it ends with `/`, or names a
 /// bucket or container with no key.
 pub fn is_prefix(url: &str) -> bool {

@@ -7,7 +7,7 @@ mod common;
 use common::{data, local};
 use uploads_client::checksum::md5_hex;
 use uploads_e2e::ranged::RangedServer;
-use uploads_ext::{Disposition, Prefetch, Source, UploadError};
+use uploads_ext::{Prefetch, Source};
 use uploads_remote::{Fetched, StoreOptions, find};
 
 const TOKEN: &str = "X-Amz-Expires=300&X-Amz-Signature=s3cr3t";
@@ -75,19 +75,7 @@ async fn a_file_replaced_mid_upload_fails_and_its_upload_is_cancelled() {
         .send(Source::ranged(object.reader, small_blocks()), "data2.txt")
         .await
         .unwrap_err();
-    let text = err.to_string();
-    assert!(text.contains("changed since the upload started"), "{text}");
-    assert!(
-        matches!(
-            &err,
-            UploadError::Stopped {
-                disposition: Disposition::Cancelled { .. },
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(server.left_pending(), 0, "no pending upload left behind");
+    common::assert_stopped_by_a_change(&err, &server);
     assert!(fetched.get() < bytes.len() as u64, "the pass stopped early");
 }
 

@@ -16,6 +16,7 @@ use upload::{Row, Sample, Variant};
 mod check_files;
 mod checks;
 mod machine;
+mod objects;
 mod report;
 mod server;
 mod upload;
@@ -46,7 +47,9 @@ struct BenchArgs {
     /// What to measure: `uploads` (the tables above), `checks` (the batch and fine-tune
     /// content check against md5, its memory, and `put` with and without it), or `workloads`
     /// (1,000 small files in one put against 1,000 puts; 1 GiB through `put -`), or
-    /// `server` (10,000 parts of one upload: the rate per 1,000, unrelated requests' latency).
+    /// `server` (10,000 parts of one upload: the rate per 1,000, unrelated requests' latency),
+    /// or `objects` (1 GiB and 1,000 small objects from moto's S3: `put s3://…` against
+    /// download-then-put, and the bytes fetched).
     #[arg(long, default_value = "uploads")]
     suite: String,
 }
@@ -89,6 +92,15 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
         eprintln!("wrote {}", out.display());
         return Ok(());
     }
+    if args.suite == "objects" {
+        let big = ensure_file(&dir.join("files"), 1 << 30)?;
+        let report = objects::run(&bin, &dir, &big)?;
+        objects::print(&report);
+        let out = dir.join("objects.json");
+        std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
     if args.suite == "workloads" {
         let report = workloads::run(&bin, &dir)?;
         workloads::print(&report);
@@ -99,7 +111,7 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
     }
     anyhow::ensure!(
         args.suite == "uploads",
-        "unknown suite {}: use uploads, checks, workloads or server",
+        "unknown suite {}: use uploads, checks, workloads, server or objects",
         args.suite
     );
 

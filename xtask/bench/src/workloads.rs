@@ -179,7 +179,7 @@ pub(crate) fn print(r: &WorkloadsReport) {
 }
 
 /// A thousand files of 1 to 100 KiB, made once.
-fn small_files(dir: &Path) -> Result<(PathBuf, Vec<PathBuf>, u64)> {
+pub(crate) fn small_files(dir: &Path) -> Result<(PathBuf, Vec<PathBuf>, u64)> {
     std::fs::create_dir_all(dir)?;
     let mut rng = RandomBytes::new(5);
     let mut files = Vec::new();

@@ -56,7 +56,8 @@ pub(crate) struct PutArgs {
     pub(super) store_option: Vec<(String, String)>,
     /// Append one JSON line per file to PATH as each finishes (path, bytes, md5, upload and
     /// File ids, status, error, seconds); a re-run with the same manifest skips the files it
-    /// records as uploaded with the same size and modification time.
+    /// records as uploaded with the same size and modification time (an object: the same
+    /// size and ETag).
     #[arg(help_heading = "Re-runs", long, value_name = "PATH")]
     pub(super) manifest: Option<PathBuf>,
     /// Upload files the manifest records as uploaded all the same.

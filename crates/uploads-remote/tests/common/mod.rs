@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use uploads_client::rules::Limits;
 use uploads_client::{Client, ClientConfig};
-use uploads_ext::{Completed, Purpose, RetryPolicy, Source, UploadError, Uploader};
+use uploads_ext::{Completed, Disposition, Purpose, RetryPolicy, Source, UploadError, Uploader};
 use uploads_server::{Server, ServerConfig};
 
 pub const PART: u64 = 64 * 1024;
@@ -87,4 +87,23 @@ pub fn data(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32)
         .map(|i| (i.wrapping_add(seed).wrapping_mul(2654435761) >> 13) as u8)
         .collect()
+}
+
+/// The upload failed because its object changed mid-read, and nothing was left pending.
+pub fn assert_stopped_by_a_change(err: &UploadError, server: &Local) {
+    assert!(
+        err.to_string().contains("changed since the upload started"),
+        "{err}"
+    );
+    assert!(
+        matches!(
+            err,
+            UploadError::Stopped {
+                disposition: Disposition::Cancelled { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.left_pending(), 0, "no pending upload left behind");
 }
