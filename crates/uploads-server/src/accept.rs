@@ -1,6 +1,8 @@
-//! Accepting connections within limits: a cap on open connections, a pause (logged once per
-//! interval, not per attempt) when file descriptors run out, and the HTTP/1 header timeout,
-//! which in hyper also bounds how long an idle keep-alive connection waits for its next request.
+//! Accepting connections within limits: a cap on open connections (at which a connection that
+//! makes no progress gives way to one waiting, [`give_way`](crate::give_way)), a pause (logged
+//! once per interval, not per attempt) when file descriptors run out, and the HTTP/1 header
+//! timeout, which in hyper also bounds how long an idle keep-alive connection waits for its next
+//! request.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,15 +12,21 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::give_way::Connections;
+
 /// How long accepting pauses after the process ran out of file descriptors.
 const EXHAUSTED_PAUSE: Duration = Duration::from_millis(100);
 /// At most one log line per this interval about failed accepts.
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
+/// At the cap, how often a waiting connection asks again for an idle one to give way.
+const GIVE_WAY_EVERY: Duration = Duration::from_millis(250);
 
 /// A listener that accepts only while fewer than `max` connections are open.
 pub(crate) struct Acceptor {
     listener: TcpListener,
     slots: Arc<Semaphore>,
+    /// The open connections, for closing an idle one at the cap.
+    pub(crate) connections: Arc<Connections>,
     last_log: Option<Instant>,
     failures_since_log: u64,
 }
@@ -28,30 +36,49 @@ impl Acceptor {
         Self {
             listener,
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
+            connections: Arc::new(Connections::new()),
             last_log: None,
             failures_since_log: 0,
         }
     }
 
-    /// The next connection, with the slot it holds until dropped. Waits while the cap is
-    /// reached; an accept that fails (descriptors exhausted, a connection reset before it was
-    /// taken) is retried after a pause, never in a busy loop.
+    /// The next connection, with the slot it holds until dropped. At the cap the connection
+    /// is taken and waits for a slot (one more descriptor), while an idle connection is asked
+    /// to give way; an accept that fails (descriptors exhausted, a connection reset before it
+    /// was taken) is retried after a pause, never in a busy loop.
     pub(crate) async fn accept(&mut self) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
         loop {
-            let Ok(slot) = self.slots.clone().acquire_owned().await else {
-                // The semaphore is never closed; wait like an idle listener if it were.
-                std::future::pending::<()>().await;
-                continue;
-            };
             match self.listener.accept().await {
-                Ok((stream, peer)) => return (stream, peer, slot),
+                Ok((stream, peer)) => {
+                    let slot = self.slot().await;
+                    return (stream, peer, slot);
+                }
                 Err(e) => {
-                    drop(slot);
                     self.failed(&e);
                     if is_exhaustion(&e) {
                         tokio::time::sleep(EXHAUSTED_PAUSE).await;
                     }
                 }
+            }
+        }
+    }
+
+    /// A slot: a free one, or the one an idle connection gives up.
+    async fn slot(&self) -> OwnedSemaphorePermit {
+        loop {
+            if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+                return slot;
+            }
+            self.connections.close_idlest();
+            tokio::select! {
+                slot = self.slots.clone().acquire_owned() => {
+                    if let Ok(slot) = slot {
+                        return slot;
+                    }
+                    // The semaphore is never closed; wait like an idle listener if it were.
+                    std::future::pending::<()>().await;
+                }
+                () = tokio::time::sleep(GIVE_WAY_EVERY) => {}
             }
         }
     }

@@ -28,6 +28,7 @@ mod config;
 mod envelope;
 mod faults;
 mod framing;
+mod give_way;
 mod headers;
 mod operation;
 mod routes;

@@ -24,6 +24,7 @@ use crate::accept::Acceptor;
 use crate::envelope::ApiFailure;
 use crate::faults::{FaultPlan, PartFault, Throttled};
 use crate::framing::Enveloped;
+use crate::give_way::{Connection, Progress};
 use crate::headers;
 use crate::operation::Operation;
 use crate::stall::WriteDeadline;
@@ -129,17 +130,25 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
             accepted = acceptor.accept() => accepted,
         };
         let _ = stream.set_nodelay(true);
+        let registered = acceptor.connections.register();
+        let conn = registered.conn.clone();
         let io = TokioIo::new(Enveloped::new(WriteDeadline::new(
-            Throttled::new(stream, state.config.faults.bandwidth, state.faults.link()),
+            Throttled::new(
+                Progress::new(stream, conn.clone()),
+                state.config.faults.bandwidth,
+                state.faults.link(),
+            ),
             state.config.connections.body_stall_timeout,
         )));
         let (state, router) = (state.clone(), router.clone());
-        let service =
-            hyper::service::service_fn(move |req| handle(state.clone(), router.clone(), req));
+        let close = conn.close.clone();
+        let service = hyper::service::service_fn(move |req| {
+            handle(state.clone(), router.clone(), req, conn.clone())
+        });
         let watcher = graceful.watcher();
         let header_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            let _slot = slot;
+            let (_slot, _registered) = (slot, registered);
             // HTTP/1.1 only: the connection limits (idle, headers, body progress) are HTTP/1's;
             // HTTP/2 (h2c) would multiplex streams past them.
             let mut builder =
@@ -149,8 +158,14 @@ async fn accept_loop(listener: TcpListener, state: Arc<AppState>, stop: Cancella
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout);
             let conn = builder.serve_connection(io, service);
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            tokio::select! {
+                ended = watcher.watch(conn) => {
+                    if let Err(e) = ended {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                }
+                // At the cap, idle: dropping the connection closes it for one waiting.
+                () = close.cancelled() => tracing::debug!(%peer, "connection gave way"),
             }
         });
     }
@@ -173,14 +188,16 @@ async fn handle(
     state: Arc<AppState>,
     router: axum::Router,
     req: Request<Incoming>,
+    conn: Arc<Connection>,
 ) -> Result<Response<Body>, BoxError> {
+    let _handling = conn.handling();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let started = std::time::Instant::now();
     let operation = Operation::of(&method, &path);
     let _in_flight = (operation == Operation::Part).then(|| InFlight::enter(&state));
     let echo = headers::Echo::from_request(req.headers());
     let request_id = headers::request_id();
-    let mut result = handle_inner(state.clone(), router, req, operation)
+    let mut result = handle_inner(state.clone(), router, req, operation, &conn)
         .await
         .map(crate::envelope::ensure_envelope);
     let ms = started.elapsed().as_millis() as u64;
@@ -220,6 +237,7 @@ async fn handle_inner(
     router: axum::Router,
     req: Request<Incoming>,
     operation: Operation,
+    conn: &Arc<Connection>,
 ) -> Result<Response<Body>, BoxError> {
     let faults = state.faults.faults();
     if !faults.latency.is_zero() {
@@ -281,12 +299,12 @@ async fn handle_inner(
             Ok(resp)
         }
         PartFault::Delay => {
-            let resp = route(router, req).await;
+            let resp = route(router, req, conn).await;
             tokio::time::sleep(faults.delay).await;
             Ok(resp)
         }
         PartFault::None if operation == Operation::Complete => {
-            let resp = route(router, req).await;
+            let resp = route(router, req, conn).await;
             if resp.status().is_success() && state.faults.lose_complete_response() {
                 state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
                 tracing::info!("fault: complete done, its response lost (connection dropped)");
@@ -294,12 +312,16 @@ async fn handle_inner(
             }
             Ok(resp)
         }
-        PartFault::None => Ok(route(router, req).await),
+        PartFault::None => Ok(route(router, req, conn).await),
     }
 }
 
-async fn route(router: axum::Router, req: Request<Incoming>) -> Response<Body> {
-    match router.oneshot(req.map(Body::new)).await {
+async fn route(
+    router: axum::Router,
+    req: Request<Incoming>,
+    conn: &Arc<Connection>,
+) -> Response<Body> {
+    match router.oneshot(req.map(|body| conn.watch_body(body))).await {
         Ok(resp) => resp,
         Err(e) => match e {},
     }

@@ -46,7 +46,7 @@ pub(crate) fn run(bin: &Path, dir: &Path, big: &Path) -> Result<ObjectsReport> {
     let proxy = Proxy::start(moto.addr)?;
     let big_len = std::fs::metadata(big)?.len();
     eprintln!("putting {} into moto", big.display());
-    put_object(moto.addr, "big/data.bin", &std::fs::read(big)?)?;
+    put_object(moto.addr, "big/data.txt", &std::fs::read(big)?)?;
     let (_, small, small_bytes) = crate::workloads::small_files(&dir.join("files/many"))?;
     for (i, f) in small.iter().enumerate() {
         put_object(
@@ -84,8 +84,8 @@ pub(crate) fn run(bin: &Path, dir: &Path, big: &Path) -> Result<ObjectsReport> {
     for (what, url, keys, bytes) in [
         (
             "1 GiB object".to_owned(),
-            format!("s3://{BUCKET}/big/data.bin"),
-            vec!["big/data.bin".to_owned()],
+            format!("s3://{BUCKET}/big/data.txt"),
+            vec!["big/data.txt".to_owned()],
             big_len,
         ),
         (

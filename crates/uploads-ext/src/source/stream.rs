@@ -72,11 +72,12 @@ impl StreamSource {
         self.remote.as_ref()
     }
 
-    /// How messages name it: the object's URL, or "the stream".
-    fn what(&self) -> &str {
-        self.remote
-            .as_ref()
-            .map_or("the stream", |r| r.location.as_str())
+    /// What a failed read says: an object's reader names its URL and side itself.
+    fn read_failed(&self, e: &io::Error) -> String {
+        match &self.remote {
+            Some(_) => e.to_string(),
+            None => format!("reading the stream: {e}"),
+        }
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -135,7 +136,7 @@ impl StreamSource {
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let message = format!("reading {}: {e}", self.what());
+                    let message = self.read_failed(&e);
                     return Err(self.fail(&mut state, message));
                 }
             }
@@ -157,7 +158,7 @@ impl StreamSource {
                     return Err(self.fail(&mut state, message));
                 }
                 Err(e) => {
-                    let message = format!("reading {}: {e}", self.what());
+                    let message = self.read_failed(&e);
                     return Err(self.fail(&mut state, message));
                 }
             }
