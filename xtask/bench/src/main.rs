@@ -48,10 +48,14 @@ struct BenchArgs {
     /// content check against md5, its memory, and `put` with and without it), or `workloads`
     /// (1,000 small files in one put against 1,000 puts; 1 GiB through `put -`), or
     /// `server` (10,000 parts of one upload: the rate per 1,000, unrelated requests' latency),
-    /// or `objects` (1 GiB and 1,000 small objects from moto's S3: `put s3://…` against
-    /// download-then-put, and the bytes fetched).
+    /// or `objects` (1 GiB and 1,000 small objects from moto's S3, 1 GiB over HTTP: `put URL`
+    /// against download-then-put, and the bytes fetched).
     #[arg(long, default_value = "uploads")]
     suite: String,
+    /// For `--suite objects`: the stores to read from, `s3` (moto) and `http` (the tests'
+    /// ranged-GET server).
+    #[arg(long, default_value = "s3,http", value_delimiter = ',')]
+    sources: Vec<String>,
 }
 
 fn main() -> Result<()> {
@@ -94,7 +98,7 @@ fn run(root: &Path, args: BenchArgs) -> Result<()> {
     }
     if args.suite == "objects" {
         let big = ensure_file(&dir.join("files"), 1 << 30)?;
-        let report = objects::run(&bin, &dir, &big)?;
+        let report = objects::run(&bin, &dir, &big, &args.sources)?;
         objects::print(&report);
         let out = dir.join("objects.json");
         std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
