@@ -44,12 +44,15 @@ pub(crate) struct ObjectsReport {
     rows: Vec<Measured>,
 }
 
+/// How a case downloads its bytes into a folder first.
+type Download = Box<dyn Fn(&Path) -> Result<()>>;
+
 /// One source measured: what `put` is given, and how the same bytes are downloaded first.
 struct Case {
     what: String,
     urls: Vec<String>,
     bytes: u64,
-    download: Box<dyn Fn(&Path) -> Result<()>>,
+    download: Download,
 }
 
 pub(crate) fn run(bin: &Path, dir: &Path, big: &Path, sources: &[String]) -> Result<ObjectsReport> {
@@ -85,7 +88,7 @@ pub(crate) fn run(bin: &Path, dir: &Path, big: &Path, sources: &[String]) -> Res
                     }
                     anyhow::Ok(())
                 })?;
-                let s3_download = |keys: Vec<String>| -> Box<dyn Fn(&Path) -> Result<()>> {
+                let s3_download = |keys: Vec<String>| -> Download {
                     let store = store.clone();
                     let handle = rt.handle().clone();
                     Box::new(move |to: &Path| {
