@@ -54,7 +54,9 @@ pub use plan::{AUTO_MIN_PART_BYTES, MIN_PART_BYTES, auto_part_size};
 pub use progress::{Event, Progress};
 pub use retry::RetryPolicy;
 pub use size::human_bytes;
-pub use source::{CHUNK, Identity, Prefetch, RangeRead, Remote, SeekableReader, Source};
+pub use source::{
+    CHUNK, Identity, Prefetch, RangeRead, Remote, SeekableReader, Source, SourceChanged,
+};
 pub use upload::{
     Completed, Estimate, FinishedUpload, PartBudget, PreparedUpload, Sendable, UploadBuilder,
     Uploader,

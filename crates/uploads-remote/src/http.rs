@@ -147,10 +147,7 @@ impl HttpRange {
             };
             let status = response.status();
             if status == StatusCode::PRECONDITION_FAILED {
-                return Err(io::Error::other(crate::changed_message(
-                    &self.shown,
-                    self.version(),
-                )));
+                return Err(crate::changed(&self.shown, self.version()));
             }
             if (status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS) && !last {
                 tokio::time::sleep(delay).await;

@@ -42,12 +42,14 @@ impl Fetched {
     }
 }
 
-/// The message of a read refused because the object is not the one opened.
-pub(crate) fn changed_message(url: &str, version: Option<&str>) -> String {
+/// The error of a read refused because the object is not the one opened: the engine cancels
+/// the upload on it.
+pub(crate) fn changed(url: &str, version: Option<&str>) -> std::io::Error {
     let seen = version.map_or_else(String::new, |v| format!(" (it was {v})"));
-    format!(
+    uploads_ext::SourceChanged(format!(
         "{url} changed since the upload started{seen}: no File mixes two versions; run the command again to upload the object as it is now"
-    )
+    ))
+    .into_io()
 }
 
 /// One object found at a URL.

@@ -113,7 +113,7 @@ impl ObjectRange {
     fn read_error(&self, range: &Range<u64>, e: object_store::Error) -> io::Error {
         match e {
             object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. } => {
-                io::Error::other(crate::changed_message(&self.url, self.version()))
+                crate::changed(&self.url, self.version())
             }
             other => io::Error::other(format!(
                 "{}: the store failed reading bytes {}..{} (after its own retries): {other}",

@@ -7,7 +7,7 @@ mod common;
 use common::{data, local};
 use uploads_client::checksum::md5_hex;
 use uploads_e2e::ranged::RangedServer;
-use uploads_ext::{Prefetch, Source};
+use uploads_ext::{Disposition, Prefetch, Purpose, Source, UploadError};
 use uploads_remote::{Fetched, StoreOptions, find};
 
 const TOKEN: &str = "X-Amz-Expires=300&X-Amz-Signature=s3cr3t";
@@ -114,4 +114,156 @@ async fn a_refused_or_missing_url_says_so_and_never_shows_the_query() {
         .to_string();
     assert!(e.contains("no such object"), "{e}");
     assert!(!e.contains("s3cr3t"), "{e}");
+}
+
+/// Uploads `url` as `big.txt` with a journal, stopping (as Ctrl-C does) once `stop_after`
+/// parts are stored, if given.
+async fn put_with_journal(
+    server: &common::Local,
+    url: &str,
+    journals: &std::path::Path,
+    stop_after: Option<usize>,
+    fetched: &Fetched,
+) -> Result<uploads_ext::Completed, UploadError> {
+    let object = find(url, &StoreOptions::new(), fetched)
+        .await
+        .map_err(|e| UploadError::Stopped {
+            cause: uploads_ext::StopCause::Internal {
+                what: e.to_string(),
+            },
+            disposition: Disposition::NothingCreated,
+        })?
+        .remove(0);
+    let token = tokio_util::sync::CancellationToken::new();
+    let (stop, stored) = (token.clone(), std::sync::atomic::AtomicUsize::new(0));
+    server
+        .uploader()
+        .journal_dir(Some(journals.to_owned()))
+        .cancel_token(token)
+        .source(
+            Source::ranged(object.reader, small_blocks()),
+            Purpose::Assistants,
+        )
+        .filename("big.txt")
+        .part_size(common::PART)
+        .concurrency(2)
+        .progress(move |e| {
+            if let uploads_ext::Event::PartDone { .. } = e
+                && stop_after.is_some_and(|n| {
+                    stored.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 >= n
+                })
+            {
+                stop.cancel();
+            }
+        })
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn an_interrupted_object_resumes_from_its_journal_with_an_md5_of_every_byte() {
+    let files = RangedServer::start();
+    let bytes = data(1_000_003, 7);
+    files.put("big.txt", bytes.clone());
+    let server = local().await;
+    let journals = tempfile::tempdir().unwrap();
+    let url = files.url("big.txt");
+    let err = put_with_journal(&server, &url, journals.path(), Some(5), &Fetched::default())
+        .await
+        .unwrap_err();
+    let Some(upload_id) = err.resumable_upload().map(str::to_owned) else {
+        panic!("kept to resume: {err:?}");
+    };
+    assert_eq!(server.left_pending(), 1);
+    let sent_before = server.server.stats().parts_stored;
+    assert!(sent_before >= 5, "{sent_before}");
+
+    let fetched = Fetched::default();
+    let done = put_with_journal(&server, &url, journals.path(), None, &fetched)
+        .await
+        .unwrap();
+    assert_eq!(done.upload.id, upload_id, "the same upload, resumed");
+    assert!(done.parts_resumed >= 5, "{}", done.parts_resumed);
+    assert_eq!(done.parts_resumed + done.parts_sent, 16);
+    assert_eq!(server.stored(&done.file.id).await, bytes);
+    assert_eq!(done.md5.as_deref(), Some(md5_hex(&bytes).as_str()));
+    // This run read every byte once: the stored parts for the md5, the rest for their parts.
+    assert_eq!(fetched.get(), bytes.len() as u64);
+    assert_eq!(
+        server.server.stats().parts_stored,
+        sent_before + done.parts_sent as u64,
+        "no stored part sent again"
+    );
+    assert_eq!(std::fs::read_dir(journals.path()).unwrap().count(), 0);
+
+    // Every part stored, complete never sent: the resumed pass reads them all for the md5.
+    let err = put_with_journal(
+        &server,
+        &url,
+        journals.path(),
+        Some(16),
+        &Fetched::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.resumable_upload().is_some(), "{err:?}");
+    let fetched = Fetched::default();
+    let done = put_with_journal(&server, &url, journals.path(), None, &fetched)
+        .await
+        .unwrap();
+    assert_eq!((done.parts_resumed, done.parts_sent), (16, 0));
+    assert_eq!(done.md5.as_deref(), Some(md5_hex(&bytes).as_str()));
+    assert_eq!(server.stored(&done.file.id).await, bytes);
+    assert_eq!(fetched.get(), bytes.len() as u64);
+}
+
+#[tokio::test]
+async fn an_object_replaced_between_runs_is_not_resumed_and_one_replaced_mid_run_is_cancelled() {
+    let files = RangedServer::start();
+    files.put("big.txt", data(1_000_003, 8));
+    let server = local().await;
+    let journals = tempfile::tempdir().unwrap();
+    let url = files.url("big.txt");
+    let err = put_with_journal(&server, &url, journals.path(), Some(3), &Fetched::default())
+        .await
+        .unwrap_err();
+    assert!(err.resumable_upload().is_some(), "{err:?}");
+    files.put("big.txt", data(1_000_003, 9));
+    let err = put_with_journal(&server, &url, journals.path(), None, &Fetched::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UploadError::Resume(uploads_ext::ResumeError::FileChanged { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("the object was replaced"), "{err}");
+
+    // With a journal, a replacement found mid-run cancels all the same: it cannot resume.
+    let other = "other.txt";
+    files.put(other, data(1_000_000, 10));
+    files.replace_after(files.sent() + 300_000, other, data(1_000_000, 11));
+    let pending_before = server.left_pending();
+    let err = put_with_journal(
+        &server,
+        &files.url(other),
+        journals.path(),
+        None,
+        &Fetched::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            UploadError::Stopped {
+                disposition: Disposition::Cancelled { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.left_pending(), pending_before);
 }

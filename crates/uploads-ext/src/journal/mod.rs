@@ -41,6 +41,9 @@ pub struct JournalEntry {
     pub size: u64,
     /// The file's modification time (ns since the epoch) when the upload was created.
     pub mtime_ns: Option<i128>,
+    /// For an object read by ranges (whose `path` is its URL): its ETag or version id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
     /// The name the File will get.
     pub filename: String,
     /// The purpose.
@@ -276,6 +279,7 @@ mod tests {
             path: "/data/a.jsonl".into(),
             size: 10,
             mtime_ns: Some(5),
+            source_version: None,
             filename: "a.jsonl".into(),
             purpose: "batch".into(),
             mime_type: "text/jsonl".into(),

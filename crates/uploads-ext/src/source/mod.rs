@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 pub(crate) mod ranged;
 pub(crate) mod stream;
 
-pub use ranged::{Prefetch, RangeRead, Remote};
+pub use ranged::{Prefetch, RangeRead, Remote, SourceChanged};
 use stream::StreamSource;
 
 /// Bytes read from a source per chunk: small enough that memory per part in flight stays
@@ -149,8 +149,11 @@ impl Source {
     /// The object `reader` reads, fetched `prefetch.ahead` blocks at a time ahead of one
     /// in-order pass: each byte is fetched once and feeds its part, the md5 and the content
     /// check. Parts are held in memory as a stream's are (the parts in flight times the part
-    /// size, plus the blocks ahead); nothing goes to disk. As with a stream, a stop cancels the
-    /// upload; a read that fails (the object replaced since it was opened) stops it.
+    /// size, plus the blocks ahead); nothing goes to disk. With a journal, a stop leaves the
+    /// upload to resume (keyed by URL, refused if the version changed), and the resumed pass
+    /// reads the parts already stored once more, for the md5 and the check, holding none;
+    /// without one a stop cancels it. A read that fails (the object replaced since it was
+    /// opened) stops the upload, which is then cancelled.
     pub fn ranged(reader: std::sync::Arc<dyn RangeRead>, prefetch: Prefetch) -> Self {
         let len = reader.len();
         let remote = Remote {
@@ -169,6 +172,15 @@ impl Source {
     /// cannot be resumed.
     pub fn is_replayable(&self) -> bool {
         !matches!(self.kind, Kind::Stream(_))
+    }
+
+    /// True if a stopped upload of it can be resumed by a later run: a file, a reader, an
+    /// object read by ranges (pinned to its version); not a stream, which cannot be read again.
+    pub fn is_resumable(&self) -> bool {
+        match &self.kind {
+            Kind::Stream(s) => s.remote().is_some(),
+            _ => true,
+        }
     }
 
     /// The stream, for a stream source.
@@ -248,6 +260,10 @@ impl Source {
                 mtime_ns: None,
                 remote: None,
             }),
+            // An object found replaced mid-read is not itself any more.
+            Kind::Stream(s) if s.changed().is_some() => {
+                Err(io::Error::other(s.changed().unwrap_or_default()))
+            }
             Kind::Stream(s) => Ok(Identity {
                 path: None,
                 region: None,

@@ -43,6 +43,31 @@ pub trait RangeRead: Send + Sync + 'static {
     fn read(&self, range: Range<u64>) -> BoxFuture<'_, io::Result<Bytes>>;
 }
 
+/// What a [`RangeRead`] fails with when its object is no longer the version it opened: the
+/// upload is then cancelled, not kept to resume (a resume would be refused anyway).
+#[derive(Debug)]
+pub struct SourceChanged(pub String);
+
+impl fmt::Display for SourceChanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SourceChanged {}
+
+impl SourceChanged {
+    /// As an I/O error, which a [`RangeRead`] returns.
+    pub fn into_io(self) -> io::Error {
+        io::Error::other(self)
+    }
+
+    /// True if `e` says its object changed.
+    pub(crate) fn is(e: &io::Error) -> bool {
+        e.get_ref().is_some_and(|inner| inner.is::<Self>())
+    }
+}
+
 /// Where a source read by ranges lives, for its [`Identity`](super::Identity).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Remote {

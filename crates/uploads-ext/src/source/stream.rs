@@ -1,6 +1,8 @@
-//! A source read once, in order, from a stream (stdin): each part is read into memory when it
-//! is first asked for and held until the server has stored it, so a retry can resend it; the
-//! md5 and the content check see the bytes as they pass. Memory is the parts in flight.
+//! A source read once, in order, from a stream (stdin, or an object's in-order pass): each part
+//! is read into memory when it is first asked for and held until the server has stored it, so
+//! a retry can resend it; the md5 and the content check see the bytes as they pass. Memory is
+//! the parts in flight. For a resumed object, the parts an earlier run stored are read through
+//! (for the md5 and the check) in small pieces and never held.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -26,6 +28,10 @@ pub(crate) struct StreamSource {
     outcome: watch::Sender<Option<Result<Digested, String>>>,
     /// For an object read by ranges: where it is.
     remote: Option<super::Remote>,
+    /// Ranges (start, end) stored by an earlier run: read through, never held.
+    skipped: Mutex<Vec<(u64, u64)>>,
+    /// Why the object is not the version opened, once a read found it replaced.
+    changed: Mutex<Option<String>>,
 }
 
 /// What the pass over the stream found.
@@ -59,6 +65,126 @@ impl StreamSource {
             held: Mutex::new(BTreeMap::new()),
             outcome: watch::channel(None).0,
             remote: None,
+            skipped: Mutex::new(Vec::new()),
+            changed: Mutex::new(None),
+        }
+    }
+
+    /// Why the object read is not the version opened, if a read found it replaced.
+    pub(crate) fn changed(&self) -> Option<String> {
+        self.changed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Marks `ranges` (offset, length) as stored by an earlier run: when the pass reaches them
+    /// they are read for the md5 and the check and dropped.
+    pub(crate) fn skip(&self, ranges: impl IntoIterator<Item = (u64, u64)>) {
+        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped.extend(ranges.into_iter().map(|(o, l)| (o, o + l)));
+        skipped.sort_unstable();
+    }
+
+    /// The skipped range `at` is in, if any: its end.
+    fn skipped_until(&self, at: u64) -> Option<u64> {
+        let skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped
+            .iter()
+            .find(|(start, end)| *start <= at && at < *end)
+            .map(|(_, end)| *end)
+    }
+
+    /// The first skipped range that starts in `from..to`: its start.
+    fn next_skip_in(&self, from: u64, to: u64) -> Option<u64> {
+        let skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped
+            .iter()
+            .map(|(start, _)| *start)
+            .find(|start| from < *start && *start < to)
+    }
+
+    /// Reads the skipped ranges at the pass's position through to the end, once every part
+    /// this run sends has been read: the md5 and the check then cover the whole source.
+    pub(crate) async fn drain_skipped(&self) -> io::Result<()> {
+        let mut state = self.reader.lock().await;
+        if let Some(e) = &state.failed {
+            return Err(io::Error::other(e.clone()));
+        }
+        while state.read < self.len {
+            let Some(end) = self.skipped_until(state.read) else {
+                return Ok(());
+            };
+            self.read_through(&mut state, end).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads `state.read..end` for the md5 and the check only, a chunk at a time.
+    async fn read_through(&self, state: &mut ReadState, end: u64) -> io::Result<()> {
+        let mut buf = vec![0u8; super::CHUNK];
+        while state.read < end {
+            let want = usize::try_from(end - state.read)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let got = self.fill(state, &mut buf[..want]).await?;
+            state.md5.update(&buf[..got]);
+            self.feed_check(state, &buf[..got]);
+            state.read += got as u64;
+        }
+        self.at_end(state).await
+    }
+
+    /// Fills `buf` from the stream; an early end or a read error fails the stream.
+    async fn fill(&self, state: &mut ReadState, buf: &mut [u8]) -> io::Result<usize> {
+        let mut got = 0;
+        while got < buf.len() {
+            match state.reader.read(&mut buf[got..]).await {
+                Ok(0) => {
+                    let message = format!(
+                        "the stream ended after {} bytes, short of the {} given as its size",
+                        state.read + got as u64,
+                        self.len
+                    );
+                    return Err(self.fail(state, message));
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let message = self.read_failed(&e);
+                    if super::SourceChanged::is(&e) {
+                        *self.changed.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(message.clone());
+                    }
+                    return Err(self.fail(state, message));
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    /// At the declared end, the stream must end too; then the pass is settled.
+    async fn at_end(&self, state: &mut ReadState) -> io::Result<()> {
+        if state.read != self.len {
+            return Ok(());
+        }
+        let mut probe = [0u8; 1];
+        match state.reader.read(&mut probe).await {
+            Ok(0) => {
+                self.settle(state);
+                Ok(())
+            }
+            Ok(_) => {
+                let message = format!(
+                    "the stream is longer than the {} bytes given as its size",
+                    self.len
+                );
+                Err(self.fail(state, message))
+            }
+            Err(e) => {
+                let message = self.read_failed(&e);
+                Err(self.fail(state, message))
+            }
         }
     }
 
@@ -120,55 +246,32 @@ impl StreamSource {
                 "bytes {offset}..{end} of the stream were already sent and released: a stream cannot be read twice"
             )));
         }
-        let start = state.read;
-        let mut buf = BytesMut::zeroed((end - start) as usize);
-        let mut got = 0;
-        while got < buf.len() {
-            match state.reader.read(&mut buf[got..]).await {
-                Ok(0) => {
-                    let message = format!(
-                        "the stream ended after {} bytes, short of the {} given as its size",
-                        start + got as u64,
-                        self.len
-                    );
-                    return Err(self.fail(&mut state, message));
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let message = self.read_failed(&e);
-                    return Err(self.fail(&mut state, message));
-                }
+        // Held from where the pass is to the end asked for, but for ranges an earlier run
+        // stored: those are read through, not held.
+        while state.read < end {
+            if let Some(skip_end) = self.skipped_until(state.read) {
+                self.read_through(&mut state, skip_end.min(end)).await?;
+                continue;
             }
+            let start = state.read;
+            let until = self.next_skip_in(start, end).unwrap_or(end);
+            let mut buf = BytesMut::zeroed((until - start) as usize);
+            self.fill(&mut state, &mut buf).await?;
+            let bytes = buf.freeze();
+            state.read = until;
+            state.md5.update(&bytes);
+            self.feed_check(&mut state, &bytes);
+            self.held
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(start, bytes);
+            self.at_end(&mut state).await?;
         }
-        let bytes = buf.freeze();
-        state.read = end;
-        state.md5.update(&bytes);
-        self.feed_check(&mut state, &bytes);
-        if end == self.len {
-            // The stream must end here: a longer one is not what was declared.
-            let mut probe = [0u8; 1];
-            match state.reader.read(&mut probe).await {
-                Ok(0) => self.settle(&mut state),
-                Ok(_) => {
-                    let message = format!(
-                        "the stream is longer than the {} bytes given as its size",
-                        self.len
-                    );
-                    return Err(self.fail(&mut state, message));
-                }
-                Err(e) => {
-                    let message = self.read_failed(&e);
-                    return Err(self.fail(&mut state, message));
-                }
-            }
-        }
-        let slice = bytes.slice((offset - start) as usize..);
-        self.held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(start, bytes);
-        Ok(slice)
+        self.held_slice(offset, len).ok_or_else(|| {
+            io::Error::other(format!(
+                "bytes {offset}..{end} of the stream were stored by an earlier run: they are not held"
+            ))
+        })
     }
 
     /// Forgets a stored part's bytes.
@@ -329,6 +432,29 @@ mod tests {
             assert_eq!(report.is_ok(), calls == 0, "{report}");
             assert_eq!(called.load(Ordering::SeqCst), calls, "{examples} examples");
         }
+    }
+
+    #[tokio::test]
+    async fn parts_stored_before_are_read_through_for_the_md5_and_never_held() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let s = source(&data, 100);
+        // Parts 0..20, 40..60 and 80..100 were stored by an earlier run.
+        s.skip([(0, 20), (40, 20), (80, 20)]);
+        assert_eq!(&s.range(60, 20).await.unwrap()[..], &data[60..80]);
+        let held: Vec<(u64, usize)> = s
+            .held
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (*k, v.len()))
+            .collect();
+        assert_eq!(held, [(20, 20), (60, 20)], "only the parts still to send");
+        assert!(s.range(40, 20).await.is_err(), "a stored part is not held");
+        assert_eq!(&s.range(20, 20).await.unwrap()[..], &data[20..40]);
+        // The tail is stored parts only: drained, and the md5 covers every byte.
+        s.drain_skipped().await.unwrap();
+        let d = s.digest().await.unwrap();
+        assert_eq!(d.md5.unwrap(), uploads_client::checksum::md5_hex(&data));
     }
 
     #[tokio::test]

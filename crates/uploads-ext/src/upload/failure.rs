@@ -12,7 +12,7 @@ impl<A: UploadApi> Run<A> {
         // A stream cannot be read again, and without a journal nothing can find the upload
         // again: what could be resumed is cancelled instead, never left pending for nobody.
         let disposition = if cause.is_resumable()
-            && self.ctx.source.is_replayable()
+            && self.ctx.source.is_resumable()
             && self.journal_path.is_some()
         {
             Disposition::Resumable {

@@ -93,9 +93,15 @@ impl<A: UploadApi> Run<A> {
             endpoint: self.endpoint.clone(),
             upload_id: upload.id.clone(),
             expires_at: upload.expires_at,
-            path: self.checked.identity.path.clone().unwrap_or_default(),
+            path: journal_key(&self.checked.identity),
             size: self.checked.identity.size,
             mtime_ns: self.checked.identity.mtime_ns,
+            source_version: self
+                .checked
+                .identity
+                .remote
+                .as_ref()
+                .and_then(|r| r.version.clone()),
             filename: self.checked.filename.clone(),
             purpose: self.purpose.clone(),
             mime_type: self.checked.mime_type.clone(),
@@ -125,6 +131,18 @@ impl<A: UploadApi> Run<A> {
                 path: e.path.clone(),
                 upload_id: e.upload_id.clone(),
                 detail: crate::clock::change((e.size, id.size), (e.mtime_ns, id.mtime_ns)),
+            });
+        }
+        let version = id.remote.as_ref().and_then(|r| r.version.as_deref());
+        if e.source_version.as_deref() != version {
+            return Err(ResumeError::FileChanged {
+                path: e.path.clone(),
+                upload_id: e.upload_id.clone(),
+                detail: format!(
+                    "the object was replaced: its version was {}, now {}",
+                    e.source_version.as_deref().unwrap_or("none"),
+                    version.unwrap_or("none")
+                ),
             });
         }
         let options = [
@@ -166,5 +184,14 @@ impl<A: UploadApi> Run<A> {
             });
         }
         Ok(())
+    }
+}
+
+/// What a journal names its source by: a file's canonical path, an object's URL.
+pub(super) fn journal_key(identity: &crate::source::Identity) -> std::path::PathBuf {
+    match (&identity.path, &identity.remote) {
+        (Some(path), _) => path.clone(),
+        (None, Some(remote)) => std::path::PathBuf::from(&remote.location),
+        (None, None) => std::path::PathBuf::new(),
     }
 }

@@ -94,11 +94,22 @@ impl<A: UploadApi> Run<A> {
             });
         }
         let endpoint = p.api.endpoint();
-        let journal_path = match (&s.journal_dir, &checked.identity.path) {
-            (Some(dir), Some(path)) => Some(journal::path_for(
+        // A file's journal is named by its path (and region), an object's by its URL; other
+        // sources have none.
+        let journal_path = match (
+            &s.journal_dir,
+            &checked.identity.path,
+            &checked.identity.remote,
+        ) {
+            (Some(dir), Some(path), _) => Some(journal::path_for(
                 dir,
                 &endpoint,
                 &journal::key_for(path, checked.identity.region),
+            )),
+            (Some(dir), None, Some(_)) => Some(journal::path_for(
+                dir,
+                &endpoint,
+                &super::resume::journal_key(&checked.identity),
             )),
             _ => None,
         };
@@ -113,7 +124,7 @@ impl<A: UploadApi> Run<A> {
                         disposition: Disposition::NothingCreated,
                     })?
                     .ok_or_else(|| ResumeError::InUse {
-                        file: checked.identity.path.clone().unwrap_or_default(),
+                        file: super::resume::journal_key(&checked.identity),
                         journal: path.clone(),
                     })?,
             ),
@@ -226,6 +237,17 @@ impl<A: UploadApi> Run<A> {
             md5: self.settings.md5,
             check,
         };
+        // A resumed object's pass reads the stored parts through for the md5 and the check,
+        // holding none of them.
+        if let Some(stream) = self.ctx.source.as_stream() {
+            stream.skip(
+                entry
+                    .parts
+                    .keys()
+                    .filter_map(|i| self.parts.get(*i))
+                    .map(|p| (p.offset, p.len)),
+            );
+        }
         let rejected = Arc::new(AtomicBool::new(false));
         let scan_task = (plan.md5 || plan.check.is_some()).then(|| {
             let (source, len) = (self.ctx.source.clone(), self.checked.identity.size);
@@ -253,6 +275,16 @@ impl<A: UploadApi> Run<A> {
             .into());
         }
         sent?;
+        // Every part sent: what the pass has not reached is stored parts, read through now.
+        if let Some(stream) = self.ctx.source.as_stream() {
+            stream
+                .drain_skipped()
+                .await
+                .map_err(|error| StopCause::Io {
+                    what: "reading the stored parts for the md5 and the check".into(),
+                    error,
+                })?;
+        }
 
         // Nothing is completed from a file that changed under us.
         let now = self

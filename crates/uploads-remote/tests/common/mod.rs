@@ -38,8 +38,8 @@ pub async fn local() -> Local {
 }
 
 impl Local {
-    /// Uploads `source` as `name` in 64 KiB parts, four in flight.
-    pub async fn send(&self, source: Source, name: &str) -> Result<Completed, UploadError> {
+    /// The engine against this server, limits scaled down, retries quick.
+    pub fn uploader(&self) -> Uploader<Client> {
         Uploader::new(self.client.clone())
             .min_part_size(1)
             .limits(Limits {
@@ -49,6 +49,11 @@ impl Local {
             .retry_policy(
                 RetryPolicy::default().delays(Duration::from_millis(5), Duration::from_millis(50)),
             )
+    }
+
+    /// Uploads `source` as `name` in 64 KiB parts, four in flight.
+    pub async fn send(&self, source: Source, name: &str) -> Result<Completed, UploadError> {
+        self.uploader()
             .source(source, Purpose::Assistants)
             .filename(name)
             .part_size(PART)
