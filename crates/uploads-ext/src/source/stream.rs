@@ -365,6 +365,12 @@ impl StreamSource {
 mod tests {
     use super::*;
 
+    /// Where each held chunk starts, and its length.
+    fn held_spans(s: &StreamSource) -> Vec<(u64, usize)> {
+        let held = s.held.lock().unwrap();
+        held.iter().map(|(k, v)| (*k, v.len())).collect()
+    }
+
     fn source(data: &[u8], len: u64) -> StreamSource {
         StreamSource::new(Box::new(std::io::Cursor::new(data.to_vec())), len)
     }
@@ -400,13 +406,7 @@ mod tests {
         assert_eq!(&s.range(30, 30).await.unwrap()[..], &data[30..60]);
         assert_eq!(&s.range(90, 10).await.unwrap()[..], &data[90..]);
         assert!(s.range(60, 30).await.is_err(), "released");
-        let held: Vec<(u64, usize)> = s
-            .held
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (*k, v.len()))
-            .collect();
+        let held = held_spans(&s);
         assert_eq!(held, [(0, 30), (30, 30), (90, 10)]);
     }
 
@@ -441,13 +441,7 @@ mod tests {
         // Parts 0..20, 40..60 and 80..100 were stored by an earlier run.
         s.skip([(0, 20), (40, 20), (80, 20)]);
         assert_eq!(&s.range(60, 20).await.unwrap()[..], &data[60..80]);
-        let held: Vec<(u64, usize)> = s
-            .held
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (*k, v.len()))
-            .collect();
+        let held = held_spans(&s);
         assert_eq!(held, [(20, 20), (60, 20)], "only the parts still to send");
         assert!(s.range(40, 20).await.is_err(), "a stored part is not held");
         assert_eq!(&s.range(20, 20).await.unwrap()[..], &data[20..40]);
