@@ -744,3 +744,43 @@ fn case15_two_same_named_files_and_a_lost_complete_never_share_a_file_id() {
         assert_eq!(server.stat("uploads_cancelled"), 0);
     }
 }
+
+#[test]
+fn case17_stalled_clients_at_the_connection_cap_do_not_lock_an_upload_out() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(
+        bin(),
+        &[
+            "--max-part-size",
+            PART,
+            "--max-connections",
+            "4",
+            "--body-timeout",
+            "5m",
+        ],
+    );
+    // Four clients take every connection and stop sending mid-body: before, every other
+    // request waited out the five-minute body deadline.
+    let stalled: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| {
+            let mut c = std::net::TcpStream::connect(&server.addr).unwrap();
+            write!(
+                c,
+                "POST /v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-local\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"filenam"
+            )
+            .unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let data = random_file(&dir.path().join("data.jsonl"), 400 * 1024 + 3, 17);
+    let started = std::time::Instant::now();
+    put_and_verify(&server, dir.path(), &data, &["--concurrency", "2"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stalled);
+}
