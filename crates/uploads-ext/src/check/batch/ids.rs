@@ -73,21 +73,26 @@ impl IdSet {
             ..
         } = self;
         let hash = hasher.hash_one(id);
-        if let Some(e) = table.find(hash, |e| &text[e.range()] == id) {
-            return Seen::Before(e.line);
-        }
         let end = text.len() + id.len();
-        if table.len() >= self.max_ids || end > self.max_bytes || u32::try_from(end).is_err() {
-            return Seen::Untracked;
-        }
-        let entry = Entry {
+        let full =
+            table.len() >= self.max_ids || end > self.max_bytes || u32::try_from(end).is_err();
+        // One probe: the slot the id is found in, or the one it goes to.
+        let found = table.entry(
+            hash,
+            |e| &text[e.range()] == id,
+            |e| hasher.hash_one(&text[e.range()]),
+        );
+        let slot = match found {
+            hashbrown::hash_table::Entry::Occupied(e) => return Seen::Before(e.get().line),
+            hashbrown::hash_table::Entry::Vacant(_) if full => return Seen::Untracked,
+            hashbrown::hash_table::Entry::Vacant(slot) => slot,
+        };
+        slot.insert(Entry {
             start: text.len() as u32,
             len: id.len() as u32,
             line,
-        };
+        });
         text.push_str(id);
-        let text = &*text;
-        table.insert_unique(hash, entry, |e| hasher.hash_one(&text[e.range()]));
         Seen::New
     }
 }

@@ -77,16 +77,15 @@ impl LineRules for BatchRules {
             );
         }
         // Most lines: read in one pass into the same shape (see `fast`); the rest in full.
+        let mut parsed = RequestLine::default();
         let fast = simdutf8::basic::from_utf8(line)
-            .ok()
-            .and_then(|line| fast::request(line, &self.last_keys));
-        let parsed: RequestLine<'_> = match fast {
-            Some(parsed) => parsed,
-            None => match parse_line(line) {
+            .is_ok_and(|text| fast::read_into(text, &self.last_keys, &mut parsed));
+        if !fast {
+            parsed = match parse_line(line) {
                 Ok(v) => v,
                 Err(e) => return out.error(n, "invalid_json", super::json::parse_error(line, &e)),
-            },
-        };
+            };
+        }
         if let Some(t) = parsed.wrong {
             return out.error(
                 n,
