@@ -153,20 +153,26 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     fn common_key(&mut self) -> Option<(usize, usize)> {
         let rest = &self.b[self.i..];
-        let candidates: &[&[u8]] = match rest.get(1)? {
-            b'c' => &[b"\"content\":", b"\"custom_id\":"],
-            b'r' => &[b"\"role\":"],
-            b'm' => &[b"\"model\":", b"\"messages\":", b"\"method\":"],
-            b'u' => &[b"\"url\":"],
-            b'b' => &[b"\"body\":"],
-            b'w' => &[b"\"weight\":"],
-            b'i' => &[b"\"input\":"],
-            _ => return None,
-        };
-        let key = candidates.iter().find(|k| rest.starts_with(k))?;
+        // Each compared at its constant length: inline loads, no call.
+        #[inline(always)]
+        fn is(rest: &[u8], key: &'static [u8]) -> Option<usize> {
+            (rest.len() >= key.len() && rest[..key.len()] == *key).then_some(key.len())
+        }
+        let len = match rest.get(1)? {
+            b'c' => is(rest, b"\"content\":").or_else(|| is(rest, b"\"custom_id\":")),
+            b'r' => is(rest, b"\"role\":"),
+            b'm' => is(rest, b"\"model\":")
+                .or_else(|| is(rest, b"\"messages\":"))
+                .or_else(|| is(rest, b"\"method\":")),
+            b'u' => is(rest, b"\"url\":"),
+            b'b' => is(rest, b"\"body\":"),
+            b'w' => is(rest, b"\"weight\":"),
+            b'i' => is(rest, b"\"input\":"),
+            _ => None,
+        }?;
         let start = self.i + 1;
-        let end = self.i + key.len() - 2;
-        self.i += key.len();
+        let end = self.i + len - 2;
+        self.i += len;
         self.ws();
         Some((start, end))
     }
