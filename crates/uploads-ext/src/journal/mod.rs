@@ -123,6 +123,15 @@ pub fn key_for(path: &Path, region: Option<(u64, u64)>) -> PathBuf {
     }
 }
 
+/// What a journal names its source by: a file's canonical path, an object's URL.
+pub(crate) fn source_key(identity: &crate::source::Identity) -> PathBuf {
+    match (&identity.path, &identity.remote) {
+        (Some(path), _) => path.clone(),
+        (None, Some(remote)) => PathBuf::from(&remote.location),
+        (None, None) => PathBuf::new(),
+    }
+}
+
 /// Reads a journal; `None` if there is none (or it is from another format version).
 pub fn load(path: &Path) -> io::Result<Option<JournalEntry>> {
     // Only a regular file is read: a FIFO or device planted under a journal's name would

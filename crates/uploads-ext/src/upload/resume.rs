@@ -93,7 +93,7 @@ impl<A: UploadApi> Run<A> {
             endpoint: self.endpoint.clone(),
             upload_id: upload.id.clone(),
             expires_at: upload.expires_at,
-            path: journal_key(&self.checked.identity),
+            path: journal::source_key(&self.checked.identity),
             size: self.checked.identity.size,
             mtime_ns: self.checked.identity.mtime_ns,
             source_version: self
@@ -184,14 +184,5 @@ impl<A: UploadApi> Run<A> {
             });
         }
         Ok(())
-    }
-}
-
-/// What a journal names its source by: a file's canonical path, an object's URL.
-pub(super) fn journal_key(identity: &crate::source::Identity) -> std::path::PathBuf {
-    match (&identity.path, &identity.remote) {
-        (Some(path), _) => path.clone(),
-        (None, Some(remote)) => std::path::PathBuf::from(&remote.location),
-        (None, None) => std::path::PathBuf::new(),
     }
 }

@@ -109,7 +109,7 @@ impl<A: UploadApi> Run<A> {
             (Some(dir), None, Some(_)) => Some(journal::path_for(
                 dir,
                 &endpoint,
-                &super::resume::journal_key(&checked.identity),
+                &journal::source_key(&checked.identity),
             )),
             _ => None,
         };
@@ -124,7 +124,7 @@ impl<A: UploadApi> Run<A> {
                         disposition: Disposition::NothingCreated,
                     })?
                     .ok_or_else(|| ResumeError::InUse {
-                        file: super::resume::journal_key(&checked.identity),
+                        file: journal::source_key(&checked.identity),
                         journal: path.clone(),
                     })?,
             ),

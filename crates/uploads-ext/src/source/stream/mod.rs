@@ -13,7 +13,11 @@ use md5::{Digest, Md5};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::watch;
 
+use super::ranged::{Remote, SourceChanged};
 use crate::check::{CheckOptions, Checker, ContentFormat, Report};
+
+/// Bytes per read of the parts an earlier run stored, read through for the md5 and the check.
+const THROUGH: usize = 256 * 1024;
 
 type Reader = Box<dyn AsyncRead + Send + Unpin>;
 type OnError = Box<dyn FnOnce() + Send>;
@@ -27,7 +31,7 @@ pub(crate) struct StreamSource {
     /// The md5 and report, once the stream is read to its end (or the check stopped it).
     outcome: watch::Sender<Option<Result<Digested, String>>>,
     /// For an object read by ranges: where it is.
-    remote: Option<super::Remote>,
+    remote: Option<Remote>,
     /// Ranges (start, end) stored by an earlier run: read through, never held.
     skipped: Mutex<Vec<(u64, u64)>>,
     /// Why the object is not the version opened, once a read found it replaced.
@@ -122,7 +126,7 @@ impl StreamSource {
 
     /// Reads `state.read..end` for the md5 and the check only, a chunk at a time.
     async fn read_through(&self, state: &mut ReadState, end: u64) -> io::Result<()> {
-        let mut buf = vec![0u8; super::CHUNK];
+        let mut buf = vec![0u8; THROUGH];
         while state.read < end {
             let want = usize::try_from(end - state.read)
                 .unwrap_or(usize::MAX)
@@ -152,7 +156,7 @@ impl StreamSource {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let message = self.read_failed(&e);
-                    if super::SourceChanged::is(&e) {
+                    if SourceChanged::is(&e) {
                         *self.changed.lock().unwrap_or_else(|p| p.into_inner()) =
                             Some(message.clone());
                     }
@@ -189,12 +193,12 @@ impl StreamSource {
     }
 
     /// The stream is the in-order pass over an object read by ranges.
-    pub(crate) fn of_remote(mut self, remote: super::Remote) -> Self {
+    pub(crate) fn of_remote(mut self, remote: Remote) -> Self {
         self.remote = Some(remote);
         self
     }
 
-    pub(crate) fn remote(&self) -> Option<&super::Remote> {
+    pub(crate) fn remote(&self) -> Option<&Remote> {
         self.remote.as_ref()
     }
 
