@@ -153,3 +153,76 @@ fn connections_that_make_progress_and_handlers_at_work_keep_their_slots() {
     }
     rt.block_on(s.shutdown());
 }
+
+/// One keep-alive request on `c`, its answer read whole; the connection stays open.
+fn request_and_keep(c: &mut TcpStream) {
+    write!(
+        c,
+        "GET /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n"
+    )
+    .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    let mut b = [0u8; 4096];
+    loop {
+        let n = c.read(&mut b).unwrap();
+        assert!(n > 0, "closed before the answer");
+        got.extend_from_slice(&b[..n]);
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap();
+            if body.len() >= len {
+                assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                return;
+            }
+        }
+    }
+}
+
+#[test]
+fn keep_alive_connections_idle_after_their_request_give_way_too() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt
+        .block_on(Server::start(capped(Faults::default())))
+        .unwrap();
+    // Every slot held by a connection whose request was answered and that now waits, idle.
+    let idle: Vec<TcpStream> = (0..CAP)
+        .map(|_| {
+            let mut c = TcpStream::connect(s.addr()).unwrap();
+            request_and_keep(&mut c);
+            c
+        })
+        .collect();
+    let started = Instant::now();
+    let listed = rt.block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            http()
+                .get(format!("{}/files", s.base_url()))
+                .bearer_auth(KEY)
+                .send(),
+        )
+        .await
+    });
+    assert_eq!(
+        listed
+            .expect("a request waited behind idle keep-alive connections")
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(idle);
+    rt.block_on(s.shutdown());
+}
