@@ -34,6 +34,8 @@ struct Shared {
     replace: Mutex<Option<(u64, String, Vec<u8>)>>,
     /// The `If-Match` of each GET.
     if_match: Mutex<Vec<Option<String>>>,
+    /// The next this-many ranged GETs are answered with this status.
+    failing: Mutex<(usize, u16)>,
 }
 
 /// The server; stopped when dropped.
@@ -129,6 +131,11 @@ impl RangedServer {
         self.shared.sent.load(Ordering::SeqCst)
     }
 
+    /// Answers the next `count` ranged GETs (after the first byte's) with `status`.
+    pub fn fail_next(&self, count: usize, status: u16) {
+        *self.shared.failing.lock().unwrap() = (count, status);
+    }
+
     /// The `If-Match` of each GET so far.
     pub fn if_matches(&self) -> Vec<Option<String>> {
         self.shared.if_match.lock().unwrap().clone()
@@ -177,6 +184,14 @@ async fn get_file(
     }
     let etag = ("etag", file.etag.clone());
     let range = text(header::RANGE).and_then(parse_range);
+    if range.is_some_and(|(start, end)| (start, end) != (0, 0)) {
+        let mut failing = s.failing.lock().unwrap();
+        if failing.0 > 0 {
+            failing.0 -= 1;
+            let status = StatusCode::from_u16(failing.1).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return answer(status, &[], Vec::new());
+        }
+    }
     let body = match range {
         Some(_) if s.ignore_ranges => {
             let body = file.bytes.to_vec();

@@ -149,7 +149,10 @@ impl HttpRange {
             if status == StatusCode::PRECONDITION_FAILED {
                 return Err(crate::changed(&self.shown, self.version()));
             }
-            if (status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS) && !last {
+            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                if last {
+                    return Err(fail(format!("HTTP {status} (after {ATTEMPTS} attempts)")));
+                }
                 tokio::time::sleep(delay).await;
                 delay *= 2;
                 continue;

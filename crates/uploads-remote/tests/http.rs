@@ -267,3 +267,73 @@ async fn an_object_replaced_between_runs_is_not_resumed_and_one_replaced_mid_run
     );
     assert_eq!(server.left_pending(), pending_before);
 }
+
+#[tokio::test]
+async fn the_store_side_retries_its_own_failures_and_says_when_it_gives_up() {
+    let files = RangedServer::start();
+    let bytes = data(300_000, 12);
+    files.put("a.txt", bytes.clone());
+    let server = local().await;
+    // Two 503s on the ranged reads: tried again, and the upload never sees them.
+    let object = find(
+        &files.url("a.txt"),
+        &StoreOptions::new(),
+        &Fetched::default(),
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    files.fail_next(2, 503);
+    let done = server
+        .send(Source::ranged(object.reader, small_blocks()), "a.txt")
+        .await
+        .unwrap();
+    assert_eq!(server.stored(&done.file.id).await, bytes);
+    // Failing on every attempt: the store side gives up after five and says which side.
+    let object = find(
+        &files.url("a.txt"),
+        &StoreOptions::new(),
+        &Fetched::default(),
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    files.fail_next(1000, 503);
+    let err = server
+        .send(Source::ranged(object.reader, small_blocks()), "a.txt")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "a.txt: reading bytes 0..100000: HTTP 503 Service Unavailable (after 5 attempts)"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_source_shows_its_url_without_the_signature_in_debug_output() {
+    let files = RangedServer::with_token(TOKEN);
+    files.put("a.txt", data(10, 13));
+    let url = format!("{}?{TOKEN}", files.url("a.txt"));
+    let found = find(&url, &StoreOptions::new(), &Fetched::default())
+        .await
+        .unwrap()
+        .remove(0);
+    let shown = format!("{found:?}");
+    assert!(
+        shown.contains(&files.url("a.txt")) && shown.contains("bytes: 10"),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+    let reader = uploads_remote::HttpRange::open(reqwest::Client::new(), url)
+        .await
+        .unwrap();
+    let shown = format!("{reader:?}");
+    assert!(
+        shown.contains("a.txt") && shown.contains("len: 10"),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+}
