@@ -185,7 +185,9 @@ mod tests {
         assert_eq!(scheme_of("https://x/y?sig=1"), Some(Scheme::Http));
         for local in ["data.jsonl", "./s3:/x", "ftp://x/y", "s3://", "-"] {
             assert_eq!(scheme_of(local), None, "{local}");
+            assert!(!is_remote(local), "{local}");
         }
+        assert!(is_remote("gs://b/k") && is_remote("https://x/y"));
     }
 
     #[test]
@@ -211,5 +213,15 @@ mod tests {
             ("aws_region".into(), "eu-west-1".into())
         );
         assert!(StoreOptions::parse_pair("novalue").is_err());
+        assert!(
+            StoreOptions::parse_pair(" =value").is_err(),
+            "a key is needed"
+        );
+        // Collected pairs are options like any others.
+        let collected: StoreOptions = [("aws_no_such_thing".to_owned(), "1".to_owned())]
+            .into_iter()
+            .collect();
+        let e = store_for("s3://bucket/key", &collected).err().unwrap();
+        assert!(e.to_string().contains("aws_no_such_thing"), "{e}");
     }
 }

@@ -203,6 +203,15 @@ async fn gcs_path_through_the_in_memory_store() {
     .await
     .unwrap()
     .counting(fetched.clone());
+    // Pinned to the ETag the store gives, and shown by its URL.
+    let head = s.head(&Path::from("train/a.txt")).await.unwrap();
+    assert_eq!(reader.version(), head.e_tag.as_deref());
+    assert!(reader.version().is_some_and(|v| !v.is_empty()));
+    let shown = format!("{reader:?}");
+    assert!(
+        shown.contains("gs://bucket/train/a.txt") && shown.contains("1234567"),
+        "{shown}"
+    );
     let server = local().await;
     let done = server
         .send(Source::ranged(Arc::new(reader), small_blocks()), "a.txt")
