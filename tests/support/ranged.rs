@@ -36,6 +36,18 @@ struct Shared {
     if_match: Mutex<Vec<Option<String>>>,
     /// The next this-many ranged GETs are answered with this status.
     failing: Mutex<(usize, u16)>,
+    /// The next ranged GET is answered wrongly: `Short` a byte short, `Shifted` from one
+    /// byte later than asked.
+    wrong: Mutex<Option<Wrong>>,
+}
+
+/// A wrong answer to a ranged GET, on cue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wrong {
+    /// The body one byte short of the range its Content-Range states.
+    Short,
+    /// The range one byte later than the one asked for.
+    Shifted,
 }
 
 /// The server; stopped when dropped.
@@ -136,6 +148,11 @@ impl RangedServer {
         *self.shared.failing.lock().unwrap() = (count, status);
     }
 
+    /// Answers the next ranged GET (after the first byte's) wrongly.
+    pub fn answer_next_wrongly(&self, wrong: Wrong) {
+        *self.shared.wrong.lock().unwrap() = Some(wrong);
+    }
+
     /// The `If-Match` of each GET so far.
     pub fn if_matches(&self) -> Vec<Option<String>> {
         self.shared.if_match.lock().unwrap().clone()
@@ -210,7 +227,22 @@ async fn get_file(
         }
         Some((start, end)) => {
             let end = end.min(len - 1);
-            let body = file.bytes[start as usize..=end as usize].to_vec();
+            // Taken by the first ranged GET it can apply to (a shift needs a byte after).
+            let wrong = {
+                let mut w = s.wrong.lock().unwrap();
+                let applies = match *w {
+                    _ if (start, end) == (0, 0) => false,
+                    Some(Wrong::Shifted) => end + 1 < len,
+                    _ => true,
+                };
+                if applies { w.take() } else { None }
+            };
+            let (start, end, cut) = match wrong {
+                Some(Wrong::Shifted) if end + 1 < len => (start + 1, end + 1, 0),
+                Some(Wrong::Short) => (start, end, 1),
+                _ => (start, end, 0),
+            };
+            let body = file.bytes[start as usize..=(end - cut) as usize].to_vec();
             let n = body.len() as u64;
             let r = answer(
                 StatusCode::PARTIAL_CONTENT,

@@ -337,3 +337,31 @@ async fn a_source_shows_its_url_without_the_signature_in_debug_output() {
     );
     assert!(!shown.contains("s3cr3t"), "{shown}");
 }
+
+#[tokio::test]
+async fn a_ranged_answer_that_is_short_or_not_the_range_asked_for_is_an_error() {
+    use uploads_e2e::ranged::Wrong;
+    let files = RangedServer::start();
+    files.put("a.txt", data(300_000, 14));
+    let server = local().await;
+    for (wrong, says) in [
+        (Wrong::Short, "got 99999 of 100000 bytes"),
+        (Wrong::Shifted, "the server sent bytes"),
+    ] {
+        let object = find(
+            &files.url("a.txt"),
+            &StoreOptions::new(),
+            &Fetched::default(),
+        )
+        .await
+        .unwrap()
+        .remove(0);
+        files.answer_next_wrongly(wrong);
+        let err = server
+            .send(Source::ranged(object.reader, small_blocks()), "a.txt")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{wrong:?}: {err}");
+    }
+}
