@@ -12,6 +12,13 @@ use uploads_remote::{Fetched, StoreOptions, find};
 
 const TOKEN: &str = "X-Amz-Expires=300&X-Amz-Signature=s3cr3t";
 
+/// The one object `url` names, opened (its reads counted into `fetched`).
+async fn open_one(url: &str, fetched: &Fetched) -> uploads_remote::Found {
+    let mut found = find(url, &StoreOptions::new(), fetched).await.unwrap();
+    assert_eq!(found.len(), 1, "{url}");
+    found.remove(0)
+}
+
 fn small_blocks() -> Prefetch {
     Prefetch {
         block: 100_000,
@@ -66,10 +73,7 @@ async fn a_file_replaced_mid_upload_fails_and_its_upload_is_cancelled() {
     files.put("data2.txt", bytes.clone());
     files.replace_after(300_000, "data2.txt", data(1_000_000, 3));
     let fetched = Fetched::default();
-    let object = find(&files.url("data2.txt"), &StoreOptions::new(), &fetched)
-        .await
-        .unwrap()
-        .remove(0);
+    let object = open_one(&files.url("data2.txt"), &fetched).await;
     let server = local().await;
     let err = server
         .send(Source::ranged(object.reader, small_blocks()), "data2.txt")
@@ -275,14 +279,7 @@ async fn the_store_side_retries_its_own_failures_and_says_when_it_gives_up() {
     files.put("a.txt", bytes.clone());
     let server = local().await;
     // Two 503s on the ranged reads: tried again, and the upload never sees them.
-    let object = find(
-        &files.url("a.txt"),
-        &StoreOptions::new(),
-        &Fetched::default(),
-    )
-    .await
-    .unwrap()
-    .remove(0);
+    let object = open_one(&files.url("a.txt"), &Fetched::default()).await;
     files.fail_next(2, 503);
     let done = server
         .send(Source::ranged(object.reader, small_blocks()), "a.txt")
@@ -290,14 +287,7 @@ async fn the_store_side_retries_its_own_failures_and_says_when_it_gives_up() {
         .unwrap();
     assert_eq!(server.stored(&done.file.id).await, bytes);
     // Failing on every attempt: the store side gives up after five and says which side.
-    let object = find(
-        &files.url("a.txt"),
-        &StoreOptions::new(),
-        &Fetched::default(),
-    )
-    .await
-    .unwrap()
-    .remove(0);
+    let object = open_one(&files.url("a.txt"), &Fetched::default()).await;
     files.fail_next(1000, 503);
     let err = server
         .send(Source::ranged(object.reader, small_blocks()), "a.txt")
@@ -317,10 +307,7 @@ async fn a_source_shows_its_url_without_the_signature_in_debug_output() {
     let files = RangedServer::with_token(TOKEN);
     files.put("a.txt", data(10, 13));
     let url = format!("{}?{TOKEN}", files.url("a.txt"));
-    let found = find(&url, &StoreOptions::new(), &Fetched::default())
-        .await
-        .unwrap()
-        .remove(0);
+    let found = open_one(&url, &Fetched::default()).await;
     let shown = format!("{found:?}");
     assert!(
         shown.contains(&files.url("a.txt")) && shown.contains("bytes: 10"),
@@ -348,14 +335,7 @@ async fn a_ranged_answer_that_is_short_or_not_the_range_asked_for_is_an_error() 
         (Wrong::Short, "got 99999 of 100000 bytes"),
         (Wrong::Shifted, "the server sent bytes"),
     ] {
-        let object = find(
-            &files.url("a.txt"),
-            &StoreOptions::new(),
-            &Fetched::default(),
-        )
-        .await
-        .unwrap()
-        .remove(0);
+        let object = open_one(&files.url("a.txt"), &Fetched::default()).await;
         files.answer_next_wrongly(wrong);
         let err = server
             .send(Source::ranged(object.reader, small_blocks()), "a.txt")

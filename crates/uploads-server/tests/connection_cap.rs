@@ -28,6 +28,18 @@ fn capped(faults: Faults) -> ServerConfig {
     }
 }
 
+/// `GET /files`, given `limit` to be answered.
+async fn list_files_within(
+    s: &Server,
+    limit: Duration,
+) -> Result<reqwest::Result<reqwest::Response>, tokio::time::error::Elapsed> {
+    let request = http()
+        .get(format!("{}/files", s.base_url()))
+        .bearer_auth(KEY)
+        .send();
+    tokio::time::timeout(limit, request).await
+}
+
 /// A JSON POST whose body says 100 bytes and sends 9, then nothing.
 fn stalled_post(addr: std::net::SocketAddr) -> TcpStream {
     let mut c = TcpStream::connect(addr).unwrap();
@@ -48,16 +60,7 @@ fn stalled_requests_at_the_cap_give_way_to_a_new_one() {
     let stalled: Vec<TcpStream> = (0..CAP).map(|_| stalled_post(s.addr())).collect();
     std::thread::sleep(Duration::from_millis(300));
     let started = Instant::now();
-    let listed = rt.block_on(async {
-        tokio::time::timeout(
-            Duration::from_secs(10),
-            http()
-                .get(format!("{}/files", s.base_url()))
-                .bearer_auth(KEY)
-                .send(),
-        )
-        .await
-    });
+    let listed = rt.block_on(list_files_within(&s, Duration::from_secs(10)));
     let status = listed
         .expect("a normal request waited behind stalled ones")
         .unwrap()
@@ -201,16 +204,7 @@ fn keep_alive_connections_idle_after_their_request_give_way_too() {
         })
         .collect();
     let started = Instant::now();
-    let listed = rt.block_on(async {
-        tokio::time::timeout(
-            Duration::from_secs(10),
-            http()
-                .get(format!("{}/files", s.base_url()))
-                .bearer_auth(KEY)
-                .send(),
-        )
-        .await
-    });
+    let listed = rt.block_on(list_files_within(&s, Duration::from_secs(10)));
     assert_eq!(
         listed
             .expect("a request waited behind idle keep-alive connections")
