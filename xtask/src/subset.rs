@@ -23,6 +23,23 @@ pub const OPERATIONS: &[&str] = &[
     "deleteFile",
     "downloadFile",
     "listFiles",
+    "createBatch",
+    "retrieveBatch",
+    "cancelBatch",
+    "listBatches",
+    "createVectorStore",
+    "getVectorStore",
+    "listVectorStores",
+    "createVectorStoreFileBatch",
+    "getVectorStoreFileBatch",
+    "cancelVectorStoreFileBatch",
+    "listFilesInVectorStoreBatch",
+    "listVectorStoreFiles",
+    "createFineTuningJob",
+    "retrieveFineTuningJob",
+    "cancelFineTuningJob",
+    "listFineTuningEvents",
+    "listPaginatedFineTuningJobs",
 ];
 
 /// Schemas kept even when no kept operation references them: OpenAI's error envelope.
@@ -83,6 +100,16 @@ pub fn extract(full: &Value) -> Result<Value> {
         .context("spec has no schemas")?;
     let mut wanted: BTreeSet<String> = EXTRA_SCHEMAS.iter().map(|s| s.to_string()).collect();
     collect_refs(&Value::Object(paths.clone()), &mut wanted);
+    // Shared responses (the vector store operations' 429) are copied whole; their schemas join
+    // the walk below.
+    let mut responses = Map::new();
+    for name in response_refs(&Value::Object(paths.clone())) {
+        let response = full["components"]["responses"]
+            .get(&name)
+            .with_context(|| format!("response {name} is referenced but not defined"))?;
+        collect_refs(response, &mut wanted);
+        responses.insert(name, response.clone());
+    }
     let mut done = BTreeSet::new();
     while let Some(name) = wanted.iter().find(|n| !done.contains(*n)).cloned() {
         let schema = all_schemas
@@ -109,6 +136,7 @@ pub fn extract(full: &Value) -> Result<Value> {
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "responses": responses,
             "securitySchemes": {"ApiKeyAuth": full["components"]["securitySchemes"]["ApiKeyAuth"]},
         },
     }))
@@ -128,21 +156,35 @@ fn strip_operation(op: &Value) -> Value {
 }
 
 fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    walk_refs(v, &mut |r| {
+        if let Some(name) = r.strip_prefix("#/components/schemas/") {
+            out.insert(name.to_string());
+        }
+    });
+}
+
+/// The names of the shared responses (`#/components/responses/…`) a document refers to.
+fn response_refs(v: &Value) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    walk_refs(v, &mut |r| {
+        if let Some(name) = r.strip_prefix("#/components/responses/") {
+            found.insert(name.to_string());
+        }
+    });
+    found
+}
+
+fn walk_refs(v: &Value, f: &mut impl FnMut(&str)) {
     match v {
         Value::Object(map) => {
             for (k, v) in map {
-                if k == "$ref"
-                    && let Some(name) = v
-                        .as_str()
-                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                {
-                    out.insert(name.to_string());
-                } else {
-                    collect_refs(v, out);
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => f(r),
+                    _ => walk_refs(v, f),
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
+        Value::Array(items) => items.iter().for_each(|i| walk_refs(i, f)),
         _ => {}
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use uploads_server::{ConnectionLimits, Faults, Server, ServerConfig};
+use uploads_server::{ConnectionLimits, Faults, Server, ServerConfig, WorkflowConfig};
 
 use crate::output::{exit, fail};
 use crate::units::{format_duration, format_size, parse_duration, parse_size};
@@ -116,6 +116,38 @@ pub struct ServeArgs {
     /// Bytes the data directory may still take: writes past them fail as on a full disk.
     #[arg(long, value_parser = parse_size, help_heading = "Faults", value_name = "SIZE")]
     disk_space: Option<u64>,
+    /// How long each status of a batch, vector store file batch or fine-tuning job lasts.
+    #[arg(long, default_value = format_duration(WorkflowConfig::default().step), value_parser = parse_duration, help_heading = "After the upload", value_name = "DURATION")]
+    workflow_step: Duration,
+    /// A status batches, file batches and jobs reach and never leave (e.g. in_progress,
+    /// finalizing, running): a stuck service, for deadlines.
+    #[arg(long, help_heading = "After the upload", value_name = "STATUS")]
+    stick_at: Option<String>,
+    /// Every N-th request of a batch fails and goes to the batch's error file.
+    #[arg(
+        long,
+        default_value_t = 0,
+        help_heading = "After the upload",
+        value_name = "N"
+    )]
+    fail_batch_requests_every: u32,
+    /// The first N vector store files end failed with a server_error.
+    #[arg(
+        long,
+        default_value_t = 0,
+        help_heading = "After the upload",
+        value_name = "N"
+    )]
+    fail_vector_store_files: u32,
+    /// Carry out the first N creates of batches, vector stores, file batches and jobs but
+    /// drop their connection before the response.
+    #[arg(
+        long,
+        default_value_t = 0,
+        help_heading = "After the upload",
+        value_name = "N"
+    )]
+    lose_create_responses: u32,
 }
 
 /// An address to listen on: an IP and port, or a host name and port resolved here (the
@@ -189,6 +221,13 @@ pub async fn run(args: ServeArgs) -> u8 {
             body_stall_timeout: args.body_timeout,
         },
         sweep_interval: args.sweep_interval,
+        workflows: WorkflowConfig {
+            step: args.workflow_step,
+            stick_at: args.stick_at,
+            fail_batch_requests_every: args.fail_batch_requests_every,
+            fail_vector_store_files: args.fail_vector_store_files,
+            lose_create_responses: args.lose_create_responses,
+        },
     };
     // Request logs unless the user chose a filter with OPENAI_UPLOADS_LOG (a no-op after
     // --verbose set up logging already).

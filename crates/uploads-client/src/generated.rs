@@ -22,6 +22,405 @@ pub mod types {
             Default::default()
         }
     }
+    ///The default strategy. This strategy currently uses a `max_chunk_size_tokens` of `800` and `chunk_overlap_tokens` of `400`.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct AutoChunkingStrategyRequestParam {
+        ///Always `auto`.
+        #[serde(rename = "type")]
+        pub type_: AutoChunkingStrategyRequestParamType,
+    }
+    impl AutoChunkingStrategyRequestParam {
+        pub fn builder() -> builder::AutoChunkingStrategyRequestParam {
+            Default::default()
+        }
+    }
+    ///Always `auto`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum AutoChunkingStrategyRequestParamType {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for AutoChunkingStrategyRequestParamType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AutoChunkingStrategyRequestParamType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AutoChunkingStrategyRequestParamType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AutoChunkingStrategyRequestParamType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`Batch`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct Batch {
+        ///The Unix timestamp (in seconds) for when the batch was cancelled.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cancelled_at: ::std::option::Option<i64>,
+        ///The Unix timestamp (in seconds) for when the batch started cancelling.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cancelling_at: ::std::option::Option<i64>,
+        ///The Unix timestamp (in seconds) for when the batch was completed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub completed_at: ::std::option::Option<i64>,
+        ///The time frame within which the batch should be processed.
+        pub completion_window: ::std::string::String,
+        ///The Unix timestamp (in seconds) for when the batch was created.
+        pub created_at: i64,
+        ///The OpenAI API endpoint used by the batch.
+        pub endpoint: ::std::string::String,
+        ///The ID of the file containing the outputs of requests with errors.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error_file_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub errors: ::std::option::Option<BatchErrors>,
+        ///The Unix timestamp (in seconds) for when the batch expired.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expired_at: ::std::option::Option<i64>,
+        ///The Unix timestamp (in seconds) for when the batch will expire.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_at: ::std::option::Option<i64>,
+        ///The Unix timestamp (in seconds) for when the batch failed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub failed_at: ::std::option::Option<i64>,
+        ///The Unix timestamp (in seconds) for when the batch started finalizing.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub finalizing_at: ::std::option::Option<i64>,
+        pub id: ::std::string::String,
+        ///The Unix timestamp (in seconds) for when the batch started processing.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub in_progress_at: ::std::option::Option<i64>,
+        ///The ID of the input file for the batch.
+        pub input_file_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
+        /// Model ID used to process the batch, like `gpt-5-2025-08-07`. OpenAI
+        /// offers a wide range of models with different capabilities, performance
+        /// characteristics, and price points. Refer to the [model
+        /// guide](/docs/models) to browse and compare available models.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub model: ::std::option::Option<::std::string::String>,
+        ///The object type, which is always `batch`.
+        pub object: BatchObject,
+        ///The ID of the file containing the outputs of successfully executed requests.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub output_file_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub request_counts: ::std::option::Option<BatchRequestCounts>,
+        ///The current status of the batch. Known values, or any newer one.
+        pub status: BatchStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage: ::std::option::Option<BatchUsage>,
+    }
+    impl Batch {
+        pub fn builder() -> builder::Batch {
+            Default::default()
+        }
+    }
+    ///`BatchError`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
+    )]
+    pub struct BatchError {
+        ///An error code identifying the error type.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        ///The line number of the input file where the error occurred, if applicable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub line: ::std::option::Option<i64>,
+        ///A human-readable message providing more details about the error.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///The name of the parameter that caused the error, if applicable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub param: ::std::option::Option<::std::string::String>,
+    }
+    impl BatchError {
+        pub fn builder() -> builder::BatchError {
+            Default::default()
+        }
+    }
+    ///`BatchErrors`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
+    )]
+    pub struct BatchErrors {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<BatchError>,
+        ///The object type, which is always `list`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<::std::string::String>,
+    }
+    impl BatchErrors {
+        pub fn builder() -> builder::BatchErrors {
+            Default::default()
+        }
+    }
+    ///The expiration policy for the output and/or error file that are generated for a batch.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct BatchFileExpirationAfter {
+        ///Anchor timestamp after which the expiration policy applies. Supported anchors: `created_at`. Note that the anchor is the file creation time, not the time the batch is created.
+        pub anchor: BatchFileExpirationAfterAnchor,
+        ///The number of seconds after the anchor time that the file will expire. Must be between 3600 (1 hour) and 2592000 (30 days).
+        pub seconds: i64,
+    }
+    impl BatchFileExpirationAfter {
+        pub fn builder() -> builder::BatchFileExpirationAfter {
+            Default::default()
+        }
+    }
+    ///Anchor timestamp after which the expiration policy applies. Supported anchors: `created_at`. Note that the anchor is the file creation time, not the time the batch is created.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum BatchFileExpirationAfterAnchor {
+        #[serde(rename = "created_at")]
+        CreatedAt,
+    }
+    impl ::std::fmt::Display for BatchFileExpirationAfterAnchor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CreatedAt => f.write_str("created_at"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BatchFileExpirationAfterAnchor {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "created_at" => Ok(Self::CreatedAt),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BatchFileExpirationAfterAnchor {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BatchFileExpirationAfterAnchor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The object type, which is always `batch`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum BatchObject {
+        #[serde(rename = "batch")]
+        Batch,
+    }
+    impl ::std::fmt::Display for BatchObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Batch => f.write_str("batch"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BatchObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "batch" => Ok(Self::Batch),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BatchObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BatchObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The request counts for different statuses within the batch.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct BatchRequestCounts {
+        ///Number of requests that have been completed successfully.
+        pub completed: i64,
+        ///Number of requests that have failed.
+        pub failed: i64,
+        ///Total number of requests in the batch.
+        pub total: i64,
+    }
+    impl BatchRequestCounts {
+        pub fn builder() -> builder::BatchRequestCounts {
+            Default::default()
+        }
+    }
+    ///The current status of the batch. Known values, or any newer one.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum BatchStatus {
+        KnownBatchStatus(KnownBatchStatus),
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for BatchStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::KnownBatchStatus(x) => x.fmt(f),
+                Self::Other(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<KnownBatchStatus> for BatchStatus {
+        fn from(value: KnownBatchStatus) -> Self {
+            Self::KnownBatchStatus(value)
+        }
+    }
+    /// Represents token usage details including input tokens, output tokens, a
+    /// breakdown of output tokens, and the total tokens used. Only populated on
+    /// batches created after September 7, 2025.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct BatchUsage {
+        ///The number of input tokens.
+        pub input_tokens: i64,
+        pub input_tokens_details: BatchUsageInputTokensDetails,
+        ///The number of output tokens.
+        pub output_tokens: i64,
+        pub output_tokens_details: BatchUsageOutputTokensDetails,
+        ///The total number of tokens used.
+        pub total_tokens: i64,
+    }
+    impl BatchUsage {
+        pub fn builder() -> builder::BatchUsage {
+            Default::default()
+        }
+    }
+    ///A detailed breakdown of the input tokens.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct BatchUsageInputTokensDetails {
+        /// The number of tokens that were retrieved from the cache. [More on
+        /// prompt caching](/docs/guides/prompt-caching).
+        pub cached_tokens: i64,
+    }
+    impl BatchUsageInputTokensDetails {
+        pub fn builder() -> builder::BatchUsageInputTokensDetails {
+            Default::default()
+        }
+    }
+    ///A detailed breakdown of the output tokens.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct BatchUsageOutputTokensDetails {
+        ///The number of reasoning tokens.
+        pub reasoning_tokens: i64,
+    }
+    impl BatchUsageOutputTokensDetails {
+        pub fn builder() -> builder::BatchUsageOutputTokensDetails {
+            Default::default()
+        }
+    }
+    ///The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum ChunkingStrategyRequestParam {
+        AutoChunkingStrategyRequestParam(AutoChunkingStrategyRequestParam),
+        StaticChunkingStrategyRequestParam(StaticChunkingStrategyRequestParam),
+    }
+    impl ::std::convert::From<AutoChunkingStrategyRequestParam> for ChunkingStrategyRequestParam {
+        fn from(value: AutoChunkingStrategyRequestParam) -> Self {
+            Self::AutoChunkingStrategyRequestParam(value)
+        }
+    }
+    impl ::std::convert::From<StaticChunkingStrategyRequestParam> for ChunkingStrategyRequestParam {
+        fn from(value: StaticChunkingStrategyRequestParam) -> Self {
+            Self::StaticChunkingStrategyRequestParam(value)
+        }
+    }
     ///`CompleteUploadRequest`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
@@ -37,6 +436,694 @@ pub mod types {
     impl CompleteUploadRequest {
         pub fn builder() -> builder::CompleteUploadRequest {
             Default::default()
+        }
+    }
+    ///`CreateBatchRequest`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct CreateBatchRequest {
+        ///The time frame within which the batch should be processed. Currently only `24h` is supported.
+        pub completion_window: CreateBatchRequestCompletionWindow,
+        ///The endpoint of every request in the batch. Known values, or any newer one the service accepts.
+        pub endpoint: CreateBatchRequestEndpoint,
+        /// The ID of an uploaded file that contains requests for the new batch.
+        ///
+        /// See [upload file](/docs/api-reference/files/create) for how to upload a file.
+        ///
+        /// Your input file must be formatted as a [JSONL file](/docs/api-reference/batch/request-input), and must be uploaded with the purpose `batch`. The file can contain up to 50,000 requests, and can be up to 200 MB in size.
+        pub input_file_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub output_expires_after: ::std::option::Option<BatchFileExpirationAfter>,
+    }
+    impl CreateBatchRequest {
+        pub fn builder() -> builder::CreateBatchRequest {
+            Default::default()
+        }
+    }
+    ///The time frame within which the batch should be processed. Currently only `24h` is supported.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum CreateBatchRequestCompletionWindow {
+        #[serde(rename = "24h")]
+        X24h,
+    }
+    impl ::std::fmt::Display for CreateBatchRequestCompletionWindow {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X24h => f.write_str("24h"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateBatchRequestCompletionWindow {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "24h" => Ok(Self::X24h),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateBatchRequestCompletionWindow {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateBatchRequestCompletionWindow {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The endpoint of every request in the batch. Known values, or any newer one the service accepts.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum CreateBatchRequestEndpoint {
+        KnownBatchEndpoint(KnownBatchEndpoint),
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for CreateBatchRequestEndpoint {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::KnownBatchEndpoint(x) => x.fmt(f),
+                Self::Other(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<KnownBatchEndpoint> for CreateBatchRequestEndpoint {
+        fn from(value: KnownBatchEndpoint) -> Self {
+            Self::KnownBatchEndpoint(value)
+        }
+    }
+    ///`CreateFineTuningJobRequest`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct CreateFineTuningJobRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hyperparameters: ::std::option::Option<CreateFineTuningJobRequestHyperparameters>,
+        ///A list of integrations to enable for your fine-tuning job.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub integrations:
+            ::std::option::Option<::std::vec::Vec<CreateFineTuningJobRequestIntegrationsItem>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub method: ::std::option::Option<FineTuneMethod>,
+        ///The name of the model to fine-tune, e.g. gpt-4o-mini-2024-07-18.
+        pub model: ::std::string::String,
+        /// The seed controls the reproducibility of the job. Passing in the same seed and job parameters should produce the same results, but may differ in rare cases.
+        /// If a seed is not specified, one will be generated for you.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<i64>,
+        /// A string of up to 64 characters that will be added to your fine-tuned model name.
+        ///
+        /// For example, a `suffix` of "custom-model-name" would produce a model name like `ft:gpt-4o-mini:openai:custom-model-name:7p4lURel`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub suffix: ::std::option::Option<CreateFineTuningJobRequestSuffix>,
+        /// The ID of an uploaded file that contains training data.
+        ///
+        /// See [upload file](/docs/api-reference/files/create) for how to upload a file.
+        ///
+        /// Your dataset must be formatted as a JSONL file. Additionally, you must upload your file with the purpose `fine-tune`.
+        ///
+        /// The contents of the file should differ depending on if the model uses the [chat](/docs/api-reference/fine-tuning/chat-input), [completions](/docs/api-reference/fine-tuning/completions-input) format, or if the fine-tuning method uses the [preference](/docs/api-reference/fine-tuning/preference-input) format.
+        ///
+        /// See the [fine-tuning guide](/docs/guides/model-optimization) for more details.
+        pub training_file: ::std::string::String,
+        /// The ID of an uploaded file that contains validation data.
+        ///
+        /// If you provide this file, the data is used to generate validation
+        /// metrics periodically during fine-tuning. These metrics can be viewed in
+        /// the fine-tuning results file.
+        /// The same data should not be present in both train and validation files.
+        ///
+        /// Your dataset must be formatted as a JSONL file. You must upload your file with the purpose `fine-tune`.
+        ///
+        /// See the [fine-tuning guide](/docs/guides/model-optimization) for more details.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub validation_file: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateFineTuningJobRequest {
+        pub fn builder() -> builder::CreateFineTuningJobRequest {
+            Default::default()
+        }
+    }
+    /// The hyperparameters used for the fine-tuning job.
+    /// This value is now deprecated in favor of `method`, and should be passed in under the `method` parameter.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct CreateFineTuningJobRequestHyperparameters {
+        /// Number of examples in each batch. A larger batch size means that model parameters
+        /// are updated less frequently, but with lower variance.
+        #[serde(default = "defaults::create_fine_tuning_job_request_hyperparameters_batch_size")]
+        pub batch_size: CreateFineTuningJobRequestHyperparametersBatchSize,
+        /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid
+        /// overfitting.
+        #[serde(
+            default = "defaults::create_fine_tuning_job_request_hyperparameters_learning_rate_multiplier"
+        )]
+        pub learning_rate_multiplier:
+            CreateFineTuningJobRequestHyperparametersLearningRateMultiplier,
+        /// The number of epochs to train the model for. An epoch refers to one full cycle
+        /// through the training dataset.
+        #[serde(default = "defaults::create_fine_tuning_job_request_hyperparameters_n_epochs")]
+        pub n_epochs: CreateFineTuningJobRequestHyperparametersNEpochs,
+    }
+    impl ::std::default::Default for CreateFineTuningJobRequestHyperparameters {
+        fn default() -> Self {
+            Self {
+                batch_size: defaults::create_fine_tuning_job_request_hyperparameters_batch_size(),
+                learning_rate_multiplier: defaults::create_fine_tuning_job_request_hyperparameters_learning_rate_multiplier(),
+                n_epochs: defaults::create_fine_tuning_job_request_hyperparameters_n_epochs(),
+            }
+        }
+    }
+    impl CreateFineTuningJobRequestHyperparameters {
+        pub fn builder() -> builder::CreateFineTuningJobRequestHyperparameters {
+            Default::default()
+        }
+    }
+    /// Number of examples in each batch. A larger batch size means that model parameters
+    /// are updated less frequently, but with lower variance.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum CreateFineTuningJobRequestHyperparametersBatchSize {
+        String(CreateFineTuningJobRequestHyperparametersBatchSizeString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for CreateFineTuningJobRequestHyperparametersBatchSize {
+        fn default() -> Self {
+            CreateFineTuningJobRequestHyperparametersBatchSize::String(
+                CreateFineTuningJobRequestHyperparametersBatchSizeString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for CreateFineTuningJobRequestHyperparametersBatchSize {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestHyperparametersBatchSize {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateFineTuningJobRequestHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for CreateFineTuningJobRequestHyperparametersBatchSize
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<CreateFineTuningJobRequestHyperparametersBatchSizeString>
+        for CreateFineTuningJobRequestHyperparametersBatchSize
+    {
+        fn from(value: CreateFineTuningJobRequestHyperparametersBatchSizeString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64>
+        for CreateFineTuningJobRequestHyperparametersBatchSize
+    {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`CreateFineTuningJobRequestHyperparametersBatchSizeString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum CreateFineTuningJobRequestHyperparametersBatchSizeString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for CreateFineTuningJobRequestHyperparametersBatchSizeString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestHyperparametersBatchSizeString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateFineTuningJobRequestHyperparametersBatchSizeString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for CreateFineTuningJobRequestHyperparametersBatchSizeString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid
+    /// overfitting.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum CreateFineTuningJobRequestHyperparametersLearningRateMultiplier {
+        String(CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString),
+        Number(f64),
+    }
+    impl ::std::default::Default for CreateFineTuningJobRequestHyperparametersLearningRateMultiplier {
+        fn default() -> Self {
+            CreateFineTuningJobRequestHyperparametersLearningRateMultiplier::String(
+                CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for CreateFineTuningJobRequestHyperparametersLearningRateMultiplier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestHyperparametersLearningRateMultiplier {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+        for CreateFineTuningJobRequestHyperparametersLearningRateMultiplier
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for CreateFineTuningJobRequestHyperparametersLearningRateMultiplier
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString>
+        for CreateFineTuningJobRequestHyperparametersLearningRateMultiplier
+    {
+        fn from(
+            value: CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString,
+        ) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for CreateFineTuningJobRequestHyperparametersLearningRateMultiplier {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    ///`CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+        for CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The number of epochs to train the model for. An epoch refers to one full cycle
+    /// through the training dataset.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum CreateFineTuningJobRequestHyperparametersNEpochs {
+        String(CreateFineTuningJobRequestHyperparametersNEpochsString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for CreateFineTuningJobRequestHyperparametersNEpochs {
+        fn default() -> Self {
+            CreateFineTuningJobRequestHyperparametersNEpochs::String(
+                CreateFineTuningJobRequestHyperparametersNEpochsString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for CreateFineTuningJobRequestHyperparametersNEpochs {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestHyperparametersNEpochs {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateFineTuningJobRequestHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for CreateFineTuningJobRequestHyperparametersNEpochs
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<CreateFineTuningJobRequestHyperparametersNEpochsString>
+        for CreateFineTuningJobRequestHyperparametersNEpochs
+    {
+        fn from(value: CreateFineTuningJobRequestHyperparametersNEpochsString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64>
+        for CreateFineTuningJobRequestHyperparametersNEpochs
+    {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`CreateFineTuningJobRequestHyperparametersNEpochsString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum CreateFineTuningJobRequestHyperparametersNEpochsString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for CreateFineTuningJobRequestHyperparametersNEpochsString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestHyperparametersNEpochsString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateFineTuningJobRequestHyperparametersNEpochsString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for CreateFineTuningJobRequestHyperparametersNEpochsString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CreateFineTuningJobRequestIntegrationsItem`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct CreateFineTuningJobRequestIntegrationsItem {
+        /// The type of integration to enable. Currently, only "wandb" (Weights and Biases) is supported.
+        #[serde(rename = "type")]
+        pub type_: CreateFineTuningJobRequestIntegrationsItemType,
+        pub wandb: CreateFineTuningJobRequestIntegrationsItemWandb,
+    }
+    impl CreateFineTuningJobRequestIntegrationsItem {
+        pub fn builder() -> builder::CreateFineTuningJobRequestIntegrationsItem {
+            Default::default()
+        }
+    }
+    /// The type of integration to enable. Currently, only "wandb" (Weights and Biases) is supported.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum CreateFineTuningJobRequestIntegrationsItemType {
+        #[serde(rename = "wandb")]
+        Wandb,
+    }
+    impl ::std::fmt::Display for CreateFineTuningJobRequestIntegrationsItemType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Wandb => f.write_str("wandb"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestIntegrationsItemType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "wandb" => Ok(Self::Wandb),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateFineTuningJobRequestIntegrationsItemType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for CreateFineTuningJobRequestIntegrationsItemType
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The settings for your integration with Weights and Biases. This payload specifies the project that
+    /// metrics will be sent to. Optionally, you can set an explicit display name for your run, add tags
+    /// to your run, and set a default entity (team, username, etc) to be associated with your run.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct CreateFineTuningJobRequestIntegrationsItemWandb {
+        /// The entity to use for the run. This allows you to set the team or username of the WandB user that you would
+        /// like associated with the run. If not set, the default entity for the registered WandB API key is used.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub entity: ::std::option::Option<::std::string::String>,
+        /// A display name to set for the run. If not set, we will use the Job ID as the name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// The name of the project that the new run will be created under.
+        pub project: ::std::string::String,
+        /// A list of tags to be attached to the newly created run. These tags are passed through directly to WandB. Some
+        /// default tags are generated by OpenAI: "openai/finetune", "openai/{base-model}", "openai/{ftjob-abcdef}".
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub tags: ::std::vec::Vec<::std::string::String>,
+    }
+    impl CreateFineTuningJobRequestIntegrationsItemWandb {
+        pub fn builder() -> builder::CreateFineTuningJobRequestIntegrationsItemWandb {
+            Default::default()
+        }
+    }
+    /// A string of up to 64 characters that will be added to your fine-tuned model name.
+    ///
+    /// For example, a `suffix` of "custom-model-name" would produce a model name like `ft:gpt-4o-mini:openai:custom-model-name:7p4lURel`.
+    #[derive(
+        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct CreateFineTuningJobRequestSuffix(::std::string::String);
+    impl ::std::ops::Deref for CreateFineTuningJobRequestSuffix {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateFineTuningJobRequestSuffix> for ::std::string::String {
+        fn from(value: CreateFineTuningJobRequestSuffix) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateFineTuningJobRequestSuffix {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateFineTuningJobRequestSuffix {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateFineTuningJobRequestSuffix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateFineTuningJobRequestSuffix {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`CreateUploadRequest`
@@ -62,6 +1149,104 @@ pub mod types {
     impl CreateUploadRequest {
         pub fn builder() -> builder::CreateUploadRequest {
             Default::default()
+        }
+    }
+    ///`CreateVectorStoreFileBatchRequest`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged, deny_unknown_fields)]
+    pub enum CreateVectorStoreFileBatchRequest {
+        Variant0 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            attributes: ::std::option::Option<VectorStoreFileAttributes>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            chunking_strategy: ::std::option::Option<ChunkingStrategyRequestParam>,
+            ///A list of [File](/docs/api-reference/files) IDs that the vector store should use. Useful for tools like `file_search` that can access files.  If `attributes` or `chunking_strategy` are provided, they will be  applied to all files in the batch. The maximum batch size is 2000 files. This endpoint is recommended for multi-file ingestion and helps reduce per-vector-store write request pressure. Mutually exclusive with `files`.
+            file_ids: ::std::vec::Vec<::std::string::String>,
+        },
+        Variant1 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            attributes: ::std::option::Option<VectorStoreFileAttributes>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            chunking_strategy: ::std::option::Option<ChunkingStrategyRequestParam>,
+            ///A list of objects that each include a `file_id` plus optional `attributes` or `chunking_strategy`. Use this when you need to override metadata for specific files. The global `attributes` or `chunking_strategy` will be ignored and must be specified for each file. The maximum batch size is 2000 files. This endpoint is recommended for multi-file ingestion and helps reduce per-vector-store write request pressure. Mutually exclusive with `file_ids`.
+            files: ::std::vec::Vec<CreateVectorStoreFileRequest>,
+        },
+    }
+    ///`CreateVectorStoreFileRequest`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct CreateVectorStoreFileRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attributes: ::std::option::Option<VectorStoreFileAttributes>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub chunking_strategy: ::std::option::Option<ChunkingStrategyRequestParam>,
+        ///A [File](/docs/api-reference/files) ID that the vector store should use. Useful for tools like `file_search` that can access files. For multi-file ingestion, we recommend [`file_batches`](/docs/api-reference/vector-stores-file-batches/createBatch) to minimize per-vector-store write requests.
+        pub file_id: ::std::string::String,
+    }
+    impl CreateVectorStoreFileRequest {
+        pub fn builder() -> builder::CreateVectorStoreFileRequest {
+            Default::default()
+        }
+    }
+    ///`CreateVectorStoreRequest`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct CreateVectorStoreRequest {
+        ///The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy. Only applicable if `file_ids` is non-empty.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub chunking_strategy: ::std::option::Option<CreateVectorStoreRequestChunkingStrategy>,
+        ///A description for the vector store. Can be used to describe the vector store's purpose.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_after: ::std::option::Option<VectorStoreExpirationAfter>,
+        ///A list of [File](/docs/api-reference/files) IDs that the vector store should use. Useful for tools like `file_search` that can access files.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub file_ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
+        ///The name of the vector store.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateVectorStoreRequest {
+        pub fn builder() -> builder::CreateVectorStoreRequest {
+            Default::default()
+        }
+    }
+    ///The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy. Only applicable if `file_ids` is non-empty.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum CreateVectorStoreRequestChunkingStrategy {
+        AutoChunkingStrategyRequestParam(AutoChunkingStrategyRequestParam),
+        StaticChunkingStrategyRequestParam(StaticChunkingStrategyRequestParam),
+    }
+    impl ::std::convert::From<AutoChunkingStrategyRequestParam>
+        for CreateVectorStoreRequestChunkingStrategy
+    {
+        fn from(value: AutoChunkingStrategyRequestParam) -> Self {
+            Self::AutoChunkingStrategyRequestParam(value)
+        }
+    }
+    impl ::std::convert::From<StaticChunkingStrategyRequestParam>
+        for CreateVectorStoreRequestChunkingStrategy
+    {
+        fn from(value: StaticChunkingStrategyRequestParam) -> Self {
+            Self::StaticChunkingStrategyRequestParam(value)
         }
     }
     ///`DeleteFileResponse`
@@ -156,6 +1341,392 @@ pub mod types {
             Default::default()
         }
     }
+    /// A message input to the model with a role indicating instruction following
+    /// hierarchy. Instructions given with the `developer` or `system` role take
+    /// precedence over instructions given with the `user` role. Messages with the
+    /// `assistant` role are presumed to have been generated by the model in previous
+    /// interactions.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct EvalItem {
+        pub content: EvalItemContent,
+        /// The role of the message input. One of `user`, `assistant`, `system`, or
+        /// `developer`.
+        pub role: EvalItemRole,
+        /// The type of the message input. Always `message`.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<EvalItemType>,
+    }
+    impl EvalItem {
+        pub fn builder() -> builder::EvalItem {
+            Default::default()
+        }
+    }
+    /// Inputs to the model - can contain template strings. Supports text, output text, input images, and input audio, either as a single item or an array of items.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum EvalItemContent {
+        Item(EvalItemContentItem),
+        Array(EvalItemContentArray),
+    }
+    impl ::std::convert::From<EvalItemContentItem> for EvalItemContent {
+        fn from(value: EvalItemContentItem) -> Self {
+            Self::Item(value)
+        }
+    }
+    impl ::std::convert::From<EvalItemContentArray> for EvalItemContent {
+        fn from(value: EvalItemContentArray) -> Self {
+            Self::Array(value)
+        }
+    }
+    /// A list of inputs, each of which may be either an input text, output text, input
+    /// image, or input audio object.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct EvalItemContentArray(pub ::std::vec::Vec<EvalItemContentItem>);
+    impl ::std::ops::Deref for EvalItemContentArray {
+        type Target = ::std::vec::Vec<EvalItemContentItem>;
+        fn deref(&self) -> &::std::vec::Vec<EvalItemContentItem> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<EvalItemContentArray> for ::std::vec::Vec<EvalItemContentItem> {
+        fn from(value: EvalItemContentArray) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<EvalItemContentItem>> for EvalItemContentArray {
+        fn from(value: ::std::vec::Vec<EvalItemContentItem>) -> Self {
+            Self(value)
+        }
+    }
+    /// A single content item: input text, output text, input image, or input audio.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum EvalItemContentItem {
+        EvalItemContentText(EvalItemContentText),
+        InputTextContent(InputTextContent),
+        EvalItemContentOutputText(EvalItemContentOutputText),
+        EvalItemInputImage(EvalItemInputImage),
+        InputAudio(InputAudio),
+    }
+    impl ::std::convert::From<EvalItemContentText> for EvalItemContentItem {
+        fn from(value: EvalItemContentText) -> Self {
+            Self::EvalItemContentText(value)
+        }
+    }
+    impl ::std::convert::From<InputTextContent> for EvalItemContentItem {
+        fn from(value: InputTextContent) -> Self {
+            Self::InputTextContent(value)
+        }
+    }
+    impl ::std::convert::From<EvalItemContentOutputText> for EvalItemContentItem {
+        fn from(value: EvalItemContentOutputText) -> Self {
+            Self::EvalItemContentOutputText(value)
+        }
+    }
+    impl ::std::convert::From<EvalItemInputImage> for EvalItemContentItem {
+        fn from(value: EvalItemInputImage) -> Self {
+            Self::EvalItemInputImage(value)
+        }
+    }
+    impl ::std::convert::From<InputAudio> for EvalItemContentItem {
+        fn from(value: InputAudio) -> Self {
+            Self::InputAudio(value)
+        }
+    }
+    /// A text output from the model.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct EvalItemContentOutputText {
+        /// The text output from the model.
+        pub text: ::std::string::String,
+        /// The type of the output text. Always `output_text`.
+        #[serde(rename = "type")]
+        pub type_: EvalItemContentOutputTextType,
+    }
+    impl EvalItemContentOutputText {
+        pub fn builder() -> builder::EvalItemContentOutputText {
+            Default::default()
+        }
+    }
+    /// The type of the output text. Always `output_text`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum EvalItemContentOutputTextType {
+        #[serde(rename = "output_text")]
+        OutputText,
+    }
+    impl ::std::fmt::Display for EvalItemContentOutputTextType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::OutputText => f.write_str("output_text"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EvalItemContentOutputTextType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "output_text" => Ok(Self::OutputText),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EvalItemContentOutputTextType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EvalItemContentOutputTextType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// A text input to the model.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct EvalItemContentText(pub ::std::string::String);
+    impl ::std::ops::Deref for EvalItemContentText {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<EvalItemContentText> for ::std::string::String {
+        fn from(value: EvalItemContentText) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for EvalItemContentText {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for EvalItemContentText {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for EvalItemContentText {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///An image input block used within EvalItem content arrays.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct EvalItemInputImage {
+        /// The detail level of the image to be sent to the model. One of `high`, `low`, or `auto`. Defaults to `auto`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detail: ::std::option::Option<::std::string::String>,
+        /// The URL of the image input.
+        pub image_url: ::std::string::String,
+        /// The type of the image input. Always `input_image`.
+        #[serde(rename = "type")]
+        pub type_: EvalItemInputImageType,
+    }
+    impl EvalItemInputImage {
+        pub fn builder() -> builder::EvalItemInputImage {
+            Default::default()
+        }
+    }
+    /// The type of the image input. Always `input_image`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum EvalItemInputImageType {
+        #[serde(rename = "input_image")]
+        InputImage,
+    }
+    impl ::std::fmt::Display for EvalItemInputImageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InputImage => f.write_str("input_image"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EvalItemInputImageType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "input_image" => Ok(Self::InputImage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EvalItemInputImageType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EvalItemInputImageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The role of the message input. One of `user`, `assistant`, `system`, or
+    /// `developer`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum EvalItemRole {
+        #[serde(rename = "user")]
+        User,
+        #[serde(rename = "assistant")]
+        Assistant,
+        #[serde(rename = "system")]
+        System,
+        #[serde(rename = "developer")]
+        Developer,
+    }
+    impl ::std::fmt::Display for EvalItemRole {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::User => f.write_str("user"),
+                Self::Assistant => f.write_str("assistant"),
+                Self::System => f.write_str("system"),
+                Self::Developer => f.write_str("developer"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EvalItemRole {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "user" => Ok(Self::User),
+                "assistant" => Ok(Self::Assistant),
+                "system" => Ok(Self::System),
+                "developer" => Ok(Self::Developer),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EvalItemRole {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EvalItemRole {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The type of the message input. Always `message`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum EvalItemType {
+        #[serde(rename = "message")]
+        Message,
+    }
+    impl ::std::fmt::Display for EvalItemType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Message => f.write_str("message"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EvalItemType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "message" => Ok(Self::Message),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EvalItemType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EvalItemType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The expiration policy for a file. By default, files with `purpose=batch` expire after 30 days and all other files are persisted until they are manually deleted.
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
@@ -245,6 +1816,3689 @@ pub mod types {
     impl ::std::convert::From<KnownFileStatus> for FileStatus {
         fn from(value: KnownFileStatus) -> Self {
             Self::KnownFileStatus(value)
+        }
+    }
+    ///The hyperparameters used for the DPO fine-tuning job.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuneDpoHyperparameters {
+        /// Number of examples in each batch. A larger batch size means that model parameters are updated less frequently, but with lower variance.
+        #[serde(default = "defaults::fine_tune_dpo_hyperparameters_batch_size")]
+        pub batch_size: FineTuneDpoHyperparametersBatchSize,
+        /// The beta value for the DPO method. A higher beta value will increase the weight of the penalty between the policy and reference model.
+        #[serde(default = "defaults::fine_tune_dpo_hyperparameters_beta")]
+        pub beta: FineTuneDpoHyperparametersBeta,
+        /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid overfitting.
+        #[serde(default = "defaults::fine_tune_dpo_hyperparameters_learning_rate_multiplier")]
+        pub learning_rate_multiplier: FineTuneDpoHyperparametersLearningRateMultiplier,
+        /// The number of epochs to train the model for. An epoch refers to one full cycle through the training dataset.
+        #[serde(default = "defaults::fine_tune_dpo_hyperparameters_n_epochs")]
+        pub n_epochs: FineTuneDpoHyperparametersNEpochs,
+    }
+    impl ::std::default::Default for FineTuneDpoHyperparameters {
+        fn default() -> Self {
+            Self {
+                batch_size: defaults::fine_tune_dpo_hyperparameters_batch_size(),
+                beta: defaults::fine_tune_dpo_hyperparameters_beta(),
+                learning_rate_multiplier:
+                    defaults::fine_tune_dpo_hyperparameters_learning_rate_multiplier(),
+                n_epochs: defaults::fine_tune_dpo_hyperparameters_n_epochs(),
+            }
+        }
+    }
+    impl FineTuneDpoHyperparameters {
+        pub fn builder() -> builder::FineTuneDpoHyperparameters {
+            Default::default()
+        }
+    }
+    /// Number of examples in each batch. A larger batch size means that model parameters are updated less frequently, but with lower variance.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneDpoHyperparametersBatchSize {
+        String(FineTuneDpoHyperparametersBatchSizeString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneDpoHyperparametersBatchSize {
+        fn default() -> Self {
+            FineTuneDpoHyperparametersBatchSize::String(
+                FineTuneDpoHyperparametersBatchSizeString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersBatchSize {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersBatchSize {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneDpoHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneDpoHyperparametersBatchSizeString>
+        for FineTuneDpoHyperparametersBatchSize
+    {
+        fn from(value: FineTuneDpoHyperparametersBatchSizeString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for FineTuneDpoHyperparametersBatchSize {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneDpoHyperparametersBatchSizeString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneDpoHyperparametersBatchSizeString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersBatchSizeString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersBatchSizeString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersBatchSizeString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneDpoHyperparametersBatchSizeString {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The beta value for the DPO method. A higher beta value will increase the weight of the penalty between the policy and reference model.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneDpoHyperparametersBeta {
+        String(FineTuneDpoHyperparametersBetaString),
+        Number(f64),
+    }
+    impl ::std::default::Default for FineTuneDpoHyperparametersBeta {
+        fn default() -> Self {
+            FineTuneDpoHyperparametersBeta::String(FineTuneDpoHyperparametersBetaString::Auto)
+        }
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersBeta {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersBeta {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersBeta {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneDpoHyperparametersBeta {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneDpoHyperparametersBetaString> for FineTuneDpoHyperparametersBeta {
+        fn from(value: FineTuneDpoHyperparametersBetaString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for FineTuneDpoHyperparametersBeta {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    ///`FineTuneDpoHyperparametersBetaString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneDpoHyperparametersBetaString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersBetaString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersBetaString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersBetaString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneDpoHyperparametersBetaString {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid overfitting.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneDpoHyperparametersLearningRateMultiplier {
+        String(FineTuneDpoHyperparametersLearningRateMultiplierString),
+        Number(f64),
+    }
+    impl ::std::default::Default for FineTuneDpoHyperparametersLearningRateMultiplier {
+        fn default() -> Self {
+            FineTuneDpoHyperparametersLearningRateMultiplier::String(
+                FineTuneDpoHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersLearningRateMultiplier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersLearningRateMultiplier {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersLearningRateMultiplier {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneDpoHyperparametersLearningRateMultiplier
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneDpoHyperparametersLearningRateMultiplierString>
+        for FineTuneDpoHyperparametersLearningRateMultiplier
+    {
+        fn from(value: FineTuneDpoHyperparametersLearningRateMultiplierString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for FineTuneDpoHyperparametersLearningRateMultiplier {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    ///`FineTuneDpoHyperparametersLearningRateMultiplierString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneDpoHyperparametersLearningRateMultiplierString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersLearningRateMultiplierString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersLearningRateMultiplierString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersLearningRateMultiplierString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneDpoHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The number of epochs to train the model for. An epoch refers to one full cycle through the training dataset.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneDpoHyperparametersNEpochs {
+        String(FineTuneDpoHyperparametersNEpochsString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneDpoHyperparametersNEpochs {
+        fn default() -> Self {
+            FineTuneDpoHyperparametersNEpochs::String(FineTuneDpoHyperparametersNEpochsString::Auto)
+        }
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersNEpochs {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersNEpochs {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneDpoHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneDpoHyperparametersNEpochsString>
+        for FineTuneDpoHyperparametersNEpochs
+    {
+        fn from(value: FineTuneDpoHyperparametersNEpochsString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for FineTuneDpoHyperparametersNEpochs {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneDpoHyperparametersNEpochsString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneDpoHyperparametersNEpochsString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneDpoHyperparametersNEpochsString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneDpoHyperparametersNEpochsString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneDpoHyperparametersNEpochsString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneDpoHyperparametersNEpochsString {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Configuration for the DPO fine-tuning method.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
+    )]
+    pub struct FineTuneDpoMethod {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hyperparameters: ::std::option::Option<FineTuneDpoHyperparameters>,
+    }
+    impl FineTuneDpoMethod {
+        pub fn builder() -> builder::FineTuneDpoMethod {
+            Default::default()
+        }
+    }
+    ///The method used for fine-tuning.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuneMethod {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub dpo: ::std::option::Option<FineTuneDpoMethod>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reinforcement: ::std::option::Option<FineTuneReinforcementMethod>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub supervised: ::std::option::Option<FineTuneSupervisedMethod>,
+        ///The type of method. Is either `supervised`, `dpo`, or `reinforcement`.
+        #[serde(rename = "type")]
+        pub type_: FineTuneMethodType,
+    }
+    impl FineTuneMethod {
+        pub fn builder() -> builder::FineTuneMethod {
+            Default::default()
+        }
+    }
+    ///The type of method. Is either `supervised`, `dpo`, or `reinforcement`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneMethodType {
+        #[serde(rename = "supervised")]
+        Supervised,
+        #[serde(rename = "dpo")]
+        Dpo,
+        #[serde(rename = "reinforcement")]
+        Reinforcement,
+    }
+    impl ::std::fmt::Display for FineTuneMethodType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Supervised => f.write_str("supervised"),
+                Self::Dpo => f.write_str("dpo"),
+                Self::Reinforcement => f.write_str("reinforcement"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneMethodType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "supervised" => Ok(Self::Supervised),
+                "dpo" => Ok(Self::Dpo),
+                "reinforcement" => Ok(Self::Reinforcement),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneMethodType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneMethodType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The hyperparameters used for the reinforcement fine-tuning job.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuneReinforcementHyperparameters {
+        /// Number of examples in each batch. A larger batch size means that model parameters are updated less frequently, but with lower variance.
+        #[serde(default = "defaults::fine_tune_reinforcement_hyperparameters_batch_size")]
+        pub batch_size: FineTuneReinforcementHyperparametersBatchSize,
+        /// Multiplier on amount of compute used for exploring search space during training.
+        #[serde(default = "defaults::fine_tune_reinforcement_hyperparameters_compute_multiplier")]
+        pub compute_multiplier: FineTuneReinforcementHyperparametersComputeMultiplier,
+        /// The number of training steps between evaluation runs.
+        #[serde(default = "defaults::fine_tune_reinforcement_hyperparameters_eval_interval")]
+        pub eval_interval: FineTuneReinforcementHyperparametersEvalInterval,
+        /// Number of evaluation samples to generate per training step.
+        #[serde(default = "defaults::fine_tune_reinforcement_hyperparameters_eval_samples")]
+        pub eval_samples: FineTuneReinforcementHyperparametersEvalSamples,
+        /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid overfitting.
+        #[serde(
+            default = "defaults::fine_tune_reinforcement_hyperparameters_learning_rate_multiplier"
+        )]
+        pub learning_rate_multiplier: FineTuneReinforcementHyperparametersLearningRateMultiplier,
+        /// The number of epochs to train the model for. An epoch refers to one full cycle through the training dataset.
+        #[serde(default = "defaults::fine_tune_reinforcement_hyperparameters_n_epochs")]
+        pub n_epochs: FineTuneReinforcementHyperparametersNEpochs,
+        /// Level of reasoning effort.
+        #[serde(default = "defaults::fine_tune_reinforcement_hyperparameters_reasoning_effort")]
+        pub reasoning_effort: FineTuneReinforcementHyperparametersReasoningEffort,
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparameters {
+        fn default() -> Self {
+            Self {
+                batch_size: defaults::fine_tune_reinforcement_hyperparameters_batch_size(),
+                compute_multiplier:
+                    defaults::fine_tune_reinforcement_hyperparameters_compute_multiplier(),
+                eval_interval: defaults::fine_tune_reinforcement_hyperparameters_eval_interval(),
+                eval_samples: defaults::fine_tune_reinforcement_hyperparameters_eval_samples(),
+                learning_rate_multiplier:
+                    defaults::fine_tune_reinforcement_hyperparameters_learning_rate_multiplier(),
+                n_epochs: defaults::fine_tune_reinforcement_hyperparameters_n_epochs(),
+                reasoning_effort:
+                    defaults::fine_tune_reinforcement_hyperparameters_reasoning_effort(),
+            }
+        }
+    }
+    impl FineTuneReinforcementHyperparameters {
+        pub fn builder() -> builder::FineTuneReinforcementHyperparameters {
+            Default::default()
+        }
+    }
+    /// Number of examples in each batch. A larger batch size means that model parameters are updated less frequently, but with lower variance.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneReinforcementHyperparametersBatchSize {
+        String(FineTuneReinforcementHyperparametersBatchSizeString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparametersBatchSize {
+        fn default() -> Self {
+            FineTuneReinforcementHyperparametersBatchSize::String(
+                FineTuneReinforcementHyperparametersBatchSizeString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersBatchSize {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersBatchSize {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersBatchSize
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneReinforcementHyperparametersBatchSizeString>
+        for FineTuneReinforcementHyperparametersBatchSize
+    {
+        fn from(value: FineTuneReinforcementHyperparametersBatchSizeString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64>
+        for FineTuneReinforcementHyperparametersBatchSize
+    {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneReinforcementHyperparametersBatchSizeString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneReinforcementHyperparametersBatchSizeString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersBatchSizeString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersBatchSizeString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersBatchSizeString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersBatchSizeString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Multiplier on amount of compute used for exploring search space during training.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneReinforcementHyperparametersComputeMultiplier {
+        String(FineTuneReinforcementHyperparametersComputeMultiplierString),
+        Number(f64),
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparametersComputeMultiplier {
+        fn default() -> Self {
+            FineTuneReinforcementHyperparametersComputeMultiplier::String(
+                FineTuneReinforcementHyperparametersComputeMultiplierString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersComputeMultiplier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersComputeMultiplier {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersComputeMultiplier {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersComputeMultiplier
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneReinforcementHyperparametersComputeMultiplierString>
+        for FineTuneReinforcementHyperparametersComputeMultiplier
+    {
+        fn from(value: FineTuneReinforcementHyperparametersComputeMultiplierString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for FineTuneReinforcementHyperparametersComputeMultiplier {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    ///`FineTuneReinforcementHyperparametersComputeMultiplierString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneReinforcementHyperparametersComputeMultiplierString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersComputeMultiplierString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersComputeMultiplierString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersComputeMultiplierString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersComputeMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The number of training steps between evaluation runs.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneReinforcementHyperparametersEvalInterval {
+        String(FineTuneReinforcementHyperparametersEvalIntervalString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparametersEvalInterval {
+        fn default() -> Self {
+            FineTuneReinforcementHyperparametersEvalInterval::String(
+                FineTuneReinforcementHyperparametersEvalIntervalString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersEvalInterval {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersEvalInterval {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersEvalInterval {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersEvalInterval
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneReinforcementHyperparametersEvalIntervalString>
+        for FineTuneReinforcementHyperparametersEvalInterval
+    {
+        fn from(value: FineTuneReinforcementHyperparametersEvalIntervalString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64>
+        for FineTuneReinforcementHyperparametersEvalInterval
+    {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneReinforcementHyperparametersEvalIntervalString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneReinforcementHyperparametersEvalIntervalString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersEvalIntervalString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersEvalIntervalString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersEvalIntervalString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersEvalIntervalString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Number of evaluation samples to generate per training step.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneReinforcementHyperparametersEvalSamples {
+        String(FineTuneReinforcementHyperparametersEvalSamplesString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparametersEvalSamples {
+        fn default() -> Self {
+            FineTuneReinforcementHyperparametersEvalSamples::String(
+                FineTuneReinforcementHyperparametersEvalSamplesString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersEvalSamples {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersEvalSamples {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersEvalSamples {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersEvalSamples
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneReinforcementHyperparametersEvalSamplesString>
+        for FineTuneReinforcementHyperparametersEvalSamples
+    {
+        fn from(value: FineTuneReinforcementHyperparametersEvalSamplesString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64>
+        for FineTuneReinforcementHyperparametersEvalSamples
+    {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneReinforcementHyperparametersEvalSamplesString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneReinforcementHyperparametersEvalSamplesString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersEvalSamplesString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersEvalSamplesString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersEvalSamplesString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersEvalSamplesString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid overfitting.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneReinforcementHyperparametersLearningRateMultiplier {
+        String(FineTuneReinforcementHyperparametersLearningRateMultiplierString),
+        Number(f64),
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparametersLearningRateMultiplier {
+        fn default() -> Self {
+            FineTuneReinforcementHyperparametersLearningRateMultiplier::String(
+                FineTuneReinforcementHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersLearningRateMultiplier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersLearningRateMultiplier {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersLearningRateMultiplier {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersLearningRateMultiplier
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneReinforcementHyperparametersLearningRateMultiplierString>
+        for FineTuneReinforcementHyperparametersLearningRateMultiplier
+    {
+        fn from(value: FineTuneReinforcementHyperparametersLearningRateMultiplierString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for FineTuneReinforcementHyperparametersLearningRateMultiplier {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    ///`FineTuneReinforcementHyperparametersLearningRateMultiplierString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneReinforcementHyperparametersLearningRateMultiplierString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersLearningRateMultiplierString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersLearningRateMultiplierString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+        for FineTuneReinforcementHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The number of epochs to train the model for. An epoch refers to one full cycle through the training dataset.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneReinforcementHyperparametersNEpochs {
+        String(FineTuneReinforcementHyperparametersNEpochsString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparametersNEpochs {
+        fn default() -> Self {
+            FineTuneReinforcementHyperparametersNEpochs::String(
+                FineTuneReinforcementHyperparametersNEpochsString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersNEpochs {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersNEpochs {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersNEpochs
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneReinforcementHyperparametersNEpochsString>
+        for FineTuneReinforcementHyperparametersNEpochs
+    {
+        fn from(value: FineTuneReinforcementHyperparametersNEpochsString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for FineTuneReinforcementHyperparametersNEpochs {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneReinforcementHyperparametersNEpochsString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneReinforcementHyperparametersNEpochsString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersNEpochsString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersNEpochsString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersNEpochsString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersNEpochsString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Level of reasoning effort.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneReinforcementHyperparametersReasoningEffort {
+        #[serde(rename = "default")]
+        Default,
+        #[serde(rename = "low")]
+        Low,
+        #[serde(rename = "medium")]
+        Medium,
+        #[serde(rename = "high")]
+        High,
+    }
+    impl ::std::fmt::Display for FineTuneReinforcementHyperparametersReasoningEffort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Default => f.write_str("default"),
+                Self::Low => f.write_str("low"),
+                Self::Medium => f.write_str("medium"),
+                Self::High => f.write_str("high"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneReinforcementHyperparametersReasoningEffort {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "default" => Ok(Self::Default),
+                "low" => Ok(Self::Low),
+                "medium" => Ok(Self::Medium),
+                "high" => Ok(Self::High),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneReinforcementHyperparametersReasoningEffort {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneReinforcementHyperparametersReasoningEffort
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for FineTuneReinforcementHyperparametersReasoningEffort {
+        fn default() -> Self {
+            FineTuneReinforcementHyperparametersReasoningEffort::Default
+        }
+    }
+    ///Configuration for the reinforcement fine-tuning method.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuneReinforcementMethod {
+        ///The grader used for the fine-tuning job.
+        pub grader: FineTuneReinforcementMethodGrader,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hyperparameters: ::std::option::Option<FineTuneReinforcementHyperparameters>,
+    }
+    impl FineTuneReinforcementMethod {
+        pub fn builder() -> builder::FineTuneReinforcementMethod {
+            Default::default()
+        }
+    }
+    ///The grader used for the fine-tuning job.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneReinforcementMethodGrader {
+        StringCheck(GraderStringCheck),
+        TextSimilarity(GraderTextSimilarity),
+        Python(GraderPython),
+        ScoreModel(GraderScoreModel),
+        Multi(GraderMulti),
+    }
+    impl ::std::convert::From<GraderStringCheck> for FineTuneReinforcementMethodGrader {
+        fn from(value: GraderStringCheck) -> Self {
+            Self::StringCheck(value)
+        }
+    }
+    impl ::std::convert::From<GraderTextSimilarity> for FineTuneReinforcementMethodGrader {
+        fn from(value: GraderTextSimilarity) -> Self {
+            Self::TextSimilarity(value)
+        }
+    }
+    impl ::std::convert::From<GraderPython> for FineTuneReinforcementMethodGrader {
+        fn from(value: GraderPython) -> Self {
+            Self::Python(value)
+        }
+    }
+    impl ::std::convert::From<GraderScoreModel> for FineTuneReinforcementMethodGrader {
+        fn from(value: GraderScoreModel) -> Self {
+            Self::ScoreModel(value)
+        }
+    }
+    impl ::std::convert::From<GraderMulti> for FineTuneReinforcementMethodGrader {
+        fn from(value: GraderMulti) -> Self {
+            Self::Multi(value)
+        }
+    }
+    ///The hyperparameters used for the fine-tuning job.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuneSupervisedHyperparameters {
+        /// Number of examples in each batch. A larger batch size means that model parameters are updated less frequently, but with lower variance.
+        #[serde(default = "defaults::fine_tune_supervised_hyperparameters_batch_size")]
+        pub batch_size: FineTuneSupervisedHyperparametersBatchSize,
+        /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid overfitting.
+        #[serde(
+            default = "defaults::fine_tune_supervised_hyperparameters_learning_rate_multiplier"
+        )]
+        pub learning_rate_multiplier: FineTuneSupervisedHyperparametersLearningRateMultiplier,
+        /// The number of epochs to train the model for. An epoch refers to one full cycle through the training dataset.
+        #[serde(default = "defaults::fine_tune_supervised_hyperparameters_n_epochs")]
+        pub n_epochs: FineTuneSupervisedHyperparametersNEpochs,
+    }
+    impl ::std::default::Default for FineTuneSupervisedHyperparameters {
+        fn default() -> Self {
+            Self {
+                batch_size: defaults::fine_tune_supervised_hyperparameters_batch_size(),
+                learning_rate_multiplier:
+                    defaults::fine_tune_supervised_hyperparameters_learning_rate_multiplier(),
+                n_epochs: defaults::fine_tune_supervised_hyperparameters_n_epochs(),
+            }
+        }
+    }
+    impl FineTuneSupervisedHyperparameters {
+        pub fn builder() -> builder::FineTuneSupervisedHyperparameters {
+            Default::default()
+        }
+    }
+    /// Number of examples in each batch. A larger batch size means that model parameters are updated less frequently, but with lower variance.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneSupervisedHyperparametersBatchSize {
+        String(FineTuneSupervisedHyperparametersBatchSizeString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneSupervisedHyperparametersBatchSize {
+        fn default() -> Self {
+            FineTuneSupervisedHyperparametersBatchSize::String(
+                FineTuneSupervisedHyperparametersBatchSizeString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneSupervisedHyperparametersBatchSize {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneSupervisedHyperparametersBatchSize {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneSupervisedHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneSupervisedHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneSupervisedHyperparametersBatchSizeString>
+        for FineTuneSupervisedHyperparametersBatchSize
+    {
+        fn from(value: FineTuneSupervisedHyperparametersBatchSizeString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for FineTuneSupervisedHyperparametersBatchSize {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneSupervisedHyperparametersBatchSizeString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneSupervisedHyperparametersBatchSizeString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneSupervisedHyperparametersBatchSizeString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneSupervisedHyperparametersBatchSizeString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneSupervisedHyperparametersBatchSizeString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneSupervisedHyperparametersBatchSizeString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid overfitting.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneSupervisedHyperparametersLearningRateMultiplier {
+        String(FineTuneSupervisedHyperparametersLearningRateMultiplierString),
+        Number(f64),
+    }
+    impl ::std::default::Default for FineTuneSupervisedHyperparametersLearningRateMultiplier {
+        fn default() -> Self {
+            FineTuneSupervisedHyperparametersLearningRateMultiplier::String(
+                FineTuneSupervisedHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneSupervisedHyperparametersLearningRateMultiplier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneSupervisedHyperparametersLearningRateMultiplier {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneSupervisedHyperparametersLearningRateMultiplier {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneSupervisedHyperparametersLearningRateMultiplier
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneSupervisedHyperparametersLearningRateMultiplierString>
+        for FineTuneSupervisedHyperparametersLearningRateMultiplier
+    {
+        fn from(value: FineTuneSupervisedHyperparametersLearningRateMultiplierString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for FineTuneSupervisedHyperparametersLearningRateMultiplier {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    ///`FineTuneSupervisedHyperparametersLearningRateMultiplierString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneSupervisedHyperparametersLearningRateMultiplierString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneSupervisedHyperparametersLearningRateMultiplierString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneSupervisedHyperparametersLearningRateMultiplierString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+        for FineTuneSupervisedHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneSupervisedHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The number of epochs to train the model for. An epoch refers to one full cycle through the training dataset.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuneSupervisedHyperparametersNEpochs {
+        String(FineTuneSupervisedHyperparametersNEpochsString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuneSupervisedHyperparametersNEpochs {
+        fn default() -> Self {
+            FineTuneSupervisedHyperparametersNEpochs::String(
+                FineTuneSupervisedHyperparametersNEpochsString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuneSupervisedHyperparametersNEpochs {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneSupervisedHyperparametersNEpochs {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneSupervisedHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuneSupervisedHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuneSupervisedHyperparametersNEpochsString>
+        for FineTuneSupervisedHyperparametersNEpochs
+    {
+        fn from(value: FineTuneSupervisedHyperparametersNEpochsString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for FineTuneSupervisedHyperparametersNEpochs {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuneSupervisedHyperparametersNEpochsString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuneSupervisedHyperparametersNEpochsString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuneSupervisedHyperparametersNEpochsString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuneSupervisedHyperparametersNEpochsString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuneSupervisedHyperparametersNEpochsString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuneSupervisedHyperparametersNEpochsString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Configuration for the supervised fine-tuning method.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
+    )]
+    pub struct FineTuneSupervisedMethod {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hyperparameters: ::std::option::Option<FineTuneSupervisedHyperparameters>,
+    }
+    impl FineTuneSupervisedMethod {
+        pub fn builder() -> builder::FineTuneSupervisedMethod {
+            Default::default()
+        }
+    }
+    ///`FineTuningIntegration`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuningIntegration {
+        ///The type of the integration being enabled for the fine-tuning job
+        #[serde(rename = "type")]
+        pub type_: FineTuningIntegrationType,
+        pub wandb: FineTuningIntegrationWandb,
+    }
+    impl FineTuningIntegration {
+        pub fn builder() -> builder::FineTuningIntegration {
+            Default::default()
+        }
+    }
+    ///The type of the integration being enabled for the fine-tuning job
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningIntegrationType {
+        #[serde(rename = "wandb")]
+        Wandb,
+    }
+    impl ::std::fmt::Display for FineTuningIntegrationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Wandb => f.write_str("wandb"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningIntegrationType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "wandb" => Ok(Self::Wandb),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningIntegrationType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The settings for your integration with Weights and Biases. This payload specifies the project that
+    /// metrics will be sent to. Optionally, you can set an explicit display name for your run, add tags
+    /// to your run, and set a default entity (team, username, etc) to be associated with your run.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuningIntegrationWandb {
+        /// The entity to use for the run. This allows you to set the team or username of the WandB user that you would
+        /// like associated with the run. If not set, the default entity for the registered WandB API key is used.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub entity: ::std::option::Option<::std::string::String>,
+        /// A display name to set for the run. If not set, we will use the Job ID as the name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// The name of the project that the new run will be created under.
+        pub project: ::std::string::String,
+        /// A list of tags to be attached to the newly created run. These tags are passed through directly to WandB. Some
+        /// default tags are generated by OpenAI: "openai/finetune", "openai/{base-model}", "openai/{ftjob-abcdef}".
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub tags: ::std::vec::Vec<::std::string::String>,
+    }
+    impl FineTuningIntegrationWandb {
+        pub fn builder() -> builder::FineTuningIntegrationWandb {
+            Default::default()
+        }
+    }
+    /// The `fine_tuning.job` object represents a fine-tuning job that has been created through the API.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuningJob {
+        ///The Unix timestamp (in seconds) for when the fine-tuning job was created.
+        pub created_at: i64,
+        ///For fine-tuning jobs that have `failed`, more information on the cause of the failure. A job that has not failed may carry it with every field null.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<FineTuningJobError>,
+        ///The Unix timestamp (in seconds) for when the fine-tuning job is estimated to finish. The value will be null if the fine-tuning job is not running.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub estimated_finish: ::std::option::Option<i64>,
+        ///The name of the fine-tuned model that is being created. The value will be null if the fine-tuning job is still running.
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub fine_tuned_model: ::std::option::Option<::std::string::String>,
+        ///The Unix timestamp (in seconds) for when the fine-tuning job was finished. The value will be null if the fine-tuning job is still running.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub finished_at: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hyperparameters: ::std::option::Option<FineTuningJobHyperparameters>,
+        ///The object identifier, which can be referenced in the API endpoints.
+        pub id: ::std::string::String,
+        ///A list of integrations to enable for this fine-tuning job.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub integrations: ::std::option::Option<::std::vec::Vec<FineTuningIntegration>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub method: ::std::option::Option<FineTuneMethod>,
+        ///The base model that is being fine-tuned.
+        pub model: ::std::string::String,
+        ///The object type, which is always "fine_tuning.job".
+        pub object: FineTuningJobObject,
+        ///The organization that owns the fine-tuning job.
+        pub organization_id: ::std::string::String,
+        ///The compiled results file ID(s) for the fine-tuning job. You can retrieve the results with the [Files API](/docs/api-reference/files/retrieve-contents).
+        pub result_files: ::std::vec::Vec<::std::string::String>,
+        ///The seed used for the fine-tuning job.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<i64>,
+        ///The current status of the fine-tuning job. Known values, or any newer one.
+        pub status: FineTuningJobStatus,
+        ///The total number of billable tokens processed by this fine-tuning job. The value will be null if the fine-tuning job is still running.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trained_tokens: ::std::option::Option<i64>,
+        ///The file ID used for training. You can retrieve the training data with the [Files API](/docs/api-reference/files/retrieve-contents).
+        pub training_file: ::std::string::String,
+        ///The file ID used for validation. You can retrieve the validation results with the [Files API](/docs/api-reference/files/retrieve-contents).
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub validation_file: ::std::option::Option<::std::string::String>,
+    }
+    impl FineTuningJob {
+        pub fn builder() -> builder::FineTuningJob {
+            Default::default()
+        }
+    }
+    ///For fine-tuning jobs that have `failed`, more information on the cause of the failure. A job that has not failed may carry it with every field null.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema,
+    )]
+    pub struct FineTuningJobError {
+        ///A machine-readable error code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        ///A human-readable error message.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///The parameter that was invalid, usually `training_file` or `validation_file`; null if the failure was not parameter-specific.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub param: ::std::option::Option<::std::string::String>,
+    }
+    impl FineTuningJobError {
+        pub fn builder() -> builder::FineTuningJobError {
+            Default::default()
+        }
+    }
+    ///Fine-tuning job event object
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuningJobEvent {
+        ///The Unix timestamp (in seconds) for when the fine-tuning job was created.
+        pub created_at: i64,
+        ///The data associated with the event, or null.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data:
+            ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+        ///The object identifier.
+        pub id: ::std::string::String,
+        ///The log level of the event.
+        pub level: FineTuningJobEventLevel,
+        ///The message of the event.
+        pub message: ::std::string::String,
+        ///The object type, which is always "fine_tuning.job.event".
+        pub object: FineTuningJobEventObject,
+        ///The type of event.
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<FineTuningJobEventType>,
+    }
+    impl FineTuningJobEvent {
+        pub fn builder() -> builder::FineTuningJobEvent {
+            Default::default()
+        }
+    }
+    ///The log level of the event.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningJobEventLevel {
+        #[serde(rename = "info")]
+        Info,
+        #[serde(rename = "warn")]
+        Warn,
+        #[serde(rename = "error")]
+        Error,
+    }
+    impl ::std::fmt::Display for FineTuningJobEventLevel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Info => f.write_str("info"),
+                Self::Warn => f.write_str("warn"),
+                Self::Error => f.write_str("error"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobEventLevel {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "info" => Ok(Self::Info),
+                "warn" => Ok(Self::Warn),
+                "error" => Ok(Self::Error),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobEventLevel {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningJobEventLevel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The object type, which is always "fine_tuning.job.event".
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningJobEventObject {
+        #[serde(rename = "fine_tuning.job.event")]
+        FineTuningJobEvent,
+    }
+    impl ::std::fmt::Display for FineTuningJobEventObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::FineTuningJobEvent => f.write_str("fine_tuning.job.event"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobEventObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "fine_tuning.job.event" => Ok(Self::FineTuningJobEvent),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobEventObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningJobEventObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The type of event.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningJobEventType {
+        #[serde(rename = "message")]
+        Message,
+        #[serde(rename = "metrics")]
+        Metrics,
+    }
+    impl ::std::fmt::Display for FineTuningJobEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Message => f.write_str("message"),
+                Self::Metrics => f.write_str("metrics"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "message" => Ok(Self::Message),
+                "metrics" => Ok(Self::Metrics),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningJobEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The hyperparameters used for the fine-tuning job. This value will only be returned when running `supervised` jobs.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct FineTuningJobHyperparameters {
+        /// Number of examples in each batch. A larger batch size means that model parameters
+        /// are updated less frequently, but with lower variance.
+        #[serde(default = "defaults::fine_tuning_job_hyperparameters_batch_size")]
+        pub batch_size: ::std::option::Option<FineTuningJobHyperparametersBatchSize>,
+        /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid
+        /// overfitting.
+        #[serde(default = "defaults::fine_tuning_job_hyperparameters_learning_rate_multiplier")]
+        pub learning_rate_multiplier: FineTuningJobHyperparametersLearningRateMultiplier,
+        /// The number of epochs to train the model for. An epoch refers to one full cycle
+        /// through the training dataset.
+        #[serde(default = "defaults::fine_tuning_job_hyperparameters_n_epochs")]
+        pub n_epochs: FineTuningJobHyperparametersNEpochs,
+    }
+    impl ::std::default::Default for FineTuningJobHyperparameters {
+        fn default() -> Self {
+            Self {
+                batch_size: defaults::fine_tuning_job_hyperparameters_batch_size(),
+                learning_rate_multiplier:
+                    defaults::fine_tuning_job_hyperparameters_learning_rate_multiplier(),
+                n_epochs: defaults::fine_tuning_job_hyperparameters_n_epochs(),
+            }
+        }
+    }
+    impl FineTuningJobHyperparameters {
+        pub fn builder() -> builder::FineTuningJobHyperparameters {
+            Default::default()
+        }
+    }
+    ///`FineTuningJobHyperparametersBatchSize`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuningJobHyperparametersBatchSize {
+        String(FineTuningJobHyperparametersBatchSizeString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::fmt::Display for FineTuningJobHyperparametersBatchSize {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobHyperparametersBatchSize {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningJobHyperparametersBatchSize {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuningJobHyperparametersBatchSizeString>
+        for FineTuningJobHyperparametersBatchSize
+    {
+        fn from(value: FineTuningJobHyperparametersBatchSizeString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for FineTuningJobHyperparametersBatchSize {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuningJobHyperparametersBatchSizeString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningJobHyperparametersBatchSizeString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuningJobHyperparametersBatchSizeString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobHyperparametersBatchSizeString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobHyperparametersBatchSizeString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuningJobHyperparametersBatchSizeString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Scaling factor for the learning rate. A smaller learning rate may be useful to avoid
+    /// overfitting.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuningJobHyperparametersLearningRateMultiplier {
+        String(FineTuningJobHyperparametersLearningRateMultiplierString),
+        Number(f64),
+    }
+    impl ::std::default::Default for FineTuningJobHyperparametersLearningRateMultiplier {
+        fn default() -> Self {
+            FineTuningJobHyperparametersLearningRateMultiplier::String(
+                FineTuningJobHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuningJobHyperparametersLearningRateMultiplier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobHyperparametersLearningRateMultiplier {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobHyperparametersLearningRateMultiplier {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuningJobHyperparametersLearningRateMultiplier
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuningJobHyperparametersLearningRateMultiplierString>
+        for FineTuningJobHyperparametersLearningRateMultiplier
+    {
+        fn from(value: FineTuningJobHyperparametersLearningRateMultiplierString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for FineTuningJobHyperparametersLearningRateMultiplier {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    ///`FineTuningJobHyperparametersLearningRateMultiplierString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningJobHyperparametersLearningRateMultiplierString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuningJobHyperparametersLearningRateMultiplierString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobHyperparametersLearningRateMultiplierString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobHyperparametersLearningRateMultiplierString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+        for FineTuningJobHyperparametersLearningRateMultiplierString
+    {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The number of epochs to train the model for. An epoch refers to one full cycle
+    /// through the training dataset.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuningJobHyperparametersNEpochs {
+        String(FineTuningJobHyperparametersNEpochsString),
+        Integer(::std::num::NonZeroU64),
+    }
+    impl ::std::default::Default for FineTuningJobHyperparametersNEpochs {
+        fn default() -> Self {
+            FineTuningJobHyperparametersNEpochs::String(
+                FineTuningJobHyperparametersNEpochsString::Auto,
+            )
+        }
+    }
+    impl ::std::fmt::Display for FineTuningJobHyperparametersNEpochs {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobHyperparametersNEpochs {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Integer(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningJobHyperparametersNEpochs {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<FineTuningJobHyperparametersNEpochsString>
+        for FineTuningJobHyperparametersNEpochs
+    {
+        fn from(value: FineTuningJobHyperparametersNEpochsString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for FineTuningJobHyperparametersNEpochs {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`FineTuningJobHyperparametersNEpochsString`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningJobHyperparametersNEpochsString {
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for FineTuningJobHyperparametersNEpochsString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobHyperparametersNEpochsString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobHyperparametersNEpochsString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningJobHyperparametersNEpochsString {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The object type, which is always "fine_tuning.job".
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum FineTuningJobObject {
+        #[serde(rename = "fine_tuning.job")]
+        FineTuningJob,
+    }
+    impl ::std::fmt::Display for FineTuningJobObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::FineTuningJob => f.write_str("fine_tuning.job"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FineTuningJobObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "fine_tuning.job" => Ok(Self::FineTuningJob),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FineTuningJobObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FineTuningJobObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The current status of the fine-tuning job. Known values, or any newer one.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum FineTuningJobStatus {
+        KnownFineTuningJobStatus(KnownFineTuningJobStatus),
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for FineTuningJobStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::KnownFineTuningJobStatus(x) => x.fmt(f),
+                Self::Other(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<KnownFineTuningJobStatus> for FineTuningJobStatus {
+        fn from(value: KnownFineTuningJobStatus) -> Self {
+            Self::KnownFineTuningJobStatus(value)
+        }
+    }
+    /// A LabelModelGrader object which uses a model to assign labels to each item
+    /// in the evaluation.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct GraderLabelModel {
+        pub input: ::std::vec::Vec<EvalItem>,
+        ///The labels to assign to each item in the evaluation.
+        pub labels: ::std::vec::Vec<::std::string::String>,
+        ///The model to use for the evaluation. Must support structured outputs.
+        pub model: ::std::string::String,
+        ///The name of the grader.
+        pub name: ::std::string::String,
+        ///The labels that indicate a passing result. Must be a subset of labels.
+        pub passing_labels: ::std::vec::Vec<::std::string::String>,
+        ///The object type, which is always `label_model`.
+        #[serde(rename = "type")]
+        pub type_: GraderLabelModelType,
+    }
+    impl GraderLabelModel {
+        pub fn builder() -> builder::GraderLabelModel {
+            Default::default()
+        }
+    }
+    ///The object type, which is always `label_model`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderLabelModelType {
+        #[serde(rename = "label_model")]
+        LabelModel,
+    }
+    impl ::std::fmt::Display for GraderLabelModelType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LabelModel => f.write_str("label_model"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderLabelModelType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "label_model" => Ok(Self::LabelModel),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderLabelModelType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderLabelModelType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A MultiGrader object combines the output of multiple graders to produce a single score.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct GraderMulti {
+        ///A formula to calculate the output based on grader results.
+        pub calculate_output: ::std::string::String,
+        pub graders: GraderMultiGraders,
+        ///The name of the grader.
+        pub name: ::std::string::String,
+        ///The object type, which is always `multi`.
+        #[serde(rename = "type")]
+        pub type_: GraderMultiType,
+    }
+    impl GraderMulti {
+        pub fn builder() -> builder::GraderMulti {
+            Default::default()
+        }
+    }
+    ///`GraderMultiGraders`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum GraderMultiGraders {
+        StringCheck(GraderStringCheck),
+        TextSimilarity(GraderTextSimilarity),
+        Python(GraderPython),
+        ScoreModel(GraderScoreModel),
+        LabelModel(GraderLabelModel),
+    }
+    impl ::std::convert::From<GraderStringCheck> for GraderMultiGraders {
+        fn from(value: GraderStringCheck) -> Self {
+            Self::StringCheck(value)
+        }
+    }
+    impl ::std::convert::From<GraderTextSimilarity> for GraderMultiGraders {
+        fn from(value: GraderTextSimilarity) -> Self {
+            Self::TextSimilarity(value)
+        }
+    }
+    impl ::std::convert::From<GraderPython> for GraderMultiGraders {
+        fn from(value: GraderPython) -> Self {
+            Self::Python(value)
+        }
+    }
+    impl ::std::convert::From<GraderScoreModel> for GraderMultiGraders {
+        fn from(value: GraderScoreModel) -> Self {
+            Self::ScoreModel(value)
+        }
+    }
+    impl ::std::convert::From<GraderLabelModel> for GraderMultiGraders {
+        fn from(value: GraderLabelModel) -> Self {
+            Self::LabelModel(value)
+        }
+    }
+    ///The object type, which is always `multi`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderMultiType {
+        #[serde(rename = "multi")]
+        Multi,
+    }
+    impl ::std::fmt::Display for GraderMultiType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Multi => f.write_str("multi"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderMultiType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "multi" => Ok(Self::Multi),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderMultiType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderMultiType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for GraderMultiType {
+        fn default() -> Self {
+            GraderMultiType::Multi
+        }
+    }
+    /// A PythonGrader object that runs a python script on the input.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct GraderPython {
+        ///The image tag to use for the python script.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub image_tag: ::std::option::Option<::std::string::String>,
+        ///The name of the grader.
+        pub name: ::std::string::String,
+        ///The source code of the python script.
+        pub source: ::std::string::String,
+        ///The object type, which is always `python`.
+        #[serde(rename = "type")]
+        pub type_: GraderPythonType,
+    }
+    impl GraderPython {
+        pub fn builder() -> builder::GraderPython {
+            Default::default()
+        }
+    }
+    ///The object type, which is always `python`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderPythonType {
+        #[serde(rename = "python")]
+        Python,
+    }
+    impl ::std::fmt::Display for GraderPythonType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Python => f.write_str("python"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderPythonType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "python" => Ok(Self::Python),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderPythonType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderPythonType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// A ScoreModelGrader object that uses a model to assign a score to the input.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct GraderScoreModel {
+        /// The input messages evaluated by the grader. Supports text, output text, input image, and input audio content blocks, and may include template strings.
+        pub input: ::std::vec::Vec<EvalItem>,
+        ///The model to use for the evaluation.
+        pub model: ::std::string::String,
+        ///The name of the grader.
+        pub name: ::std::string::String,
+        ///The range of the score. Defaults to `[0, 1]`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub range: ::std::vec::Vec<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sampling_params: ::std::option::Option<GraderScoreModelSamplingParams>,
+        ///The object type, which is always `score_model`.
+        #[serde(rename = "type")]
+        pub type_: GraderScoreModelType,
+    }
+    impl GraderScoreModel {
+        pub fn builder() -> builder::GraderScoreModel {
+            Default::default()
+        }
+    }
+    ///The sampling parameters for the model.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct GraderScoreModelSamplingParams {
+        /// The maximum number of tokens the grader model may generate in its response.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_completions_tokens: ::std::option::Option<::std::num::NonZeroU64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reasoning_effort: ::std::option::Option<ReasoningEffort>,
+        /// A seed value to initialize the randomness, during sampling.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub seed: ::std::option::Option<i64>,
+        /// A higher temperature increases randomness in the outputs.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub temperature: ::std::option::Option<f64>,
+        /// An alternative to temperature for nucleus sampling; 1.0 includes all tokens.
+        #[serde(default = "defaults::grader_score_model_sampling_params_top_p")]
+        pub top_p: ::std::option::Option<f64>,
+    }
+    impl ::std::default::Default for GraderScoreModelSamplingParams {
+        fn default() -> Self {
+            Self {
+                max_completions_tokens: Default::default(),
+                reasoning_effort: Default::default(),
+                seed: Default::default(),
+                temperature: Default::default(),
+                top_p: defaults::grader_score_model_sampling_params_top_p(),
+            }
+        }
+    }
+    impl GraderScoreModelSamplingParams {
+        pub fn builder() -> builder::GraderScoreModelSamplingParams {
+            Default::default()
+        }
+    }
+    ///The object type, which is always `score_model`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderScoreModelType {
+        #[serde(rename = "score_model")]
+        ScoreModel,
+    }
+    impl ::std::fmt::Display for GraderScoreModelType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ScoreModel => f.write_str("score_model"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderScoreModelType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "score_model" => Ok(Self::ScoreModel),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderScoreModelType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderScoreModelType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// A StringCheckGrader object that performs a string comparison between input and reference using a specified operation.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct GraderStringCheck {
+        ///The input text. This may include template strings.
+        pub input: ::std::string::String,
+        ///The name of the grader.
+        pub name: ::std::string::String,
+        ///The string check operation to perform. One of `eq`, `ne`, `like`, or `ilike`.
+        pub operation: GraderStringCheckOperation,
+        ///The reference text. This may include template strings.
+        pub reference: ::std::string::String,
+        ///The object type, which is always `string_check`.
+        #[serde(rename = "type")]
+        pub type_: GraderStringCheckType,
+    }
+    impl GraderStringCheck {
+        pub fn builder() -> builder::GraderStringCheck {
+            Default::default()
+        }
+    }
+    ///The string check operation to perform. One of `eq`, `ne`, `like`, or `ilike`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderStringCheckOperation {
+        #[serde(rename = "eq")]
+        Eq,
+        #[serde(rename = "ne")]
+        Ne,
+        #[serde(rename = "like")]
+        Like,
+        #[serde(rename = "ilike")]
+        Ilike,
+    }
+    impl ::std::fmt::Display for GraderStringCheckOperation {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Eq => f.write_str("eq"),
+                Self::Ne => f.write_str("ne"),
+                Self::Like => f.write_str("like"),
+                Self::Ilike => f.write_str("ilike"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderStringCheckOperation {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "eq" => Ok(Self::Eq),
+                "ne" => Ok(Self::Ne),
+                "like" => Ok(Self::Like),
+                "ilike" => Ok(Self::Ilike),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderStringCheckOperation {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderStringCheckOperation {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The object type, which is always `string_check`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderStringCheckType {
+        #[serde(rename = "string_check")]
+        StringCheck,
+    }
+    impl ::std::fmt::Display for GraderStringCheckType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::StringCheck => f.write_str("string_check"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderStringCheckType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "string_check" => Ok(Self::StringCheck),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderStringCheckType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderStringCheckType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// A TextSimilarityGrader object which grades text based on similarity metrics.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct GraderTextSimilarity {
+        /// The evaluation metric to use. One of `cosine`, `fuzzy_match`, `bleu`,
+        /// `gleu`, `meteor`, `rouge_1`, `rouge_2`, `rouge_3`, `rouge_4`, `rouge_5`,
+        /// or `rouge_l`.
+        pub evaluation_metric: GraderTextSimilarityEvaluationMetric,
+        ///The text being graded.
+        pub input: ::std::string::String,
+        ///The name of the grader.
+        pub name: ::std::string::String,
+        ///The text being graded against.
+        pub reference: ::std::string::String,
+        ///The type of grader.
+        #[serde(rename = "type")]
+        pub type_: GraderTextSimilarityType,
+    }
+    impl GraderTextSimilarity {
+        pub fn builder() -> builder::GraderTextSimilarity {
+            Default::default()
+        }
+    }
+    /// The evaluation metric to use. One of `cosine`, `fuzzy_match`, `bleu`,
+    /// `gleu`, `meteor`, `rouge_1`, `rouge_2`, `rouge_3`, `rouge_4`, `rouge_5`,
+    /// or `rouge_l`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderTextSimilarityEvaluationMetric {
+        #[serde(rename = "cosine")]
+        Cosine,
+        #[serde(rename = "fuzzy_match")]
+        FuzzyMatch,
+        #[serde(rename = "bleu")]
+        Bleu,
+        #[serde(rename = "gleu")]
+        Gleu,
+        #[serde(rename = "meteor")]
+        Meteor,
+        #[serde(rename = "rouge_1")]
+        Rouge1,
+        #[serde(rename = "rouge_2")]
+        Rouge2,
+        #[serde(rename = "rouge_3")]
+        Rouge3,
+        #[serde(rename = "rouge_4")]
+        Rouge4,
+        #[serde(rename = "rouge_5")]
+        Rouge5,
+        #[serde(rename = "rouge_l")]
+        RougeL,
+    }
+    impl ::std::fmt::Display for GraderTextSimilarityEvaluationMetric {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Cosine => f.write_str("cosine"),
+                Self::FuzzyMatch => f.write_str("fuzzy_match"),
+                Self::Bleu => f.write_str("bleu"),
+                Self::Gleu => f.write_str("gleu"),
+                Self::Meteor => f.write_str("meteor"),
+                Self::Rouge1 => f.write_str("rouge_1"),
+                Self::Rouge2 => f.write_str("rouge_2"),
+                Self::Rouge3 => f.write_str("rouge_3"),
+                Self::Rouge4 => f.write_str("rouge_4"),
+                Self::Rouge5 => f.write_str("rouge_5"),
+                Self::RougeL => f.write_str("rouge_l"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderTextSimilarityEvaluationMetric {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "cosine" => Ok(Self::Cosine),
+                "fuzzy_match" => Ok(Self::FuzzyMatch),
+                "bleu" => Ok(Self::Bleu),
+                "gleu" => Ok(Self::Gleu),
+                "meteor" => Ok(Self::Meteor),
+                "rouge_1" => Ok(Self::Rouge1),
+                "rouge_2" => Ok(Self::Rouge2),
+                "rouge_3" => Ok(Self::Rouge3),
+                "rouge_4" => Ok(Self::Rouge4),
+                "rouge_5" => Ok(Self::Rouge5),
+                "rouge_l" => Ok(Self::RougeL),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderTextSimilarityEvaluationMetric {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderTextSimilarityEvaluationMetric {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The type of grader.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum GraderTextSimilarityType {
+        #[serde(rename = "text_similarity")]
+        TextSimilarity,
+    }
+    impl ::std::fmt::Display for GraderTextSimilarityType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TextSimilarity => f.write_str("text_similarity"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GraderTextSimilarityType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text_similarity" => Ok(Self::TextSimilarity),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GraderTextSimilarityType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GraderTextSimilarityType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for GraderTextSimilarityType {
+        fn default() -> Self {
+            GraderTextSimilarityType::TextSimilarity
+        }
+    }
+    /// An audio input to the model.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct InputAudio {
+        pub input_audio: InputAudioInputAudio,
+        /// The type of the input item. Always `input_audio`.
+        #[serde(rename = "type")]
+        pub type_: InputAudioType,
+    }
+    impl InputAudio {
+        pub fn builder() -> builder::InputAudio {
+            Default::default()
+        }
+    }
+    ///`InputAudioInputAudio`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct InputAudioInputAudio {
+        /// Base64-encoded audio data.
+        pub data: ::std::string::String,
+        /// The format of the audio data. Currently supported formats are `mp3` and
+        /// `wav`.
+        pub format: InputAudioInputAudioFormat,
+    }
+    impl InputAudioInputAudio {
+        pub fn builder() -> builder::InputAudioInputAudio {
+            Default::default()
+        }
+    }
+    /// The format of the audio data. Currently supported formats are `mp3` and
+    /// `wav`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum InputAudioInputAudioFormat {
+        #[serde(rename = "mp3")]
+        Mp3,
+        #[serde(rename = "wav")]
+        Wav,
+    }
+    impl ::std::fmt::Display for InputAudioInputAudioFormat {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Mp3 => f.write_str("mp3"),
+                Self::Wav => f.write_str("wav"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InputAudioInputAudioFormat {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "mp3" => Ok(Self::Mp3),
+                "wav" => Ok(Self::Wav),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InputAudioInputAudioFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InputAudioInputAudioFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// The type of the input item. Always `input_audio`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum InputAudioType {
+        #[serde(rename = "input_audio")]
+        InputAudio,
+    }
+    impl ::std::fmt::Display for InputAudioType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InputAudio => f.write_str("input_audio"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InputAudioType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "input_audio" => Ok(Self::InputAudio),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InputAudioType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InputAudioType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A text input to the model.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct InputTextContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prompt_cache_breakpoint: ::std::option::Option<PromptCacheBreakpointConfig>,
+        ///The text input to the model.
+        pub text: ::std::string::String,
+        ///The type of the input item. Always `input_text`.
+        #[serde(rename = "type")]
+        pub type_: InputTextContentType,
+    }
+    impl InputTextContent {
+        pub fn builder() -> builder::InputTextContent {
+            Default::default()
+        }
+    }
+    ///The type of the input item. Always `input_text`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum InputTextContentType {
+        #[serde(rename = "input_text")]
+        InputText,
+    }
+    impl ::std::fmt::Display for InputTextContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InputText => f.write_str("input_text"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for InputTextContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "input_text" => Ok(Self::InputText),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InputTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for InputTextContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for InputTextContentType {
+        fn default() -> Self {
+            InputTextContentType::InputText
+        }
+    }
+    ///`KnownBatchEndpoint`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum KnownBatchEndpoint {
+        #[serde(rename = "/v1/responses")]
+        V1Responses,
+        #[serde(rename = "/v1/chat/completions")]
+        V1ChatCompletions,
+        #[serde(rename = "/v1/embeddings")]
+        V1Embeddings,
+        #[serde(rename = "/v1/completions")]
+        V1Completions,
+        #[serde(rename = "/v1/moderations")]
+        V1Moderations,
+        #[serde(rename = "/v1/images/generations")]
+        V1ImagesGenerations,
+        #[serde(rename = "/v1/images/edits")]
+        V1ImagesEdits,
+        #[serde(rename = "/v1/videos")]
+        V1Videos,
+    }
+    impl ::std::fmt::Display for KnownBatchEndpoint {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::V1Responses => f.write_str("/v1/responses"),
+                Self::V1ChatCompletions => f.write_str("/v1/chat/completions"),
+                Self::V1Embeddings => f.write_str("/v1/embeddings"),
+                Self::V1Completions => f.write_str("/v1/completions"),
+                Self::V1Moderations => f.write_str("/v1/moderations"),
+                Self::V1ImagesGenerations => f.write_str("/v1/images/generations"),
+                Self::V1ImagesEdits => f.write_str("/v1/images/edits"),
+                Self::V1Videos => f.write_str("/v1/videos"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KnownBatchEndpoint {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "/v1/responses" => Ok(Self::V1Responses),
+                "/v1/chat/completions" => Ok(Self::V1ChatCompletions),
+                "/v1/embeddings" => Ok(Self::V1Embeddings),
+                "/v1/completions" => Ok(Self::V1Completions),
+                "/v1/moderations" => Ok(Self::V1Moderations),
+                "/v1/images/generations" => Ok(Self::V1ImagesGenerations),
+                "/v1/images/edits" => Ok(Self::V1ImagesEdits),
+                "/v1/videos" => Ok(Self::V1Videos),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KnownBatchEndpoint {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KnownBatchEndpoint {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KnownBatchStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum KnownBatchStatus {
+        #[serde(rename = "validating")]
+        Validating,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "in_progress")]
+        InProgress,
+        #[serde(rename = "finalizing")]
+        Finalizing,
+        #[serde(rename = "completed")]
+        Completed,
+        #[serde(rename = "expired")]
+        Expired,
+        #[serde(rename = "cancelling")]
+        Cancelling,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+    }
+    impl ::std::fmt::Display for KnownBatchStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Validating => f.write_str("validating"),
+                Self::Failed => f.write_str("failed"),
+                Self::InProgress => f.write_str("in_progress"),
+                Self::Finalizing => f.write_str("finalizing"),
+                Self::Completed => f.write_str("completed"),
+                Self::Expired => f.write_str("expired"),
+                Self::Cancelling => f.write_str("cancelling"),
+                Self::Cancelled => f.write_str("cancelled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KnownBatchStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "validating" => Ok(Self::Validating),
+                "failed" => Ok(Self::Failed),
+                "in_progress" => Ok(Self::InProgress),
+                "finalizing" => Ok(Self::Finalizing),
+                "completed" => Ok(Self::Completed),
+                "expired" => Ok(Self::Expired),
+                "cancelling" => Ok(Self::Cancelling),
+                "cancelled" => Ok(Self::Cancelled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KnownBatchStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KnownBatchStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KnownFileBatchStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum KnownFileBatchStatus {
+        #[serde(rename = "in_progress")]
+        InProgress,
+        #[serde(rename = "completed")]
+        Completed,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+        #[serde(rename = "failed")]
+        Failed,
+    }
+    impl ::std::fmt::Display for KnownFileBatchStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InProgress => f.write_str("in_progress"),
+                Self::Completed => f.write_str("completed"),
+                Self::Cancelled => f.write_str("cancelled"),
+                Self::Failed => f.write_str("failed"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KnownFileBatchStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "in_progress" => Ok(Self::InProgress),
+                "completed" => Ok(Self::Completed),
+                "cancelled" => Ok(Self::Cancelled),
+                "failed" => Ok(Self::Failed),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KnownFileBatchStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KnownFileBatchStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`KnownFilePurpose`
@@ -383,6 +5637,74 @@ pub mod types {
             value.parse()
         }
     }
+    ///`KnownFineTuningJobStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum KnownFineTuningJobStatus {
+        #[serde(rename = "validating_files")]
+        ValidatingFiles,
+        #[serde(rename = "queued")]
+        Queued,
+        #[serde(rename = "running")]
+        Running,
+        #[serde(rename = "succeeded")]
+        Succeeded,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+    }
+    impl ::std::fmt::Display for KnownFineTuningJobStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ValidatingFiles => f.write_str("validating_files"),
+                Self::Queued => f.write_str("queued"),
+                Self::Running => f.write_str("running"),
+                Self::Succeeded => f.write_str("succeeded"),
+                Self::Failed => f.write_str("failed"),
+                Self::Cancelled => f.write_str("cancelled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KnownFineTuningJobStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "validating_files" => Ok(Self::ValidatingFiles),
+                "queued" => Ok(Self::Queued),
+                "running" => Ok(Self::Running),
+                "succeeded" => Ok(Self::Succeeded),
+                "failed" => Ok(Self::Failed),
+                "cancelled" => Ok(Self::Cancelled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KnownFineTuningJobStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KnownFineTuningJobStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`KnownUploadPurpose`
     #[derive(
         ::serde::Deserialize,
@@ -511,6 +5833,249 @@ pub mod types {
             value.parse()
         }
     }
+    ///`KnownVectorStoreFileStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum KnownVectorStoreFileStatus {
+        #[serde(rename = "in_progress")]
+        InProgress,
+        #[serde(rename = "completed")]
+        Completed,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+        #[serde(rename = "failed")]
+        Failed,
+    }
+    impl ::std::fmt::Display for KnownVectorStoreFileStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InProgress => f.write_str("in_progress"),
+                Self::Completed => f.write_str("completed"),
+                Self::Cancelled => f.write_str("cancelled"),
+                Self::Failed => f.write_str("failed"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KnownVectorStoreFileStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "in_progress" => Ok(Self::InProgress),
+                "completed" => Ok(Self::Completed),
+                "cancelled" => Ok(Self::Cancelled),
+                "failed" => Ok(Self::Failed),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KnownVectorStoreFileStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KnownVectorStoreFileStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListBatchesResponse`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct ListBatchesResponse {
+        pub data: ::std::vec::Vec<Batch>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_id: ::std::option::Option<::std::string::String>,
+        pub has_more: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_id: ::std::option::Option<::std::string::String>,
+        pub object: ListBatchesResponseObject,
+    }
+    impl ListBatchesResponse {
+        pub fn builder() -> builder::ListBatchesResponse {
+            Default::default()
+        }
+    }
+    ///`ListBatchesResponseObject`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListBatchesResponseObject {
+        #[serde(rename = "list")]
+        List,
+    }
+    impl ::std::fmt::Display for ListBatchesResponseObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::List => f.write_str("list"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListBatchesResponseObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "list" => Ok(Self::List),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListBatchesResponseObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListBatchesResponseObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListFilesInVectorStoreBatchFilter`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListFilesInVectorStoreBatchFilter {
+        #[serde(rename = "in_progress")]
+        InProgress,
+        #[serde(rename = "completed")]
+        Completed,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+    }
+    impl ::std::fmt::Display for ListFilesInVectorStoreBatchFilter {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InProgress => f.write_str("in_progress"),
+                Self::Completed => f.write_str("completed"),
+                Self::Failed => f.write_str("failed"),
+                Self::Cancelled => f.write_str("cancelled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListFilesInVectorStoreBatchFilter {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "in_progress" => Ok(Self::InProgress),
+                "completed" => Ok(Self::Completed),
+                "failed" => Ok(Self::Failed),
+                "cancelled" => Ok(Self::Cancelled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListFilesInVectorStoreBatchFilter {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListFilesInVectorStoreBatchFilter {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListFilesInVectorStoreBatchOrder`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListFilesInVectorStoreBatchOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ListFilesInVectorStoreBatchOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListFilesInVectorStoreBatchOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListFilesInVectorStoreBatchOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListFilesInVectorStoreBatchOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for ListFilesInVectorStoreBatchOrder {
+        fn default() -> Self {
+            ListFilesInVectorStoreBatchOrder::Desc
+        }
+    }
     ///`ListFilesOrder`
     #[derive(
         ::serde::Deserialize,
@@ -586,6 +6151,391 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ListFineTuningJobEventsResponse`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct ListFineTuningJobEventsResponse {
+        pub data: ::std::vec::Vec<FineTuningJobEvent>,
+        pub has_more: bool,
+        pub object: ListFineTuningJobEventsResponseObject,
+    }
+    impl ListFineTuningJobEventsResponse {
+        pub fn builder() -> builder::ListFineTuningJobEventsResponse {
+            Default::default()
+        }
+    }
+    ///`ListFineTuningJobEventsResponseObject`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListFineTuningJobEventsResponseObject {
+        #[serde(rename = "list")]
+        List,
+    }
+    impl ::std::fmt::Display for ListFineTuningJobEventsResponseObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::List => f.write_str("list"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListFineTuningJobEventsResponseObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "list" => Ok(Self::List),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListFineTuningJobEventsResponseObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListFineTuningJobEventsResponseObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListPaginatedFineTuningJobsResponse`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct ListPaginatedFineTuningJobsResponse {
+        pub data: ::std::vec::Vec<FineTuningJob>,
+        pub has_more: bool,
+        pub object: ListPaginatedFineTuningJobsResponseObject,
+    }
+    impl ListPaginatedFineTuningJobsResponse {
+        pub fn builder() -> builder::ListPaginatedFineTuningJobsResponse {
+            Default::default()
+        }
+    }
+    ///`ListPaginatedFineTuningJobsResponseObject`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListPaginatedFineTuningJobsResponseObject {
+        #[serde(rename = "list")]
+        List,
+    }
+    impl ::std::fmt::Display for ListPaginatedFineTuningJobsResponseObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::List => f.write_str("list"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListPaginatedFineTuningJobsResponseObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "list" => Ok(Self::List),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListPaginatedFineTuningJobsResponseObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListPaginatedFineTuningJobsResponseObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListVectorStoreFilesFilter`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListVectorStoreFilesFilter {
+        #[serde(rename = "in_progress")]
+        InProgress,
+        #[serde(rename = "completed")]
+        Completed,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "cancelled")]
+        Cancelled,
+    }
+    impl ::std::fmt::Display for ListVectorStoreFilesFilter {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InProgress => f.write_str("in_progress"),
+                Self::Completed => f.write_str("completed"),
+                Self::Failed => f.write_str("failed"),
+                Self::Cancelled => f.write_str("cancelled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListVectorStoreFilesFilter {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "in_progress" => Ok(Self::InProgress),
+                "completed" => Ok(Self::Completed),
+                "failed" => Ok(Self::Failed),
+                "cancelled" => Ok(Self::Cancelled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListVectorStoreFilesFilter {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListVectorStoreFilesFilter {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListVectorStoreFilesOrder`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListVectorStoreFilesOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ListVectorStoreFilesOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListVectorStoreFilesOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListVectorStoreFilesOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListVectorStoreFilesOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for ListVectorStoreFilesOrder {
+        fn default() -> Self {
+            ListVectorStoreFilesOrder::Desc
+        }
+    }
+    ///`ListVectorStoreFilesResponse`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct ListVectorStoreFilesResponse {
+        pub data: ::std::vec::Vec<VectorStoreFileObject>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_id: ::std::option::Option<::std::string::String>,
+        pub has_more: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_id: ::std::option::Option<::std::string::String>,
+        pub object: ::std::string::String,
+    }
+    impl ListVectorStoreFilesResponse {
+        pub fn builder() -> builder::ListVectorStoreFilesResponse {
+            Default::default()
+        }
+    }
+    ///`ListVectorStoresOrder`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ListVectorStoresOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ListVectorStoresOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListVectorStoresOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListVectorStoresOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListVectorStoresOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for ListVectorStoresOrder {
+        fn default() -> Self {
+            ListVectorStoresOrder::Desc
+        }
+    }
+    ///`ListVectorStoresResponse`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct ListVectorStoresResponse {
+        pub data: ::std::vec::Vec<VectorStoreObject>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_id: ::std::option::Option<::std::string::String>,
+        pub has_more: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_id: ::std::option::Option<::std::string::String>,
+        pub object: ::std::string::String,
+    }
+    impl ListVectorStoresResponse {
+        pub fn builder() -> builder::ListVectorStoresResponse {
+            Default::default()
+        }
+    }
+    /// Set of 16 key-value pairs that can be attached to an object. This can be
+    /// useful for storing additional information about the object in a structured
+    /// format, and querying for objects via API or the dashboard.
+    ///
+    /// Keys are strings with a maximum length of 64 characters. Values are strings
+    /// with a maximum length of 512 characters.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct Metadata(
+        pub  ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >,
+    );
+    impl ::std::ops::Deref for Metadata {
+        type Target = ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >;
+        fn deref(
+            &self,
+        ) -> &::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        > {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Metadata>
+        for ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+        >
+    {
+        fn from(value: Metadata) -> Self {
+            value.0
+        }
+    }
+    impl
+        ::std::convert::From<
+            ::std::option::Option<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        > for Metadata
+    {
+        fn from(
+            value: ::std::option::Option<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        ) -> Self {
+            Self(value)
+        }
+    }
     ///The `File` object represents a document that has been uploaded to OpenAI.
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
@@ -657,6 +6607,389 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for OpenAiFileObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///This is returned when the chunking strategy is unknown. Typically, this is because the file was indexed before the `chunking_strategy` concept was introduced in the API.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct OtherChunkingStrategyResponseParam {
+        ///Always `other`.
+        #[serde(rename = "type")]
+        pub type_: OtherChunkingStrategyResponseParamType,
+    }
+    impl OtherChunkingStrategyResponseParam {
+        pub fn builder() -> builder::OtherChunkingStrategyResponseParam {
+            Default::default()
+        }
+    }
+    ///Always `other`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum OtherChunkingStrategyResponseParamType {
+        #[serde(rename = "other")]
+        Other,
+    }
+    impl ::std::fmt::Display for OtherChunkingStrategyResponseParamType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Other => f.write_str("other"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OtherChunkingStrategyResponseParamType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "other" => Ok(Self::Other),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for OtherChunkingStrategyResponseParamType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for OtherChunkingStrategyResponseParamType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct PromptCacheBreakpointConfig {
+        ///The breakpoint mode. Always `explicit`.
+        pub mode: PromptCacheBreakpointConfigMode,
+    }
+    impl PromptCacheBreakpointConfig {
+        pub fn builder() -> builder::PromptCacheBreakpointConfig {
+            Default::default()
+        }
+    }
+    ///The breakpoint mode. Always `explicit`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum PromptCacheBreakpointConfigMode {
+        #[serde(rename = "explicit")]
+        Explicit,
+    }
+    impl ::std::fmt::Display for PromptCacheBreakpointConfigMode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Explicit => f.write_str("explicit"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PromptCacheBreakpointConfigMode {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "explicit" => Ok(Self::Explicit),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PromptCacheBreakpointConfigMode {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PromptCacheBreakpointConfigMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for PromptCacheBreakpointConfigMode {
+        fn default() -> Self {
+            PromptCacheBreakpointConfigMode::Explicit
+        }
+    }
+    /// Constrains effort on reasoning for reasoning models. Currently supported
+    /// values are `none`, `minimal`, `low`, `medium`, `high`, `xhigh`, and `max`.
+    /// Reducing reasoning effort can result in faster responses and fewer tokens
+    /// used on reasoning in a response. Not all reasoning models support every
+    /// value. See the
+    /// [reasoning guide](https://platform.openai.com/docs/guides/reasoning)
+    /// for model-specific support.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct ReasoningEffort(pub ::std::option::Option<ReasoningEffortInner>);
+    impl ::std::ops::Deref for ReasoningEffort {
+        type Target = ::std::option::Option<ReasoningEffortInner>;
+        fn deref(&self) -> &::std::option::Option<ReasoningEffortInner> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ReasoningEffort> for ::std::option::Option<ReasoningEffortInner> {
+        fn from(value: ReasoningEffort) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::option::Option<ReasoningEffortInner>> for ReasoningEffort {
+        fn from(value: ::std::option::Option<ReasoningEffortInner>) -> Self {
+            Self(value)
+        }
+    }
+    /// Constrains effort on reasoning for reasoning models. Currently supported
+    /// values are `none`, `minimal`, `low`, `medium`, `high`, `xhigh`, and `max`.
+    /// Reducing reasoning effort can result in faster responses and fewer tokens
+    /// used on reasoning in a response. Not all reasoning models support every
+    /// value. See the
+    /// [reasoning guide](https://platform.openai.com/docs/guides/reasoning)
+    /// for model-specific support.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum ReasoningEffortInner {
+        #[serde(rename = "none")]
+        None,
+        #[serde(rename = "minimal")]
+        Minimal,
+        #[serde(rename = "low")]
+        Low,
+        #[serde(rename = "medium")]
+        Medium,
+        #[serde(rename = "high")]
+        High,
+        #[serde(rename = "xhigh")]
+        Xhigh,
+        #[serde(rename = "max")]
+        Max,
+    }
+    impl ::std::fmt::Display for ReasoningEffortInner {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::None => f.write_str("none"),
+                Self::Minimal => f.write_str("minimal"),
+                Self::Low => f.write_str("low"),
+                Self::Medium => f.write_str("medium"),
+                Self::High => f.write_str("high"),
+                Self::Xhigh => f.write_str("xhigh"),
+                Self::Max => f.write_str("max"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReasoningEffortInner {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "none" => Ok(Self::None),
+                "minimal" => Ok(Self::Minimal),
+                "low" => Ok(Self::Low),
+                "medium" => Ok(Self::Medium),
+                "high" => Ok(Self::High),
+                "xhigh" => Ok(Self::Xhigh),
+                "max" => Ok(Self::Max),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ReasoningEffortInner {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ReasoningEffortInner {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`StaticChunkingStrategy`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct StaticChunkingStrategy {
+        /// The number of tokens that overlap between chunks. The default value is `400`.
+        ///
+        /// Note that the overlap must not exceed half of `max_chunk_size_tokens`.
+        pub chunk_overlap_tokens: i64,
+        ///The maximum number of tokens in each chunk. The default value is `800`. The minimum value is `100` and the maximum value is `4096`.
+        pub max_chunk_size_tokens: i64,
+    }
+    impl StaticChunkingStrategy {
+        pub fn builder() -> builder::StaticChunkingStrategy {
+            Default::default()
+        }
+    }
+    ///Customize your own chunking strategy by setting chunk size and chunk overlap.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct StaticChunkingStrategyRequestParam {
+        #[serde(rename = "static")]
+        pub static_: StaticChunkingStrategy,
+        ///Always `static`.
+        #[serde(rename = "type")]
+        pub type_: StaticChunkingStrategyRequestParamType,
+    }
+    impl StaticChunkingStrategyRequestParam {
+        pub fn builder() -> builder::StaticChunkingStrategyRequestParam {
+            Default::default()
+        }
+    }
+    ///Always `static`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum StaticChunkingStrategyRequestParamType {
+        #[serde(rename = "static")]
+        Static,
+    }
+    impl ::std::fmt::Display for StaticChunkingStrategyRequestParamType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Static => f.write_str("static"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StaticChunkingStrategyRequestParamType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "static" => Ok(Self::Static),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StaticChunkingStrategyRequestParamType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StaticChunkingStrategyRequestParamType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`StaticChunkingStrategyResponseParam`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(deny_unknown_fields)]
+    pub struct StaticChunkingStrategyResponseParam {
+        #[serde(rename = "static")]
+        pub static_: StaticChunkingStrategy,
+        ///Always `static`.
+        #[serde(rename = "type")]
+        pub type_: StaticChunkingStrategyResponseParamType,
+    }
+    impl StaticChunkingStrategyResponseParam {
+        pub fn builder() -> builder::StaticChunkingStrategyResponseParam {
+            Default::default()
+        }
+    }
+    ///Always `static`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum StaticChunkingStrategyResponseParamType {
+        #[serde(rename = "static")]
+        Static,
+    }
+    impl ::std::fmt::Display for StaticChunkingStrategyResponseParamType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Static => f.write_str("static"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StaticChunkingStrategyResponseParamType {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "static" => Ok(Self::Static),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StaticChunkingStrategyResponseParamType {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StaticChunkingStrategyResponseParamType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -836,6 +7169,610 @@ pub mod types {
             Self::KnownUploadStatus(value)
         }
     }
+    ///The expiration policy for a vector store.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct VectorStoreExpirationAfter {
+        ///Anchor timestamp after which the expiration policy applies. Supported anchors: `last_active_at`.
+        pub anchor: VectorStoreExpirationAfterAnchor,
+        ///The number of days after the anchor time that the vector store will expire.
+        pub days: ::std::num::NonZeroU64,
+    }
+    impl VectorStoreExpirationAfter {
+        pub fn builder() -> builder::VectorStoreExpirationAfter {
+            Default::default()
+        }
+    }
+    ///Anchor timestamp after which the expiration policy applies. Supported anchors: `last_active_at`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum VectorStoreExpirationAfterAnchor {
+        #[serde(rename = "last_active_at")]
+        LastActiveAt,
+    }
+    impl ::std::fmt::Display for VectorStoreExpirationAfterAnchor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LastActiveAt => f.write_str("last_active_at"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VectorStoreExpirationAfterAnchor {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "last_active_at" => Ok(Self::LastActiveAt),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VectorStoreExpirationAfterAnchor {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VectorStoreExpirationAfterAnchor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /// Set of 16 key-value pairs that can be attached to an object. This can be
+    /// useful for storing additional information about the object in a structured
+    /// format, and querying for objects via API or the dashboard. Keys are strings
+    /// with a maximum length of 64 characters. Values are strings with a maximum
+    /// length of 512 characters, booleans, or numbers.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct VectorStoreFileAttributes(
+        pub  ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, VectorStoreFileAttributesInnerValue>,
+        >,
+    );
+    impl ::std::ops::Deref for VectorStoreFileAttributes {
+        type Target = ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, VectorStoreFileAttributesInnerValue>,
+        >;
+        fn deref(
+            &self,
+        ) -> &::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, VectorStoreFileAttributesInnerValue>,
+        > {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<VectorStoreFileAttributes>
+        for ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, VectorStoreFileAttributesInnerValue>,
+        >
+    {
+        fn from(value: VectorStoreFileAttributes) -> Self {
+            value.0
+        }
+    }
+    impl
+        ::std::convert::From<
+            ::std::option::Option<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    VectorStoreFileAttributesInnerValue,
+                >,
+            >,
+        > for VectorStoreFileAttributes
+    {
+        fn from(
+            value: ::std::option::Option<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    VectorStoreFileAttributesInnerValue,
+                >,
+            >,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///`VectorStoreFileAttributesInnerValue`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum VectorStoreFileAttributesInnerValue {
+        String(VectorStoreFileAttributesInnerValueString),
+        Number(f64),
+        Boolean(bool),
+    }
+    impl ::std::fmt::Display for VectorStoreFileAttributesInnerValue {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Number(x) => x.fmt(f),
+                Self::Boolean(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VectorStoreFileAttributesInnerValue {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if let Ok(v) = value.parse() {
+                Ok(Self::String(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Number(v))
+            } else if let Ok(v) = value.parse() {
+                Ok(Self::Boolean(v))
+            } else {
+                Err("string conversion failed for all variants".into())
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VectorStoreFileAttributesInnerValue {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VectorStoreFileAttributesInnerValue {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::From<VectorStoreFileAttributesInnerValueString>
+        for VectorStoreFileAttributesInnerValue
+    {
+        fn from(value: VectorStoreFileAttributesInnerValueString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<f64> for VectorStoreFileAttributesInnerValue {
+        fn from(value: f64) -> Self {
+            Self::Number(value)
+        }
+    }
+    impl ::std::convert::From<bool> for VectorStoreFileAttributesInnerValue {
+        fn from(value: bool) -> Self {
+            Self::Boolean(value)
+        }
+    }
+    ///`VectorStoreFileAttributesInnerValueString`
+    #[derive(
+        ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
+    )]
+    #[serde(transparent)]
+    pub struct VectorStoreFileAttributesInnerValueString(::std::string::String);
+    impl ::std::ops::Deref for VectorStoreFileAttributesInnerValueString {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<VectorStoreFileAttributesInnerValueString> for ::std::string::String {
+        fn from(value: VectorStoreFileAttributesInnerValueString) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for VectorStoreFileAttributesInnerValueString {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 512usize {
+                return Err("longer than 512 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VectorStoreFileAttributesInnerValueString {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VectorStoreFileAttributesInnerValueString {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VectorStoreFileAttributesInnerValueString {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A batch of files attached to a vector store.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct VectorStoreFileBatchObject {
+        ///The Unix timestamp (in seconds) for when the vector store files batch was created.
+        pub created_at: i64,
+        pub file_counts: VectorStoreFileBatchObjectFileCounts,
+        ///The identifier, which can be referenced in API endpoints.
+        pub id: ::std::string::String,
+        ///The object type, `vector_store.files_batch` (the spec's examples also show `vector_store.file_batch`).
+        pub object: ::std::string::String,
+        ///The status of the vector store files batch. Known values, or any newer one.
+        pub status: VectorStoreFileBatchObjectStatus,
+        ///The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-reference/files) is attached to.
+        pub vector_store_id: ::std::string::String,
+    }
+    impl VectorStoreFileBatchObject {
+        pub fn builder() -> builder::VectorStoreFileBatchObject {
+            Default::default()
+        }
+    }
+    ///`VectorStoreFileBatchObjectFileCounts`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct VectorStoreFileBatchObjectFileCounts {
+        ///The number of files that where cancelled.
+        pub cancelled: i64,
+        ///The number of files that have been processed.
+        pub completed: i64,
+        ///The number of files that have failed to process.
+        pub failed: i64,
+        ///The number of files that are currently being processed.
+        pub in_progress: i64,
+        ///The total number of files.
+        pub total: i64,
+    }
+    impl VectorStoreFileBatchObjectFileCounts {
+        pub fn builder() -> builder::VectorStoreFileBatchObjectFileCounts {
+            Default::default()
+        }
+    }
+    ///The status of the vector store files batch. Known values, or any newer one.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum VectorStoreFileBatchObjectStatus {
+        KnownFileBatchStatus(KnownFileBatchStatus),
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for VectorStoreFileBatchObjectStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::KnownFileBatchStatus(x) => x.fmt(f),
+                Self::Other(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<KnownFileBatchStatus> for VectorStoreFileBatchObjectStatus {
+        fn from(value: KnownFileBatchStatus) -> Self {
+            Self::KnownFileBatchStatus(value)
+        }
+    }
+    ///A list of files attached to a vector store.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct VectorStoreFileObject {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attributes: ::std::option::Option<VectorStoreFileAttributes>,
+        ///The strategy used to chunk the file.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub chunking_strategy: ::std::option::Option<VectorStoreFileObjectChunkingStrategy>,
+        ///The Unix timestamp (in seconds) for when the vector store file was created.
+        pub created_at: i64,
+        ///The identifier, which can be referenced in API endpoints.
+        pub id: ::std::string::String,
+        ///The last error associated with this vector store file. Will be `null` if there are no errors.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_error: ::std::option::Option<VectorStoreFileObjectLastError>,
+        ///The object type, which is always `vector_store.file`.
+        pub object: VectorStoreFileObjectObject,
+        ///The status of the vector store file. Known values, or any newer one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<VectorStoreFileObjectStatus>,
+        ///The total vector store usage in bytes. Note that this may be different from the original file size.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage_bytes: ::std::option::Option<i64>,
+        ///The ID of the [vector store](/docs/api-reference/vector-stores/object) that the [File](/docs/api-reference/files) is attached to.
+        pub vector_store_id: ::std::string::String,
+    }
+    impl VectorStoreFileObject {
+        pub fn builder() -> builder::VectorStoreFileObject {
+            Default::default()
+        }
+    }
+    ///The strategy used to chunk the file.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum VectorStoreFileObjectChunkingStrategy {
+        StaticChunkingStrategyResponseParam(StaticChunkingStrategyResponseParam),
+        OtherChunkingStrategyResponseParam(OtherChunkingStrategyResponseParam),
+    }
+    impl ::std::convert::From<StaticChunkingStrategyResponseParam>
+        for VectorStoreFileObjectChunkingStrategy
+    {
+        fn from(value: StaticChunkingStrategyResponseParam) -> Self {
+            Self::StaticChunkingStrategyResponseParam(value)
+        }
+    }
+    impl ::std::convert::From<OtherChunkingStrategyResponseParam>
+        for VectorStoreFileObjectChunkingStrategy
+    {
+        fn from(value: OtherChunkingStrategyResponseParam) -> Self {
+            Self::OtherChunkingStrategyResponseParam(value)
+        }
+    }
+    ///The last error associated with this vector store file. Will be `null` if there are no errors.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct VectorStoreFileObjectLastError {
+        ///One of `server_error`, `unsupported_file`, or `invalid_file`, or a newer code.
+        pub code: ::std::string::String,
+        ///A human-readable description of the error.
+        pub message: ::std::string::String,
+    }
+    impl VectorStoreFileObjectLastError {
+        pub fn builder() -> builder::VectorStoreFileObjectLastError {
+            Default::default()
+        }
+    }
+    ///The object type, which is always `vector_store.file`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum VectorStoreFileObjectObject {
+        #[serde(rename = "vector_store.file")]
+        VectorStoreFile,
+    }
+    impl ::std::fmt::Display for VectorStoreFileObjectObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::VectorStoreFile => f.write_str("vector_store.file"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VectorStoreFileObjectObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "vector_store.file" => Ok(Self::VectorStoreFile),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VectorStoreFileObjectObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VectorStoreFileObjectObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The status of the vector store file. Known values, or any newer one.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    #[serde(untagged)]
+    pub enum VectorStoreFileObjectStatus {
+        KnownVectorStoreFileStatus(KnownVectorStoreFileStatus),
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for VectorStoreFileObjectStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::KnownVectorStoreFileStatus(x) => x.fmt(f),
+                Self::Other(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<KnownVectorStoreFileStatus> for VectorStoreFileObjectStatus {
+        fn from(value: KnownVectorStoreFileStatus) -> Self {
+            Self::KnownVectorStoreFileStatus(value)
+        }
+    }
+    ///A vector store is a collection of processed files can be used by the `file_search` tool.
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct VectorStoreObject {
+        ///The Unix timestamp (in seconds) for when the vector store was created.
+        pub created_at: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_after: ::std::option::Option<VectorStoreExpirationAfter>,
+        ///The Unix timestamp (in seconds) for when the vector store will expire.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_at: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_counts: ::std::option::Option<VectorStoreObjectFileCounts>,
+        ///The identifier, which can be referenced in API endpoints.
+        pub id: ::std::string::String,
+        ///The Unix timestamp (in seconds) for when the vector store was last active.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_active_at: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<Metadata>,
+        ///The name of the vector store.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The object type, which is always `vector_store`.
+        pub object: VectorStoreObjectObject,
+        ///The status of the vector store, which can be either `expired`, `in_progress`, or `completed`. A status of `completed` indicates that the vector store is ready for use.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<VectorStoreObjectStatus>,
+        ///The total number of bytes used by the files in the vector store.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage_bytes: ::std::option::Option<i64>,
+    }
+    impl VectorStoreObject {
+        pub fn builder() -> builder::VectorStoreObject {
+            Default::default()
+        }
+    }
+    ///`VectorStoreObjectFileCounts`
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, schemars::JsonSchema,
+    )]
+    pub struct VectorStoreObjectFileCounts {
+        ///The number of files that were cancelled.
+        pub cancelled: i64,
+        ///The number of files that have been successfully processed.
+        pub completed: i64,
+        ///The number of files that have failed to process.
+        pub failed: i64,
+        ///The number of files that are currently being processed.
+        pub in_progress: i64,
+        ///The total number of files.
+        pub total: i64,
+    }
+    impl VectorStoreObjectFileCounts {
+        pub fn builder() -> builder::VectorStoreObjectFileCounts {
+            Default::default()
+        }
+    }
+    ///The object type, which is always `vector_store`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum VectorStoreObjectObject {
+        #[serde(rename = "vector_store")]
+        VectorStore,
+    }
+    impl ::std::fmt::Display for VectorStoreObjectObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::VectorStore => f.write_str("vector_store"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VectorStoreObjectObject {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "vector_store" => Ok(Self::VectorStore),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VectorStoreObjectObject {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VectorStoreObjectObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The status of the vector store, which can be either `expired`, `in_progress`, or `completed`. A status of `completed` indicates that the vector store is ready for use.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema,
+    )]
+    pub enum VectorStoreObjectStatus {
+        #[serde(rename = "expired")]
+        Expired,
+        #[serde(rename = "in_progress")]
+        InProgress,
+        #[serde(rename = "completed")]
+        Completed,
+    }
+    impl ::std::fmt::Display for VectorStoreObjectStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Expired => f.write_str("expired"),
+                Self::InProgress => f.write_str("in_progress"),
+                Self::Completed => f.write_str("completed"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VectorStoreObjectStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "expired" => Ok(Self::Expired),
+                "in_progress" => Ok(Self::InProgress),
+                "completed" => Ok(Self::Completed),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VectorStoreObjectStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VectorStoreObjectStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -873,6 +7810,864 @@ pub mod types {
             fn from(value: super::AddUploadPartRequest) -> Self {
                 Self {
                     data: Ok(value.data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AutoChunkingStrategyRequestParam {
+            type_: ::std::result::Result<
+                super::AutoChunkingStrategyRequestParamType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AutoChunkingStrategyRequestParam {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl AutoChunkingStrategyRequestParam {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AutoChunkingStrategyRequestParamType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AutoChunkingStrategyRequestParam>
+            for super::AutoChunkingStrategyRequestParam
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AutoChunkingStrategyRequestParam,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AutoChunkingStrategyRequestParam>
+            for AutoChunkingStrategyRequestParam
+        {
+            fn from(value: super::AutoChunkingStrategyRequestParam) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Batch {
+            cancelled_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            cancelling_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            completed_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            completion_window: ::std::result::Result<::std::string::String, ::std::string::String>,
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            endpoint: ::std::result::Result<::std::string::String, ::std::string::String>,
+            error_file_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            errors: ::std::result::Result<
+                ::std::option::Option<super::BatchErrors>,
+                ::std::string::String,
+            >,
+            expired_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            expires_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            failed_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            finalizing_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            in_progress_at:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            input_file_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
+                ::std::string::String,
+            >,
+            model: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<super::BatchObject, ::std::string::String>,
+            output_file_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            request_counts: ::std::result::Result<
+                ::std::option::Option<super::BatchRequestCounts>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::BatchStatus, ::std::string::String>,
+            usage: ::std::result::Result<
+                ::std::option::Option<super::BatchUsage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Batch {
+            fn default() -> Self {
+                Self {
+                    cancelled_at: Ok(Default::default()),
+                    cancelling_at: Ok(Default::default()),
+                    completed_at: Ok(Default::default()),
+                    completion_window: Err("no value supplied for completion_window".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    endpoint: Err("no value supplied for endpoint".to_string()),
+                    error_file_id: Ok(Default::default()),
+                    errors: Ok(Default::default()),
+                    expired_at: Ok(Default::default()),
+                    expires_at: Ok(Default::default()),
+                    failed_at: Ok(Default::default()),
+                    finalizing_at: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    in_progress_at: Ok(Default::default()),
+                    input_file_id: Err("no value supplied for input_file_id".to_string()),
+                    metadata: Ok(Default::default()),
+                    model: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                    output_file_id: Ok(Default::default()),
+                    request_counts: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    usage: Ok(Default::default()),
+                }
+            }
+        }
+        impl Batch {
+            pub fn cancelled_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cancelled_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for cancelled_at: {e}"));
+                self
+            }
+            pub fn cancelling_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cancelling_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for cancelling_at: {e}"));
+                self
+            }
+            pub fn completed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for completed_at: {e}"));
+                self
+            }
+            pub fn completion_window<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completion_window = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for completion_window: {e}")
+                });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn endpoint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.endpoint = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for endpoint: {e}"));
+                self
+            }
+            pub fn error_file_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error_file_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for error_file_id: {e}"));
+                self
+            }
+            pub fn errors<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BatchErrors>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.errors = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for errors: {e}"));
+                self
+            }
+            pub fn expired_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expired_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expired_at: {e}"));
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expires_at: {e}"));
+                self
+            }
+            pub fn failed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failed_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for failed_at: {e}"));
+                self
+            }
+            pub fn finalizing_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.finalizing_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for finalizing_at: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn in_progress_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.in_progress_at = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for in_progress_at: {e}")
+                });
+                self
+            }
+            pub fn input_file_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_file_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input_file_id: {e}"));
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Metadata>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for metadata: {e}"));
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BatchObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+            pub fn output_file_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.output_file_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for output_file_id: {e}")
+                });
+                self
+            }
+            pub fn request_counts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BatchRequestCounts>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_counts = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for request_counts: {e}")
+                });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BatchStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn usage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BatchUsage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for usage: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Batch> for super::Batch {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Batch,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cancelled_at: value.cancelled_at?,
+                    cancelling_at: value.cancelling_at?,
+                    completed_at: value.completed_at?,
+                    completion_window: value.completion_window?,
+                    created_at: value.created_at?,
+                    endpoint: value.endpoint?,
+                    error_file_id: value.error_file_id?,
+                    errors: value.errors?,
+                    expired_at: value.expired_at?,
+                    expires_at: value.expires_at?,
+                    failed_at: value.failed_at?,
+                    finalizing_at: value.finalizing_at?,
+                    id: value.id?,
+                    in_progress_at: value.in_progress_at?,
+                    input_file_id: value.input_file_id?,
+                    metadata: value.metadata?,
+                    model: value.model?,
+                    object: value.object?,
+                    output_file_id: value.output_file_id?,
+                    request_counts: value.request_counts?,
+                    status: value.status?,
+                    usage: value.usage?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Batch> for Batch {
+            fn from(value: super::Batch) -> Self {
+                Self {
+                    cancelled_at: Ok(value.cancelled_at),
+                    cancelling_at: Ok(value.cancelling_at),
+                    completed_at: Ok(value.completed_at),
+                    completion_window: Ok(value.completion_window),
+                    created_at: Ok(value.created_at),
+                    endpoint: Ok(value.endpoint),
+                    error_file_id: Ok(value.error_file_id),
+                    errors: Ok(value.errors),
+                    expired_at: Ok(value.expired_at),
+                    expires_at: Ok(value.expires_at),
+                    failed_at: Ok(value.failed_at),
+                    finalizing_at: Ok(value.finalizing_at),
+                    id: Ok(value.id),
+                    in_progress_at: Ok(value.in_progress_at),
+                    input_file_id: Ok(value.input_file_id),
+                    metadata: Ok(value.metadata),
+                    model: Ok(value.model),
+                    object: Ok(value.object),
+                    output_file_id: Ok(value.output_file_id),
+                    request_counts: Ok(value.request_counts),
+                    status: Ok(value.status),
+                    usage: Ok(value.usage),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BatchError {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            line: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            param: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BatchError {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                    line: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    param: Ok(Default::default()),
+                }
+            }
+        }
+        impl BatchError {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                self
+            }
+            pub fn line<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for line: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+            pub fn param<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for param: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BatchError> for super::BatchError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BatchError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    line: value.line?,
+                    message: value.message?,
+                    param: value.param?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BatchError> for BatchError {
+            fn from(value: super::BatchError) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    line: Ok(value.line),
+                    message: Ok(value.message),
+                    param: Ok(value.param),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BatchErrors {
+            data: ::std::result::Result<::std::vec::Vec<super::BatchError>, ::std::string::String>,
+            object: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BatchErrors {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    object: Ok(Default::default()),
+                }
+            }
+        }
+        impl BatchErrors {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BatchError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BatchErrors> for super::BatchErrors {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BatchErrors,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BatchErrors> for BatchErrors {
+            fn from(value: super::BatchErrors) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BatchFileExpirationAfter {
+            anchor:
+                ::std::result::Result<super::BatchFileExpirationAfterAnchor, ::std::string::String>,
+            seconds: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for BatchFileExpirationAfter {
+            fn default() -> Self {
+                Self {
+                    anchor: Err("no value supplied for anchor".to_string()),
+                    seconds: Err("no value supplied for seconds".to_string()),
+                }
+            }
+        }
+        impl BatchFileExpirationAfter {
+            pub fn anchor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BatchFileExpirationAfterAnchor>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.anchor = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for anchor: {e}"));
+                self
+            }
+            pub fn seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seconds = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for seconds: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BatchFileExpirationAfter> for super::BatchFileExpirationAfter {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BatchFileExpirationAfter,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    anchor: value.anchor?,
+                    seconds: value.seconds?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BatchFileExpirationAfter> for BatchFileExpirationAfter {
+            fn from(value: super::BatchFileExpirationAfter) -> Self {
+                Self {
+                    anchor: Ok(value.anchor),
+                    seconds: Ok(value.seconds),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BatchRequestCounts {
+            completed: ::std::result::Result<i64, ::std::string::String>,
+            failed: ::std::result::Result<i64, ::std::string::String>,
+            total: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for BatchRequestCounts {
+            fn default() -> Self {
+                Self {
+                    completed: Err("no value supplied for completed".to_string()),
+                    failed: Err("no value supplied for failed".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl BatchRequestCounts {
+            pub fn completed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for completed: {e}"));
+                self
+            }
+            pub fn failed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for failed: {e}"));
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BatchRequestCounts> for super::BatchRequestCounts {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BatchRequestCounts,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    completed: value.completed?,
+                    failed: value.failed?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BatchRequestCounts> for BatchRequestCounts {
+            fn from(value: super::BatchRequestCounts) -> Self {
+                Self {
+                    completed: Ok(value.completed),
+                    failed: Ok(value.failed),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BatchUsage {
+            input_tokens: ::std::result::Result<i64, ::std::string::String>,
+            input_tokens_details:
+                ::std::result::Result<super::BatchUsageInputTokensDetails, ::std::string::String>,
+            output_tokens: ::std::result::Result<i64, ::std::string::String>,
+            output_tokens_details:
+                ::std::result::Result<super::BatchUsageOutputTokensDetails, ::std::string::String>,
+            total_tokens: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for BatchUsage {
+            fn default() -> Self {
+                Self {
+                    input_tokens: Err("no value supplied for input_tokens".to_string()),
+                    input_tokens_details: Err(
+                        "no value supplied for input_tokens_details".to_string()
+                    ),
+                    output_tokens: Err("no value supplied for output_tokens".to_string()),
+                    output_tokens_details: Err(
+                        "no value supplied for output_tokens_details".to_string()
+                    ),
+                    total_tokens: Err("no value supplied for total_tokens".to_string()),
+                }
+            }
+        }
+        impl BatchUsage {
+            pub fn input_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_tokens = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input_tokens: {e}"));
+                self
+            }
+            pub fn input_tokens_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BatchUsageInputTokensDetails>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_tokens_details = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for input_tokens_details: {e}")
+                });
+                self
+            }
+            pub fn output_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.output_tokens = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for output_tokens: {e}"));
+                self
+            }
+            pub fn output_tokens_details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BatchUsageOutputTokensDetails>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.output_tokens_details = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for output_tokens_details: {e}")
+                });
+                self
+            }
+            pub fn total_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_tokens = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for total_tokens: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BatchUsage> for super::BatchUsage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BatchUsage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    input_tokens: value.input_tokens?,
+                    input_tokens_details: value.input_tokens_details?,
+                    output_tokens: value.output_tokens?,
+                    output_tokens_details: value.output_tokens_details?,
+                    total_tokens: value.total_tokens?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BatchUsage> for BatchUsage {
+            fn from(value: super::BatchUsage) -> Self {
+                Self {
+                    input_tokens: Ok(value.input_tokens),
+                    input_tokens_details: Ok(value.input_tokens_details),
+                    output_tokens: Ok(value.output_tokens),
+                    output_tokens_details: Ok(value.output_tokens_details),
+                    total_tokens: Ok(value.total_tokens),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BatchUsageInputTokensDetails {
+            cached_tokens: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for BatchUsageInputTokensDetails {
+            fn default() -> Self {
+                Self {
+                    cached_tokens: Err("no value supplied for cached_tokens".to_string()),
+                }
+            }
+        }
+        impl BatchUsageInputTokensDetails {
+            pub fn cached_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cached_tokens = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for cached_tokens: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BatchUsageInputTokensDetails> for super::BatchUsageInputTokensDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BatchUsageInputTokensDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cached_tokens: value.cached_tokens?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BatchUsageInputTokensDetails> for BatchUsageInputTokensDetails {
+            fn from(value: super::BatchUsageInputTokensDetails) -> Self {
+                Self {
+                    cached_tokens: Ok(value.cached_tokens),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BatchUsageOutputTokensDetails {
+            reasoning_tokens: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for BatchUsageOutputTokensDetails {
+            fn default() -> Self {
+                Self {
+                    reasoning_tokens: Err("no value supplied for reasoning_tokens".to_string()),
+                }
+            }
+        }
+        impl BatchUsageOutputTokensDetails {
+            pub fn reasoning_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reasoning_tokens = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for reasoning_tokens: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BatchUsageOutputTokensDetails>
+            for super::BatchUsageOutputTokensDetails
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BatchUsageOutputTokensDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    reasoning_tokens: value.reasoning_tokens?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BatchUsageOutputTokensDetails> for BatchUsageOutputTokensDetails {
+            fn from(value: super::BatchUsageOutputTokensDetails) -> Self {
+                Self {
+                    reasoning_tokens: Ok(value.reasoning_tokens),
                 }
             }
         }
@@ -933,6 +8728,542 @@ pub mod types {
                 Self {
                     md5: Ok(value.md5),
                     part_ids: Ok(value.part_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateBatchRequest {
+            completion_window: ::std::result::Result<
+                super::CreateBatchRequestCompletionWindow,
+                ::std::string::String,
+            >,
+            endpoint:
+                ::std::result::Result<super::CreateBatchRequestEndpoint, ::std::string::String>,
+            input_file_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
+                ::std::string::String,
+            >,
+            output_expires_after: ::std::result::Result<
+                ::std::option::Option<super::BatchFileExpirationAfter>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateBatchRequest {
+            fn default() -> Self {
+                Self {
+                    completion_window: Err("no value supplied for completion_window".to_string()),
+                    endpoint: Err("no value supplied for endpoint".to_string()),
+                    input_file_id: Err("no value supplied for input_file_id".to_string()),
+                    metadata: Ok(Default::default()),
+                    output_expires_after: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateBatchRequest {
+            pub fn completion_window<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateBatchRequestCompletionWindow>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completion_window = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for completion_window: {e}")
+                });
+                self
+            }
+            pub fn endpoint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateBatchRequestEndpoint>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.endpoint = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for endpoint: {e}"));
+                self
+            }
+            pub fn input_file_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_file_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input_file_id: {e}"));
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Metadata>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for metadata: {e}"));
+                self
+            }
+            pub fn output_expires_after<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BatchFileExpirationAfter>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.output_expires_after = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for output_expires_after: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateBatchRequest> for super::CreateBatchRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateBatchRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    completion_window: value.completion_window?,
+                    endpoint: value.endpoint?,
+                    input_file_id: value.input_file_id?,
+                    metadata: value.metadata?,
+                    output_expires_after: value.output_expires_after?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateBatchRequest> for CreateBatchRequest {
+            fn from(value: super::CreateBatchRequest) -> Self {
+                Self {
+                    completion_window: Ok(value.completion_window),
+                    endpoint: Ok(value.endpoint),
+                    input_file_id: Ok(value.input_file_id),
+                    metadata: Ok(value.metadata),
+                    output_expires_after: Ok(value.output_expires_after),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateFineTuningJobRequest {
+            hyperparameters: ::std::result::Result<
+                ::std::option::Option<super::CreateFineTuningJobRequestHyperparameters>,
+                ::std::string::String,
+            >,
+            integrations: ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::CreateFineTuningJobRequestIntegrationsItem>,
+                >,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
+                ::std::string::String,
+            >,
+            method: ::std::result::Result<
+                ::std::option::Option<super::FineTuneMethod>,
+                ::std::string::String,
+            >,
+            model: ::std::result::Result<::std::string::String, ::std::string::String>,
+            seed: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            suffix: ::std::result::Result<
+                ::std::option::Option<super::CreateFineTuningJobRequestSuffix>,
+                ::std::string::String,
+            >,
+            training_file: ::std::result::Result<::std::string::String, ::std::string::String>,
+            validation_file: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateFineTuningJobRequest {
+            fn default() -> Self {
+                Self {
+                    hyperparameters: Ok(Default::default()),
+                    integrations: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    method: Ok(Default::default()),
+                    model: Err("no value supplied for model".to_string()),
+                    seed: Ok(Default::default()),
+                    suffix: Ok(Default::default()),
+                    training_file: Err("no value supplied for training_file".to_string()),
+                    validation_file: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateFineTuningJobRequest {
+            pub fn hyperparameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::CreateFineTuningJobRequestHyperparameters>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hyperparameters = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for hyperparameters: {e}")
+                });
+                self
+            }
+            pub fn integrations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<
+                            ::std::vec::Vec<super::CreateFineTuningJobRequestIntegrationsItem>,
+                        >,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integrations = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for integrations: {e}"));
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Metadata>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for metadata: {e}"));
+                self
+            }
+            pub fn method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FineTuneMethod>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.method = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for method: {e}"));
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for seed: {e}"));
+                self
+            }
+            pub fn suffix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::CreateFineTuningJobRequestSuffix>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.suffix = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for suffix: {e}"));
+                self
+            }
+            pub fn training_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.training_file = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for training_file: {e}"));
+                self
+            }
+            pub fn validation_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.validation_file = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for validation_file: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFineTuningJobRequest> for super::CreateFineTuningJobRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFineTuningJobRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    hyperparameters: value.hyperparameters?,
+                    integrations: value.integrations?,
+                    metadata: value.metadata?,
+                    method: value.method?,
+                    model: value.model?,
+                    seed: value.seed?,
+                    suffix: value.suffix?,
+                    training_file: value.training_file?,
+                    validation_file: value.validation_file?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFineTuningJobRequest> for CreateFineTuningJobRequest {
+            fn from(value: super::CreateFineTuningJobRequest) -> Self {
+                Self {
+                    hyperparameters: Ok(value.hyperparameters),
+                    integrations: Ok(value.integrations),
+                    metadata: Ok(value.metadata),
+                    method: Ok(value.method),
+                    model: Ok(value.model),
+                    seed: Ok(value.seed),
+                    suffix: Ok(value.suffix),
+                    training_file: Ok(value.training_file),
+                    validation_file: Ok(value.validation_file),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateFineTuningJobRequestHyperparameters {
+            batch_size: ::std::result::Result<
+                super::CreateFineTuningJobRequestHyperparametersBatchSize,
+                ::std::string::String,
+            >,
+            learning_rate_multiplier: ::std::result::Result<
+                super::CreateFineTuningJobRequestHyperparametersLearningRateMultiplier,
+                ::std::string::String,
+            >,
+            n_epochs: ::std::result::Result<
+                super::CreateFineTuningJobRequestHyperparametersNEpochs,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateFineTuningJobRequestHyperparameters {
+            fn default() -> Self {
+                Self {
+                    batch_size: Ok(
+                        super::defaults::create_fine_tuning_job_request_hyperparameters_batch_size(),
+                    ),
+                    learning_rate_multiplier: Ok(
+                        super::defaults::create_fine_tuning_job_request_hyperparameters_learning_rate_multiplier(),
+                    ),
+                    n_epochs: Ok(
+                        super::defaults::create_fine_tuning_job_request_hyperparameters_n_epochs(),
+                    ),
+                }
+            }
+        }
+        impl CreateFineTuningJobRequestHyperparameters {
+            pub fn batch_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        super::CreateFineTuningJobRequestHyperparametersBatchSize,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.batch_size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for batch_size: {e}"));
+                self
+            }
+            pub fn learning_rate_multiplier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        super::CreateFineTuningJobRequestHyperparametersLearningRateMultiplier,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.learning_rate_multiplier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for learning_rate_multiplier: {e}")
+                });
+                self
+            }
+            pub fn n_epochs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateFineTuningJobRequestHyperparametersNEpochs>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.n_epochs = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for n_epochs: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFineTuningJobRequestHyperparameters>
+            for super::CreateFineTuningJobRequestHyperparameters
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFineTuningJobRequestHyperparameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    batch_size: value.batch_size?,
+                    learning_rate_multiplier: value.learning_rate_multiplier?,
+                    n_epochs: value.n_epochs?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFineTuningJobRequestHyperparameters>
+            for CreateFineTuningJobRequestHyperparameters
+        {
+            fn from(value: super::CreateFineTuningJobRequestHyperparameters) -> Self {
+                Self {
+                    batch_size: Ok(value.batch_size),
+                    learning_rate_multiplier: Ok(value.learning_rate_multiplier),
+                    n_epochs: Ok(value.n_epochs),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateFineTuningJobRequestIntegrationsItem {
+            type_: ::std::result::Result<
+                super::CreateFineTuningJobRequestIntegrationsItemType,
+                ::std::string::String,
+            >,
+            wandb: ::std::result::Result<
+                super::CreateFineTuningJobRequestIntegrationsItemWandb,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateFineTuningJobRequestIntegrationsItem {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    wandb: Err("no value supplied for wandb".to_string()),
+                }
+            }
+        }
+        impl CreateFineTuningJobRequestIntegrationsItem {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateFineTuningJobRequestIntegrationsItemType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn wandb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateFineTuningJobRequestIntegrationsItemWandb>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wandb = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for wandb: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFineTuningJobRequestIntegrationsItem>
+            for super::CreateFineTuningJobRequestIntegrationsItem
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFineTuningJobRequestIntegrationsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    wandb: value.wandb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFineTuningJobRequestIntegrationsItem>
+            for CreateFineTuningJobRequestIntegrationsItem
+        {
+            fn from(value: super::CreateFineTuningJobRequestIntegrationsItem) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    wandb: Ok(value.wandb),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateFineTuningJobRequestIntegrationsItemWandb {
+            entity: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            project: ::std::result::Result<::std::string::String, ::std::string::String>,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateFineTuningJobRequestIntegrationsItemWandb {
+            fn default() -> Self {
+                Self {
+                    entity: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    project: Err("no value supplied for project".to_string()),
+                    tags: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateFineTuningJobRequestIntegrationsItemWandb {
+            pub fn entity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for entity: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn project<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for project: {e}"));
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for tags: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFineTuningJobRequestIntegrationsItemWandb>
+            for super::CreateFineTuningJobRequestIntegrationsItemWandb
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFineTuningJobRequestIntegrationsItemWandb,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    entity: value.entity?,
+                    name: value.name?,
+                    project: value.project?,
+                    tags: value.tags?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFineTuningJobRequestIntegrationsItemWandb>
+            for CreateFineTuningJobRequestIntegrationsItemWandb
+        {
+            fn from(value: super::CreateFineTuningJobRequestIntegrationsItemWandb) -> Self {
+                Self {
+                    entity: Ok(value.entity),
+                    name: Ok(value.name),
+                    project: Ok(value.project),
+                    tags: Ok(value.tags),
                 }
             }
         }
@@ -1032,6 +9363,214 @@ pub mod types {
                     filename: Ok(value.filename),
                     mime_type: Ok(value.mime_type),
                     purpose: Ok(value.purpose),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateVectorStoreFileRequest {
+            attributes: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreFileAttributes>,
+                ::std::string::String,
+            >,
+            chunking_strategy: ::std::result::Result<
+                ::std::option::Option<super::ChunkingStrategyRequestParam>,
+                ::std::string::String,
+            >,
+            file_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateVectorStoreFileRequest {
+            fn default() -> Self {
+                Self {
+                    attributes: Ok(Default::default()),
+                    chunking_strategy: Ok(Default::default()),
+                    file_id: Err("no value supplied for file_id".to_string()),
+                }
+            }
+        }
+        impl CreateVectorStoreFileRequest {
+            pub fn attributes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::VectorStoreFileAttributes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attributes = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for attributes: {e}"));
+                self
+            }
+            pub fn chunking_strategy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::ChunkingStrategyRequestParam>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chunking_strategy = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for chunking_strategy: {e}")
+                });
+                self
+            }
+            pub fn file_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for file_id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateVectorStoreFileRequest> for super::CreateVectorStoreFileRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateVectorStoreFileRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attributes: value.attributes?,
+                    chunking_strategy: value.chunking_strategy?,
+                    file_id: value.file_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateVectorStoreFileRequest> for CreateVectorStoreFileRequest {
+            fn from(value: super::CreateVectorStoreFileRequest) -> Self {
+                Self {
+                    attributes: Ok(value.attributes),
+                    chunking_strategy: Ok(value.chunking_strategy),
+                    file_id: Ok(value.file_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateVectorStoreRequest {
+            chunking_strategy: ::std::result::Result<
+                ::std::option::Option<super::CreateVectorStoreRequestChunkingStrategy>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            expires_after: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreExpirationAfter>,
+                ::std::string::String,
+            >,
+            file_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateVectorStoreRequest {
+            fn default() -> Self {
+                Self {
+                    chunking_strategy: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    expires_after: Ok(Default::default()),
+                    file_ids: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateVectorStoreRequest {
+            pub fn chunking_strategy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::CreateVectorStoreRequestChunkingStrategy>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chunking_strategy = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for chunking_strategy: {e}")
+                });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for description: {e}"));
+                self
+            }
+            pub fn expires_after<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::VectorStoreExpirationAfter>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_after = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expires_after: {e}"));
+                self
+            }
+            pub fn file_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_ids = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for file_ids: {e}"));
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Metadata>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for metadata: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateVectorStoreRequest> for super::CreateVectorStoreRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateVectorStoreRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    chunking_strategy: value.chunking_strategy?,
+                    description: value.description?,
+                    expires_after: value.expires_after?,
+                    file_ids: value.file_ids?,
+                    metadata: value.metadata?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateVectorStoreRequest> for CreateVectorStoreRequest {
+            fn from(value: super::CreateVectorStoreRequest) -> Self {
+                Self {
+                    chunking_strategy: Ok(value.chunking_strategy),
+                    description: Ok(value.description),
+                    expires_after: Ok(value.expires_after),
+                    file_ids: Ok(value.file_ids),
+                    metadata: Ok(value.metadata),
+                    name: Ok(value.name),
                 }
             }
         }
@@ -1232,6 +9771,203 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct EvalItem {
+            content: ::std::result::Result<super::EvalItemContent, ::std::string::String>,
+            role: ::std::result::Result<super::EvalItemRole, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::EvalItemType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EvalItem {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                    role: Err("no value supplied for role".to_string()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl EvalItem {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EvalItemContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for content: {e}"));
+                self
+            }
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EvalItemRole>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for role: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EvalItemType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EvalItem> for super::EvalItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EvalItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    role: value.role?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EvalItem> for EvalItem {
+            fn from(value: super::EvalItem) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    role: Ok(value.role),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EvalItemContentOutputText {
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_:
+                ::std::result::Result<super::EvalItemContentOutputTextType, ::std::string::String>,
+        }
+        impl ::std::default::Default for EvalItemContentOutputText {
+            fn default() -> Self {
+                Self {
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl EvalItemContentOutputText {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EvalItemContentOutputTextType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EvalItemContentOutputText> for super::EvalItemContentOutputText {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EvalItemContentOutputText,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EvalItemContentOutputText> for EvalItemContentOutputText {
+            fn from(value: super::EvalItemContentOutputText) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EvalItemInputImage {
+            detail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            image_url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::EvalItemInputImageType, ::std::string::String>,
+        }
+        impl ::std::default::Default for EvalItemInputImage {
+            fn default() -> Self {
+                Self {
+                    detail: Ok(Default::default()),
+                    image_url: Err("no value supplied for image_url".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl EvalItemInputImage {
+            pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for detail: {e}"));
+                self
+            }
+            pub fn image_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_url = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for image_url: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EvalItemInputImageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EvalItemInputImage> for super::EvalItemInputImage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EvalItemInputImage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    detail: value.detail?,
+                    image_url: value.image_url?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EvalItemInputImage> for EvalItemInputImage {
+            fn from(value: super::EvalItemInputImage) -> Self {
+                Self {
+                    detail: Ok(value.detail),
+                    image_url: Ok(value.image_url),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct FileExpirationAfter {
             anchor: ::std::result::Result<super::FileExpirationAfterAnchor, ::std::string::String>,
             seconds: ::std::result::Result<i64, ::std::string::String>,
@@ -1282,6 +10018,2349 @@ pub mod types {
                 Self {
                     anchor: Ok(value.anchor),
                     seconds: Ok(value.seconds),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuneDpoHyperparameters {
+            batch_size: ::std::result::Result<
+                super::FineTuneDpoHyperparametersBatchSize,
+                ::std::string::String,
+            >,
+            beta:
+                ::std::result::Result<super::FineTuneDpoHyperparametersBeta, ::std::string::String>,
+            learning_rate_multiplier: ::std::result::Result<
+                super::FineTuneDpoHyperparametersLearningRateMultiplier,
+                ::std::string::String,
+            >,
+            n_epochs: ::std::result::Result<
+                super::FineTuneDpoHyperparametersNEpochs,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuneDpoHyperparameters {
+            fn default() -> Self {
+                Self {
+                    batch_size: Ok(super::defaults::fine_tune_dpo_hyperparameters_batch_size()),
+                    beta: Ok(super::defaults::fine_tune_dpo_hyperparameters_beta()),
+                    learning_rate_multiplier: Ok(
+                        super::defaults::fine_tune_dpo_hyperparameters_learning_rate_multiplier(),
+                    ),
+                    n_epochs: Ok(super::defaults::fine_tune_dpo_hyperparameters_n_epochs()),
+                }
+            }
+        }
+        impl FineTuneDpoHyperparameters {
+            pub fn batch_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneDpoHyperparametersBatchSize>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.batch_size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for batch_size: {e}"));
+                self
+            }
+            pub fn beta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneDpoHyperparametersBeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.beta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for beta: {e}"));
+                self
+            }
+            pub fn learning_rate_multiplier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneDpoHyperparametersLearningRateMultiplier>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.learning_rate_multiplier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for learning_rate_multiplier: {e}")
+                });
+                self
+            }
+            pub fn n_epochs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneDpoHyperparametersNEpochs>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.n_epochs = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for n_epochs: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuneDpoHyperparameters> for super::FineTuneDpoHyperparameters {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuneDpoHyperparameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    batch_size: value.batch_size?,
+                    beta: value.beta?,
+                    learning_rate_multiplier: value.learning_rate_multiplier?,
+                    n_epochs: value.n_epochs?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuneDpoHyperparameters> for FineTuneDpoHyperparameters {
+            fn from(value: super::FineTuneDpoHyperparameters) -> Self {
+                Self {
+                    batch_size: Ok(value.batch_size),
+                    beta: Ok(value.beta),
+                    learning_rate_multiplier: Ok(value.learning_rate_multiplier),
+                    n_epochs: Ok(value.n_epochs),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuneDpoMethod {
+            hyperparameters: ::std::result::Result<
+                ::std::option::Option<super::FineTuneDpoHyperparameters>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuneDpoMethod {
+            fn default() -> Self {
+                Self {
+                    hyperparameters: Ok(Default::default()),
+                }
+            }
+        }
+        impl FineTuneDpoMethod {
+            pub fn hyperparameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::FineTuneDpoHyperparameters>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hyperparameters = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for hyperparameters: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuneDpoMethod> for super::FineTuneDpoMethod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuneDpoMethod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    hyperparameters: value.hyperparameters?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuneDpoMethod> for FineTuneDpoMethod {
+            fn from(value: super::FineTuneDpoMethod) -> Self {
+                Self {
+                    hyperparameters: Ok(value.hyperparameters),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuneMethod {
+            dpo: ::std::result::Result<
+                ::std::option::Option<super::FineTuneDpoMethod>,
+                ::std::string::String,
+            >,
+            reinforcement: ::std::result::Result<
+                ::std::option::Option<super::FineTuneReinforcementMethod>,
+                ::std::string::String,
+            >,
+            supervised: ::std::result::Result<
+                ::std::option::Option<super::FineTuneSupervisedMethod>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::FineTuneMethodType, ::std::string::String>,
+        }
+        impl ::std::default::Default for FineTuneMethod {
+            fn default() -> Self {
+                Self {
+                    dpo: Ok(Default::default()),
+                    reinforcement: Ok(Default::default()),
+                    supervised: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl FineTuneMethod {
+            pub fn dpo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FineTuneDpoMethod>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dpo = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for dpo: {e}"));
+                self
+            }
+            pub fn reinforcement<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::FineTuneReinforcementMethod>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reinforcement = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for reinforcement: {e}"));
+                self
+            }
+            pub fn supervised<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FineTuneSupervisedMethod>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.supervised = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for supervised: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneMethodType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuneMethod> for super::FineTuneMethod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuneMethod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    dpo: value.dpo?,
+                    reinforcement: value.reinforcement?,
+                    supervised: value.supervised?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuneMethod> for FineTuneMethod {
+            fn from(value: super::FineTuneMethod) -> Self {
+                Self {
+                    dpo: Ok(value.dpo),
+                    reinforcement: Ok(value.reinforcement),
+                    supervised: Ok(value.supervised),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuneReinforcementHyperparameters {
+            batch_size: ::std::result::Result<
+                super::FineTuneReinforcementHyperparametersBatchSize,
+                ::std::string::String,
+            >,
+            compute_multiplier: ::std::result::Result<
+                super::FineTuneReinforcementHyperparametersComputeMultiplier,
+                ::std::string::String,
+            >,
+            eval_interval: ::std::result::Result<
+                super::FineTuneReinforcementHyperparametersEvalInterval,
+                ::std::string::String,
+            >,
+            eval_samples: ::std::result::Result<
+                super::FineTuneReinforcementHyperparametersEvalSamples,
+                ::std::string::String,
+            >,
+            learning_rate_multiplier: ::std::result::Result<
+                super::FineTuneReinforcementHyperparametersLearningRateMultiplier,
+                ::std::string::String,
+            >,
+            n_epochs: ::std::result::Result<
+                super::FineTuneReinforcementHyperparametersNEpochs,
+                ::std::string::String,
+            >,
+            reasoning_effort: ::std::result::Result<
+                super::FineTuneReinforcementHyperparametersReasoningEffort,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuneReinforcementHyperparameters {
+            fn default() -> Self {
+                Self {
+                    batch_size: Ok(
+                        super::defaults::fine_tune_reinforcement_hyperparameters_batch_size(),
+                    ),
+                    compute_multiplier: Ok(
+                        super::defaults::fine_tune_reinforcement_hyperparameters_compute_multiplier(),
+                    ),
+                    eval_interval: Ok(
+                        super::defaults::fine_tune_reinforcement_hyperparameters_eval_interval(),
+                    ),
+                    eval_samples: Ok(
+                        super::defaults::fine_tune_reinforcement_hyperparameters_eval_samples(),
+                    ),
+                    learning_rate_multiplier: Ok(
+                        super::defaults::fine_tune_reinforcement_hyperparameters_learning_rate_multiplier(),
+                    ),
+                    n_epochs: Ok(
+                        super::defaults::fine_tune_reinforcement_hyperparameters_n_epochs(),
+                    ),
+                    reasoning_effort: Ok(
+                        super::defaults::fine_tune_reinforcement_hyperparameters_reasoning_effort(),
+                    ),
+                }
+            }
+        }
+        impl FineTuneReinforcementHyperparameters {
+            pub fn batch_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneReinforcementHyperparametersBatchSize>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.batch_size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for batch_size: {e}"));
+                self
+            }
+            pub fn compute_multiplier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        super::FineTuneReinforcementHyperparametersComputeMultiplier,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.compute_multiplier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for compute_multiplier: {e}")
+                });
+                self
+            }
+            pub fn eval_interval<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneReinforcementHyperparametersEvalInterval>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.eval_interval = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for eval_interval: {e}"));
+                self
+            }
+            pub fn eval_samples<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneReinforcementHyperparametersEvalSamples>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.eval_samples = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for eval_samples: {e}"));
+                self
+            }
+            pub fn learning_rate_multiplier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        super::FineTuneReinforcementHyperparametersLearningRateMultiplier,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.learning_rate_multiplier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for learning_rate_multiplier: {e}")
+                });
+                self
+            }
+            pub fn n_epochs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneReinforcementHyperparametersNEpochs>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.n_epochs = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for n_epochs: {e}"));
+                self
+            }
+            pub fn reasoning_effort<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        super::FineTuneReinforcementHyperparametersReasoningEffort,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reasoning_effort = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for reasoning_effort: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuneReinforcementHyperparameters>
+            for super::FineTuneReinforcementHyperparameters
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuneReinforcementHyperparameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    batch_size: value.batch_size?,
+                    compute_multiplier: value.compute_multiplier?,
+                    eval_interval: value.eval_interval?,
+                    eval_samples: value.eval_samples?,
+                    learning_rate_multiplier: value.learning_rate_multiplier?,
+                    n_epochs: value.n_epochs?,
+                    reasoning_effort: value.reasoning_effort?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuneReinforcementHyperparameters>
+            for FineTuneReinforcementHyperparameters
+        {
+            fn from(value: super::FineTuneReinforcementHyperparameters) -> Self {
+                Self {
+                    batch_size: Ok(value.batch_size),
+                    compute_multiplier: Ok(value.compute_multiplier),
+                    eval_interval: Ok(value.eval_interval),
+                    eval_samples: Ok(value.eval_samples),
+                    learning_rate_multiplier: Ok(value.learning_rate_multiplier),
+                    n_epochs: Ok(value.n_epochs),
+                    reasoning_effort: Ok(value.reasoning_effort),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuneReinforcementMethod {
+            grader: ::std::result::Result<
+                super::FineTuneReinforcementMethodGrader,
+                ::std::string::String,
+            >,
+            hyperparameters: ::std::result::Result<
+                ::std::option::Option<super::FineTuneReinforcementHyperparameters>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuneReinforcementMethod {
+            fn default() -> Self {
+                Self {
+                    grader: Err("no value supplied for grader".to_string()),
+                    hyperparameters: Ok(Default::default()),
+                }
+            }
+        }
+        impl FineTuneReinforcementMethod {
+            pub fn grader<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneReinforcementMethodGrader>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.grader = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for grader: {e}"));
+                self
+            }
+            pub fn hyperparameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::FineTuneReinforcementHyperparameters>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hyperparameters = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for hyperparameters: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuneReinforcementMethod> for super::FineTuneReinforcementMethod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuneReinforcementMethod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    grader: value.grader?,
+                    hyperparameters: value.hyperparameters?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuneReinforcementMethod> for FineTuneReinforcementMethod {
+            fn from(value: super::FineTuneReinforcementMethod) -> Self {
+                Self {
+                    grader: Ok(value.grader),
+                    hyperparameters: Ok(value.hyperparameters),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuneSupervisedHyperparameters {
+            batch_size: ::std::result::Result<
+                super::FineTuneSupervisedHyperparametersBatchSize,
+                ::std::string::String,
+            >,
+            learning_rate_multiplier: ::std::result::Result<
+                super::FineTuneSupervisedHyperparametersLearningRateMultiplier,
+                ::std::string::String,
+            >,
+            n_epochs: ::std::result::Result<
+                super::FineTuneSupervisedHyperparametersNEpochs,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuneSupervisedHyperparameters {
+            fn default() -> Self {
+                Self {
+                    batch_size: Ok(
+                        super::defaults::fine_tune_supervised_hyperparameters_batch_size(),
+                    ),
+                    learning_rate_multiplier: Ok(
+                        super::defaults::fine_tune_supervised_hyperparameters_learning_rate_multiplier(),
+                    ),
+                    n_epochs: Ok(
+                        super::defaults::fine_tune_supervised_hyperparameters_n_epochs(),
+                    ),
+                }
+            }
+        }
+        impl FineTuneSupervisedHyperparameters {
+            pub fn batch_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneSupervisedHyperparametersBatchSize>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.batch_size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for batch_size: {e}"));
+                self
+            }
+            pub fn learning_rate_multiplier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        super::FineTuneSupervisedHyperparametersLearningRateMultiplier,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.learning_rate_multiplier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for learning_rate_multiplier: {e}")
+                });
+                self
+            }
+            pub fn n_epochs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuneSupervisedHyperparametersNEpochs>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.n_epochs = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for n_epochs: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuneSupervisedHyperparameters>
+            for super::FineTuneSupervisedHyperparameters
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuneSupervisedHyperparameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    batch_size: value.batch_size?,
+                    learning_rate_multiplier: value.learning_rate_multiplier?,
+                    n_epochs: value.n_epochs?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuneSupervisedHyperparameters>
+            for FineTuneSupervisedHyperparameters
+        {
+            fn from(value: super::FineTuneSupervisedHyperparameters) -> Self {
+                Self {
+                    batch_size: Ok(value.batch_size),
+                    learning_rate_multiplier: Ok(value.learning_rate_multiplier),
+                    n_epochs: Ok(value.n_epochs),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuneSupervisedMethod {
+            hyperparameters: ::std::result::Result<
+                ::std::option::Option<super::FineTuneSupervisedHyperparameters>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuneSupervisedMethod {
+            fn default() -> Self {
+                Self {
+                    hyperparameters: Ok(Default::default()),
+                }
+            }
+        }
+        impl FineTuneSupervisedMethod {
+            pub fn hyperparameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::FineTuneSupervisedHyperparameters>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hyperparameters = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for hyperparameters: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuneSupervisedMethod> for super::FineTuneSupervisedMethod {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuneSupervisedMethod,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    hyperparameters: value.hyperparameters?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuneSupervisedMethod> for FineTuneSupervisedMethod {
+            fn from(value: super::FineTuneSupervisedMethod) -> Self {
+                Self {
+                    hyperparameters: Ok(value.hyperparameters),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuningIntegration {
+            type_: ::std::result::Result<super::FineTuningIntegrationType, ::std::string::String>,
+            wandb: ::std::result::Result<super::FineTuningIntegrationWandb, ::std::string::String>,
+        }
+        impl ::std::default::Default for FineTuningIntegration {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                    wandb: Err("no value supplied for wandb".to_string()),
+                }
+            }
+        }
+        impl FineTuningIntegration {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuningIntegrationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+            pub fn wandb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuningIntegrationWandb>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wandb = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for wandb: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuningIntegration> for super::FineTuningIntegration {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuningIntegration,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                    wandb: value.wandb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuningIntegration> for FineTuningIntegration {
+            fn from(value: super::FineTuningIntegration) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                    wandb: Ok(value.wandb),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuningIntegrationWandb {
+            entity: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            project: ::std::result::Result<::std::string::String, ::std::string::String>,
+            tags: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuningIntegrationWandb {
+            fn default() -> Self {
+                Self {
+                    entity: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    project: Err("no value supplied for project".to_string()),
+                    tags: Ok(Default::default()),
+                }
+            }
+        }
+        impl FineTuningIntegrationWandb {
+            pub fn entity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for entity: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn project<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for project: {e}"));
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for tags: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuningIntegrationWandb> for super::FineTuningIntegrationWandb {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuningIntegrationWandb,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    entity: value.entity?,
+                    name: value.name?,
+                    project: value.project?,
+                    tags: value.tags?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuningIntegrationWandb> for FineTuningIntegrationWandb {
+            fn from(value: super::FineTuningIntegrationWandb) -> Self {
+                Self {
+                    entity: Ok(value.entity),
+                    name: Ok(value.name),
+                    project: Ok(value.project),
+                    tags: Ok(value.tags),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuningJob {
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            error: ::std::result::Result<
+                ::std::option::Option<super::FineTuningJobError>,
+                ::std::string::String,
+            >,
+            estimated_finish:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            fine_tuned_model: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            finished_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            hyperparameters: ::std::result::Result<
+                ::std::option::Option<super::FineTuningJobHyperparameters>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            integrations: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::FineTuningIntegration>>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
+                ::std::string::String,
+            >,
+            method: ::std::result::Result<
+                ::std::option::Option<super::FineTuneMethod>,
+                ::std::string::String,
+            >,
+            model: ::std::result::Result<::std::string::String, ::std::string::String>,
+            object: ::std::result::Result<super::FineTuningJobObject, ::std::string::String>,
+            organization_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            result_files: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            status: ::std::result::Result<super::FineTuningJobStatus, ::std::string::String>,
+            trained_tokens:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            training_file: ::std::result::Result<::std::string::String, ::std::string::String>,
+            validation_file: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuningJob {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    error: Ok(Default::default()),
+                    estimated_finish: Ok(Default::default()),
+                    fine_tuned_model: Err("no value supplied for fine_tuned_model".to_string()),
+                    finished_at: Ok(Default::default()),
+                    hyperparameters: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    integrations: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    method: Ok(Default::default()),
+                    model: Err("no value supplied for model".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                    organization_id: Err("no value supplied for organization_id".to_string()),
+                    result_files: Err("no value supplied for result_files".to_string()),
+                    seed: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    trained_tokens: Ok(Default::default()),
+                    training_file: Err("no value supplied for training_file".to_string()),
+                    validation_file: Err("no value supplied for validation_file".to_string()),
+                }
+            }
+        }
+        impl FineTuningJob {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FineTuningJobError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for error: {e}"));
+                self
+            }
+            pub fn estimated_finish<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.estimated_finish = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for estimated_finish: {e}")
+                });
+                self
+            }
+            pub fn fine_tuned_model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fine_tuned_model = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for fine_tuned_model: {e}")
+                });
+                self
+            }
+            pub fn finished_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.finished_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for finished_at: {e}"));
+                self
+            }
+            pub fn hyperparameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::FineTuningJobHyperparameters>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.hyperparameters = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for hyperparameters: {e}")
+                });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn integrations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<::std::vec::Vec<super::FineTuningIntegration>>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.integrations = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for integrations: {e}"));
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Metadata>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for metadata: {e}"));
+                self
+            }
+            pub fn method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FineTuneMethod>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.method = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for method: {e}"));
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuningJobObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+            pub fn organization_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organization_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for organization_id: {e}")
+                });
+                self
+            }
+            pub fn result_files<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result_files = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for result_files: {e}"));
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for seed: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuningJobStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn trained_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trained_tokens = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for trained_tokens: {e}")
+                });
+                self
+            }
+            pub fn training_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.training_file = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for training_file: {e}"));
+                self
+            }
+            pub fn validation_file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.validation_file = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for validation_file: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuningJob> for super::FineTuningJob {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuningJob,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    error: value.error?,
+                    estimated_finish: value.estimated_finish?,
+                    fine_tuned_model: value.fine_tuned_model?,
+                    finished_at: value.finished_at?,
+                    hyperparameters: value.hyperparameters?,
+                    id: value.id?,
+                    integrations: value.integrations?,
+                    metadata: value.metadata?,
+                    method: value.method?,
+                    model: value.model?,
+                    object: value.object?,
+                    organization_id: value.organization_id?,
+                    result_files: value.result_files?,
+                    seed: value.seed?,
+                    status: value.status?,
+                    trained_tokens: value.trained_tokens?,
+                    training_file: value.training_file?,
+                    validation_file: value.validation_file?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuningJob> for FineTuningJob {
+            fn from(value: super::FineTuningJob) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    error: Ok(value.error),
+                    estimated_finish: Ok(value.estimated_finish),
+                    fine_tuned_model: Ok(value.fine_tuned_model),
+                    finished_at: Ok(value.finished_at),
+                    hyperparameters: Ok(value.hyperparameters),
+                    id: Ok(value.id),
+                    integrations: Ok(value.integrations),
+                    metadata: Ok(value.metadata),
+                    method: Ok(value.method),
+                    model: Ok(value.model),
+                    object: Ok(value.object),
+                    organization_id: Ok(value.organization_id),
+                    result_files: Ok(value.result_files),
+                    seed: Ok(value.seed),
+                    status: Ok(value.status),
+                    trained_tokens: Ok(value.trained_tokens),
+                    training_file: Ok(value.training_file),
+                    validation_file: Ok(value.validation_file),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuningJobError {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            param: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuningJobError {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    param: Ok(Default::default()),
+                }
+            }
+        }
+        impl FineTuningJobError {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+            pub fn param<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for param: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuningJobError> for super::FineTuningJobError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuningJobError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    message: value.message?,
+                    param: value.param?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuningJobError> for FineTuningJobError {
+            fn from(value: super::FineTuningJobError) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    message: Ok(value.message),
+                    param: Ok(value.param),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuningJobEvent {
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            level: ::std::result::Result<super::FineTuningJobEventLevel, ::std::string::String>,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            object: ::std::result::Result<super::FineTuningJobEventObject, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::FineTuningJobEventType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuningJobEvent {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    data: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    level: Err("no value supplied for level".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl FineTuningJobEvent {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                        >,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn level<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuningJobEventLevel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.level = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for level: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuningJobEventObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FineTuningJobEventType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuningJobEvent> for super::FineTuningJobEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuningJobEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    data: value.data?,
+                    id: value.id?,
+                    level: value.level?,
+                    message: value.message?,
+                    object: value.object?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuningJobEvent> for FineTuningJobEvent {
+            fn from(value: super::FineTuningJobEvent) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    data: Ok(value.data),
+                    id: Ok(value.id),
+                    level: Ok(value.level),
+                    message: Ok(value.message),
+                    object: Ok(value.object),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FineTuningJobHyperparameters {
+            batch_size: ::std::result::Result<
+                ::std::option::Option<super::FineTuningJobHyperparametersBatchSize>,
+                ::std::string::String,
+            >,
+            learning_rate_multiplier: ::std::result::Result<
+                super::FineTuningJobHyperparametersLearningRateMultiplier,
+                ::std::string::String,
+            >,
+            n_epochs: ::std::result::Result<
+                super::FineTuningJobHyperparametersNEpochs,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FineTuningJobHyperparameters {
+            fn default() -> Self {
+                Self {
+                    batch_size: Ok(super::defaults::fine_tuning_job_hyperparameters_batch_size()),
+                    learning_rate_multiplier: Ok(
+                        super::defaults::fine_tuning_job_hyperparameters_learning_rate_multiplier(),
+                    ),
+                    n_epochs: Ok(super::defaults::fine_tuning_job_hyperparameters_n_epochs()),
+                }
+            }
+        }
+        impl FineTuningJobHyperparameters {
+            pub fn batch_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::FineTuningJobHyperparametersBatchSize>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.batch_size = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for batch_size: {e}"));
+                self
+            }
+            pub fn learning_rate_multiplier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        super::FineTuningJobHyperparametersLearningRateMultiplier,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.learning_rate_multiplier = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for learning_rate_multiplier: {e}")
+                });
+                self
+            }
+            pub fn n_epochs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FineTuningJobHyperparametersNEpochs>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.n_epochs = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for n_epochs: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FineTuningJobHyperparameters> for super::FineTuningJobHyperparameters {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FineTuningJobHyperparameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    batch_size: value.batch_size?,
+                    learning_rate_multiplier: value.learning_rate_multiplier?,
+                    n_epochs: value.n_epochs?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FineTuningJobHyperparameters> for FineTuningJobHyperparameters {
+            fn from(value: super::FineTuningJobHyperparameters) -> Self {
+                Self {
+                    batch_size: Ok(value.batch_size),
+                    learning_rate_multiplier: Ok(value.learning_rate_multiplier),
+                    n_epochs: Ok(value.n_epochs),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GraderLabelModel {
+            input: ::std::result::Result<::std::vec::Vec<super::EvalItem>, ::std::string::String>,
+            labels: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            model: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            passing_labels: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::GraderLabelModelType, ::std::string::String>,
+        }
+        impl ::std::default::Default for GraderLabelModel {
+            fn default() -> Self {
+                Self {
+                    input: Err("no value supplied for input".to_string()),
+                    labels: Err("no value supplied for labels".to_string()),
+                    model: Err("no value supplied for model".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    passing_labels: Err("no value supplied for passing_labels".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl GraderLabelModel {
+            pub fn input<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EvalItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input: {e}"));
+                self
+            }
+            pub fn labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.labels = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for labels: {e}"));
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn passing_labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.passing_labels = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for passing_labels: {e}")
+                });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderLabelModelType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GraderLabelModel> for super::GraderLabelModel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GraderLabelModel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    input: value.input?,
+                    labels: value.labels?,
+                    model: value.model?,
+                    name: value.name?,
+                    passing_labels: value.passing_labels?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GraderLabelModel> for GraderLabelModel {
+            fn from(value: super::GraderLabelModel) -> Self {
+                Self {
+                    input: Ok(value.input),
+                    labels: Ok(value.labels),
+                    model: Ok(value.model),
+                    name: Ok(value.name),
+                    passing_labels: Ok(value.passing_labels),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GraderMulti {
+            calculate_output: ::std::result::Result<::std::string::String, ::std::string::String>,
+            graders: ::std::result::Result<super::GraderMultiGraders, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::GraderMultiType, ::std::string::String>,
+        }
+        impl ::std::default::Default for GraderMulti {
+            fn default() -> Self {
+                Self {
+                    calculate_output: Err("no value supplied for calculate_output".to_string()),
+                    graders: Err("no value supplied for graders".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl GraderMulti {
+            pub fn calculate_output<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.calculate_output = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for calculate_output: {e}")
+                });
+                self
+            }
+            pub fn graders<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderMultiGraders>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.graders = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for graders: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderMultiType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GraderMulti> for super::GraderMulti {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GraderMulti,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    calculate_output: value.calculate_output?,
+                    graders: value.graders?,
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GraderMulti> for GraderMulti {
+            fn from(value: super::GraderMulti) -> Self {
+                Self {
+                    calculate_output: Ok(value.calculate_output),
+                    graders: Ok(value.graders),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GraderPython {
+            image_tag: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            source: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::GraderPythonType, ::std::string::String>,
+        }
+        impl ::std::default::Default for GraderPython {
+            fn default() -> Self {
+                Self {
+                    image_tag: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    source: Err("no value supplied for source".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl GraderPython {
+            pub fn image_tag<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.image_tag = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for image_tag: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for source: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderPythonType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GraderPython> for super::GraderPython {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GraderPython,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    image_tag: value.image_tag?,
+                    name: value.name?,
+                    source: value.source?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GraderPython> for GraderPython {
+            fn from(value: super::GraderPython) -> Self {
+                Self {
+                    image_tag: Ok(value.image_tag),
+                    name: Ok(value.name),
+                    source: Ok(value.source),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GraderScoreModel {
+            input: ::std::result::Result<::std::vec::Vec<super::EvalItem>, ::std::string::String>,
+            model: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            range: ::std::result::Result<::std::vec::Vec<f64>, ::std::string::String>,
+            sampling_params: ::std::result::Result<
+                ::std::option::Option<super::GraderScoreModelSamplingParams>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::GraderScoreModelType, ::std::string::String>,
+        }
+        impl ::std::default::Default for GraderScoreModel {
+            fn default() -> Self {
+                Self {
+                    input: Err("no value supplied for input".to_string()),
+                    model: Err("no value supplied for model".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    range: Ok(Default::default()),
+                    sampling_params: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl GraderScoreModel {
+            pub fn input<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::EvalItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input: {e}"));
+                self
+            }
+            pub fn model<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.model = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for model: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn range<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.range = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for range: {e}"));
+                self
+            }
+            pub fn sampling_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::GraderScoreModelSamplingParams>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sampling_params = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for sampling_params: {e}")
+                });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderScoreModelType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GraderScoreModel> for super::GraderScoreModel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GraderScoreModel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    input: value.input?,
+                    model: value.model?,
+                    name: value.name?,
+                    range: value.range?,
+                    sampling_params: value.sampling_params?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GraderScoreModel> for GraderScoreModel {
+            fn from(value: super::GraderScoreModel) -> Self {
+                Self {
+                    input: Ok(value.input),
+                    model: Ok(value.model),
+                    name: Ok(value.name),
+                    range: Ok(value.range),
+                    sampling_params: Ok(value.sampling_params),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GraderScoreModelSamplingParams {
+            max_completions_tokens: ::std::result::Result<
+                ::std::option::Option<::std::num::NonZeroU64>,
+                ::std::string::String,
+            >,
+            reasoning_effort: ::std::result::Result<
+                ::std::option::Option<super::ReasoningEffort>,
+                ::std::string::String,
+            >,
+            seed: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            temperature: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            top_p: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        }
+        impl ::std::default::Default for GraderScoreModelSamplingParams {
+            fn default() -> Self {
+                Self {
+                    max_completions_tokens: Ok(Default::default()),
+                    reasoning_effort: Ok(Default::default()),
+                    seed: Ok(Default::default()),
+                    temperature: Ok(Default::default()),
+                    top_p: Ok(super::defaults::grader_score_model_sampling_params_top_p()),
+                }
+            }
+        }
+        impl GraderScoreModelSamplingParams {
+            pub fn max_completions_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_completions_tokens = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for max_completions_tokens: {e}")
+                });
+                self
+            }
+            pub fn reasoning_effort<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ReasoningEffort>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reasoning_effort = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for reasoning_effort: {e}")
+                });
+                self
+            }
+            pub fn seed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.seed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for seed: {e}"));
+                self
+            }
+            pub fn temperature<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.temperature = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for temperature: {e}"));
+                self
+            }
+            pub fn top_p<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.top_p = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for top_p: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GraderScoreModelSamplingParams>
+            for super::GraderScoreModelSamplingParams
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GraderScoreModelSamplingParams,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    max_completions_tokens: value.max_completions_tokens?,
+                    reasoning_effort: value.reasoning_effort?,
+                    seed: value.seed?,
+                    temperature: value.temperature?,
+                    top_p: value.top_p?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GraderScoreModelSamplingParams>
+            for GraderScoreModelSamplingParams
+        {
+            fn from(value: super::GraderScoreModelSamplingParams) -> Self {
+                Self {
+                    max_completions_tokens: Ok(value.max_completions_tokens),
+                    reasoning_effort: Ok(value.reasoning_effort),
+                    seed: Ok(value.seed),
+                    temperature: Ok(value.temperature),
+                    top_p: Ok(value.top_p),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GraderStringCheck {
+            input: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            operation:
+                ::std::result::Result<super::GraderStringCheckOperation, ::std::string::String>,
+            reference: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::GraderStringCheckType, ::std::string::String>,
+        }
+        impl ::std::default::Default for GraderStringCheck {
+            fn default() -> Self {
+                Self {
+                    input: Err("no value supplied for input".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    operation: Err("no value supplied for operation".to_string()),
+                    reference: Err("no value supplied for reference".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl GraderStringCheck {
+            pub fn input<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn operation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderStringCheckOperation>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operation = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for operation: {e}"));
+                self
+            }
+            pub fn reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for reference: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderStringCheckType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GraderStringCheck> for super::GraderStringCheck {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GraderStringCheck,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    input: value.input?,
+                    name: value.name?,
+                    operation: value.operation?,
+                    reference: value.reference?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GraderStringCheck> for GraderStringCheck {
+            fn from(value: super::GraderStringCheck) -> Self {
+                Self {
+                    input: Ok(value.input),
+                    name: Ok(value.name),
+                    operation: Ok(value.operation),
+                    reference: Ok(value.reference),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GraderTextSimilarity {
+            evaluation_metric: ::std::result::Result<
+                super::GraderTextSimilarityEvaluationMetric,
+                ::std::string::String,
+            >,
+            input: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            reference: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::GraderTextSimilarityType, ::std::string::String>,
+        }
+        impl ::std::default::Default for GraderTextSimilarity {
+            fn default() -> Self {
+                Self {
+                    evaluation_metric: Err("no value supplied for evaluation_metric".to_string()),
+                    input: Err("no value supplied for input".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    reference: Err("no value supplied for reference".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl GraderTextSimilarity {
+            pub fn evaluation_metric<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderTextSimilarityEvaluationMetric>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.evaluation_metric = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for evaluation_metric: {e}")
+                });
+                self
+            }
+            pub fn input<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn reference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for reference: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::GraderTextSimilarityType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GraderTextSimilarity> for super::GraderTextSimilarity {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GraderTextSimilarity,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    evaluation_metric: value.evaluation_metric?,
+                    input: value.input?,
+                    name: value.name?,
+                    reference: value.reference?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GraderTextSimilarity> for GraderTextSimilarity {
+            fn from(value: super::GraderTextSimilarity) -> Self {
+                Self {
+                    evaluation_metric: Ok(value.evaluation_metric),
+                    input: Ok(value.input),
+                    name: Ok(value.name),
+                    reference: Ok(value.reference),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InputAudio {
+            input_audio: ::std::result::Result<super::InputAudioInputAudio, ::std::string::String>,
+            type_: ::std::result::Result<super::InputAudioType, ::std::string::String>,
+        }
+        impl ::std::default::Default for InputAudio {
+            fn default() -> Self {
+                Self {
+                    input_audio: Err("no value supplied for input_audio".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InputAudio {
+            pub fn input_audio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InputAudioInputAudio>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.input_audio = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for input_audio: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InputAudioType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InputAudio> for super::InputAudio {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InputAudio,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    input_audio: value.input_audio?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InputAudio> for InputAudio {
+            fn from(value: super::InputAudio) -> Self {
+                Self {
+                    input_audio: Ok(value.input_audio),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InputAudioInputAudio {
+            data: ::std::result::Result<::std::string::String, ::std::string::String>,
+            format: ::std::result::Result<super::InputAudioInputAudioFormat, ::std::string::String>,
+        }
+        impl ::std::default::Default for InputAudioInputAudio {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    format: Err("no value supplied for format".to_string()),
+                }
+            }
+        }
+        impl InputAudioInputAudio {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InputAudioInputAudioFormat>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.format = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for format: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InputAudioInputAudio> for super::InputAudioInputAudio {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InputAudioInputAudio,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    format: value.format?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InputAudioInputAudio> for InputAudioInputAudio {
+            fn from(value: super::InputAudioInputAudio) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    format: Ok(value.format),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct InputTextContent {
+            prompt_cache_breakpoint: ::std::result::Result<
+                ::std::option::Option<super::PromptCacheBreakpointConfig>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::InputTextContentType, ::std::string::String>,
+        }
+        impl ::std::default::Default for InputTextContent {
+            fn default() -> Self {
+                Self {
+                    prompt_cache_breakpoint: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl InputTextContent {
+            pub fn prompt_cache_breakpoint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::PromptCacheBreakpointConfig>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prompt_cache_breakpoint = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for prompt_cache_breakpoint: {e}")
+                });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::InputTextContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InputTextContent> for super::InputTextContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InputTextContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    prompt_cache_breakpoint: value.prompt_cache_breakpoint?,
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InputTextContent> for InputTextContent {
+            fn from(value: super::InputTextContent) -> Self {
+                Self {
+                    prompt_cache_breakpoint: Ok(value.prompt_cache_breakpoint),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListBatchesResponse {
+            data: ::std::result::Result<::std::vec::Vec<super::Batch>, ::std::string::String>,
+            first_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            last_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<super::ListBatchesResponseObject, ::std::string::String>,
+        }
+        impl ::std::default::Default for ListBatchesResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    first_id: Ok(Default::default()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    last_id: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl ListBatchesResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Batch>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn first_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for first_id: {e}"));
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for has_more: {e}"));
+                self
+            }
+            pub fn last_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for last_id: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListBatchesResponseObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListBatchesResponse> for super::ListBatchesResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListBatchesResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    first_id: value.first_id?,
+                    has_more: value.has_more?,
+                    last_id: value.last_id?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListBatchesResponse> for ListBatchesResponse {
+            fn from(value: super::ListBatchesResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    first_id: Ok(value.first_id),
+                    has_more: Ok(value.has_more),
+                    last_id: Ok(value.last_id),
+                    object: Ok(value.object),
                 }
             }
         }
@@ -1378,6 +12457,370 @@ pub mod types {
         }
         impl ::std::convert::From<super::ListFilesResponse> for ListFilesResponse {
             fn from(value: super::ListFilesResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    first_id: Ok(value.first_id),
+                    has_more: Ok(value.has_more),
+                    last_id: Ok(value.last_id),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListFineTuningJobEventsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::FineTuningJobEvent>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            object: ::std::result::Result<
+                super::ListFineTuningJobEventsResponseObject,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListFineTuningJobEventsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl ListFineTuningJobEventsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FineTuningJobEvent>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for has_more: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListFineTuningJobEventsResponseObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListFineTuningJobEventsResponse>
+            for super::ListFineTuningJobEventsResponse
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListFineTuningJobEventsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    has_more: value.has_more?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListFineTuningJobEventsResponse>
+            for ListFineTuningJobEventsResponse
+        {
+            fn from(value: super::ListFineTuningJobEventsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    has_more: Ok(value.has_more),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListPaginatedFineTuningJobsResponse {
+            data:
+                ::std::result::Result<::std::vec::Vec<super::FineTuningJob>, ::std::string::String>,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            object: ::std::result::Result<
+                super::ListPaginatedFineTuningJobsResponseObject,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListPaginatedFineTuningJobsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl ListPaginatedFineTuningJobsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FineTuningJob>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for has_more: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListPaginatedFineTuningJobsResponseObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListPaginatedFineTuningJobsResponse>
+            for super::ListPaginatedFineTuningJobsResponse
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListPaginatedFineTuningJobsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    has_more: value.has_more?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListPaginatedFineTuningJobsResponse>
+            for ListPaginatedFineTuningJobsResponse
+        {
+            fn from(value: super::ListPaginatedFineTuningJobsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    has_more: Ok(value.has_more),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListVectorStoreFilesResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::VectorStoreFileObject>,
+                ::std::string::String,
+            >,
+            first_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            last_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ListVectorStoreFilesResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    first_id: Ok(Default::default()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    last_id: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl ListVectorStoreFilesResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::VectorStoreFileObject>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn first_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for first_id: {e}"));
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for has_more: {e}"));
+                self
+            }
+            pub fn last_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for last_id: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListVectorStoreFilesResponse> for super::ListVectorStoreFilesResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListVectorStoreFilesResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    first_id: value.first_id?,
+                    has_more: value.has_more?,
+                    last_id: value.last_id?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListVectorStoreFilesResponse> for ListVectorStoreFilesResponse {
+            fn from(value: super::ListVectorStoreFilesResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    first_id: Ok(value.first_id),
+                    has_more: Ok(value.has_more),
+                    last_id: Ok(value.last_id),
+                    object: Ok(value.object),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListVectorStoresResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::VectorStoreObject>,
+                ::std::string::String,
+            >,
+            first_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<bool, ::std::string::String>,
+            last_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ListVectorStoresResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    first_id: Ok(Default::default()),
+                    has_more: Err("no value supplied for has_more".to_string()),
+                    last_id: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                }
+            }
+        }
+        impl ListVectorStoresResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::VectorStoreObject>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn first_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for first_id: {e}"));
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for has_more: {e}"));
+                self
+            }
+            pub fn last_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for last_id: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListVectorStoresResponse> for super::ListVectorStoresResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListVectorStoresResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    first_id: value.first_id?,
+                    has_more: value.has_more?,
+                    last_id: value.last_id?,
+                    object: value.object?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListVectorStoresResponse> for ListVectorStoresResponse {
+            fn from(value: super::ListVectorStoresResponse) -> Self {
                 Self {
                     data: Ok(value.data),
                     first_id: Ok(value.first_id),
@@ -1542,6 +12985,274 @@ pub mod types {
                     purpose: Ok(value.purpose),
                     status: Ok(value.status),
                     status_details: Ok(value.status_details),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OtherChunkingStrategyResponseParam {
+            type_: ::std::result::Result<
+                super::OtherChunkingStrategyResponseParamType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OtherChunkingStrategyResponseParam {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl OtherChunkingStrategyResponseParam {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OtherChunkingStrategyResponseParamType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OtherChunkingStrategyResponseParam>
+            for super::OtherChunkingStrategyResponseParam
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OtherChunkingStrategyResponseParam,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OtherChunkingStrategyResponseParam>
+            for OtherChunkingStrategyResponseParam
+        {
+            fn from(value: super::OtherChunkingStrategyResponseParam) -> Self {
+                Self {
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PromptCacheBreakpointConfig {
+            mode: ::std::result::Result<
+                super::PromptCacheBreakpointConfigMode,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PromptCacheBreakpointConfig {
+            fn default() -> Self {
+                Self {
+                    mode: Err("no value supplied for mode".to_string()),
+                }
+            }
+        }
+        impl PromptCacheBreakpointConfig {
+            pub fn mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PromptCacheBreakpointConfigMode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mode = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for mode: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PromptCacheBreakpointConfig> for super::PromptCacheBreakpointConfig {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PromptCacheBreakpointConfig,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { mode: value.mode? })
+            }
+        }
+        impl ::std::convert::From<super::PromptCacheBreakpointConfig> for PromptCacheBreakpointConfig {
+            fn from(value: super::PromptCacheBreakpointConfig) -> Self {
+                Self {
+                    mode: Ok(value.mode),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StaticChunkingStrategy {
+            chunk_overlap_tokens: ::std::result::Result<i64, ::std::string::String>,
+            max_chunk_size_tokens: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for StaticChunkingStrategy {
+            fn default() -> Self {
+                Self {
+                    chunk_overlap_tokens: Err(
+                        "no value supplied for chunk_overlap_tokens".to_string()
+                    ),
+                    max_chunk_size_tokens: Err(
+                        "no value supplied for max_chunk_size_tokens".to_string()
+                    ),
+                }
+            }
+        }
+        impl StaticChunkingStrategy {
+            pub fn chunk_overlap_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chunk_overlap_tokens = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for chunk_overlap_tokens: {e}")
+                });
+                self
+            }
+            pub fn max_chunk_size_tokens<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_chunk_size_tokens = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for max_chunk_size_tokens: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StaticChunkingStrategy> for super::StaticChunkingStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StaticChunkingStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    chunk_overlap_tokens: value.chunk_overlap_tokens?,
+                    max_chunk_size_tokens: value.max_chunk_size_tokens?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StaticChunkingStrategy> for StaticChunkingStrategy {
+            fn from(value: super::StaticChunkingStrategy) -> Self {
+                Self {
+                    chunk_overlap_tokens: Ok(value.chunk_overlap_tokens),
+                    max_chunk_size_tokens: Ok(value.max_chunk_size_tokens),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StaticChunkingStrategyRequestParam {
+            static_: ::std::result::Result<super::StaticChunkingStrategy, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::StaticChunkingStrategyRequestParamType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StaticChunkingStrategyRequestParam {
+            fn default() -> Self {
+                Self {
+                    static_: Err("no value supplied for static_".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl StaticChunkingStrategyRequestParam {
+            pub fn static_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StaticChunkingStrategy>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.static_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for static_: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StaticChunkingStrategyRequestParamType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StaticChunkingStrategyRequestParam>
+            for super::StaticChunkingStrategyRequestParam
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StaticChunkingStrategyRequestParam,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    static_: value.static_?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StaticChunkingStrategyRequestParam>
+            for StaticChunkingStrategyRequestParam
+        {
+            fn from(value: super::StaticChunkingStrategyRequestParam) -> Self {
+                Self {
+                    static_: Ok(value.static_),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StaticChunkingStrategyResponseParam {
+            static_: ::std::result::Result<super::StaticChunkingStrategy, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::StaticChunkingStrategyResponseParamType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StaticChunkingStrategyResponseParam {
+            fn default() -> Self {
+                Self {
+                    static_: Err("no value supplied for static_".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl StaticChunkingStrategyResponseParam {
+            pub fn static_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StaticChunkingStrategy>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.static_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for static_: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StaticChunkingStrategyResponseParamType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StaticChunkingStrategyResponseParam>
+            for super::StaticChunkingStrategyResponseParam
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StaticChunkingStrategyResponseParam,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    static_: value.static_?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StaticChunkingStrategyResponseParam>
+            for StaticChunkingStrategyResponseParam
+        {
+            fn from(value: super::StaticChunkingStrategyResponseParam) -> Self {
+                Self {
+                    static_: Ok(value.static_),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -1785,6 +13496,928 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct VectorStoreExpirationAfter {
+            anchor: ::std::result::Result<
+                super::VectorStoreExpirationAfterAnchor,
+                ::std::string::String,
+            >,
+            days: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+        }
+        impl ::std::default::Default for VectorStoreExpirationAfter {
+            fn default() -> Self {
+                Self {
+                    anchor: Err("no value supplied for anchor".to_string()),
+                    days: Err("no value supplied for days".to_string()),
+                }
+            }
+        }
+        impl VectorStoreExpirationAfter {
+            pub fn anchor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VectorStoreExpirationAfterAnchor>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.anchor = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for anchor: {e}"));
+                self
+            }
+            pub fn days<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.days = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for days: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VectorStoreExpirationAfter> for super::VectorStoreExpirationAfter {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VectorStoreExpirationAfter,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    anchor: value.anchor?,
+                    days: value.days?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VectorStoreExpirationAfter> for VectorStoreExpirationAfter {
+            fn from(value: super::VectorStoreExpirationAfter) -> Self {
+                Self {
+                    anchor: Ok(value.anchor),
+                    days: Ok(value.days),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VectorStoreFileBatchObject {
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            file_counts: ::std::result::Result<
+                super::VectorStoreFileBatchObjectFileCounts,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            object: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<
+                super::VectorStoreFileBatchObjectStatus,
+                ::std::string::String,
+            >,
+            vector_store_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for VectorStoreFileBatchObject {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    file_counts: Err("no value supplied for file_counts".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    vector_store_id: Err("no value supplied for vector_store_id".to_string()),
+                }
+            }
+        }
+        impl VectorStoreFileBatchObject {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn file_counts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VectorStoreFileBatchObjectFileCounts>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_counts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for file_counts: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VectorStoreFileBatchObjectStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn vector_store_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vector_store_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for vector_store_id: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VectorStoreFileBatchObject> for super::VectorStoreFileBatchObject {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VectorStoreFileBatchObject,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    file_counts: value.file_counts?,
+                    id: value.id?,
+                    object: value.object?,
+                    status: value.status?,
+                    vector_store_id: value.vector_store_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VectorStoreFileBatchObject> for VectorStoreFileBatchObject {
+            fn from(value: super::VectorStoreFileBatchObject) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    file_counts: Ok(value.file_counts),
+                    id: Ok(value.id),
+                    object: Ok(value.object),
+                    status: Ok(value.status),
+                    vector_store_id: Ok(value.vector_store_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VectorStoreFileBatchObjectFileCounts {
+            cancelled: ::std::result::Result<i64, ::std::string::String>,
+            completed: ::std::result::Result<i64, ::std::string::String>,
+            failed: ::std::result::Result<i64, ::std::string::String>,
+            in_progress: ::std::result::Result<i64, ::std::string::String>,
+            total: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for VectorStoreFileBatchObjectFileCounts {
+            fn default() -> Self {
+                Self {
+                    cancelled: Err("no value supplied for cancelled".to_string()),
+                    completed: Err("no value supplied for completed".to_string()),
+                    failed: Err("no value supplied for failed".to_string()),
+                    in_progress: Err("no value supplied for in_progress".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl VectorStoreFileBatchObjectFileCounts {
+            pub fn cancelled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cancelled = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for cancelled: {e}"));
+                self
+            }
+            pub fn completed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for completed: {e}"));
+                self
+            }
+            pub fn failed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for failed: {e}"));
+                self
+            }
+            pub fn in_progress<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.in_progress = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for in_progress: {e}"));
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VectorStoreFileBatchObjectFileCounts>
+            for super::VectorStoreFileBatchObjectFileCounts
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VectorStoreFileBatchObjectFileCounts,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cancelled: value.cancelled?,
+                    completed: value.completed?,
+                    failed: value.failed?,
+                    in_progress: value.in_progress?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VectorStoreFileBatchObjectFileCounts>
+            for VectorStoreFileBatchObjectFileCounts
+        {
+            fn from(value: super::VectorStoreFileBatchObjectFileCounts) -> Self {
+                Self {
+                    cancelled: Ok(value.cancelled),
+                    completed: Ok(value.completed),
+                    failed: Ok(value.failed),
+                    in_progress: Ok(value.in_progress),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VectorStoreFileObject {
+            attributes: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreFileAttributes>,
+                ::std::string::String,
+            >,
+            chunking_strategy: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreFileObjectChunkingStrategy>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            last_error: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreFileObjectLastError>,
+                ::std::string::String,
+            >,
+            object:
+                ::std::result::Result<super::VectorStoreFileObjectObject, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreFileObjectStatus>,
+                ::std::string::String,
+            >,
+            usage_bytes: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            vector_store_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for VectorStoreFileObject {
+            fn default() -> Self {
+                Self {
+                    attributes: Ok(Default::default()),
+                    chunking_strategy: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    last_error: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                    status: Ok(Default::default()),
+                    usage_bytes: Ok(Default::default()),
+                    vector_store_id: Err("no value supplied for vector_store_id".to_string()),
+                }
+            }
+        }
+        impl VectorStoreFileObject {
+            pub fn attributes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::VectorStoreFileAttributes>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attributes = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for attributes: {e}"));
+                self
+            }
+            pub fn chunking_strategy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::VectorStoreFileObjectChunkingStrategy>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chunking_strategy = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for chunking_strategy: {e}")
+                });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::VectorStoreFileObjectLastError>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_error = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for last_error: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VectorStoreFileObjectObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::VectorStoreFileObjectStatus>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn usage_bytes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage_bytes = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for usage_bytes: {e}"));
+                self
+            }
+            pub fn vector_store_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vector_store_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for vector_store_id: {e}")
+                });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VectorStoreFileObject> for super::VectorStoreFileObject {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VectorStoreFileObject,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attributes: value.attributes?,
+                    chunking_strategy: value.chunking_strategy?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    last_error: value.last_error?,
+                    object: value.object?,
+                    status: value.status?,
+                    usage_bytes: value.usage_bytes?,
+                    vector_store_id: value.vector_store_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VectorStoreFileObject> for VectorStoreFileObject {
+            fn from(value: super::VectorStoreFileObject) -> Self {
+                Self {
+                    attributes: Ok(value.attributes),
+                    chunking_strategy: Ok(value.chunking_strategy),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    last_error: Ok(value.last_error),
+                    object: Ok(value.object),
+                    status: Ok(value.status),
+                    usage_bytes: Ok(value.usage_bytes),
+                    vector_store_id: Ok(value.vector_store_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VectorStoreFileObjectLastError {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for VectorStoreFileObjectLastError {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                }
+            }
+        }
+        impl VectorStoreFileObjectLastError {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VectorStoreFileObjectLastError>
+            for super::VectorStoreFileObjectLastError
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VectorStoreFileObjectLastError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VectorStoreFileObjectLastError>
+            for VectorStoreFileObjectLastError
+        {
+            fn from(value: super::VectorStoreFileObjectLastError) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VectorStoreObject {
+            created_at: ::std::result::Result<i64, ::std::string::String>,
+            expires_after: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreExpirationAfter>,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            file_counts: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreObjectFileCounts>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            last_active_at:
+                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            metadata: ::std::result::Result<
+                ::std::option::Option<super::Metadata>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<super::VectorStoreObjectObject, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<super::VectorStoreObjectStatus>,
+                ::std::string::String,
+            >,
+            usage_bytes: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        }
+        impl ::std::default::Default for VectorStoreObject {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    expires_after: Ok(Default::default()),
+                    expires_at: Ok(Default::default()),
+                    file_counts: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    last_active_at: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    object: Err("no value supplied for object".to_string()),
+                    status: Ok(Default::default()),
+                    usage_bytes: Ok(Default::default()),
+                }
+            }
+        }
+        impl VectorStoreObject {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn expires_after<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::VectorStoreExpirationAfter>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_after = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expires_after: {e}"));
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for expires_at: {e}"));
+                self
+            }
+            pub fn file_counts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::VectorStoreObjectFileCounts>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_counts = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for file_counts: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_active_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_active_at = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for last_active_at: {e}")
+                });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Metadata>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for metadata: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VectorStoreObjectObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for object: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::VectorStoreObjectStatus>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn usage_bytes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage_bytes = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for usage_bytes: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VectorStoreObject> for super::VectorStoreObject {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VectorStoreObject,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    expires_after: value.expires_after?,
+                    expires_at: value.expires_at?,
+                    file_counts: value.file_counts?,
+                    id: value.id?,
+                    last_active_at: value.last_active_at?,
+                    metadata: value.metadata?,
+                    name: value.name?,
+                    object: value.object?,
+                    status: value.status?,
+                    usage_bytes: value.usage_bytes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VectorStoreObject> for VectorStoreObject {
+            fn from(value: super::VectorStoreObject) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    expires_after: Ok(value.expires_after),
+                    expires_at: Ok(value.expires_at),
+                    file_counts: Ok(value.file_counts),
+                    id: Ok(value.id),
+                    last_active_at: Ok(value.last_active_at),
+                    metadata: Ok(value.metadata),
+                    name: Ok(value.name),
+                    object: Ok(value.object),
+                    status: Ok(value.status),
+                    usage_bytes: Ok(value.usage_bytes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VectorStoreObjectFileCounts {
+            cancelled: ::std::result::Result<i64, ::std::string::String>,
+            completed: ::std::result::Result<i64, ::std::string::String>,
+            failed: ::std::result::Result<i64, ::std::string::String>,
+            in_progress: ::std::result::Result<i64, ::std::string::String>,
+            total: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for VectorStoreObjectFileCounts {
+            fn default() -> Self {
+                Self {
+                    cancelled: Err("no value supplied for cancelled".to_string()),
+                    completed: Err("no value supplied for completed".to_string()),
+                    failed: Err("no value supplied for failed".to_string()),
+                    in_progress: Err("no value supplied for in_progress".to_string()),
+                    total: Err("no value supplied for total".to_string()),
+                }
+            }
+        }
+        impl VectorStoreObjectFileCounts {
+            pub fn cancelled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cancelled = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for cancelled: {e}"));
+                self
+            }
+            pub fn completed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for completed: {e}"));
+                self
+            }
+            pub fn failed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failed = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for failed: {e}"));
+                self
+            }
+            pub fn in_progress<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.in_progress = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for in_progress: {e}"));
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VectorStoreObjectFileCounts> for super::VectorStoreObjectFileCounts {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VectorStoreObjectFileCounts,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cancelled: value.cancelled?,
+                    completed: value.completed?,
+                    failed: value.failed?,
+                    in_progress: value.in_progress?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VectorStoreObjectFileCounts> for VectorStoreObjectFileCounts {
+            fn from(value: super::VectorStoreObjectFileCounts) -> Self {
+                Self {
+                    cancelled: Ok(value.cancelled),
+                    completed: Ok(value.completed),
+                    failed: Ok(value.failed),
+                    in_progress: Ok(value.in_progress),
+                    total: Ok(value.total),
+                }
+            }
+        }
+    }
+    /// Generation of default values for serde.
+    pub mod defaults {
+        pub(super) fn create_fine_tuning_job_request_hyperparameters_batch_size()
+        -> super::CreateFineTuningJobRequestHyperparametersBatchSize {
+            super::CreateFineTuningJobRequestHyperparametersBatchSize::String(
+                super::CreateFineTuningJobRequestHyperparametersBatchSizeString::Auto,
+            )
+        }
+        pub(super) fn create_fine_tuning_job_request_hyperparameters_learning_rate_multiplier()
+        -> super::CreateFineTuningJobRequestHyperparametersLearningRateMultiplier {
+            super::CreateFineTuningJobRequestHyperparametersLearningRateMultiplier::String(
+                super::CreateFineTuningJobRequestHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+        pub(super) fn create_fine_tuning_job_request_hyperparameters_n_epochs()
+        -> super::CreateFineTuningJobRequestHyperparametersNEpochs {
+            super::CreateFineTuningJobRequestHyperparametersNEpochs::String(
+                super::CreateFineTuningJobRequestHyperparametersNEpochsString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_dpo_hyperparameters_batch_size()
+        -> super::FineTuneDpoHyperparametersBatchSize {
+            super::FineTuneDpoHyperparametersBatchSize::String(
+                super::FineTuneDpoHyperparametersBatchSizeString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_dpo_hyperparameters_beta() -> super::FineTuneDpoHyperparametersBeta
+        {
+            super::FineTuneDpoHyperparametersBeta::String(
+                super::FineTuneDpoHyperparametersBetaString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_dpo_hyperparameters_learning_rate_multiplier()
+        -> super::FineTuneDpoHyperparametersLearningRateMultiplier {
+            super::FineTuneDpoHyperparametersLearningRateMultiplier::String(
+                super::FineTuneDpoHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_dpo_hyperparameters_n_epochs()
+        -> super::FineTuneDpoHyperparametersNEpochs {
+            super::FineTuneDpoHyperparametersNEpochs::String(
+                super::FineTuneDpoHyperparametersNEpochsString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_reinforcement_hyperparameters_batch_size()
+        -> super::FineTuneReinforcementHyperparametersBatchSize {
+            super::FineTuneReinforcementHyperparametersBatchSize::String(
+                super::FineTuneReinforcementHyperparametersBatchSizeString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_reinforcement_hyperparameters_compute_multiplier()
+        -> super::FineTuneReinforcementHyperparametersComputeMultiplier {
+            super::FineTuneReinforcementHyperparametersComputeMultiplier::String(
+                super::FineTuneReinforcementHyperparametersComputeMultiplierString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_reinforcement_hyperparameters_eval_interval()
+        -> super::FineTuneReinforcementHyperparametersEvalInterval {
+            super::FineTuneReinforcementHyperparametersEvalInterval::String(
+                super::FineTuneReinforcementHyperparametersEvalIntervalString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_reinforcement_hyperparameters_eval_samples()
+        -> super::FineTuneReinforcementHyperparametersEvalSamples {
+            super::FineTuneReinforcementHyperparametersEvalSamples::String(
+                super::FineTuneReinforcementHyperparametersEvalSamplesString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_reinforcement_hyperparameters_learning_rate_multiplier()
+        -> super::FineTuneReinforcementHyperparametersLearningRateMultiplier {
+            super::FineTuneReinforcementHyperparametersLearningRateMultiplier::String(
+                super::FineTuneReinforcementHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_reinforcement_hyperparameters_n_epochs()
+        -> super::FineTuneReinforcementHyperparametersNEpochs {
+            super::FineTuneReinforcementHyperparametersNEpochs::String(
+                super::FineTuneReinforcementHyperparametersNEpochsString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_reinforcement_hyperparameters_reasoning_effort()
+        -> super::FineTuneReinforcementHyperparametersReasoningEffort {
+            super::FineTuneReinforcementHyperparametersReasoningEffort::Default
+        }
+        pub(super) fn fine_tune_supervised_hyperparameters_batch_size()
+        -> super::FineTuneSupervisedHyperparametersBatchSize {
+            super::FineTuneSupervisedHyperparametersBatchSize::String(
+                super::FineTuneSupervisedHyperparametersBatchSizeString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_supervised_hyperparameters_learning_rate_multiplier()
+        -> super::FineTuneSupervisedHyperparametersLearningRateMultiplier {
+            super::FineTuneSupervisedHyperparametersLearningRateMultiplier::String(
+                super::FineTuneSupervisedHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+        pub(super) fn fine_tune_supervised_hyperparameters_n_epochs()
+        -> super::FineTuneSupervisedHyperparametersNEpochs {
+            super::FineTuneSupervisedHyperparametersNEpochs::String(
+                super::FineTuneSupervisedHyperparametersNEpochsString::Auto,
+            )
+        }
+        pub(super) fn fine_tuning_job_hyperparameters_batch_size()
+        -> ::std::option::Option<super::FineTuningJobHyperparametersBatchSize> {
+            ::std::option::Option::Some(super::FineTuningJobHyperparametersBatchSize::String(
+                super::FineTuningJobHyperparametersBatchSizeString::Auto,
+            ))
+        }
+        pub(super) fn fine_tuning_job_hyperparameters_learning_rate_multiplier()
+        -> super::FineTuningJobHyperparametersLearningRateMultiplier {
+            super::FineTuningJobHyperparametersLearningRateMultiplier::String(
+                super::FineTuningJobHyperparametersLearningRateMultiplierString::Auto,
+            )
+        }
+        pub(super) fn fine_tuning_job_hyperparameters_n_epochs()
+        -> super::FineTuningJobHyperparametersNEpochs {
+            super::FineTuningJobHyperparametersNEpochs::String(
+                super::FineTuningJobHyperparametersNEpochsString::Auto,
+            )
+        }
+        pub(super) fn grader_score_model_sampling_params_top_p() -> ::std::option::Option<f64> {
+            ::std::option::Option::Some(1_f64)
+        }
     }
     /// Error types.
     pub mod error {
@@ -1870,6 +14503,68 @@ impl ClientInfo<()> for Client {
 }
 impl ClientHooks<()> for &Client {}
 impl Client {
+    /// List your organization's batches
+    ///
+    /// Sends a `GET` request to `/batches`
+    ///
+    /// Arguments:
+    /// - `after`: A cursor for use in pagination. `after` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with obj_foo, your subsequent call can include after=obj_foo in order to fetch the next page of the list.
+    ///
+    /// - `limit`: A limit on the number of objects to be returned. Limit can range between 1 and 100, and the default is 20.
+    ///
+    /// ```ignore
+    /// let response = client.list_batches()
+    /// .after(after)
+    /// .limit(limit)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn list_batches(&self) -> builder::ListBatches<'_> {
+        builder::ListBatches::new(self)
+    }
+    /// Creates and executes a batch from an uploaded file of requests
+    ///
+    /// Sends a `POST` request to `/batches`
+    ///
+    /// ```ignore
+    /// let response = client.create_batch()
+    /// .body(body)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn create_batch(&self) -> builder::CreateBatch<'_> {
+        builder::CreateBatch::new(self)
+    }
+    /// Retrieves a batch
+    ///
+    /// Sends a `GET` request to `/batches/{batch_id}`
+    ///
+    /// Arguments:
+    /// - `batch_id`: The ID of the batch to retrieve.
+    /// ```ignore
+    /// let response = client.retrieve_batch()
+    /// .batch_id(batch_id)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn retrieve_batch(&self) -> builder::RetrieveBatch<'_> {
+        builder::RetrieveBatch::new(self)
+    }
+    /// Cancels an in-progress batch. The batch will be in status `cancelling` for up to 10 minutes, before changing to `cancelled`, where it will have partial results (if any) available in the output file
+    ///
+    /// Sends a `POST` request to `/batches/{batch_id}/cancel`
+    ///
+    /// Arguments:
+    /// - `batch_id`: The ID of the batch to cancel.
+    /// ```ignore
+    /// let response = client.cancel_batch()
+    /// .batch_id(batch_id)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn cancel_batch(&self) -> builder::CancelBatch<'_> {
+        builder::CancelBatch::new(self)
+    }
     /// Returns a list of files
     ///
     /// Sends a `GET` request to `/files`
@@ -1938,6 +14633,99 @@ impl Client {
     /// ```
     pub fn download_file(&self) -> builder::DownloadFile<'_> {
         builder::DownloadFile::new(self)
+    }
+    /// List your organization's fine-tuning jobs
+    ///
+    ///
+    /// Sends a `GET` request to `/fine_tuning/jobs`
+    ///
+    /// Arguments:
+    /// - `after`: Identifier for the last job from the previous pagination request.
+    /// - `limit`: Number of fine-tuning jobs to retrieve.
+    /// ```ignore
+    /// let response = client.list_paginated_fine_tuning_jobs()
+    /// .after(after)
+    /// .limit(limit)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn list_paginated_fine_tuning_jobs(&self) -> builder::ListPaginatedFineTuningJobs<'_> {
+        builder::ListPaginatedFineTuningJobs::new(self)
+    }
+    /// Creates a fine-tuning job which begins the process of creating a new model from a given dataset.
+    ///
+    /// Response includes details of the enqueued job including job status and the name of the fine-tuned models once complete.
+    ///
+    /// [Learn more about fine-tuning](/docs/guides/model-optimization)
+    ///
+    ///
+    /// Sends a `POST` request to `/fine_tuning/jobs`
+    ///
+    /// ```ignore
+    /// let response = client.create_fine_tuning_job()
+    /// .body(body)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn create_fine_tuning_job(&self) -> builder::CreateFineTuningJob<'_> {
+        builder::CreateFineTuningJob::new(self)
+    }
+    /// Get info about a fine-tuning job.
+    ///
+    /// [Learn more about fine-tuning](/docs/guides/model-optimization)
+    ///
+    ///
+    /// Sends a `GET` request to `/fine_tuning/jobs/{fine_tuning_job_id}`
+    ///
+    /// Arguments:
+    /// - `fine_tuning_job_id`: The ID of the fine-tuning job.
+    ///
+    /// ```ignore
+    /// let response = client.retrieve_fine_tuning_job()
+    /// .fine_tuning_job_id(fine_tuning_job_id)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn retrieve_fine_tuning_job(&self) -> builder::RetrieveFineTuningJob<'_> {
+        builder::RetrieveFineTuningJob::new(self)
+    }
+    /// Immediately cancel a fine-tune job.
+    ///
+    ///
+    /// Sends a `POST` request to `/fine_tuning/jobs/{fine_tuning_job_id}/cancel`
+    ///
+    /// Arguments:
+    /// - `fine_tuning_job_id`: The ID of the fine-tuning job to cancel.
+    ///
+    /// ```ignore
+    /// let response = client.cancel_fine_tuning_job()
+    /// .fine_tuning_job_id(fine_tuning_job_id)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn cancel_fine_tuning_job(&self) -> builder::CancelFineTuningJob<'_> {
+        builder::CancelFineTuningJob::new(self)
+    }
+    /// Get status updates for a fine-tuning job.
+    ///
+    ///
+    /// Sends a `GET` request to `/fine_tuning/jobs/{fine_tuning_job_id}/events`
+    ///
+    /// Arguments:
+    /// - `fine_tuning_job_id`: The ID of the fine-tuning job to get events for.
+    ///
+    /// - `after`: Identifier for the last event from the previous pagination request.
+    /// - `limit`: Number of events to retrieve.
+    /// ```ignore
+    /// let response = client.list_fine_tuning_events()
+    /// .fine_tuning_job_id(fine_tuning_job_id)
+    /// .after(after)
+    /// .limit(limit)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn list_fine_tuning_events(&self) -> builder::ListFineTuningEvents<'_> {
+        builder::ListFineTuningEvents::new(self)
     }
     /// Creates an intermediate [Upload](/docs/api-reference/uploads/object) object
     /// that you can add [Parts](/docs/api-reference/uploads/part-object) to.
@@ -2016,6 +14804,176 @@ impl Client {
     pub fn complete_upload(&self) -> builder::CompleteUpload<'_> {
         builder::CompleteUpload::new(self)
     }
+    /// Returns a list of vector stores
+    ///
+    /// Sends a `GET` request to `/vector_stores`
+    ///
+    /// Arguments:
+    /// - `after`: A cursor for use in pagination. `after` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with obj_foo, your subsequent call can include after=obj_foo in order to fetch the next page of the list.
+    ///
+    /// - `before`: A cursor for use in pagination. `before` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with obj_foo, your subsequent call can include before=obj_foo in order to fetch the previous page of the list.
+    ///
+    /// - `limit`: A limit on the number of objects to be returned. Limit can range between 1 and 100, and the default is 20.
+    ///
+    /// - `order`: Sort order by the `created_at` timestamp of the objects. `asc` for ascending order and `desc` for descending order.
+    ///
+    /// ```ignore
+    /// let response = client.list_vector_stores()
+    /// .after(after)
+    /// .before(before)
+    /// .limit(limit)
+    /// .order(order)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn list_vector_stores(&self) -> builder::ListVectorStores<'_> {
+        builder::ListVectorStores::new(self)
+    }
+    /// Create a vector store
+    ///
+    /// Sends a `POST` request to `/vector_stores`
+    ///
+    /// ```ignore
+    /// let response = client.create_vector_store()
+    /// .body(body)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn create_vector_store(&self) -> builder::CreateVectorStore<'_> {
+        builder::CreateVectorStore::new(self)
+    }
+    /// Retrieves a vector store
+    ///
+    /// Sends a `GET` request to `/vector_stores/{vector_store_id}`
+    ///
+    /// Arguments:
+    /// - `vector_store_id`: The ID of the vector store to retrieve.
+    /// ```ignore
+    /// let response = client.get_vector_store()
+    /// .vector_store_id(vector_store_id)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn get_vector_store(&self) -> builder::GetVectorStore<'_> {
+        builder::GetVectorStore::new(self)
+    }
+    /// Create a vector store file batch
+    ///
+    /// The maximum number of files in a single batch request is 2000.
+    /// Vector store file attach requests are rate limited per vector store (300 requests per minute across both this endpoint and `/vector_stores/{vector_store_id}/files`).
+    /// For ingesting multiple files into the same vector store, this batch endpoint is recommended.
+    ///
+    ///
+    /// Sends a `POST` request to `/vector_stores/{vector_store_id}/file_batches`
+    ///
+    /// Arguments:
+    /// - `vector_store_id`: The ID of the vector store for which to create a File Batch.
+    ///
+    /// - `body`
+    /// ```ignore
+    /// let response = client.create_vector_store_file_batch()
+    /// .vector_store_id(vector_store_id)
+    /// .body(body)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn create_vector_store_file_batch(&self) -> builder::CreateVectorStoreFileBatch<'_> {
+        builder::CreateVectorStoreFileBatch::new(self)
+    }
+    /// Retrieves a vector store file batch
+    ///
+    /// Sends a `GET` request to `/vector_stores/{vector_store_id}/file_batches/{batch_id}`
+    ///
+    /// Arguments:
+    /// - `vector_store_id`: The ID of the vector store that the file batch belongs to.
+    /// - `batch_id`: The ID of the file batch being retrieved.
+    /// ```ignore
+    /// let response = client.get_vector_store_file_batch()
+    /// .vector_store_id(vector_store_id)
+    /// .batch_id(batch_id)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn get_vector_store_file_batch(&self) -> builder::GetVectorStoreFileBatch<'_> {
+        builder::GetVectorStoreFileBatch::new(self)
+    }
+    /// Cancel a vector store file batch. This attempts to cancel the processing of files in this batch as soon as possible
+    ///
+    /// Sends a `POST` request to `/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel`
+    ///
+    /// Arguments:
+    /// - `vector_store_id`: The ID of the vector store that the file batch belongs to.
+    /// - `batch_id`: The ID of the file batch to cancel.
+    /// ```ignore
+    /// let response = client.cancel_vector_store_file_batch()
+    /// .vector_store_id(vector_store_id)
+    /// .batch_id(batch_id)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn cancel_vector_store_file_batch(&self) -> builder::CancelVectorStoreFileBatch<'_> {
+        builder::CancelVectorStoreFileBatch::new(self)
+    }
+    /// Returns a list of vector store files in a batch
+    ///
+    /// Sends a `GET` request to `/vector_stores/{vector_store_id}/file_batches/{batch_id}/files`
+    ///
+    /// Arguments:
+    /// - `vector_store_id`: The ID of the vector store that the files belong to.
+    /// - `batch_id`: The ID of the file batch that the files belong to.
+    /// - `after`: A cursor for use in pagination. `after` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with obj_foo, your subsequent call can include after=obj_foo in order to fetch the next page of the list.
+    ///
+    /// - `before`: A cursor for use in pagination. `before` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with obj_foo, your subsequent call can include before=obj_foo in order to fetch the previous page of the list.
+    ///
+    /// - `filter`: Filter by file status. One of `in_progress`, `completed`, `failed`, `cancelled`.
+    /// - `limit`: A limit on the number of objects to be returned. Limit can range between 1 and 100, and the default is 20.
+    ///
+    /// - `order`: Sort order by the `created_at` timestamp of the objects. `asc` for ascending order and `desc` for descending order.
+    ///
+    /// ```ignore
+    /// let response = client.list_files_in_vector_store_batch()
+    /// .vector_store_id(vector_store_id)
+    /// .batch_id(batch_id)
+    /// .after(after)
+    /// .before(before)
+    /// .filter(filter)
+    /// .limit(limit)
+    /// .order(order)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn list_files_in_vector_store_batch(&self) -> builder::ListFilesInVectorStoreBatch<'_> {
+        builder::ListFilesInVectorStoreBatch::new(self)
+    }
+    /// Returns a list of vector store files
+    ///
+    /// Sends a `GET` request to `/vector_stores/{vector_store_id}/files`
+    ///
+    /// Arguments:
+    /// - `vector_store_id`: The ID of the vector store that the files belong to.
+    /// - `after`: A cursor for use in pagination. `after` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with obj_foo, your subsequent call can include after=obj_foo in order to fetch the next page of the list.
+    ///
+    /// - `before`: A cursor for use in pagination. `before` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with obj_foo, your subsequent call can include before=obj_foo in order to fetch the previous page of the list.
+    ///
+    /// - `filter`: Filter by file status. One of `in_progress`, `completed`, `failed`, `cancelled`.
+    /// - `limit`: A limit on the number of objects to be returned. Limit can range between 1 and 100, and the default is 20.
+    ///
+    /// - `order`: Sort order by the `created_at` timestamp of the objects. `asc` for ascending order and `desc` for descending order.
+    ///
+    /// ```ignore
+    /// let response = client.list_vector_store_files()
+    /// .vector_store_id(vector_store_id)
+    /// .after(after)
+    /// .before(before)
+    /// .filter(filter)
+    /// .limit(limit)
+    /// .order(order)
+    /// .send()
+    /// .await;
+    /// ```
+    pub fn list_vector_store_files(&self) -> builder::ListVectorStoreFiles<'_> {
+        builder::ListVectorStoreFiles::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -2026,6 +14984,308 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
+    /// Builder for [`Client::list_batches`]
+    ///
+    /// [`Client::list_batches`]: super::Client::list_batches
+    #[derive(Debug, Clone)]
+    pub struct ListBatches<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+    }
+    impl<'a> ListBatches<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for after failed".to_string()
+            });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/batches`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListBatchesResponse>, Error<types::ErrorResponse>>
+        {
+            let Self {
+                client,
+                after,
+                limit,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/batches", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_batches",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::create_batch`]
+    ///
+    /// [`Client::create_batch`]: super::Client::create_batch
+    #[derive(Debug, Clone)]
+    pub struct CreateBatch<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateBatchRequest, String>,
+    }
+    impl<'a> CreateBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateBatchRequest>,
+            <V as std::convert::TryInto<types::CreateBatchRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `CreateBatchRequest` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::CreateBatchRequest,
+                ) -> types::builder::CreateBatchRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/batches`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Batch>, Error<types::ErrorResponse>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::CreateBatchRequest::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/batches", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::retrieve_batch`]
+    ///
+    /// [`Client::retrieve_batch`]: super::Client::retrieve_batch
+    #[derive(Debug, Clone)]
+    pub struct RetrieveBatch<'a> {
+        client: &'a super::Client,
+        batch_id: Result<::std::string::String, String>,
+    }
+    impl<'a> RetrieveBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                batch_id: Err("batch_id was not initialized".to_string()),
+            }
+        }
+        pub fn batch_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.batch_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch_id failed".to_string()
+            });
+            self
+        }
+        ///Sends a `GET` request to `/batches/{batch_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Batch>, Error<types::ErrorResponse>> {
+            let Self { client, batch_id } = self;
+            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/batches/{}",
+                client.baseurl,
+                encode_path(&batch_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "retrieve_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::cancel_batch`]
+    ///
+    /// [`Client::cancel_batch`]: super::Client::cancel_batch
+    #[derive(Debug, Clone)]
+    pub struct CancelBatch<'a> {
+        client: &'a super::Client,
+        batch_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CancelBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                batch_id: Err("batch_id was not initialized".to_string()),
+            }
+        }
+        pub fn batch_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.batch_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch_id failed".to_string()
+            });
+            self
+        }
+        ///Sends a `POST` request to `/batches/{batch_id}/cancel`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Batch>, Error<types::ErrorResponse>> {
+            let Self { client, batch_id } = self;
+            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/batches/{}/cancel",
+                client.baseurl,
+                encode_path(&batch_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /// Builder for [`Client::list_files`]
     ///
     /// [`Client::list_files`]: super::Client::list_files
@@ -2336,6 +15596,428 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::list_paginated_fine_tuning_jobs`]
+    ///
+    /// [`Client::list_paginated_fine_tuning_jobs`]: super::Client::list_paginated_fine_tuning_jobs
+    #[derive(Debug, Clone)]
+    pub struct ListPaginatedFineTuningJobs<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+    }
+    impl<'a> ListPaginatedFineTuningJobs<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for after failed".to_string()
+            });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/fine_tuning/jobs`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListPaginatedFineTuningJobsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let Self {
+                client,
+                after,
+                limit,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/fine_tuning/jobs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_paginated_fine_tuning_jobs",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::create_fine_tuning_job`]
+    ///
+    /// [`Client::create_fine_tuning_job`]: super::Client::create_fine_tuning_job
+    #[derive(Debug, Clone)]
+    pub struct CreateFineTuningJob<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateFineTuningJobRequest, String>,
+    }
+    impl<'a> CreateFineTuningJob<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateFineTuningJobRequest>,
+            <V as std::convert::TryInto<types::CreateFineTuningJobRequest>>::Error:
+                std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `CreateFineTuningJobRequest` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::CreateFineTuningJobRequest,
+                ) -> types::builder::CreateFineTuningJobRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/fine_tuning/jobs`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::FineTuningJob>, Error<types::ErrorResponse>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateFineTuningJobRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/fine_tuning/jobs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_fine_tuning_job",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::retrieve_fine_tuning_job`]
+    ///
+    /// [`Client::retrieve_fine_tuning_job`]: super::Client::retrieve_fine_tuning_job
+    #[derive(Debug, Clone)]
+    pub struct RetrieveFineTuningJob<'a> {
+        client: &'a super::Client,
+        fine_tuning_job_id: Result<::std::string::String, String>,
+    }
+    impl<'a> RetrieveFineTuningJob<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                fine_tuning_job_id: Err("fine_tuning_job_id was not initialized".to_string()),
+            }
+        }
+        pub fn fine_tuning_job_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fine_tuning_job_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for fine_tuning_job_id failed"
+                    .to_string()
+            });
+            self
+        }
+        ///Sends a `GET` request to `/fine_tuning/jobs/{fine_tuning_job_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::FineTuningJob>, Error<types::ErrorResponse>> {
+            let Self {
+                client,
+                fine_tuning_job_id,
+            } = self;
+            let fine_tuning_job_id = fine_tuning_job_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/fine_tuning/jobs/{}",
+                client.baseurl,
+                encode_path(&fine_tuning_job_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "retrieve_fine_tuning_job",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::cancel_fine_tuning_job`]
+    ///
+    /// [`Client::cancel_fine_tuning_job`]: super::Client::cancel_fine_tuning_job
+    #[derive(Debug, Clone)]
+    pub struct CancelFineTuningJob<'a> {
+        client: &'a super::Client,
+        fine_tuning_job_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CancelFineTuningJob<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                fine_tuning_job_id: Err("fine_tuning_job_id was not initialized".to_string()),
+            }
+        }
+        pub fn fine_tuning_job_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fine_tuning_job_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for fine_tuning_job_id failed"
+                    .to_string()
+            });
+            self
+        }
+        ///Sends a `POST` request to `/fine_tuning/jobs/{fine_tuning_job_id}/cancel`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::FineTuningJob>, Error<types::ErrorResponse>> {
+            let Self {
+                client,
+                fine_tuning_job_id,
+            } = self;
+            let fine_tuning_job_id = fine_tuning_job_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/fine_tuning/jobs/{}/cancel",
+                client.baseurl,
+                encode_path(&fine_tuning_job_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_fine_tuning_job",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::list_fine_tuning_events`]
+    ///
+    /// [`Client::list_fine_tuning_events`]: super::Client::list_fine_tuning_events
+    #[derive(Debug, Clone)]
+    pub struct ListFineTuningEvents<'a> {
+        client: &'a super::Client,
+        fine_tuning_job_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+    }
+    impl<'a> ListFineTuningEvents<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                fine_tuning_job_id: Err("fine_tuning_job_id was not initialized".to_string()),
+                after: Ok(None),
+                limit: Ok(None),
+            }
+        }
+        pub fn fine_tuning_job_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fine_tuning_job_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for fine_tuning_job_id failed"
+                    .to_string()
+            });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for after failed".to_string()
+            });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/fine_tuning/jobs/{fine_tuning_job_id}/events`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListFineTuningJobEventsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let Self {
+                client,
+                fine_tuning_job_id,
+                after,
+                limit,
+            } = self;
+            let fine_tuning_job_id = fine_tuning_job_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/fine_tuning/jobs/{}/events",
+                client.baseurl,
+                encode_path(&fine_tuning_job_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_fine_tuning_events",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /// Builder for [`Client::create_upload`]
     ///
     /// [`Client::create_upload`]: super::Client::create_upload
@@ -2568,6 +16250,838 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "complete_upload",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::list_vector_stores`]
+    ///
+    /// [`Client::list_vector_stores`]: super::Client::list_vector_stores
+    #[derive(Debug, Clone)]
+    pub struct ListVectorStores<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+        order: Result<Option<types::ListVectorStoresOrder>, String>,
+    }
+    impl<'a> ListVectorStores<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                before: Ok(None),
+                limit: Ok(None),
+                order: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for after failed".to_string()
+            });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for before failed".to_string()
+            });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListVectorStoresOrder>,
+        {
+            self.order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `ListVectorStoresOrder` for order failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/vector_stores`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListVectorStoresResponse>, Error<types::ErrorResponse>>
+        {
+            let Self {
+                client,
+                after,
+                before,
+                limit,
+                order,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let order = order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/vector_stores", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("order", &order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_vector_stores",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::create_vector_store`]
+    ///
+    /// [`Client::create_vector_store`]: super::Client::create_vector_store
+    #[derive(Debug, Clone)]
+    pub struct CreateVectorStore<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateVectorStoreRequest, String>,
+    }
+    impl<'a> CreateVectorStore<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateVectorStoreRequest>,
+            <V as std::convert::TryInto<types::CreateVectorStoreRequest>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `CreateVectorStoreRequest` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::CreateVectorStoreRequest,
+                ) -> types::builder::CreateVectorStoreRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/vector_stores`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::VectorStoreObject>, Error<types::ErrorResponse>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateVectorStoreRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/vector_stores", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_vector_store",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::get_vector_store`]
+    ///
+    /// [`Client::get_vector_store`]: super::Client::get_vector_store
+    #[derive(Debug, Clone)]
+    pub struct GetVectorStore<'a> {
+        client: &'a super::Client,
+        vector_store_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetVectorStore<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                vector_store_id: Err("vector_store_id was not initialized".to_string()),
+            }
+        }
+        pub fn vector_store_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.vector_store_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for vector_store_id failed".to_string()
+            });
+            self
+        }
+        ///Sends a `GET` request to `/vector_stores/{vector_store_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::VectorStoreObject>, Error<types::ErrorResponse>> {
+            let Self {
+                client,
+                vector_store_id,
+            } = self;
+            let vector_store_id = vector_store_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/vector_stores/{}",
+                client.baseurl,
+                encode_path(&vector_store_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_vector_store",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::create_vector_store_file_batch`]
+    ///
+    /// [`Client::create_vector_store_file_batch`]: super::Client::create_vector_store_file_batch
+    #[derive(Debug, Clone)]
+    pub struct CreateVectorStoreFileBatch<'a> {
+        client: &'a super::Client,
+        vector_store_id: Result<::std::string::String, String>,
+        body: Result<types::CreateVectorStoreFileBatchRequest, String>,
+    }
+    impl<'a> CreateVectorStoreFileBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                vector_store_id: Err("vector_store_id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn vector_store_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.vector_store_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for vector_store_id failed".to_string()
+            });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateVectorStoreFileBatchRequest>,
+        {
+            self.body = value.try_into().map_err(|_| {
+                "conversion to `CreateVectorStoreFileBatchRequest` for body failed".to_string()
+            });
+            self
+        }
+        ///Sends a `POST` request to `/vector_stores/{vector_store_id}/file_batches`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::VectorStoreFileBatchObject>, Error<types::ErrorResponse>>
+        {
+            let Self {
+                client,
+                vector_store_id,
+                body,
+            } = self;
+            let vector_store_id = vector_store_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/vector_stores/{}/file_batches",
+                client.baseurl,
+                encode_path(&vector_store_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_vector_store_file_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::get_vector_store_file_batch`]
+    ///
+    /// [`Client::get_vector_store_file_batch`]: super::Client::get_vector_store_file_batch
+    #[derive(Debug, Clone)]
+    pub struct GetVectorStoreFileBatch<'a> {
+        client: &'a super::Client,
+        vector_store_id: Result<::std::string::String, String>,
+        batch_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetVectorStoreFileBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                vector_store_id: Err("vector_store_id was not initialized".to_string()),
+                batch_id: Err("batch_id was not initialized".to_string()),
+            }
+        }
+        pub fn vector_store_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.vector_store_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for vector_store_id failed".to_string()
+            });
+            self
+        }
+        pub fn batch_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.batch_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch_id failed".to_string()
+            });
+            self
+        }
+        ///Sends a `GET` request to `/vector_stores/{vector_store_id}/file_batches/{batch_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::VectorStoreFileBatchObject>, Error<types::ErrorResponse>>
+        {
+            let Self {
+                client,
+                vector_store_id,
+                batch_id,
+            } = self;
+            let vector_store_id = vector_store_id.map_err(Error::InvalidRequest)?;
+            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/vector_stores/{}/file_batches/{}",
+                client.baseurl,
+                encode_path(&vector_store_id.to_string()),
+                encode_path(&batch_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_vector_store_file_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::cancel_vector_store_file_batch`]
+    ///
+    /// [`Client::cancel_vector_store_file_batch`]: super::Client::cancel_vector_store_file_batch
+    #[derive(Debug, Clone)]
+    pub struct CancelVectorStoreFileBatch<'a> {
+        client: &'a super::Client,
+        vector_store_id: Result<::std::string::String, String>,
+        batch_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CancelVectorStoreFileBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                vector_store_id: Err("vector_store_id was not initialized".to_string()),
+                batch_id: Err("batch_id was not initialized".to_string()),
+            }
+        }
+        pub fn vector_store_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.vector_store_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for vector_store_id failed".to_string()
+            });
+            self
+        }
+        pub fn batch_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.batch_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch_id failed".to_string()
+            });
+            self
+        }
+        ///Sends a `POST` request to `/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::VectorStoreFileBatchObject>, Error<types::ErrorResponse>>
+        {
+            let Self {
+                client,
+                vector_store_id,
+                batch_id,
+            } = self;
+            let vector_store_id = vector_store_id.map_err(Error::InvalidRequest)?;
+            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/vector_stores/{}/file_batches/{}/cancel",
+                client.baseurl,
+                encode_path(&vector_store_id.to_string()),
+                encode_path(&batch_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_vector_store_file_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::list_files_in_vector_store_batch`]
+    ///
+    /// [`Client::list_files_in_vector_store_batch`]: super::Client::list_files_in_vector_store_batch
+    #[derive(Debug, Clone)]
+    pub struct ListFilesInVectorStoreBatch<'a> {
+        client: &'a super::Client,
+        vector_store_id: Result<::std::string::String, String>,
+        batch_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        filter: Result<Option<types::ListFilesInVectorStoreBatchFilter>, String>,
+        limit: Result<Option<i64>, String>,
+        order: Result<Option<types::ListFilesInVectorStoreBatchOrder>, String>,
+    }
+    impl<'a> ListFilesInVectorStoreBatch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                vector_store_id: Err("vector_store_id was not initialized".to_string()),
+                batch_id: Err("batch_id was not initialized".to_string()),
+                after: Ok(None),
+                before: Ok(None),
+                filter: Ok(None),
+                limit: Ok(None),
+                order: Ok(None),
+            }
+        }
+        pub fn vector_store_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.vector_store_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for vector_store_id failed".to_string()
+            });
+            self
+        }
+        pub fn batch_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.batch_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for batch_id failed".to_string()
+            });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for after failed".to_string()
+            });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for before failed".to_string()
+            });
+            self
+        }
+        pub fn filter<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListFilesInVectorStoreBatchFilter>,
+        {
+            self.filter = value.try_into().map(Some).map_err(|_| {
+                "conversion to `ListFilesInVectorStoreBatchFilter` for filter failed".to_string()
+            });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListFilesInVectorStoreBatchOrder>,
+        {
+            self.order = value.try_into().map(Some).map_err(|_| {
+                "conversion to `ListFilesInVectorStoreBatchOrder` for order failed".to_string()
+            });
+            self
+        }
+        ///Sends a `GET` request to `/vector_stores/{vector_store_id}/file_batches/{batch_id}/files`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListVectorStoreFilesResponse>, Error<types::ErrorResponse>>
+        {
+            let Self {
+                client,
+                vector_store_id,
+                batch_id,
+                after,
+                before,
+                filter,
+                limit,
+                order,
+            } = self;
+            let vector_store_id = vector_store_id.map_err(Error::InvalidRequest)?;
+            let batch_id = batch_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let order = order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/vector_stores/{}/file_batches/{}/files",
+                client.baseurl,
+                encode_path(&vector_store_id.to_string()),
+                encode_path(&batch_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(&progenitor_client::QueryParam::new("filter", &filter))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("order", &order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_files_in_vector_store_batch",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16..=599u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /// Builder for [`Client::list_vector_store_files`]
+    ///
+    /// [`Client::list_vector_store_files`]: super::Client::list_vector_store_files
+    #[derive(Debug, Clone)]
+    pub struct ListVectorStoreFiles<'a> {
+        client: &'a super::Client,
+        vector_store_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        filter: Result<Option<types::ListVectorStoreFilesFilter>, String>,
+        limit: Result<Option<i64>, String>,
+        order: Result<Option<types::ListVectorStoreFilesOrder>, String>,
+    }
+    impl<'a> ListVectorStoreFiles<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                vector_store_id: Err("vector_store_id was not initialized".to_string()),
+                after: Ok(None),
+                before: Ok(None),
+                filter: Ok(None),
+                limit: Ok(None),
+                order: Ok(None),
+            }
+        }
+        pub fn vector_store_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.vector_store_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for vector_store_id failed".to_string()
+            });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for after failed".to_string()
+            });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for before failed".to_string()
+            });
+            self
+        }
+        pub fn filter<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListVectorStoreFilesFilter>,
+        {
+            self.filter = value.try_into().map(Some).map_err(|_| {
+                "conversion to `ListVectorStoreFilesFilter` for filter failed".to_string()
+            });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListVectorStoreFilesOrder>,
+        {
+            self.order = value.try_into().map(Some).map_err(|_| {
+                "conversion to `ListVectorStoreFilesOrder` for order failed".to_string()
+            });
+            self
+        }
+        ///Sends a `GET` request to `/vector_stores/{vector_store_id}/files`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListVectorStoreFilesResponse>, Error<types::ErrorResponse>>
+        {
+            let Self {
+                client,
+                vector_store_id,
+                after,
+                before,
+                filter,
+                limit,
+                order,
+            } = self;
+            let vector_store_id = vector_store_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let order = order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/vector_stores/{}/files",
+                client.baseurl,
+                encode_path(&vector_store_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(&progenitor_client::QueryParam::new("filter", &filter))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("order", &order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_vector_store_files",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -64,7 +64,8 @@ impl From<types::KnownUploadPurpose> for types::builder::CreateUploadRequest {
 }
 
 /// The open enums of the overlay (`FilePurpose`, `UploadStatus`, ...): known values as a typed
-/// variant, any other string kept as given. These add what typify does not generate for them.
+/// variant, any other string kept as given. These add what typify does not generate for them
+/// (typify writes `Display` itself for the enums declared inline in a property: `parse_only`).
 macro_rules! open_enum {
     ($open:ident, $known:ident) => {
         impl std::fmt::Display for types::$open {
@@ -75,7 +76,9 @@ macro_rules! open_enum {
                 }
             }
         }
-
+        open_enum!(parse_only $open, $known);
+    };
+    (parse_only $open:ident, $known:ident) => {
         impl std::str::FromStr for types::$open {
             type Err = std::convert::Infallible;
 
@@ -104,6 +107,11 @@ open_enum!(UploadPurpose, KnownUploadPurpose);
 open_enum!(FilePurpose, KnownFilePurpose);
 open_enum!(UploadStatus, KnownUploadStatus);
 open_enum!(FileStatus, KnownFileStatus);
+open_enum!(parse_only CreateBatchRequestEndpoint, KnownBatchEndpoint);
+open_enum!(parse_only BatchStatus, KnownBatchStatus);
+open_enum!(parse_only FineTuningJobStatus, KnownFineTuningJobStatus);
+open_enum!(parse_only VectorStoreFileBatchObjectStatus, KnownFileBatchStatus);
+open_enum!(parse_only VectorStoreFileObjectStatus, KnownVectorStoreFileStatus);
 
 impl types::UploadStatus {
     /// True if the upload is `pending`, the only state that takes parts.

@@ -59,12 +59,19 @@ fn json_schemas_of_request_and_response_types() {
         "OpenAiFile": schemars::schema_for!(types::OpenAiFile),
         "DeleteFileResponse": schemars::schema_for!(types::DeleteFileResponse),
         "ErrorResponse": schemars::schema_for!(types::ErrorResponse),
+        "CreateBatchRequest": schemars::schema_for!(types::CreateBatchRequest),
+        "Batch": schemars::schema_for!(types::Batch),
+        "CreateVectorStoreFileBatchRequest": schemars::schema_for!(types::CreateVectorStoreFileBatchRequest),
+        "VectorStoreFileBatchObject": schemars::schema_for!(types::VectorStoreFileBatchObject),
+        "VectorStoreFileObject": schemars::schema_for!(types::VectorStoreFileObject),
     });
     insta::assert_json_snapshot!(schemas);
 }
 
-/// The example responses in OpenAI's spec, fixed for trailing commas (`"purpose": "fine-tune",\n}`
-/// is not JSON; the fix removes a comma before a closing brace and nothing else).
+/// The example responses in OpenAI's spec (one per operation, or several under `examples[]`),
+/// fixed for what is not JSON in them: a trailing comma (`"purpose": "fine-tune",\n}`) and the
+/// `{ ... }` that stands for more items of a list, and Python's `None` for `null` (the W&B fine-tune
+/// example). The fixes change those and nothing else.
 fn spec_examples() -> Vec<(String, Value)> {
     let text = std::fs::read_to_string(root().join("openapi/openai-uploads.yaml")).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
@@ -72,22 +79,33 @@ fn spec_examples() -> Vec<(String, Value)> {
     for (_, item) in doc["paths"].as_mapping().unwrap() {
         for (_, op) in item.as_mapping().unwrap() {
             let id = op["operationId"].as_str().unwrap().to_owned();
-            if let Some(example) = op["x-oaiMeta"]["examples"]["response"].as_str() {
-                let fixed = regex_lite_trailing_commas(example);
+            let examples = &op["x-oaiMeta"]["examples"];
+            let responses: Vec<&str> = match examples.as_sequence() {
+                Some(many) => many.iter().filter_map(|e| e["response"].as_str()).collect(),
+                None => examples["response"].as_str().into_iter().collect(),
+            };
+            for example in responses {
+                let fixed = without_trailing_commas(
+                    &example
+                        .replace("{ ... },", "")
+                        .replace("{ ... }", "")
+                        .replace(": None", ": null"),
+                );
                 let value: Value = serde_json::from_str(&fixed)
                     .unwrap_or_else(|e| panic!("{id} example is not JSON even after the fix: {e}"));
-                out.push((id, value));
+                out.push((id.clone(), value));
             }
         }
     }
     out
 }
 
-fn regex_lite_trailing_commas(s: &str) -> String {
+fn without_trailing_commas(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let chars: Vec<char> = s.chars().collect();
     for (i, c) in chars.iter().enumerate() {
-        if *c == ',' && chars[i + 1..].iter().find(|c| !c.is_whitespace()) == Some(&'}') {
+        let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+        if *c == ',' && matches!(next, Some('}' | ']')) {
             continue;
         }
         out.push(*c);
@@ -95,33 +113,52 @@ fn regex_lite_trailing_commas(s: &str) -> String {
     out
 }
 
+/// Decodes `value` as `T`, and says whether it decoded.
+fn decodes<T: serde::de::DeserializeOwned>(value: Value) -> bool {
+    match serde_json::from_value::<T>(value) {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("{}: {e}", std::any::type_name::<T>());
+            false
+        }
+    }
+}
+
 #[test]
 fn the_specs_example_responses_decode() {
     let examples = spec_examples();
     let ids: Vec<&str> = examples.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(
-        ids,
-        [
-            "listFiles",
-            "deleteFile",
-            "retrieveFile",
-            "createUpload",
-            "cancelUpload",
-            "completeUpload",
-            "addUploadPart"
-        ]
-    );
+    insta::assert_snapshot!(ids.join("\n"));
     for (id, value) in examples {
         let ok = match id.as_str() {
             "listFiles" => serde_json::from_value::<types::ListFilesResponse>(value)
                 .is_ok_and(|page| !page.data.is_empty()),
-            "deleteFile" => serde_json::from_value::<types::DeleteFileResponse>(value).is_ok(),
-            "retrieveFile" => serde_json::from_value::<types::OpenAiFile>(value).is_ok(),
-            "addUploadPart" => serde_json::from_value::<types::UploadPart>(value).is_ok(),
-            _ => {
+            "deleteFile" => decodes::<types::DeleteFileResponse>(value),
+            "retrieveFile" => decodes::<types::OpenAiFile>(value),
+            "addUploadPart" => decodes::<types::UploadPart>(value),
+            "createUpload" | "cancelUpload" | "completeUpload" => {
                 let upload: types::Upload = serde_json::from_value(value).unwrap();
                 (id == "completeUpload") == upload.file.is_some()
             }
+            "createBatch" | "retrieveBatch" | "cancelBatch" => decodes::<types::Batch>(value),
+            "listBatches" => serde_json::from_value::<types::ListBatchesResponse>(value)
+                .is_ok_and(|page| !page.data.is_empty()),
+            "createFineTuningJob" | "retrieveFineTuningJob" | "cancelFineTuningJob" => {
+                decodes::<types::FineTuningJob>(value)
+            }
+            "listPaginatedFineTuningJobs" => {
+                decodes::<types::ListPaginatedFineTuningJobsResponse>(value)
+            }
+            "listFineTuningEvents" => decodes::<types::ListFineTuningJobEventsResponse>(value),
+            "listVectorStores" => decodes::<types::ListVectorStoresResponse>(value),
+            "createVectorStore" | "getVectorStore" => decodes::<types::VectorStoreObject>(value),
+            "createVectorStoreFileBatch"
+            | "getVectorStoreFileBatch"
+            | "cancelVectorStoreFileBatch" => decodes::<types::VectorStoreFileBatchObject>(value),
+            "listFilesInVectorStoreBatch" | "listVectorStoreFiles" => {
+                decodes::<types::ListVectorStoreFilesResponse>(value)
+            }
+            other => panic!("{other} has an example and no decoding check here"),
         };
         assert!(ok, "{id}");
     }

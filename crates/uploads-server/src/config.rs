@@ -25,6 +25,39 @@ pub struct ServerConfig {
     pub connections: ConnectionLimits,
     /// How often the parts of expired and cancelled uploads are removed from disk.
     pub sweep_interval: Duration,
+    /// How batches, vector store files and fine-tuning jobs move, and their faults.
+    pub workflows: WorkflowConfig,
+}
+
+/// How the work after an upload moves: each batch, file batch and job passes through its
+/// statuses one `step` at a time (the live service takes minutes to hours), with faults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkflowConfig {
+    /// How long each status lasts.
+    pub step: Duration,
+    /// A status that batches, file batches and jobs reach and then never leave (`in_progress`,
+    /// `finalizing`, `running`, ...): a stuck service, for clients' deadlines.
+    pub stick_at: Option<String>,
+    /// Every this-many-th request of a batch fails and goes to its error file; 0: none.
+    pub fail_batch_requests_every: u32,
+    /// The first this-many vector store files end `failed` with a `server_error`.
+    pub fail_vector_store_files: u32,
+    /// The first this-many creates (batches, vector stores, file batches, jobs) are carried
+    /// out but their connection is dropped before the response: a response lost on the way
+    /// back.
+    pub lose_create_responses: u32,
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        Self {
+            step: Duration::from_secs(2),
+            stick_at: None,
+            fail_batch_requests_every: 0,
+            fail_vector_store_files: 0,
+            lose_create_responses: 0,
+        }
+    }
 }
 
 /// How many connections, and how long a slow or silent client is waited for.
@@ -60,6 +93,7 @@ impl Default for ServerConfig {
             faults: Faults::default(),
             connections: ConnectionLimits::default(),
             sweep_interval: Duration::from_secs(60),
+            workflows: WorkflowConfig::default(),
         }
     }
 }

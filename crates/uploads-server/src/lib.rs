@@ -36,8 +36,9 @@ mod serve;
 mod stall;
 mod state;
 mod store;
+mod workflows;
 
-pub use config::{ConnectionLimits, Faults, Limits, ServerConfig};
+pub use config::{ConnectionLimits, Faults, Limits, ServerConfig, WorkflowConfig};
 pub use serve::Server;
 pub use state::Stats;
 

@@ -9,6 +9,9 @@ pub(crate) enum Operation {
     Part,
     /// `POST /uploads/{id}/complete`.
     Complete,
+    /// A create after the upload: `POST /batches`, `/vector_stores`,
+    /// `/vector_stores/{id}/file_batches`, `/fine_tuning/jobs`.
+    Create,
     /// Anything else: the router decides.
     Other,
 }
@@ -18,11 +21,23 @@ impl Operation {
         if method != hyper::Method::POST {
             return Self::Other;
         }
-        let mut segments = path.trim_end_matches('/').rsplit('/');
+        let path = path.trim_end_matches('/');
+        let mut segments = path.rsplit('/');
         match (segments.next(), segments.nth(1)) {
             (Some("parts"), Some("uploads")) => Self::Part,
             (Some("complete"), Some("uploads")) => Self::Complete,
-            _ => Self::Other,
+            _ => match path
+                .strip_prefix("/v1")
+                .unwrap_or(path)
+                .split('/')
+                .collect::<Vec<_>>()[..]
+            {
+                ["", "batches"] | ["", "vector_stores"] | ["", "fine_tuning", "jobs"] => {
+                    Self::Create
+                }
+                ["", "vector_stores", _, "file_batches"] => Self::Create,
+                _ => Self::Other,
+            },
         }
     }
 }
@@ -56,6 +71,23 @@ mod tests {
             Operation::Other
         );
         assert_eq!(Operation::of(&post, "/v1/uploads"), Operation::Other);
+        for create in [
+            "/v1/batches",
+            "/v1/vector_stores",
+            "/v1/vector_stores/vs_1/file_batches",
+            "/v1/fine_tuning/jobs/",
+        ] {
+            assert_eq!(Operation::of(&post, create), Operation::Create, "{create}");
+        }
+        assert_eq!(Operation::of(&Method::GET, "/v1/batches"), Operation::Other);
+        assert_eq!(
+            Operation::of(&post, "/v1/batches/b/cancel"),
+            Operation::Other
+        );
+        assert_eq!(
+            Operation::of(&post, "/v1/vector_stores/vs_1/file_batches/b/cancel"),
+            Operation::Other
+        );
         // Only an upload's parts: a path that merely ends so is not one.
         assert_eq!(Operation::of(&post, "/v1/files/parts"), Operation::Other);
         assert_eq!(Operation::of(&post, "/parts"), Operation::Other);

@@ -66,6 +66,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let faults = FaultPlan::new(config.faults.clone());
         let state = Arc::new(AppState {
+            workflows: crate::workflows::Workflows::new(config.workflows.clone()),
             config,
             store,
             stats: Counters::default(),
@@ -309,6 +310,15 @@ async fn handle_inner(
                 state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
                 tracing::info!("fault: complete done, its response lost (connection dropped)");
                 return Err("injected fault: complete response lost".into());
+            }
+            Ok(resp)
+        }
+        PartFault::None if operation == Operation::Create => {
+            let resp = route(router, req, conn).await;
+            if resp.status().is_success() && state.workflows.lose_create_response() {
+                state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
+                tracing::info!("fault: create done, its response lost (connection dropped)");
+                return Err("injected fault: create response lost".into());
             }
             Ok(resp)
         }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::ServerConfig;
 use crate::faults::FaultPlan;
 use crate::store::Store;
+use crate::workflows::Workflows;
 
 /// Everything the handlers share.
 pub(crate) struct AppState {
@@ -12,6 +13,7 @@ pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) stats: Counters,
     pub(crate) faults: FaultPlan,
+    pub(crate) workflows: Workflows,
 }
 
 /// Counters a test or benchmark can read (also served at `GET /_admin/stats`).

@@ -1,12 +1,16 @@
 //! The router: one function lists every route, with authentication and the fallbacks; handlers
-//! live with their resource ([`uploads`], [`files`]), read requests through [`request`] and
+//! live with their resource ([`uploads`], [`files`], [`batches`], [`vector_stores`],
+//! [`fine_tuning`]), read requests through [`request`] and
 //! answer with the API's objects ([`objects`]).
 
+mod batches;
 mod complete;
 mod files;
+mod fine_tuning;
 mod objects;
 mod request;
 mod uploads;
+mod vector_stores;
 
 use std::sync::Arc;
 
@@ -40,6 +44,53 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             get(files::retrieve).delete(files::delete),
         )
         .route("/files/{file_id}/content", get(files::download))
+        .route("/batches", post(batches::create).get(batches::list))
+        .route("/batches/{batch_id}", get(batches::retrieve))
+        .route("/batches/{batch_id}/cancel", post(batches::cancel))
+        .route(
+            "/vector_stores",
+            post(vector_stores::create).get(vector_stores::list),
+        )
+        .route(
+            "/vector_stores/{vector_store_id}",
+            get(vector_stores::retrieve),
+        )
+        .route(
+            "/vector_stores/{vector_store_id}/files",
+            get(vector_stores::list_files),
+        )
+        .route(
+            "/vector_stores/{vector_store_id}/file_batches",
+            post(vector_stores::create_batch),
+        )
+        .route(
+            "/vector_stores/{vector_store_id}/file_batches/{batch_id}",
+            get(vector_stores::retrieve_batch),
+        )
+        .route(
+            "/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
+            post(vector_stores::cancel_batch),
+        )
+        .route(
+            "/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
+            get(vector_stores::list_batch_files),
+        )
+        .route(
+            "/fine_tuning/jobs",
+            post(fine_tuning::create).get(fine_tuning::list),
+        )
+        .route(
+            "/fine_tuning/jobs/{fine_tuning_job_id}",
+            get(fine_tuning::retrieve),
+        )
+        .route(
+            "/fine_tuning/jobs/{fine_tuning_job_id}/cancel",
+            post(fine_tuning::cancel),
+        )
+        .route(
+            "/fine_tuning/jobs/{fine_tuning_job_id}/events",
+            get(fine_tuning::events),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             require_bearer_key,

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 mod disk;
+mod made_files;
 mod part_files;
 mod part_log;
 mod records;
