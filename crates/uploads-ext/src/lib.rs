@@ -29,6 +29,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+pub mod after;
 mod api;
 mod bandwidth;
 pub mod check;

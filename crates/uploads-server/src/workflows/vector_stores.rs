@@ -174,13 +174,13 @@ fn chunking(asked: Option<Value>) -> types::VectorStoreFileObjectChunkingStrateg
             json!({"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}})
         }
     };
-    serde_json::from_value(static_.clone()).unwrap_or_else(|_| {
+    serde_json::from_value(static_).unwrap_or(
         types::VectorStoreFileObjectChunkingStrategy::OtherChunkingStrategyResponseParam(
             types::OtherChunkingStrategyResponseParam {
                 type_: types::OtherChunkingStrategyResponseParamType::Other,
             },
-        )
-    })
+        ),
+    )
 }
 
 /// Asks a file batch to stop; its files not yet done end `cancelled`.
