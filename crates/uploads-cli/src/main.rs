@@ -15,6 +15,7 @@ mod pending;
 mod put;
 #[cfg(feature = "local-server")]
 mod serve;
+mod then;
 mod ui;
 // The formatting half serves `serve`, which a client-only build leaves out.
 #[cfg_attr(not(feature = "local-server"), allow(dead_code))]
@@ -73,6 +74,8 @@ enum Command {
     Check(check::CheckArgs),
     Cancel(cancel::CancelArgs),
     Pending(pending::PendingArgs),
+    /// Follow, fetch the results of, or cancel a batch started earlier.
+    Batch(then::BatchCommand),
     #[cfg(feature = "local-server")]
     Serve(Box<serve::ServeArgs>),
     Completions(docs::CompletionsArgs),
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
             Command::Check(args) => check::run(args).await,
             Command::Cancel(args) => cancel::run(args, globals).await,
             Command::Pending(args) => pending::run(args, globals.journal_dir),
+            Command::Batch(cmd) => then::run_batch_command(cmd, globals).await,
             Command::Completions(args) => docs::completions(args, Cli::command()),
             Command::Man => docs::man(Cli::command()),
             #[cfg(feature = "local-server")]

@@ -18,7 +18,10 @@ use crate::units::{parse_duration, parse_size};
   openai-uploads put s3://bucket/train/ -p fine-tune --include '*.jsonl' --manifest m.jsonl
   openai-uploads put corpus/ -p assistants --shard 2/8     (machine 2 of 8, counting from 0)
   zcat big.jsonl.gz | openai-uploads put - -p batch --size 123456789 --filename big.jsonl
-  openai-uploads put README.md -p assistants --local     (no key: a local server)")]
+  openai-uploads put README.md -p assistants --local     (no key: a local server)
+  openai-uploads put requests.jsonl -p batch --then batch --wait --output-dir results/
+  openai-uploads put docs/ -p assistants --vector-store new:docs --wait
+  openai-uploads put train.jsonl -p fine-tune --then fine-tune --model gpt-4o-mini-2024-07-18 --wait")]
 pub(crate) struct PutArgs {
     /// Files, directories (uploaded recursively) or quoted globs ('docs/**/*.pdf'); objects
     /// (s3://BUCKET/KEY, az://CONTAINER/PATH, gs://BUCKET/KEY, https://… presigned or public)
@@ -139,6 +142,8 @@ pub(crate) struct PutArgs {
     pub(super) no_md5: bool,
     #[command(flatten)]
     pub(super) rules: crate::check::ContentRules,
+    #[command(flatten)]
+    pub(super) then: crate::then::ThenArgs,
     /// Do not check batch and fine-tune files' contents. By default they are checked as the
     /// md5 reads them (no extra pass), and an upload is cancelled at the first error.
     #[arg(help_heading = "Content check", long)]
@@ -208,7 +213,7 @@ pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
     if args.files_from.as_deref() == Some(Path::new("-")) && stdin {
         return Err("stdin cannot be both the list of files and the data".into());
     }
-    Ok(())
+    crate::then::usage(&args.then, &args.purpose, stdin)
 }
 
 /// A purpose, parsed once here; one newer than this tool is kept as given (the engine refuses

@@ -34,6 +34,9 @@ pub(crate) use args::PutArgs;
 use job::Job;
 use manifest::Manifest;
 use report::report;
+use uploads_ext::after::Ledger;
+
+use crate::then;
 
 pub(crate) async fn run(args: PutArgs, globals: Globals) -> u8 {
     if let Err(message) = args::usage(&args) {
@@ -221,6 +224,26 @@ async fn upload(
 
     let token = CancellationToken::new();
     let base_url = client.baseurl().to_owned();
+    let then = args.then.any().then(|| then::Context {
+        client: client.clone(),
+        ledger: journal_dir.as_deref().and_then(|dir| match Ledger::in_journal_dir(dir) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("warning: the ledger of steps after the upload cannot be opened ({e}): a re-run will not find what this one starts");
+                None
+            }
+        }),
+        args: args.then.clone(),
+        method: args.rules.method,
+        json: args.json,
+        quiet: args.quiet,
+        stop: token.clone(),
+    });
+    // Files whose step an earlier run started: not uploaded again, their step taken up.
+    let (jobs, resumed, attached) = match &then {
+        Some(cx) => after_earlier_runs(cx, jobs).await,
+        None => (jobs, Vec::new(), Vec::new()),
+    };
     let uploader = Uploader::new(client)
         .part_budget(PartBudget::new(args.concurrency))
         .bandwidth_limit(args.bwlimit)
@@ -233,14 +256,19 @@ async fn upload(
                 .collect::<Vec<_>>(),
         );
     let (ready, refused) = prepare::prepare_all(&uploader, &args, jobs, &mut code, false).await;
-    let mut ends = finish::Ends::new(&args, inputs, recorded.len());
-    for (job, file_id) in &recorded {
+    let mut ends = finish::Ends::new(
+        &args,
+        inputs,
+        recorded.len() + resumed.len() + attached.len(),
+    );
+    for (job, file_id) in recorded.iter().chain(&resumed).chain(&attached) {
         ends.already(job, file_id);
     }
     for (job, err) in &refused {
         ends.refused(job, err);
     }
-    if ready.is_empty() {
+    let steps_left = then.is_some() && (!recorded.is_empty() || !resumed.is_empty());
+    if ready.is_empty() && !steps_left {
         ends.summary();
         return code;
     }
@@ -254,6 +282,20 @@ async fn upload(
     };
 
     interrupt::spawn_handler(token.clone());
+    let mut steps = match then {
+        Some(cx) => match then::Steps::start(cx).await {
+            Ok(s) => Some(s),
+            Err(c) => return code.max(c),
+        },
+        None => None,
+    };
+    if let Some(steps) = &mut steps {
+        for (job, file_id) in recorded.iter().chain(&resumed) {
+            if let Some(stat) = job.stat().await {
+                steps.uploaded(uploaded(job, &stat, file_id, None));
+            }
+        }
+    }
     let several = ready.len() > 1;
     ui.total(ready.len(), ready.iter().map(|(_, p)| p.size()).sum());
     let (mut ended, mut failed_count) = (0, 0);
@@ -292,6 +334,10 @@ async fn upload(
                 bar.finish(&format!("uploaded as {}{note}", done.file.id));
                 if let Some(check) = &done.check {
                     crate::check::print_warnings(&job.label, check);
+                }
+                if let Some(steps) = &mut steps {
+                    let stat = job::Stat::from_identity(&done.identity);
+                    steps.uploaded(uploaded(job, &stat, &done.file.id, done.check.as_ref()));
                 }
                 #[cfg(feature = "local-server")]
                 if let Some(l) = &local {
@@ -343,9 +389,78 @@ async fn upload(
     if ends.stdout_closed() {
         code = code.max(exit::STDOUT_CLOSED);
     }
+    if let Some(steps) = steps {
+        code = code.max(steps.finish().await);
+    }
     #[cfg(feature = "local-server")]
     if let Some(l) = local {
         l.server.shutdown().await;
     }
     code
+}
+
+/// What identifies a source across runs, for the ledger: its key, size and modification time
+/// (an object: its ETag).
+fn source_key(stat: &job::Stat) -> String {
+    let when = stat
+        .mtime_ns
+        .map(|m| m.to_string())
+        .or_else(|| stat.version.clone())
+        .unwrap_or_default();
+    format!("{}|{}|{when}", stat.key.display(), stat.bytes)
+}
+
+/// A File ready for its step: where it came from, and the one endpoint its check read.
+fn uploaded(
+    job: &Job,
+    stat: &job::Stat,
+    file_id: &str,
+    check: Option<&uploads_ext::check::Report>,
+) -> then::Uploaded {
+    let kinds = check.map(|r| &r.summary.by_kind);
+    then::Uploaded {
+        order: job.order,
+        label: job.label.clone(),
+        source_key: source_key(stat),
+        file_id: file_id.to_owned(),
+        endpoint: kinds
+            .filter(|k| k.len() == 1)
+            .and_then(|k| k.keys().next().cloned()),
+        path: job.source.path().map(Path::to_owned),
+    }
+}
+
+/// Splits off the jobs an earlier run took as far as their File: those whose step it left
+/// open (their File taken up again: not uploaded twice) and, for a vector store, those it
+/// attached and saw completed (nothing left to do).
+async fn after_earlier_runs(
+    cx: &then::Context,
+    jobs: Vec<Job>,
+) -> (Vec<Job>, Vec<(Job, String)>, Vec<(Job, String)>) {
+    let (mut left, mut resumed, mut done) = (Vec::new(), Vec::new(), Vec::new());
+    for job in jobs {
+        let Some(stat) = job.stat().await else {
+            left.push(job);
+            continue;
+        };
+        let Some(rec) = cx.earlier(&source_key(&stat)) else {
+            left.push(job);
+            continue;
+        };
+        let file_id = rec.file_id.clone().unwrap_or_default();
+        if rec.done && rec.outcome.as_deref() == Some("completed") {
+            cx.say(&format!(
+                "{}: already in the vector store as {file_id}",
+                job.label
+            ));
+            done.push((job, file_id));
+        } else {
+            cx.say(&format!(
+                "{}: uploaded by an earlier run as {file_id}; taking up its step",
+                job.label
+            ));
+            resumed.push((job, file_id));
+        }
+    }
+    (left, resumed, done)
 }

@@ -41,6 +41,7 @@ pub(super) async fn create(
             ));
         }
     }
+    let suffix = req.suffix.clone();
     let job = types::FineTuningJob {
         id: crate::store::new_id("ftjob-"),
         object: types::FineTuningJobObject::FineTuningJob,
@@ -62,7 +63,8 @@ pub(super) async fn create(
         seed: Some(req.seed.unwrap_or(42)),
         trained_tokens: None,
     };
-    lock(&state.workflows.jobs).push(JobRecord::new(job.clone()));
+    let suffix = suffix.map(|s| s.to_string());
+    lock(&state.workflows.jobs).push(JobRecord::new(job.clone(), suffix));
     tokio::spawn(fine_tuning::run(state.clone(), job.id.clone()));
     Ok(live(job))
 }

@@ -16,14 +16,17 @@ use crate::state::AppState;
 pub(crate) struct JobRecord {
     pub(crate) job: types::FineTuningJob,
     pub(crate) events: Vec<types::FineTuningJobEvent>,
+    /// The `suffix` asked for, part of the fine-tuned model's name.
+    pub(crate) suffix: Option<String>,
     cancel_requested: bool,
 }
 
 impl JobRecord {
-    pub(crate) fn new(job: types::FineTuningJob) -> Self {
+    pub(crate) fn new(job: types::FineTuningJob, suffix: Option<String>) -> Self {
         let mut rec = Self {
             job,
             events: Vec::new(),
+            suffix,
             cancel_requested: false,
         };
         rec.event(
@@ -193,14 +196,16 @@ pub(crate) async fn run(state: Arc<AppState>, id: String) {
         if rec.cancel_requested {
             return;
         }
-        let suffix = rec
+        // Named as the service names them: ft:BASE:ORG:SUFFIX:ID.
+        let id: String = rec
             .job
             .id
             .trim_start_matches("ftjob-")
             .chars()
             .take(8)
-            .collect::<String>();
-        let model = format!("ft:{}:local::{suffix}", rec.job.model);
+            .collect();
+        let suffix = rec.suffix.as_deref().unwrap_or("");
+        let model = format!("ft:{}:local:{suffix}:{id}", rec.job.model);
         match results {
             Ok(file) => {
                 rec.job.result_files = vec![file.id];
