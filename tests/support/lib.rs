@@ -171,6 +171,15 @@ impl Serve {
         Ok(())
     }
 
+    /// `GET /v1{path}` as JSON (a list of batches, a vector store, ...).
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let key = self.api_key().unwrap_or("sk-local");
+        let (status, body) =
+            raw_request(&self.addr, "GET", &format!("/v1{path}"), Some(key)).unwrap();
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
     /// One counter.
     pub fn stat(&self, name: &str) -> u64 {
         self.stats()[name].as_u64().unwrap()

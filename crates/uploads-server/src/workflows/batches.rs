@@ -56,25 +56,41 @@ fn set_status(rec: &mut BatchRecord, status: KnownBatchStatus) {
     b.status = status.into();
 }
 
-/// Asks for a batch to stop: `validating` and `in_progress` go to `cancelling` (the task
-/// finishes it); other statuses are answered as they are.
-pub(crate) fn request_cancel(state: &AppState, id: &str) -> Option<BatchRecord> {
-    update(state, id, |rec| {
+/// Asks for a batch to stop: `validating` and `in_progress` go to `cancelling`, and a step
+/// later to `cancelled` (a task of its own finishes it, so a batch stuck by the `stick_at`
+/// knob is cancelled too); other statuses are answered as they are.
+pub(crate) fn request_cancel(state: &Arc<AppState>, id: &str) -> Option<BatchRecord> {
+    let mut asked = false;
+    let rec = update(state, id, |rec| {
         if matches!(
             rec.status(),
             Some(KnownBatchStatus::Validating | KnownBatchStatus::InProgress)
         ) {
             rec.cancel_requested = true;
+            asked = true;
             set_status(rec, KnownBatchStatus::Cancelling);
         }
-    })
+    })?;
+    if asked && !state.workflows.sticks_at("cancelling") {
+        let state = state.clone();
+        let id = id.to_owned();
+        tokio::spawn(async move {
+            state.workflows.step().await;
+            update(&state, &id, |rec| {
+                if rec.status() == Some(KnownBatchStatus::Cancelling) {
+                    set_status(rec, KnownBatchStatus::Cancelled);
+                }
+            });
+        });
+    }
+    Some(rec)
 }
 
 /// Moves the batch through its statuses; returns when it reaches an end (or sticks).
 pub(crate) async fn run(state: Arc<AppState>, id: String) {
     let w = &state.workflows;
     w.step().await;
-    if finish_if_cancelled(&state, &id).await {
+    if cancel_requested(&state, &id) {
         return;
     }
     let Some(rec) = update(&state, &id, |_| {}) else {
@@ -109,7 +125,7 @@ pub(crate) async fn run(state: Arc<AppState>, id: String) {
     let failed_total = if every > 0 { total / every } else { 0 };
     for round in 1..=4 {
         tokio::time::sleep(w.config.step / 4).await;
-        if finish_if_cancelled(&state, &id).await {
+        if cancel_requested(&state, &id) {
             return;
         }
         update(&state, &id, |rec| {
@@ -146,18 +162,11 @@ pub(crate) async fn run(state: Arc<AppState>, id: String) {
     });
 }
 
-/// If a cancel was asked for: waits the `cancelling` step, ends `cancelled`, and says so.
-async fn finish_if_cancelled(state: &AppState, id: &str) -> bool {
-    let asked = lock(&state.workflows.batches)
+/// True if a cancel was asked for (the cancel's own task ends the batch).
+fn cancel_requested(state: &AppState, id: &str) -> bool {
+    lock(&state.workflows.batches)
         .iter()
-        .any(|b| b.batch.id == id && b.cancel_requested);
-    if asked && !state.workflows.sticks_at("cancelling") {
-        state.workflows.step().await;
-        update(state, id, |rec| {
-            set_status(rec, KnownBatchStatus::Cancelled)
-        });
-    }
-    asked
+        .any(|b| b.batch.id == id && b.cancel_requested)
 }
 
 fn error(code: &str, message: &str, line: Option<u64>) -> types::BatchError {

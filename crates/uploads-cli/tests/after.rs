@@ -1,0 +1,452 @@
+//! `put … --then batch|fine-tune`, `--vector-store`, `--wait` and `batch wait|results|cancel`
+//! against `serve` on a fast workflow clock: exit codes, stdout lines, result files byte for
+//! byte, and nothing created twice (a lost create answer, Ctrl-C during a wait then the same
+//! command again).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use uploads_e2e::{Serve, cli, output as run, signal};
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
+
+fn put(s: &Serve, journals: &Path, args: &[&str]) -> Command {
+    let mut c = cli(Path::new(BIN), &s.url, "sk-local", journals);
+    c.arg("put").args(args);
+    c
+}
+
+fn requests(path: &Path, n: usize) {
+    let lines: String = (0..n)
+        .map(|i| format!("{{\"custom_id\":\"req-{i}\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{{\"model\":\"gpt-4o-mini\",\"messages\":[{{\"role\":\"user\",\"content\":\"hi {i}\"}}]}}}}\n"))
+        .collect();
+    std::fs::write(path, lines).unwrap();
+}
+
+fn custom_ids(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["custom_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn then_batch_wait_downloads_the_output_and_error_files_and_exits_1_when_a_request_failed() {
+    let s = Serve::start(
+        Path::new(BIN),
+        &[
+            "--workflow-step",
+            "100ms",
+            "--fail-batch-requests-every",
+            "3",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("requests.jsonl");
+    requests(&input, 6);
+    let out = dir.path().join("results");
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            input.to_str().unwrap(),
+            "-p",
+            "batch",
+            "--then",
+            "batch",
+            "--wait",
+            "--output-dir",
+            out.to_str().unwrap(),
+            "--metadata",
+            "run=nightly",
+        ],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("file-") && lines[1].starts_with("batch_"),
+        "{stdout}"
+    );
+    let batch = s.get_json(&format!("/batches/{}", lines[1]));
+    assert_eq!(batch["status"], "completed");
+    assert_eq!(batch["input_file_id"], lines[0]);
+    assert_eq!(
+        batch["endpoint"], "/v1/chat/completions",
+        "read from the file by the check"
+    );
+    assert_eq!(batch["metadata"]["run"], "nightly");
+    assert_eq!(batch["request_counts"]["failed"], 2);
+    let output = out.join(format!("{}_output.jsonl", lines[1]));
+    let errors = out.join(format!("{}_errors.jsonl", lines[1]));
+    assert_eq!(custom_ids(&output), ["req-0", "req-1", "req-3", "req-4"]);
+    assert_eq!(custom_ids(&errors), ["req-2", "req-5"]);
+    // Byte for byte what the service holds.
+    assert_eq!(
+        std::fs::read(&output).unwrap(),
+        s.download(batch["output_file_id"].as_str().unwrap())
+    );
+    assert!(
+        stderr.contains("completed with 2 failed request(s)"),
+        "{stderr}"
+    );
+
+    // Every request answered: exit 0.
+    let clean = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let (code, _, stderr) = run(&mut put(
+        &clean,
+        &dir.path().join("j2"),
+        &[
+            input.to_str().unwrap(),
+            "-p",
+            "batch",
+            "--then",
+            "batch",
+            "--wait",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_batch_whose_file_fails_validation_ends_failed_with_its_line_and_exit_1() {
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dup.jsonl");
+    requests(&input, 3);
+    let mut content = std::fs::read(&input).unwrap();
+    content.extend_from_slice(&std::fs::read(&input).unwrap()[..]);
+    std::fs::write(&input, content).unwrap();
+    // Our own check would refuse it before upload; --no-check lets the service's validation
+    // (the server runs the same check) fail the batch.
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            input.to_str().unwrap(),
+            "-p",
+            "batch",
+            "--no-check",
+            "--then",
+            "batch",
+            "--endpoint",
+            "/v1/chat/completions",
+            "--wait",
+            "--output-dir",
+            dir.path().to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    let batch_id = stdout.lines().nth(1).unwrap();
+    assert!(
+        stderr.contains(&format!("batch {batch_id}: line 4: duplicate_custom_id")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("batch {batch_id} ended failed")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_lost_create_answer_makes_one_batch_and_the_command_prints_it() {
+    let s = Serve::start(
+        Path::new(BIN),
+        &["--workflow-step", "100ms", "--lose-create-responses", "1"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    requests(&input, 2);
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[input.to_str().unwrap(), "-p", "batch", "--then", "batch"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let listed = s.get_json("/batches");
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(stdout.lines().nth(1), listed["data"][0]["id"].as_str());
+    assert_eq!(s.stat("faults_injected"), 1, "the answer was lost once");
+}
+
+#[test]
+fn ctrl_c_during_the_wait_then_the_same_command_waits_on_the_same_batch_and_uploads_nothing() {
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "1s"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    requests(&input, 4);
+    let journals = dir.path().join("j");
+    let out = dir.path().join("out");
+    let args = [
+        input.to_str().unwrap(),
+        "-p",
+        "batch",
+        "--then",
+        "batch",
+        "--wait",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ];
+    let child = put(&s, &journals, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupted once the batch exists, while it is validating.
+    let t = Instant::now();
+    while s.get_json("/batches")["data"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no batch was created"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, libc::SIGINT);
+    let first = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("run the same command again to wait on it"),
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("uploaded by an earlier run"), "{stderr}");
+    let listed = s.get_json("/batches");
+    let batches = listed["data"].as_array().unwrap();
+    assert_eq!(batches.len(), 1, "never a second batch: {listed}");
+    assert_eq!(stdout.lines().nth(1), batches[0]["id"].as_str());
+    assert_eq!(
+        s.stat("uploads_created"),
+        1,
+        "the file was not uploaded again"
+    );
+    assert_eq!(
+        custom_ids(&out.join(format!(
+            "{}_output.jsonl",
+            batches[0]["id"].as_str().unwrap()
+        )))
+        .len(),
+        4
+    );
+
+    // Its step ended: the command once more starts anew (a second upload, a second batch).
+    let (code, _, stderr) = run(&mut put(
+        &s,
+        &journals,
+        &[input.to_str().unwrap(), "-p", "batch", "--then", "batch"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s.get_json("/batches")["data"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_stuck_batch_ends_the_wait_at_the_timeout_and_batch_cancel_and_wait_finish_it() {
+    let s = Serve::start(
+        Path::new(BIN),
+        &["--workflow-step", "100ms", "--stick-at", "in_progress"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    requests(&input, 2);
+    let t = Instant::now();
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            input.to_str().unwrap(),
+            "-p",
+            "batch",
+            "--then",
+            "batch",
+            "--wait",
+            "--timeout",
+            "3s",
+        ],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(t.elapsed() < Duration::from_secs(15));
+    let batch_id = s.get_json("/batches")["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        stderr.contains(&format!(
+            "gave up waiting for batch {batch_id} after 3s (it was in_progress)"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "only the File: {stdout}");
+
+    let batch = |args: &[&str]| {
+        let mut c = cli(Path::new(BIN), &s.url, "sk-local", &dir.path().join("j"));
+        c.arg("batch").args(args);
+        run(&mut c)
+    };
+    let (code, stdout, stderr) = batch(&["cancel", &batch_id]);
+    assert_eq!((code, stdout.trim()), (0, batch_id.as_str()), "{stderr}");
+    assert!(stderr.contains("cancelling"), "{stderr}");
+    let (code, _, stderr) = batch(&["wait", &batch_id, "--timeout", "20s"]);
+    assert_eq!(code, 1, "a cancelled batch is not a success: {stderr}");
+    assert!(stderr.contains("ended cancelled"), "{stderr}");
+    let (code, _, stderr) = batch(&["results", "batch_nope"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("No batch found with id 'batch_nope'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_vector_store_made_once_gets_every_file_names_each_failure_and_a_rerun_retries_only_those() {
+    let s = Serve::start(
+        Path::new(BIN),
+        &["--workflow-step", "100ms", "--fail-vector-store-files", "1"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for i in 0..5 {
+        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
+    }
+    let journals = dir.path().join("j");
+    let args = [
+        docs.to_str().unwrap(),
+        "-p",
+        "assistants",
+        "--vector-store",
+        "new:docs",
+        "--wait",
+        "--attribute",
+        "team=search",
+    ];
+    let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 6, "five Files then the store: {stdout}");
+    let store_id = lines[5];
+    assert!(store_id.starts_with("vs_"));
+    let failed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("failed in vector store"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{stderr}");
+    assert!(
+        failed[0].contains("/docs/d") && failed[0].contains("server_error"),
+        "named by its path: {}",
+        failed[0]
+    );
+    let files = s.get_json(&format!("/vector_stores/{store_id}/files?limit=100"));
+    assert_eq!(files["data"].as_array().unwrap().len(), 5);
+    assert_eq!(files["data"][0]["attributes"]["team"], "search");
+
+    // The same command: the same store, no upload, only the failed File attached again.
+    let uploads = s.stat("uploads_created");
+    let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().last(), Some(store_id));
+    assert_eq!(s.stat("uploads_created"), uploads, "nothing uploaded again");
+    assert_eq!(
+        stderr.matches("already in the vector store").count(),
+        4,
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 file(s) attached"), "{stderr}");
+    assert_eq!(
+        s.get_json("/vector_stores")["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "one store"
+    );
+    let store = s.get_json(&format!("/vector_stores/{store_id}"));
+    assert_eq!(store["file_counts"]["completed"], 5, "{store}");
+}
+
+#[test]
+fn then_fine_tune_wait_follows_the_events_to_the_model_and_a_bad_validation_file_is_refused() {
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.jsonl");
+    let example = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"hello\"}]}\n";
+    std::fs::write(&train, example.repeat(10)).unwrap();
+    let valid = dir.path().join("valid.jsonl");
+    std::fs::write(&valid, example.repeat(3)).unwrap();
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            train.to_str().unwrap(),
+            "-p",
+            "fine-tune",
+            "--then",
+            "fine-tune",
+            "--model",
+            "gpt-4o-mini-2024-07-18",
+            "--suffix",
+            "demo",
+            "--seed",
+            "7",
+            "--validation-file",
+            valid.to_str().unwrap(),
+            "--wait",
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let job_id = stdout.lines().nth(1).unwrap();
+    let job = s.get_json(&format!("/fine_tuning/jobs/{job_id}"));
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["seed"], 7);
+    assert!(
+        job["validation_file"]
+            .as_str()
+            .unwrap()
+            .starts_with("file-")
+    );
+    assert!(
+        job["fine_tuned_model"]
+            .as_str()
+            .unwrap()
+            .starts_with("ft:gpt-4o-mini-2024-07-18:local:demo:")
+    );
+    for event in [
+        "Files validated",
+        "Step 3/3",
+        "The job has successfully completed",
+    ] {
+        assert_eq!(
+            stderr.matches(event).count(),
+            1,
+            "each event once: {stderr}"
+        );
+    }
+    // A usage error before anything is read.
+    let (code, _, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            train.to_str().unwrap(),
+            "-p",
+            "fine-tune",
+            "--then",
+            "fine-tune",
+        ],
+    ));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("needs --model"), "{stderr}");
+}
