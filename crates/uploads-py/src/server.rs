@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use serde::Deserialize;
-use uploads_server::{Faults, Server, ServerConfig};
+use uploads_server::{Faults, Server, ServerConfig, WorkflowConfig};
 
 use crate::{options, runtime};
 
@@ -23,6 +23,11 @@ struct ServerOptions {
     bandwidth: Option<u64>,
     link_bandwidth: Option<u64>,
     seed: u64,
+    workflow_step: Option<f64>,
+    stick_at: Option<String>,
+    fail_batch_requests_every: u32,
+    fail_vector_store_files: u32,
+    lose_create_responses: u32,
 }
 
 /// A running local server.
@@ -49,6 +54,15 @@ impl LocalServer {
                 bandwidth: o.bandwidth,
                 link_bandwidth: o.link_bandwidth,
                 ..Faults::default()
+            },
+            workflows: WorkflowConfig {
+                step: o
+                    .workflow_step
+                    .map_or(WorkflowConfig::default().step, |s| Duration::from_secs_f64(s.max(0.0))),
+                stick_at: o.stick_at,
+                fail_batch_requests_every: o.fail_batch_requests_every,
+                fail_vector_store_files: o.fail_vector_store_files,
+                lose_create_responses: o.lose_create_responses,
             },
             ..ServerConfig::default()
         };

@@ -19,6 +19,12 @@ class LocalServer:
     carried out whose answer is lost), ``latency`` (seconds added to each request),
     ``bandwidth`` / ``link_bandwidth`` (bytes per second per connection / in all), ``seed``.
     ``max_part_size`` scales the part limit down for small tests.
+
+    After the upload, batches, vector store file batches and fine-tuning jobs move one
+    ``workflow_step`` (seconds, default 2) per status; ``stick_at`` names a status they never
+    leave, ``fail_batch_requests_every`` fails every N-th batch request (to the error file),
+    ``fail_vector_store_files`` fails the first N vector store files, and
+    ``lose_create_responses`` carries out the first N creates but loses their answer.
     """
 
     def __init__(
@@ -34,6 +40,11 @@ class LocalServer:
         bandwidth: Optional[int] = None,
         link_bandwidth: Optional[int] = None,
         seed: int = 0,
+        workflow_step: Optional[float] = None,
+        stick_at: Optional[str] = None,
+        fail_batch_requests_every: int = 0,
+        fail_vector_store_files: int = 0,
+        lose_create_responses: int = 0,
     ):
         self.api_key = api_key
         self.max_part_size = max_part_size
@@ -50,6 +61,11 @@ class LocalServer:
                     "bandwidth": bandwidth,
                     "link_bandwidth": link_bandwidth,
                     "seed": seed,
+                    "workflow_step": workflow_step,
+                    "stick_at": stick_at,
+                    "fail_batch_requests_every": fail_batch_requests_every,
+                    "fail_vector_store_files": fail_vector_store_files,
+                    "lose_create_responses": lose_create_responses,
                 }
             )
         )
