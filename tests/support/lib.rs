@@ -2,6 +2,7 @@
 //! and checks. The binary comes from the caller (`env!("CARGO_BIN_EXE_openai-uploads")` in a
 //! test of uploads-cli, the release build in `cargo xtask bench`): nothing here runs cargo.
 
+pub mod conformance;
 pub mod imports;
 pub mod ranged;
 pub mod services;

@@ -1,87 +1,10 @@
 //! The four upload requests the client sends conform to OpenAI's published spec: each body is
 //! validated, inside the mock's matcher, against the schema in the extracted (unpatched) subset.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 use uploads_client::{ClientConfig, PartData, types};
-
-/// OpenAI's published subset, before our overlay.
-fn published() -> Arc<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openai-uploads.yaml");
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    Arc::new(serde_json::to_value(yaml).unwrap())
-}
-
-/// The request body schema of an operation.
-fn request_schema(spec: &Value, path: &str, media: &str) -> Value {
-    spec["paths"][path]["post"]["requestBody"]["content"][media]["schema"].clone()
-}
-
-/// Checks `value` against `schema` for the keywords the Uploads schemas use. Returns the
-/// problems found (empty when the value conforms).
-fn validate(spec: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
-    if let Some(r) = schema["$ref"].as_str() {
-        let name = r.trim_start_matches("#/components/schemas/");
-        return validate(spec, &spec["components"]["schemas"][name], value, at);
-    }
-    let mut errors = Vec::new();
-    if let Some(t) = schema["type"].as_str() {
-        let ok = match t {
-            "object" => value.is_object(),
-            "string" => value.is_string(),
-            "integer" => value.is_i64() || value.is_u64(),
-            "array" => value.is_array(),
-            "boolean" => value.is_boolean(),
-            _ => true,
-        };
-        if !ok {
-            errors.push(format!("{at}: expected {t}, got {value}"));
-            return errors;
-        }
-    }
-    if let Some(allowed) = schema["enum"].as_array()
-        && !allowed.contains(value)
-    {
-        errors.push(format!("{at}: {value} is not one of {allowed:?}"));
-    }
-    if let (Some(min), Some(v)) = (schema["minimum"].as_f64(), value.as_f64())
-        && v < min
-    {
-        errors.push(format!("{at}: {v} < minimum {min}"));
-    }
-    if let (Some(max), Some(v)) = (schema["maximum"].as_f64(), value.as_f64())
-        && v > max
-    {
-        errors.push(format!("{at}: {v} > maximum {max}"));
-    }
-    if let Some(obj) = value.as_object() {
-        let props = schema["properties"].as_object();
-        for req in schema["required"].as_array().into_iter().flatten() {
-            if !obj.contains_key(req.as_str().unwrap()) {
-                errors.push(format!("{at}: missing required {req}"));
-            }
-        }
-        for (k, v) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => errors.extend(validate(spec, s, v, &format!("{at}.{k}"))),
-                None if schema["additionalProperties"] == json!(false) => {
-                    errors.push(format!("{at}: unexpected property {k}"));
-                }
-                None => {}
-            }
-        }
-    }
-    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
-        for (i, v) in arr.iter().enumerate() {
-            errors.extend(validate(spec, items, v, &format!("{at}[{i}]")));
-        }
-    }
-    errors
-}
+use uploads_e2e::conformance::{published, request_schema, validate};
 
 #[test]
 fn the_validator_can_fail() {

@@ -56,9 +56,9 @@ impl LocalServer {
                 ..Faults::default()
             },
             workflows: WorkflowConfig {
-                step: o
-                    .workflow_step
-                    .map_or(WorkflowConfig::default().step, |s| Duration::from_secs_f64(s.max(0.0))),
+                step: o.workflow_step.map_or(WorkflowConfig::default().step, |s| {
+                    Duration::from_secs_f64(s.max(0.0))
+                }),
                 stick_at: o.stick_at,
                 fail_batch_requests_every: o.fail_batch_requests_every,
                 fail_vector_store_files: o.fail_vector_store_files,
