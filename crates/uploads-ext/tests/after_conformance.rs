@@ -157,6 +157,6 @@ async fn batch_vector_store_file_batch_and_job_creates_conform() {
     );
 
     for (mock, n) in [(&batch, 1), (&store, 1), (&file_batch, 1), (&job, 1)] {
-        mock.assert_hits_async(n).await;
+        mock.assert_calls_async(n).await;
     }
 }
