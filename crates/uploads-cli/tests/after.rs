@@ -324,8 +324,11 @@ fn a_vector_store_made_once_gets_every_file_names_each_failure_and_a_rerun_retri
         std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
     }
     let journals = dir.path().join("j");
+    let manifest = dir.path().join("manifest.jsonl");
     let args = [
         docs.to_str().unwrap(),
+        "--manifest",
+        manifest.to_str().unwrap(),
         "-p",
         "assistants",
         "--vector-store",

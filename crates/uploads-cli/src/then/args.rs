@@ -57,7 +57,7 @@ pub(crate) struct ThenArgs {
     pub(crate) metadata: Vec<(String, String)>,
     /// An attribute of each File in the vector store, KEY=VALUE (repeatable; true, false and
     /// numbers are sent as such).
-    #[arg(help_heading = "After the upload", long = "attribute", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    #[arg(help_heading = "After the upload", long = "attribute", visible_alias = "attributes", value_name = "KEY=VALUE", value_parser = parse_pair)]
     pub(crate) attributes: Vec<(String, String)>,
     /// Static chunking: tokens per chunk (100 to 4096; the service's default is auto).
     #[arg(

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use uploads_client::types;
 use uploads_ext::after::{BatchRequest, Batches, batch_failed_requests};
 
-use super::{Context, StepEnd, Uploaded, unless_stopped, wait_failed};
+use super::context::{Context, StepEnd, Uploaded, unless_stopped, wait_failed};
 use crate::connect::{Globals, client_from_env};
 use crate::output::{exit, fail, out, shown};
 use crate::units::parse_duration;
@@ -267,11 +267,11 @@ pub(crate) async fn run_batch_command(cmd: BatchCommand, globals: Globals) -> u8
                 client: client.clone(),
                 ledger: None,
                 method: None,
-                args: super::ThenArgs {
+                args: super::args::ThenArgs {
                     timeout,
                     output_dir,
                     wait: true,
-                    ..super::ThenArgs::default()
+                    ..super::args::ThenArgs::default()
                 },
                 json,
                 quiet: false,

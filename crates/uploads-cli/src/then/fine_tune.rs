@@ -8,7 +8,7 @@ use uploads_ext::after::{FineTuneRequest, FineTuning};
 use uploads_ext::check::CheckOptions;
 use uploads_ext::{Purpose, Uploader};
 
-use super::{Context, StepEnd, Uploaded, unless_stopped, wait_failed};
+use super::context::{Context, StepEnd, Uploaded, unless_stopped, wait_failed};
 use crate::output::{exit, fail};
 
 /// Start the job of one uploaded training File, and with --wait follow it to the end.

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uploads_ext::after::{AttachOptions, MAX_FILES_PER_BATCH, StepRecord, VectorStores};
 
-use super::{Context, StepEnd, Uploaded, unless_stopped, wait_failed};
+use super::context::{Context, StepEnd, Uploaded, unless_stopped, wait_failed};
 use crate::output::{exit, fail};
 
 /// How long a partial file batch waits for more Files before it is sent.

@@ -8,6 +8,7 @@ use tokio::io::AsyncWriteExt;
 use uploads_client::{ApiError, Client, types};
 
 use super::create::{Created, create_once};
+use super::marker::find_marked;
 use super::wait::{WaitPolicy, poll_until};
 use super::{AfterError, Ledger, MARKER_KEY, StepRecord};
 
@@ -140,38 +141,25 @@ impl<'a> Batches<'a> {
         }
     }
 
-    /// The batch whose metadata carries `marker`, among those created since `since` (newest
-    /// first, so the listing stops at the first older one).
-    async fn find(
-        &self,
-        marker: String,
-        since: i64,
-    ) -> Result<Option<types::Batch>, uploads_client::ApiError> {
-        let mut after: Option<String> = None;
-        loop {
-            let mut request = self.client.list_batches().limit(PAGE);
-            if let Some(a) = &after {
-                request = request.after(a.clone());
-            }
-            let page = request.send().await?.into_inner();
-            for b in &page.data {
-                let ours = b
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.0.as_ref())
-                    .and_then(|m| m.get(MARKER_KEY));
-                if ours == Some(&marker) {
-                    return Ok(Some(b.clone()));
+    /// The batch whose metadata carries `marker`, among those created since `since`.
+    async fn find(&self, marker: String, since: i64) -> Result<Option<types::Batch>, ApiError> {
+        let client = self.client;
+        find_marked(
+            &marker,
+            since,
+            |after| async move {
+                let mut request = client.list_batches().limit(PAGE);
+                if let Some(a) = after {
+                    request = request.after(a);
                 }
-            }
-            // Listed newest first: a page reaching before the create ends the search (a minute
-            // of slack for clocks).
-            let older = page.data.last().is_some_and(|b| b.created_at < since - 60);
-            if !page.has_more || older || page.data.is_empty() {
-                return Ok(None);
-            }
-            after = page.data.last().map(|b| b.id.clone());
-        }
+                let page = request.send().await?.into_inner();
+                Ok((page.data, page.has_more))
+            },
+            |b| b.metadata.as_ref(),
+            |b| b.created_at,
+            |b| &b.id,
+        )
+        .await
     }
 
     /// The batch as it is now.

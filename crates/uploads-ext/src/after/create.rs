@@ -9,21 +9,6 @@ use uploads_client::ApiError;
 use super::{AfterError, Ledger, StepRecord};
 use crate::retry::{RetryPolicy, Verdict, classify};
 
-/// The metadata key whose value marks a create as ours, so a create whose answer was lost can
-/// be found by listing.
-pub const MARKER_KEY: &str = "openai_uploads_request";
-
-/// A fresh marker: `oup_` and 96 random bits in hex.
-pub fn new_marker() -> String {
-    format!("oup_{:024x}", rand::random::<u128>() >> 32)
-}
-
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// How a create ended.
 pub(crate) enum Created<T> {
     /// Sent now and answered.

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use uploads_client::{ApiError, Client, types};
 
 use super::create::{Created, create_once};
+use super::marker::find_marked;
 use super::wait::{WaitPolicy, poll_until};
 use super::{AfterError, Ledger, MARKER_KEY, StepRecord};
 use crate::check::FineTuneMethod;
@@ -149,28 +150,23 @@ impl<'a> FineTuning<'a> {
         marker: String,
         since: i64,
     ) -> Result<Option<types::FineTuningJob>, ApiError> {
-        let mut after: Option<String> = None;
-        loop {
-            let mut request = self.client.list_paginated_fine_tuning_jobs().limit(PAGE);
-            if let Some(a) = &after {
-                request = request.after(a.clone());
-            }
-            let page = request.send().await?.into_inner();
-            if let Some(found) = page.data.iter().find(|j| {
-                j.metadata
-                    .as_ref()
-                    .and_then(|m| m.0.as_ref())
-                    .and_then(|m| m.get(MARKER_KEY))
-                    == Some(&marker)
-            }) {
-                return Ok(Some(found.clone()));
-            }
-            let older = page.data.last().is_some_and(|j| j.created_at < since - 60);
-            if !page.has_more || older || page.data.is_empty() {
-                return Ok(None);
-            }
-            after = page.data.last().map(|j| j.id.clone());
-        }
+        let client = self.client;
+        find_marked(
+            &marker,
+            since,
+            |after| async move {
+                let mut request = client.list_paginated_fine_tuning_jobs().limit(PAGE);
+                if let Some(a) = after {
+                    request = request.after(a);
+                }
+                let page = request.send().await?.into_inner();
+                Ok((page.data, page.has_more))
+            },
+            |j| j.metadata.as_ref(),
+            |j| j.created_at,
+            |j| &j.id,
+        )
+        .await
     }
 
     /// The job as it is now.

@@ -9,6 +9,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use super::marker::{new_marker, unix_now};
+
 /// One step as recorded: before its create is sent (`id` empty), after it is answered (`id`),
 /// and once it has ended (`done`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +45,8 @@ impl StepRecord {
         Self {
             key: key.into(),
             kind: kind.into(),
-            marker: super::new_marker(),
-            since: crate::after::create::unix_now(),
+            marker: new_marker(),
+            since: unix_now(),
             file_id: None,
             id: None,
             done: false,

@@ -29,13 +29,14 @@ mod create;
 mod error;
 mod fine_tune;
 mod ledger;
+mod marker;
 mod vector_store;
 mod wait;
 
 pub use batch::{BatchRequest, BatchResults, Batches, batch_failed_requests, is_batch_final};
-pub use create::{MARKER_KEY, new_marker};
 pub use error::AfterError;
 pub use fine_tune::{FineTuneRequest, FineTuning, is_job_final};
 pub use ledger::{Ledger, StepRecord};
+pub use marker::{MARKER_KEY, new_marker};
 pub use vector_store::{AttachOptions, FileOutcome, MAX_FILES_PER_BATCH, VectorStores};
 pub use wait::WaitPolicy;

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uploads_client::{ApiError, Client, types};
 
 use super::create::{Created, create_once};
+use super::marker::find_marked;
 use super::wait::{WaitPolicy, poll_until};
 use super::{AfterError, Ledger, MARKER_KEY, StepRecord};
 
@@ -110,28 +111,23 @@ impl<'a> VectorStores<'a> {
         marker: String,
         since: i64,
     ) -> Result<Option<types::VectorStoreObject>, ApiError> {
-        let mut after: Option<String> = None;
-        loop {
-            let mut request = self.client.list_vector_stores().limit(PAGE);
-            if let Some(a) = &after {
-                request = request.after(a.clone());
-            }
-            let page = request.send().await?.into_inner();
-            if let Some(found) = page.data.iter().find(|s| {
-                s.metadata
-                    .as_ref()
-                    .and_then(|m| m.0.as_ref())
-                    .and_then(|m| m.get(MARKER_KEY))
-                    == Some(&marker)
-            }) {
-                return Ok(Some(found.clone()));
-            }
-            let older = page.data.last().is_some_and(|s| s.created_at < since - 60);
-            if !page.has_more || older || page.data.is_empty() {
-                return Ok(None);
-            }
-            after = page.data.last().map(|s| s.id.clone());
-        }
+        let client = self.client;
+        find_marked(
+            &marker,
+            since,
+            |after| async move {
+                let mut request = client.list_vector_stores().limit(PAGE);
+                if let Some(a) = after {
+                    request = request.after(a);
+                }
+                let page = request.send().await?.into_inner();
+                Ok((page.data, page.has_more))
+            },
+            |s| s.metadata.as_ref(),
+            |s| s.created_at,
+            |s| &s.id,
+        )
+        .await
     }
 
     /// Attaches up to [`MAX_FILES_PER_BATCH`] Files as one file batch, at most once (under

@@ -11,7 +11,8 @@ use super::objects::live;
 use super::request::{ApiJson, ApiResult};
 use crate::envelope::ApiFailure;
 use crate::state::AppState;
-use crate::workflows::batches::{self, BatchRecord};
+use crate::workflows::BatchRecord;
+use crate::workflows::batches;
 use crate::workflows::{lock, now, page};
 
 fn not_found(id: &str) -> ApiFailure {

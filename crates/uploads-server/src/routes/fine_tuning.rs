@@ -12,7 +12,8 @@ use super::objects::live;
 use super::request::{ApiJson, ApiResult};
 use crate::envelope::ApiFailure;
 use crate::state::AppState;
-use crate::workflows::fine_tuning::{self, JobRecord};
+use crate::workflows::JobRecord;
+use crate::workflows::fine_tuning;
 use crate::workflows::{lock, now, page};
 
 fn not_found(id: &str) -> ApiFailure {

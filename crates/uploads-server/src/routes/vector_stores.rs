@@ -13,7 +13,8 @@ use super::objects::live;
 use super::request::{ApiJson, ApiResult};
 use crate::envelope::ApiFailure;
 use crate::state::AppState;
-use crate::workflows::vector_stores::{self, Attach, StoreRecord};
+use crate::workflows::vector_stores;
+use crate::workflows::{Attach, StoreRecord};
 use crate::workflows::{lock, now, page};
 
 /// The most Files one file batch takes (the spec's `maxItems`).

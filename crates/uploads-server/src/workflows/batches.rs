@@ -13,24 +13,14 @@ use uploads_client::rules::Purpose;
 use uploads_client::types::{self, KnownBatchStatus};
 use uploads_ext::check::{CheckOptions, ContentFormat, Severity};
 
-use super::{content, lock, now};
+use super::batch_record::{BatchRecord, batch_errors, error, set_status, stand_in};
+use super::clock::now;
+use super::content;
+use super::table::lock;
 use crate::state::AppState;
-
-/// A batch as kept: the object answered, and whether a cancel was asked for.
-#[derive(Clone)]
-pub(crate) struct BatchRecord {
-    pub(crate) batch: types::Batch,
-    pub(crate) cancel_requested: bool,
-}
 
 /// The most errors a failed batch lists (the service lists the first few).
 const LISTED_ERRORS: usize = 10;
-
-impl BatchRecord {
-    fn status(&self) -> Option<KnownBatchStatus> {
-        self.batch.status.known()
-    }
-}
 
 /// Changes the batch `id` with `f`, under the lock.
 fn update(state: &AppState, id: &str, f: impl FnOnce(&mut BatchRecord)) -> Option<BatchRecord> {
@@ -38,22 +28,6 @@ fn update(state: &AppState, id: &str, f: impl FnOnce(&mut BatchRecord)) -> Optio
     let rec = batches.iter_mut().find(|b| b.batch.id == id)?;
     f(rec);
     Some(rec.clone())
-}
-
-fn set_status(rec: &mut BatchRecord, status: KnownBatchStatus) {
-    let at = Some(now());
-    let b = &mut rec.batch;
-    match status {
-        KnownBatchStatus::InProgress => b.in_progress_at = at,
-        KnownBatchStatus::Finalizing => b.finalizing_at = at,
-        KnownBatchStatus::Completed => b.completed_at = at,
-        KnownBatchStatus::Failed => b.failed_at = at,
-        KnownBatchStatus::Cancelling => b.cancelling_at = at,
-        KnownBatchStatus::Cancelled => b.cancelled_at = at,
-        KnownBatchStatus::Expired => b.expired_at = at,
-        KnownBatchStatus::Validating => {}
-    }
-    b.status = status.into();
 }
 
 /// Asks for a batch to stop: `validating` and `in_progress` go to `cancelling`, and a step
@@ -167,22 +141,6 @@ fn cancel_requested(state: &AppState, id: &str) -> bool {
     lock(&state.workflows.batches)
         .iter()
         .any(|b| b.batch.id == id && b.cancel_requested)
-}
-
-fn error(code: &str, message: &str, line: Option<u64>) -> types::BatchError {
-    types::BatchError {
-        code: Some(code.to_owned()),
-        message: Some(message.to_owned()),
-        param: None,
-        line: line.map(|l| l as i64),
-    }
-}
-
-fn batch_errors(data: Vec<types::BatchError>) -> types::BatchErrors {
-    types::BatchErrors {
-        object: Some("list".into()),
-        data,
-    }
 }
 
 /// The validation step: the input File exists and passes our batch check, every request for
@@ -299,30 +257,4 @@ async fn write_outputs(
         ids.1 = Some(f.id);
     }
     Ok(ids)
-}
-
-/// A response body of the endpoint's shape that says it is a stand-in, the same for the same
-/// request every time.
-fn stand_in(endpoint: &str, custom_id: &Value, body: &Value) -> Value {
-    let model = body.get("model").cloned().unwrap_or(Value::Null);
-    let text = format!("stand-in response to {}", custom_id.as_str().unwrap_or("?"));
-    match endpoint {
-        "/v1/chat/completions" => json!({
-            "object": "chat.completion", "model": model,
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        }),
-        "/v1/embeddings" => json!({
-            "object": "list", "model": model,
-            "data": [{"object": "embedding", "index": 0, "embedding": [0.0, 0.0, 0.0]}],
-            "usage": {"prompt_tokens": 0, "total_tokens": 0},
-        }),
-        "/v1/responses" => json!({
-            "object": "response", "model": model, "status": "completed",
-            "output": [{"type": "message", "role": "assistant",
-                        "content": [{"type": "output_text", "text": text}]}],
-        }),
-        _ => json!({"object": "stand_in", "model": model, "text": text}),
-    }
 }

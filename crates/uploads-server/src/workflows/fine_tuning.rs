@@ -9,50 +9,11 @@ use uploads_client::rules::Purpose;
 use uploads_client::types::{self, KnownFineTuningJobStatus};
 use uploads_ext::check::{CheckOptions, ContentFormat, FineTuneMethod};
 
-use super::{content, lock, now};
+use super::clock::now;
+use super::content;
+use super::job_record::JobRecord;
+use super::table::lock;
 use crate::state::AppState;
-
-/// A job as kept: the object answered, its events (oldest first), whether a cancel was asked.
-pub(crate) struct JobRecord {
-    pub(crate) job: types::FineTuningJob,
-    pub(crate) events: Vec<types::FineTuningJobEvent>,
-    /// The `suffix` asked for, part of the fine-tuned model's name.
-    pub(crate) suffix: Option<String>,
-    cancel_requested: bool,
-}
-
-impl JobRecord {
-    pub(crate) fn new(job: types::FineTuningJob, suffix: Option<String>) -> Self {
-        let mut rec = Self {
-            job,
-            events: Vec::new(),
-            suffix,
-            cancel_requested: false,
-        };
-        rec.event(
-            types::FineTuningJobEventLevel::Info,
-            format!("Created fine-tuning job: {}", rec.job.id),
-        );
-        rec
-    }
-
-    fn event(&mut self, level: types::FineTuningJobEventLevel, message: String) {
-        let n = self.events.len() + 1;
-        self.events.push(types::FineTuningJobEvent {
-            id: format!("ftevent-{}-{n}", self.job.id.trim_start_matches("ftjob-")),
-            object: types::FineTuningJobEventObject::FineTuningJobEvent,
-            created_at: now(),
-            level,
-            message,
-            data: None,
-            type_: Some(types::FineTuningJobEventType::Message),
-        });
-    }
-
-    fn status(&self) -> Option<KnownFineTuningJobStatus> {
-        self.job.status.known()
-    }
-}
 
 fn update(state: &AppState, id: &str, f: impl FnOnce(&mut JobRecord)) -> bool {
     let mut jobs = lock(&state.workflows.jobs);
