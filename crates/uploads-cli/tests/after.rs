@@ -225,7 +225,14 @@ fn ctrl_c_during_the_wait_then_the_same_command_waits_on_the_same_batch_and_uplo
 
     let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("uploaded by an earlier run"), "{stderr}");
+    assert!(
+        stderr.contains("uploaded by an earlier run as file-"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("0 of 1 uploaded, 0 failed, 1 uploaded by an earlier run"),
+        "{stderr}"
+    );
     let listed = s.get_json("/batches");
     let batches = listed["data"].as_array().unwrap();
     assert_eq!(batches.len(), 1, "never a second batch: {listed}");
@@ -452,4 +459,39 @@ fn then_fine_tune_wait_follows_the_events_to_the_model_and_a_bad_validation_file
     ));
     assert_eq!(code, 2);
     assert!(stderr.contains("needs --model"), "{stderr}");
+}
+
+#[test]
+fn a_dry_run_says_what_would_follow_the_upload_and_sends_nothing() {
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    requests(&input, 2);
+    let (code, _, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            input.to_str().unwrap(),
+            "-p",
+            "batch",
+            "--dry-run",
+            "--then",
+            "batch",
+            "--wait",
+            "--timeout",
+            "2h",
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("then: a batch of each File's requests for the endpoint its requests name within 24h, waited for up to"),
+        "{stderr}"
+    );
+    assert_eq!(s.stat("uploads_created"), 0);
+    assert!(
+        s.get_json("/batches")["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -66,6 +66,9 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
         crate::units::clock(secs),
         crate::units::human_rate(rate as f64),
     );
+    if let Some(then) = crate::then::plan(&args.then) {
+        eprintln!("then: {then}");
+    }
     if code == exit::FAILED {
         eprintln!(
             "an upload that needs more than about 54 minutes at this rate may expire (an Upload lives 1 hour): raise -j, or split the file"

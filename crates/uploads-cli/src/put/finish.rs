@@ -24,6 +24,8 @@ pub struct Ends {
     /// Each failed input and why (the first line of its error).
     failed: Vec<(String, String)>,
     already: usize,
+    /// Of `already`, those an earlier run's step after the upload recorded (not the manifest).
+    earlier: usize,
     bytes: u64,
     started: Instant,
     /// A summary is printed for several uploads, or with a manifest.
@@ -43,6 +45,7 @@ impl Ends {
             ok: 0,
             failed: Vec::new(),
             already,
+            earlier: 0,
             bytes: 0,
             started: Instant::now(),
             summarize: !args.quiet && (total > 1 || already > 0 || args.manifest.is_some()),
@@ -64,6 +67,12 @@ impl Ends {
             file_id.to_owned()
         };
         self.put(job.order, line);
+    }
+
+    /// An input an earlier run uploaded for its step after the upload (the ledger's record).
+    pub fn earlier_run(&mut self, job: &Job, file_id: &str) {
+        self.earlier += 1;
+        self.already(job, file_id);
     }
 
     /// An input refused before its upload started.
@@ -122,8 +131,12 @@ impl Ends {
             self.total,
             self.failed.len()
         );
-        if self.already > 0 {
-            line.push_str(&format!(", {} already uploaded (manifest)", self.already));
+        let manifest = self.already - self.earlier.min(self.already);
+        if manifest > 0 {
+            line.push_str(&format!(", {manifest} already uploaded (manifest)"));
+        }
+        if self.earlier > 0 {
+            line.push_str(&format!(", {} uploaded by an earlier run", self.earlier));
         }
         line.push_str(&format!(
             "; {} in {secs:.1}s ({}/s)",

@@ -261,8 +261,11 @@ async fn upload(
         inputs,
         recorded.len() + resumed.len() + attached.len(),
     );
-    for (job, file_id) in recorded.iter().chain(&resumed).chain(&attached) {
+    for (job, file_id) in &recorded {
         ends.already(job, file_id);
+    }
+    for (job, file_id) in resumed.iter().chain(&attached) {
+        ends.earlier_run(job, file_id);
     }
     for (job, err) in &refused {
         ends.refused(job, err);

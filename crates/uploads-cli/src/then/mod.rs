@@ -21,6 +21,36 @@ pub(crate) use context::{Context, StepEnd, Uploaded};
 
 use crate::output::{exit, fail, out};
 
+/// What `--dry-run` says the command would do after the uploads, if anything.
+pub(crate) fn plan(args: &ThenArgs) -> Option<String> {
+    let step = match (&args.then, &args.vector_store) {
+        (Some(Then::Batch), _) => format!(
+            "a batch of each File's requests for {} within {}",
+            args.endpoint
+                .as_deref()
+                .unwrap_or("the endpoint its requests name"),
+            args.completion_window
+        ),
+        (Some(Then::FineTune), _) => format!(
+            "a fine-tuning job of {} on each File",
+            args.model.as_deref().unwrap_or("?")
+        ),
+        (None, Some(target)) => match target.strip_prefix("new:") {
+            Some(name) => format!("each File attached to a new vector store {name:?} (made once)"),
+            None => format!("each File attached to vector store {target}"),
+        },
+        (None, None) => return None,
+    };
+    Some(if args.wait {
+        format!(
+            "{step}, waited for up to {}",
+            crate::units::clock(args.timeout)
+        )
+    } else {
+        step
+    })
+}
+
 /// The steps of one `put`: started as Files come, ended together.
 pub(crate) struct Steps {
     cx: Arc<Context>,
