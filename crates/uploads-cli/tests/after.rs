@@ -495,3 +495,50 @@ fn a_dry_run_says_what_would_follow_the_upload_and_sends_nothing() {
             .is_empty()
     );
 }
+
+#[test]
+fn vector_store_files_are_attached_while_later_uploads_are_still_going() {
+    // One file at a time (-j 1), each taking three round trips of 200 ms: the first file
+    // batch goes out a moment after the first upload, long before the last one ends.
+    let s = Serve::start(
+        Path::new(BIN),
+        &["--workflow-step", "100ms", "--latency", "200ms"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for i in 0..4 {
+        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
+    }
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            docs.to_str().unwrap(),
+            "-p",
+            "assistants",
+            "-j",
+            "1",
+            "--vector-store",
+            "new:docs",
+            "--wait",
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let first_attach = lines
+        .iter()
+        .position(|l| l.contains("file(s) attached"))
+        .unwrap();
+    let last_upload = lines
+        .iter()
+        .rposition(|l| l.contains(": uploaded as file-"))
+        .unwrap();
+    assert!(
+        first_attach < last_upload,
+        "attached only after every upload:\n{stderr}"
+    );
+    let store_id = stdout.lines().last().unwrap();
+    let store = s.get_json(&format!("/vector_stores/{store_id}"));
+    assert_eq!(store["file_counts"]["completed"], 4, "{store}");
+}
