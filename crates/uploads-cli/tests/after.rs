@@ -542,3 +542,41 @@ fn vector_store_files_are_attached_while_later_uploads_are_still_going() {
     let store = s.get_json(&format!("/vector_stores/{store_id}"));
     assert_eq!(store["file_counts"]["completed"], 4, "{store}");
 }
+
+#[test]
+fn with_json_each_step_prints_its_object_after_the_uploads() {
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    requests(&input, 3);
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            input.to_str().unwrap(),
+            "-p",
+            "batch",
+            "--then",
+            "batch",
+            "--json",
+            "--wait",
+            "--output-dir",
+            dir.path().to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let docs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2, "{stdout}");
+    let file_id = docs[0]["file"]["id"]
+        .as_str()
+        .or(docs[0]["upload"]["file"]["id"].as_str())
+        .unwrap();
+    assert_eq!(docs[1]["file_id"], file_id);
+    assert_eq!(docs[1]["batch"]["status"], "completed");
+    assert_eq!(docs[1]["batch"]["request_counts"]["total"], 3);
+    let output = docs[1]["output_file"].as_str().unwrap();
+    assert_eq!(custom_ids(Path::new(output)), ["req-0", "req-1", "req-2"]);
+}
