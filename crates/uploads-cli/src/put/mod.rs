@@ -3,12 +3,14 @@
 //! ([`manifest`]), objects in stores and behind URLs ([`remote`]), a machine's share of the
 //! selection ([`shard`]), one prepare step to the engine's plan ([`prepare`]), the plan without
 //! sending ([`dry_run`]), the uploads, what each one's end prints and records ([`finish`]) and
-//! what a failure says ([`mod@report`]); stdin has its own path ([`stdin`]).
+//! what a failure says ([`mod@report`]), and each File handed to its step after the upload
+//! ([`handoff`]); stdin has its own path ([`stdin`]).
 
 mod args;
 mod descriptors;
 mod dry_run;
 mod finish;
+mod handoff;
 mod interrupt;
 mod job;
 mod manifest;
@@ -241,7 +243,7 @@ async fn upload(
     });
     // Files whose step an earlier run started: not uploaded again, their step taken up.
     let (jobs, resumed, attached) = match &then {
-        Some(cx) => after_earlier_runs(cx, jobs).await,
+        Some(cx) => handoff::after_earlier_runs(cx, jobs).await,
         None => (jobs, Vec::new(), Vec::new()),
     };
     let uploader = Uploader::new(client)
@@ -295,7 +297,7 @@ async fn upload(
     if let Some(steps) = &mut steps {
         for (job, file_id) in recorded.iter().chain(&resumed) {
             if let Some(stat) = job.stat().await {
-                steps.uploaded(uploaded(job, &stat, file_id, None));
+                steps.uploaded(handoff::uploaded(job, &stat, file_id, None));
             }
         }
     }
@@ -340,7 +342,12 @@ async fn upload(
                 }
                 if let Some(steps) = &mut steps {
                     let stat = job::Stat::from_identity(&done.identity);
-                    steps.uploaded(uploaded(job, &stat, &done.file.id, done.check.as_ref()));
+                    steps.uploaded(handoff::uploaded(
+                        job,
+                        &stat,
+                        &done.file.id,
+                        done.check.as_ref(),
+                    ));
                 }
                 #[cfg(feature = "local-server")]
                 if let Some(l) = &local {
@@ -400,70 +407,4 @@ async fn upload(
         l.server.shutdown().await;
     }
     code
-}
-
-/// What identifies a source across runs, for the ledger: its key, size and modification time
-/// (an object: its ETag).
-fn source_key(stat: &job::Stat) -> String {
-    let when = stat
-        .mtime_ns
-        .map(|m| m.to_string())
-        .or_else(|| stat.version.clone())
-        .unwrap_or_default();
-    format!("{}|{}|{when}", stat.key.display(), stat.bytes)
-}
-
-/// A File ready for its step: where it came from, and the one endpoint its check read.
-fn uploaded(
-    job: &Job,
-    stat: &job::Stat,
-    file_id: &str,
-    check: Option<&uploads_ext::check::Report>,
-) -> then::Uploaded {
-    let kinds = check.map(|r| &r.summary.by_kind);
-    then::Uploaded {
-        order: job.order,
-        label: job.label.clone(),
-        source_key: source_key(stat),
-        file_id: file_id.to_owned(),
-        endpoint: kinds
-            .filter(|k| k.len() == 1)
-            .and_then(|k| k.keys().next().cloned()),
-        path: job.source.path().map(Path::to_owned),
-    }
-}
-
-/// Splits off the jobs an earlier run took as far as their File: those whose step it left
-/// open (their File taken up again: not uploaded twice) and, for a vector store, those it
-/// attached and saw completed (nothing left to do).
-async fn after_earlier_runs(
-    cx: &then::Context,
-    jobs: Vec<Job>,
-) -> (Vec<Job>, Vec<(Job, String)>, Vec<(Job, String)>) {
-    let (mut left, mut resumed, mut done) = (Vec::new(), Vec::new(), Vec::new());
-    for job in jobs {
-        let Some(stat) = job.stat().await else {
-            left.push(job);
-            continue;
-        };
-        let Some(rec) = cx.earlier(&source_key(&stat)) else {
-            left.push(job);
-            continue;
-        };
-        let file_id = rec.file_id.clone().unwrap_or_default();
-        if rec.done && rec.outcome.as_deref() == Some("completed") {
-            cx.say(&format!(
-                "{}: already in the vector store as {file_id}",
-                job.label
-            ));
-            done.push((job, file_id));
-        } else {
-            cx.say(&format!(
-                "{}: uploaded by an earlier run as {file_id}; taking up its step",
-                job.label
-            ));
-            resumed.push((job, file_id));
-        }
-    }
-    (left, resumed, done)
 }

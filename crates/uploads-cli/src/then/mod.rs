@@ -7,6 +7,7 @@
 
 mod args;
 mod batch;
+mod batch_command;
 mod context;
 mod fine_tune;
 mod vector_store;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 pub(crate) use args::{Then, ThenArgs, usage};
-pub(crate) use batch::{BatchCommand, run_batch_command};
+pub(crate) use batch_command::{BatchCommand, run_batch_command};
 pub(crate) use context::{Context, StepEnd, Uploaded};
 
 use crate::output::{exit, fail, out};
