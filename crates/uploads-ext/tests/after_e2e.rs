@@ -1,5 +1,5 @@
-//! The work after an upload, end to end on the server with the library's steps
-//! (`uploads_ext::after`): batches, vector store file batches and fine-tuning jobs move
+//! The work after an upload, end to end: the library's steps (`uploads_ext::after`) against
+//! the local server, where batches, vector store file batches and fine-tuning jobs move
 //! through their statuses on a fast clock; our own checks refuse what the service refuses;
 //! a lost create answer is found, never doubled; every wait has a deadline.
 
