@@ -579,4 +579,29 @@ fn with_json_each_step_prints_its_object_after_the_uploads() {
     assert_eq!(docs[1]["batch"]["request_counts"]["total"], 3);
     let output = docs[1]["output_file"].as_str().unwrap();
     assert_eq!(custom_ids(Path::new(output)), ["req-0", "req-1", "req-2"]);
+
+    // The same batch later, through the batch command: waited (ended already), its files again.
+    let batch_id = docs[1]["batch"]["id"].as_str().unwrap();
+    let again = dir.path().join("again");
+    let batch = |args: &[&str]| {
+        let mut c = cli(Path::new(BIN), &s.url, "sk-local", &dir.path().join("j"));
+        c.arg("batch").args(args);
+        run(&mut c)
+    };
+    let (code, stdout, stderr) =
+        batch(&["wait", batch_id, "--output-dir", again.to_str().unwrap()]);
+    assert_eq!((code, stdout.trim()), (0, batch_id), "{stderr}");
+    let (code, stdout, stderr) =
+        batch(&["results", batch_id, "--output-dir", again.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let written: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        written.len(),
+        1,
+        "an output file and no error file: {stdout}"
+    );
+    assert_eq!(
+        std::fs::read(written[0]).unwrap(),
+        std::fs::read(output).unwrap()
+    );
 }
