@@ -83,6 +83,7 @@ fn then_batch_wait_downloads_the_output_and_error_files_and_exits_1_when_a_reque
         "read from the file by the check"
     );
     assert_eq!(batch["metadata"]["run"], "nightly");
+    assert_eq!(batch["model"], "gpt-4o-mini", "the model its requests name");
     assert_eq!(batch["request_counts"]["failed"], 2);
     let output = out.join(format!("{}_output.jsonl", lines[1]));
     let errors = out.join(format!("{}_errors.jsonl", lines[1]));

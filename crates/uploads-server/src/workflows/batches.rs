@@ -71,7 +71,10 @@ pub(crate) async fn run(state: Arc<AppState>, id: String) {
         return;
     };
     let total = match validate(&state, &rec.batch).await {
-        Ok(total) => total,
+        Ok((total, model)) => {
+            update(&state, &id, |rec| rec.batch.model = model);
+            total
+        }
         Err(errors) => {
             update(&state, &id, |rec| {
                 rec.batch.errors = Some(types::BatchErrors {
@@ -144,8 +147,12 @@ fn cancel_requested(state: &AppState, id: &str) -> bool {
 }
 
 /// The validation step: the input File exists and passes our batch check, every request for
-/// the batch's endpoint. The number of requests, or the errors the batch fails with.
-async fn validate(state: &AppState, batch: &types::Batch) -> Result<i64, Vec<types::BatchError>> {
+/// the batch's endpoint. The number of requests and the model they name, or the errors the
+/// batch fails with.
+async fn validate(
+    state: &AppState,
+    batch: &types::Batch,
+) -> Result<(i64, Option<String>), Vec<types::BatchError>> {
     let Some(file) = state.store.file(&batch.input_file_id).await else {
         return Err(vec![error(
             "invalid_file",
@@ -186,7 +193,12 @@ async fn validate(state: &AppState, batch: &types::Batch) -> Result<i64, Vec<typ
         }
     }
     if errors.is_empty() {
-        Ok(report.summary.records as i64)
+        // The batch's model, as the service reports it: the one its requests name.
+        let models = &report.summary.by_model;
+        let model = (models.len() == 1)
+            .then(|| models.keys().next().cloned())
+            .flatten();
+        Ok((report.summary.records as i64, model))
     } else {
         Err(errors)
     }
