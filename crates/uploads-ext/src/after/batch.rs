@@ -268,3 +268,53 @@ pub(crate) async fn download(
         .await
         .map_err(AfterError::io(what()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(status: &str, failed: Option<i64>) -> types::Batch {
+        let mut b = serde_json::json!({
+            "id": "batch_1", "object": "batch", "endpoint": "/v1/embeddings",
+            "input_file_id": "file-1", "completion_window": "24h", "status": status,
+            "created_at": 1,
+        });
+        if let Some(failed) = failed {
+            b["request_counts"] =
+                serde_json::json!({"total": 5, "completed": 5 - failed, "failed": failed});
+        }
+        serde_json::from_value(b).unwrap()
+    }
+
+    #[test]
+    fn a_batch_is_final_once_it_can_change_no_more_and_its_failures_are_counted() {
+        for (status, last) in [
+            ("validating", false),
+            ("in_progress", false),
+            ("finalizing", false),
+            ("cancelling", false),
+            ("completed", true),
+            ("failed", true),
+            ("expired", true),
+            ("cancelled", true),
+            ("a_status_from_the_future", false),
+        ] {
+            assert_eq!(is_batch_final(&batch(status, None)), last, "{status}");
+        }
+        assert_eq!(batch_failed_requests(&batch("completed", Some(2))), 2);
+        assert_eq!(batch_failed_requests(&batch("validating", None)), 0);
+    }
+
+    #[test]
+    fn a_step_key_names_the_source_and_every_option_that_makes_another_batch() {
+        let req = BatchRequest::new("file-1", "/v1/embeddings");
+        assert_eq!(req.step_key("a.jsonl"), "batch|a.jsonl|/v1/embeddings|24h");
+        let mut other = req.clone();
+        other.completion_window = "48h".into();
+        assert_ne!(other.step_key("a.jsonl"), req.step_key("a.jsonl"));
+        assert_ne!(
+            BatchRequest::new("file-1", "/v1/chat/completions").step_key("a.jsonl"),
+            req.step_key("a.jsonl")
+        );
+    }
+}

@@ -243,3 +243,41 @@ impl<'a> FineTuning<'a> {
         Ok(job)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_is_final_once_it_can_change_no_more_and_its_key_names_every_option() {
+        for (status, last) in [
+            ("validating_files", false),
+            ("queued", false),
+            ("running", false),
+            ("succeeded", true),
+            ("failed", true),
+            ("cancelled", true),
+            ("paused", false),
+        ] {
+            let job: types::FineTuningJob = serde_json::from_value(serde_json::json!({
+                "object": "fine_tuning.job", "id": "ftjob-1", "model": "m", "created_at": 1,
+                "fine_tuned_model": null, "organization_id": "org", "result_files": [],
+                "status": status, "validation_file": null, "training_file": "file-1",
+            }))
+            .unwrap();
+            assert_eq!(is_job_final(&job), last, "{status}");
+        }
+        let req = FineTuneRequest::new("gpt-4o-mini", "file-1");
+        let key = req.step_key("train.jsonl");
+        assert!(
+            key.starts_with("fine_tune|train.jsonl|gpt-4o-mini|"),
+            "{key}"
+        );
+        let mut seeded = req.clone();
+        seeded.seed = Some(7);
+        let mut other_method = req.clone();
+        other_method.method = Some(FineTuneMethod::Preference);
+        assert_ne!(seeded.step_key("train.jsonl"), key);
+        assert_ne!(other_method.step_key("train.jsonl"), key);
+    }
+}
