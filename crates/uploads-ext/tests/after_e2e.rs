@@ -497,3 +497,76 @@ async fn a_fine_tuning_job_follows_its_events_to_succeeded_and_a_bad_file_fails_
     assert!(error.message.unwrap().contains("line 1"));
     let _: Option<types::FineTuningJobError> = None;
 }
+
+#[tokio::test]
+async fn a_lost_job_create_and_a_lost_vector_store_create_are_found_and_never_doubled() {
+    let (_server, client) = start(WorkflowConfig {
+        lose_create_responses: 2,
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::in_journal_dir(dir.path()).unwrap();
+    // The vector store's answer is lost (the first create), then the job's (the second).
+    let store = VectorStores::new(&client)
+        .create(
+            "docs",
+            Some((
+                &ledger,
+                StepRecord::new("vector_store|new|docs", "vector_store"),
+            )),
+        )
+        .await
+        .unwrap();
+    let stores = client
+        .list_vector_stores()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        stores.data.len(),
+        1,
+        "one store, though its answer was lost"
+    );
+    assert_eq!(stores.data[0].id, store.id);
+
+    let example =
+        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}"#;
+    let good: String = std::iter::repeat_n(format!("{example}\n"), 10).collect();
+    let training = upload(
+        &client,
+        dir.path(),
+        "train.jsonl",
+        good.as_bytes(),
+        Purpose::FineTune,
+    )
+    .await;
+    let req = FineTuneRequest::new("gpt-4o-mini-2024-07-18", &training);
+    let job = FineTuning::new(&client)
+        .start(
+            &req,
+            Some((
+                &ledger,
+                StepRecord::new("fine_tune|train.jsonl", "fine_tune"),
+            )),
+        )
+        .await
+        .unwrap();
+    let jobs = client
+        .list_paginated_fine_tuning_jobs()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(jobs.data.len(), 1, "one job, though its answer was lost");
+    assert_eq!(jobs.data[0].id, job.id);
+    assert_eq!(
+        ledger
+            .open_step("fine_tune|train.jsonl")
+            .unwrap()
+            .id
+            .as_deref(),
+        Some(job.id.as_str())
+    );
+}

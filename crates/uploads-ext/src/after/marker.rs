@@ -55,3 +55,87 @@ pub(crate) fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An object of a listing: (id, created_at, marker).
+    type Item = (&'static str, i64, Option<&'static str>);
+
+    fn metadata(marker: Option<&str>) -> Option<types::Metadata> {
+        marker.map(|m| {
+            types::Metadata(Some(std::collections::HashMap::from([(
+                MARKER_KEY.to_owned(),
+                m.to_owned(),
+            )])))
+        })
+    }
+
+    /// Searches `pages` (newest first) for `marker`: what it found and how many pages it read.
+    async fn search(
+        pages: &[(Vec<Item>, bool)],
+        marker: &str,
+        since: i64,
+    ) -> (Option<&'static str>, usize) {
+        let read = AtomicUsize::new(0);
+        let found = find_marked(
+            marker,
+            since,
+            |after| {
+                let n = read.fetch_add(1, Ordering::SeqCst);
+                let (items, more) = pages[n].clone();
+                if n > 0 {
+                    assert_eq!(
+                        after.as_deref(),
+                        pages[n - 1].0.last().map(|i| i.0),
+                        "the cursor is the last id read"
+                    );
+                }
+                let items: Vec<(&'static str, i64, Option<types::Metadata>)> = items
+                    .into_iter()
+                    .map(|(id, at, m)| (id, at, metadata(m)))
+                    .collect();
+                async move { Ok((items, more)) }
+            },
+            |x| x.2.as_ref(),
+            |x| x.1,
+            |x| x.0,
+        )
+        .await
+        .unwrap();
+        (found.map(|x| x.0), read.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn the_search_pages_on_until_a_page_reaches_before_the_create() {
+        let since = 1_000;
+        // Found on the second page: the first ends at `since - 60` exactly (not before).
+        let pages = vec![
+            (
+                vec![("b4", 1_010, None), ("b3", since - 60, Some("other"))],
+                true,
+            ),
+            (vec![("b2", 930, Some("oup_1")), ("b1", 900, None)], false),
+        ];
+        assert_eq!(search(&pages, "oup_1", since).await, (Some("b2"), 2));
+        // A first page reaching before the create (a minute of slack) ends the search there.
+        let pages = vec![
+            (vec![("b4", 1_010, None), ("b3", since - 61, None)], true),
+            (vec![("b2", 930, Some("oup_1"))], false),
+        ];
+        assert_eq!(search(&pages, "oup_1", since).await, (None, 1));
+        // No more pages, or an empty one: the end.
+        let pages = vec![
+            (vec![("b4", 1_010, None)], false),
+            (vec![("b2", 1_000, Some("oup_1"))], false),
+        ];
+        assert_eq!(search(&pages, "oup_1", since).await, (None, 1));
+        let pages = vec![(vec![], true), (vec![("b2", 1_000, Some("oup_1"))], false)];
+        assert_eq!(search(&pages, "oup_1", since).await, (None, 1));
+        // Only the marker asked for matches.
+        let pages = vec![(vec![("b4", 1_010, Some("oup_2"))], false)];
+        assert_eq!(search(&pages, "oup_1", since).await, (None, 1));
+    }
+}
