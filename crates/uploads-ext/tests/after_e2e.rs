@@ -570,3 +570,53 @@ async fn a_lost_job_create_and_a_lost_vector_store_create_are_found_and_never_do
         Some(job.id.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_lost_file_batch_create_is_recognised_by_its_files_and_a_recorded_one_is_not_sent_again()
+{
+    let (_server, client) = start(WorkflowConfig {
+        lose_create_responses: 2,
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::in_journal_dir(dir.path()).unwrap();
+    let stores = VectorStores::new(&client);
+    // The first lost answer: the store's (found by its marker).
+    let store = stores.create("docs", None).await.unwrap();
+    let a = upload(&client, dir.path(), "a.md", b"# a\n", Purpose::Assistants).await;
+    let b = upload(&client, dir.path(), "b.md", b"# b\n", Purpose::Assistants).await;
+    let options = AttachOptions::default();
+    // The second: the file batch's. It was carried out: every File is attached since it was
+    // sent, so it is not sent again (its id is not known: a file batch has no metadata).
+    let step = StepRecord::new("file_batch|a", "file_batch");
+    let lost = stores
+        .attach(&store.id, &[a.clone()], &options, Some((&ledger, step)))
+        .await
+        .unwrap();
+    assert_eq!(lost, None);
+    // An answered one is recorded: the same step again returns its id and sends nothing.
+    let step = StepRecord::new("file_batch|b", "file_batch");
+    let sent = stores
+        .attach(&store.id, &[b.clone()], &options, Some((&ledger, step)))
+        .await
+        .unwrap();
+    assert!(
+        sent.as_deref().is_some_and(|id| id.starts_with("vsfb_")),
+        "{sent:?}"
+    );
+    let step = StepRecord::new("file_batch|b", "file_batch");
+    let again = stores
+        .attach(&store.id, &[b.clone()], &options, Some((&ledger, step)))
+        .await
+        .unwrap();
+    assert_eq!(again, sent);
+    let outcomes = stores
+        .wait_files(&store.id, &[a, b], &quick_wait(), |_, _, _| {})
+        .await
+        .unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.status == "completed"),
+        "{outcomes:?}"
+    );
+}
