@@ -591,14 +591,14 @@ async fn a_lost_file_batch_create_is_recognised_by_its_files_and_a_recorded_one_
     // sent, so it is not sent again (its id is not known: a file batch has no metadata).
     let step = StepRecord::new("file_batch|a", "file_batch");
     let lost = stores
-        .attach(&store.id, &[a.clone()], &options, Some((&ledger, step)))
+        .attach(&store.id, std::slice::from_ref(&a), &options, Some((&ledger, step)))
         .await
         .unwrap();
     assert_eq!(lost, None);
     // An answered one is recorded: the same step again returns its id and sends nothing.
     let step = StepRecord::new("file_batch|b", "file_batch");
     let sent = stores
-        .attach(&store.id, &[b.clone()], &options, Some((&ledger, step)))
+        .attach(&store.id, std::slice::from_ref(&b), &options, Some((&ledger, step)))
         .await
         .unwrap();
     assert!(
@@ -607,7 +607,7 @@ async fn a_lost_file_batch_create_is_recognised_by_its_files_and_a_recorded_one_
     );
     let step = StepRecord::new("file_batch|b", "file_batch");
     let again = stores
-        .attach(&store.id, &[b.clone()], &options, Some((&ledger, step)))
+        .attach(&store.id, std::slice::from_ref(&b), &options, Some((&ledger, step)))
         .await
         .unwrap();
     assert_eq!(again, sent);
