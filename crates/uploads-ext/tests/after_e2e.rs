@@ -390,10 +390,14 @@ async fn two_thousand_and_one_files_go_into_one_vector_store_in_two_file_batches
             .is_err()
     );
 
+    let mut last_seen = (0, 0, 0);
     let outcomes = stores
-        .wait_files(&store.id, &ids, &quick_wait(), |_, _, _| {})
+        .wait_files(&store.id, &ids, &quick_wait(), |done, failed, busy| {
+            last_seen = (done, failed, busy)
+        })
         .await
         .unwrap();
+    assert_eq!(last_seen, (1999, 2, 0), "the counts shown at the last poll");
     let failed: Vec<_> = outcomes.iter().filter(|o| o.status == "failed").collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert!(
@@ -591,14 +595,24 @@ async fn a_lost_file_batch_create_is_recognised_by_its_files_and_a_recorded_one_
     // sent, so it is not sent again (its id is not known: a file batch has no metadata).
     let step = StepRecord::new("file_batch|a", "file_batch");
     let lost = stores
-        .attach(&store.id, std::slice::from_ref(&a), &options, Some((&ledger, step)))
+        .attach(
+            &store.id,
+            std::slice::from_ref(&a),
+            &options,
+            Some((&ledger, step)),
+        )
         .await
         .unwrap();
     assert_eq!(lost, None);
     // An answered one is recorded: the same step again returns its id and sends nothing.
     let step = StepRecord::new("file_batch|b", "file_batch");
     let sent = stores
-        .attach(&store.id, std::slice::from_ref(&b), &options, Some((&ledger, step)))
+        .attach(
+            &store.id,
+            std::slice::from_ref(&b),
+            &options,
+            Some((&ledger, step)),
+        )
         .await
         .unwrap();
     assert!(
@@ -607,7 +621,12 @@ async fn a_lost_file_batch_create_is_recognised_by_its_files_and_a_recorded_one_
     );
     let step = StepRecord::new("file_batch|b", "file_batch");
     let again = stores
-        .attach(&store.id, std::slice::from_ref(&b), &options, Some((&ledger, step)))
+        .attach(
+            &store.id,
+            std::slice::from_ref(&b),
+            &options,
+            Some((&ledger, step)),
+        )
         .await
         .unwrap();
     assert_eq!(again, sent);
@@ -619,4 +638,41 @@ async fn a_lost_file_batch_create_is_recognised_by_its_files_and_a_recorded_one_
         outcomes.iter().all(|o| o.status == "completed"),
         "{outcomes:?}"
     );
+}
+
+#[tokio::test]
+async fn a_wait_on_vector_store_files_stuck_in_progress_ends_at_its_deadline_saying_how_many() {
+    let (_server, client) = start(WorkflowConfig {
+        stick_at: Some("in_progress".into()),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = upload(&client, dir.path(), "a.md", b"# a\n", Purpose::Assistants).await;
+    let stores = VectorStores::new(&client);
+    let store = stores.create("docs", None).await.unwrap();
+    stores
+        .attach(
+            &store.id,
+            std::slice::from_ref(&a),
+            &AttachOptions::default(),
+            None,
+        )
+        .await
+        .unwrap();
+    let policy = WaitPolicy::with_timeout(Duration::from_millis(300))
+        .intervals(Duration::from_millis(20), Duration::from_millis(50));
+    let mut seen = Vec::new();
+    let err = stores
+        .wait_files(&store.id, &[a], &policy, |done, failed, busy| {
+            seen.push((done, failed, busy))
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("(it was 1 of 1 Files still in progress)"),
+        "{err}"
+    );
+    assert_eq!(seen.last(), Some(&(0, 0, 1)));
 }
