@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use uploads_client::{Client, ClientConfig, types};
 use uploads_ext::after::{
-    AttachOptions, BatchRequest, Batches, FineTuneRequest, FineTuning, Ledger, StepRecord,
-    VectorStores, WaitPolicy,
+    AfterError, AttachOptions, BatchRequest, Batches, FineTuneRequest, FineTuning, Ledger,
+    StepRecord, VectorStores, WaitPolicy,
 };
 use uploads_ext::{Purpose, Uploader};
 use uploads_server::{Server, ServerConfig, WorkflowConfig};
@@ -382,13 +382,12 @@ async fn two_thousand_and_one_files_go_into_one_vector_store_in_two_file_batches
         .await
         .unwrap();
     assert!(first.is_some() && second.is_some());
-    // More than 2,000 in one is refused before anything is sent.
-    assert!(
-        stores
-            .attach(&store.id, &ids, &options, None)
-            .await
-            .is_err()
-    );
+    // More than 2,000 in one is refused before anything is sent (not by the server).
+    let refused = stores
+        .attach(&store.id, &ids, &options, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, AfterError::Invalid(_)), "{refused}");
 
     let mut last_seen = (0, 0, 0);
     let outcomes = stores
