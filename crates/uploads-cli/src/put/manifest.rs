@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::args::PutArgs;
 use super::job::{Job, Stat};
+use crate::output::{exit, fail, shown};
 
 /// One line of the manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -141,6 +143,43 @@ pub async fn uploaded_before(
             "same md5 as in the manifest",
         )
     })
+}
+
+/// With `--manifest` (and no `--force`), the jobs it records as uploaded are said and left
+/// out; the manifest comes back open for this run's records, with the jobs left out and the
+/// File ids recorded for them.
+pub(super) async fn skip_recorded(
+    args: &PutArgs,
+    jobs: Vec<Job>,
+) -> Result<(Vec<Job>, Option<Manifest>, Vec<(Job, String)>), u8> {
+    let Some(path) = &args.manifest else {
+        return Ok((jobs, None, Vec::new()));
+    };
+    let manifest = Manifest::open(path).map_err(|message| fail(exit::USAGE, message))?;
+    if args.force {
+        return Ok((jobs, Some(manifest), Vec::new()));
+    }
+    let mut left = Vec::new();
+    let mut recorded = Vec::new();
+    for job in jobs {
+        match uploaded_before(&manifest, &job, args.checksum).await {
+            Some((file_id, why)) => {
+                // Quiet means errors only; stdout still gets the recorded id in its place.
+                if !args.quiet {
+                    eprintln!(
+                        "{}",
+                        shown(&format!(
+                            "{}: already uploaded as {file_id} ({why}; --force uploads it again)",
+                            job.label
+                        ))
+                    );
+                }
+                recorded.push((job, file_id));
+            }
+            None => left.push(job),
+        }
+    }
+    Ok((left, Some(manifest), recorded))
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ pub(crate) async fn run(args: PutArgs, globals: Globals) -> u8 {
         job.order = order;
     }
     let inputs = jobs.len();
-    let (jobs, manifest, recorded) = match skip_recorded(&args, jobs).await {
+    let (jobs, manifest, recorded) = match manifest::skip_recorded(&args, jobs).await {
         Ok(left) => left,
         Err(code) => return code,
     };
@@ -143,43 +143,6 @@ async fn jobs(args: &PutArgs, code: &mut u8) -> Result<Vec<Job>, u8> {
     }
     jobs.append(&mut objects.jobs);
     Ok(jobs)
-}
-
-/// With `--manifest` (and no `--force`), the jobs it records as uploaded are said and left
-/// out; the manifest comes back open for this run's records, with the jobs left out and the
-/// File ids recorded for them.
-async fn skip_recorded(
-    args: &PutArgs,
-    jobs: Vec<Job>,
-) -> Result<(Vec<Job>, Option<Manifest>, Vec<(Job, String)>), u8> {
-    let Some(path) = &args.manifest else {
-        return Ok((jobs, None, Vec::new()));
-    };
-    let manifest = Manifest::open(path).map_err(|message| fail(exit::USAGE, message))?;
-    if args.force {
-        return Ok((jobs, Some(manifest), Vec::new()));
-    }
-    let mut left = Vec::new();
-    let mut recorded = Vec::new();
-    for job in jobs {
-        match manifest::uploaded_before(&manifest, &job, args.checksum).await {
-            Some((file_id, why)) => {
-                // Quiet means errors only; stdout still gets the recorded id in its place.
-                if !args.quiet {
-                    eprintln!(
-                        "{}",
-                        shown(&format!(
-                            "{}: already uploaded as {file_id} ({why}; --force uploads it again)",
-                            job.label
-                        ))
-                    );
-                }
-                recorded.push((job, file_id));
-            }
-            None => left.push(job),
-        }
-    }
-    Ok((left, Some(manifest), recorded))
 }
 
 /// The uploads: every job prepared before the first request (and before `--local` starts its
