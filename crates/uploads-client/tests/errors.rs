@@ -161,3 +161,47 @@ async fn an_error_body_is_read_up_to_64_kib() {
     assert_eq!(decoded.kind, "non_json_response");
     assert!(decoded.message.len() < 1000, "{}", decoded.message.len());
 }
+
+/// A server that answers 200 with a `Content-Length` of 1,000 and closes after 10 bytes.
+async fn truncating_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut buf).await;
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(b"{\"id\": \"up").await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_a_transport_error_of_kind_body_with_its_cause() {
+    use std::error::Error as _;
+    use uploads_client::TransportKind;
+    let client = ClientConfig::default()
+        .api_key("k")
+        .base_url(truncating_server().await)
+        .build()
+        .unwrap();
+    let err: ApiError = client
+        .cancel_upload()
+        .upload_id("u")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    let transport = err.transport().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(transport.kind(), TransportKind::Body, "{err:?}");
+    assert!(!err.is_unreachable() && !err.is_timeout(), "{err:?}");
+    // The transport's own error stays reachable as the cause, and its words are in the message.
+    let cause = transport.source().expect("the reqwest error as the source");
+    assert!(err.to_string().contains(&cause.to_string()), "{err}");
+    assert!(err.status().is_none() && err.body().is_none());
+}

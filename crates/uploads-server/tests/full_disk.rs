@@ -16,13 +16,21 @@ const KEY: &str = "sk-local";
 const PART: usize = 12_288;
 const PARTS: usize = 10;
 
-/// The status and JSON of a request.
+/// The status and JSON of a request; a 5xx also says whether to retry (`x-should-retry`).
 async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     let resp = req.bearer_auth(KEY).send().await.unwrap();
     let status = resp.status().as_u16();
     let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(kind, "application/json", "{status}");
-    (status, resp.json().await.unwrap())
+    let retry = resp
+        .headers()
+        .get("x-should-retry")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let mut body: Value = resp.json().await.unwrap();
+    if let Some(retry) = retry {
+        body["x-should-retry"] = Value::String(retry);
+    }
+    (status, body)
 }
 
 async fn create(h: &reqwest::Client, url: &str) -> (u16, Value) {
@@ -62,10 +70,13 @@ fn chunk(i: usize) -> Vec<u8> {
     data()[i * PART..(i + 1) * PART].to_vec()
 }
 
-/// A refusal of the disk: a 5xx in the envelope.
+/// A refusal of the full disk: 507 in the envelope, saying so, and that a retry will not help
+/// until space is freed.
 fn refused((status, body): &(u16, Value)) {
-    assert!(*status >= 500, "{status} {body}");
-    assert!(body["error"]["message"].is_string(), "{body}");
+    assert_eq!(*status, 507, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("disk is full"), "{message}");
+    assert_eq!(body["x-should-retry"], "false", "{body}");
 }
 
 /// Where the data directory lives and how full it is.
@@ -291,7 +302,9 @@ async fn a_download_whose_part_storage_lost_is_an_error_not_a_short_file() {
     let cut = disk.dir().join("parts").join(&parts[3]);
     let whole = std::fs::read(&cut).unwrap();
     std::fs::write(&cut, &whole[..4096]).unwrap();
-    refused(&complete(&h, &url, &upload, &parts).await);
+    let (status, body) = complete(&h, &url, &upload, &parts).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
     std::fs::write(&cut, &whole).unwrap();
     let (status, done) = complete(&h, &url, &upload, &parts).await;
     assert_eq!(status, 200, "{done}");
