@@ -128,4 +128,66 @@ mod tests {
                 .is_none()
         );
     }
+
+    /// A connection that takes at most `chunk` bytes a write (0: takes none).
+    struct Trickle {
+        out: Vec<u8>,
+        chunk: usize,
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            data: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let n = data.len().min(self.chunk);
+            self.out.extend_from_slice(&data[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_response_goes_out_whole_through_a_connection_that_takes_a_few_bytes_at_a_time()
+     {
+        use tokio::io::AsyncWriteExt;
+        let head = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
+        let mut conn = Enveloped::new(Trickle {
+            out: Vec::new(),
+            chunk: 7,
+        });
+        conn.write_all(head).await.unwrap();
+        conn.write_all(b"after").await.unwrap();
+        conn.flush().await.unwrap();
+        let mut want = rewritten(head).unwrap();
+        want.extend_from_slice(b"after");
+        assert_eq!(
+            String::from_utf8(conn.inner.out).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+
+        // A connection that takes nothing is an error, not a loop.
+        let mut stuck = Enveloped::new(Trickle {
+            out: Vec::new(),
+            chunk: 0,
+        });
+        let e = stuck.write_all(head).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WriteZero);
+    }
 }

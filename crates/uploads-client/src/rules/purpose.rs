@@ -195,6 +195,35 @@ mod tests {
     }
 
     #[test]
+    fn the_edit_distance_counts_insertions_deletions_and_substitutions_one_each() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("abc", "", 3),
+            ("", "abc", 3),
+            ("kitten", "sitting", 3),
+            ("batch", "batches", 2),
+            ("vision", "visoin", 2),
+            ("evals", "eval", 1),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a:?} to {b:?}");
+            assert_eq!(edit_distance(b, a), d, "{b:?} to {a:?}");
+        }
+        // One edit away is a suggestion, two is not.
+        assert_eq!(Purpose::closest("evalss"), Some(Purpose::Evals));
+        assert_eq!(Purpose::closest("batchxx"), None);
+    }
+
+    #[test]
+    fn a_purpose_and_a_format_print_as_the_api_spells_them() {
+        for p in Purpose::KNOWN {
+            assert_eq!(p.to_string(), p.as_str());
+        }
+        assert_eq!(Purpose::from("new-one").to_string(), "new-one");
+        assert_eq!(ContentFormat::FineTune.to_string(), "fine-tune");
+        assert_eq!(ContentFormat::Batch.to_string(), "batch");
+    }
+
+    #[test]
     fn only_batch_and_fine_tune_have_a_content_format() {
         let formats: Vec<_> = Purpose::KNOWN
             .iter()
