@@ -129,10 +129,14 @@ mod tests {
         );
     }
 
-    /// A connection that takes at most `chunk` bytes a write (0: takes none).
+    /// A connection that takes at most `chunk` bytes a write (0: takes none), and with
+    /// `stalls`, is not ready every other time.
+    #[derive(Default)]
     struct Trickle {
         out: Vec<u8>,
         chunk: usize,
+        stalls: bool,
+        stalled: bool,
     }
 
     impl AsyncRead for Trickle {
@@ -148,9 +152,15 @@ mod tests {
     impl AsyncWrite for Trickle {
         fn poll_write(
             mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
+            cx: &mut Context<'_>,
             data: &[u8],
         ) -> Poll<std::io::Result<usize>> {
+            if self.stalls && !self.stalled {
+                self.stalled = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.stalled = false;
             let n = data.len().min(self.chunk);
             self.out.extend_from_slice(&data[..n]);
             Poll::Ready(Ok(n))
@@ -169,8 +179,8 @@ mod tests {
         use tokio::io::AsyncWriteExt;
         let head = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
         let mut conn = Enveloped::new(Trickle {
-            out: Vec::new(),
             chunk: 7,
+            ..Default::default()
         });
         conn.write_all(head).await.unwrap();
         conn.write_all(b"after").await.unwrap();
@@ -183,11 +193,31 @@ mod tests {
         );
 
         // A connection that takes nothing is an error, not a loop.
-        let mut stuck = Enveloped::new(Trickle {
-            out: Vec::new(),
-            chunk: 0,
-        });
+        let mut stuck = Enveloped::new(Trickle::default());
         let e = stuck.write_all(head).await.unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::WriteZero);
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_response_the_connection_was_not_ready_for_goes_out_at_flush_or_shutdown() {
+        use tokio::io::AsyncWriteExt;
+        let head = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+        let want = String::from_utf8(rewritten(head).unwrap()).unwrap();
+        for shutdown in [false, true] {
+            let mut conn = Enveloped::new(Trickle {
+                chunk: 7,
+                stalls: true,
+                ..Default::default()
+            });
+            // Taken whole at once, though the connection was not ready for it.
+            conn.write_all(head).await.unwrap();
+            assert!(conn.inner.out.len() < want.len());
+            if shutdown {
+                conn.shutdown().await.unwrap();
+            } else {
+                conn.flush().await.unwrap();
+            }
+            assert_eq!(String::from_utf8(conn.inner.out).unwrap(), want);
+        }
     }
 }
