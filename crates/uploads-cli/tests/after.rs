@@ -119,6 +119,83 @@ fn then_batch_wait_downloads_the_output_and_error_files_and_exits_1_when_a_reque
 }
 
 #[test]
+fn a_file_streamed_on_stdin_goes_on_to_its_batch_with_the_endpoint_its_check_read_or_to_a_vector_store()
+ {
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("requests.jsonl");
+    requests(&input, 4);
+    let size = std::fs::metadata(&input).unwrap().len().to_string();
+    let out = dir.path().join("results");
+    let mut c = put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            "-",
+            "--size",
+            &size,
+            "--filename",
+            "requests.jsonl",
+            "-p",
+            "batch",
+            "--then",
+            "batch",
+            "--wait",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+    );
+    c.stdin(Stdio::from(std::fs::File::open(&input).unwrap()));
+    let (code, stdout, stderr) = run(&mut c);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("file-") && lines[1].starts_with("batch_"),
+        "{stdout}"
+    );
+    assert_eq!(s.download(lines[0]), std::fs::read(&input).unwrap());
+    let batch = s.get_json(&format!("/batches/{}", lines[1]));
+    assert_eq!(batch["status"], "completed");
+    assert_eq!(batch["input_file_id"], lines[0]);
+    assert_eq!(
+        batch["endpoint"], "/v1/chat/completions",
+        "read from the stream by the check"
+    );
+    let output = out.join(format!("{}_output.jsonl", lines[1]));
+    assert_eq!(custom_ids(&output), ["req-0", "req-1", "req-2", "req-3"]);
+    assert_eq!(s.get_json("/batches")["data"].as_array().unwrap().len(), 1);
+
+    // And into a vector store made for it.
+    let doc = dir.path().join("notes.md");
+    std::fs::write(&doc, "# notes\n").unwrap();
+    let mut c = put(
+        &s,
+        &dir.path().join("j"),
+        &[
+            "-",
+            "--size",
+            "8",
+            "--filename",
+            "notes.md",
+            "-p",
+            "assistants",
+            "--vector-store",
+            "new:streamed",
+            "--wait",
+        ],
+    );
+    c.stdin(Stdio::from(std::fs::File::open(&doc).unwrap()));
+    let (code, stdout, stderr) = run(&mut c);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let files = s.get_json(&format!("/vector_stores/{}/files", lines[1]));
+    assert_eq!(files["data"][0]["id"], lines[0], "{files}");
+    assert_eq!(files["data"][0]["status"], "completed", "{files}");
+}
+
+#[test]
 fn a_batch_whose_file_fails_validation_ends_failed_with_its_line_and_exit_1() {
     let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
     let dir = tempfile::tempdir().unwrap();

@@ -213,7 +213,7 @@ pub(super) fn usage(args: &PutArgs) -> Result<(), String> {
     if args.files_from.as_deref() == Some(Path::new("-")) && stdin {
         return Err("stdin cannot be both the list of files and the data".into());
     }
-    crate::then::usage(&args.then, &args.purpose, stdin)
+    crate::then::usage(&args.then, &args.purpose)
 }
 
 /// A purpose, parsed once here; one newer than this tool is kept as given (the engine refuses

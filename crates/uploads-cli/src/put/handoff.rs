@@ -4,8 +4,38 @@
 
 use std::path::Path;
 
+use tokio_util::sync::CancellationToken;
+use uploads_client::Client;
+use uploads_ext::after::Ledger;
+
+use super::args::PutArgs;
 use super::job::{self, Job};
 use crate::then;
+
+/// The context of the command's steps after the upload, if it has any; its ledger in the
+/// journal directory (none: nothing is found again by a later run).
+pub(super) fn context(
+    args: &PutArgs,
+    client: &Client,
+    journal_dir: Option<&Path>,
+    stop: &CancellationToken,
+) -> Option<then::Context> {
+    args.then.any().then(|| then::Context {
+        client: client.clone(),
+        ledger: journal_dir.and_then(|dir| match Ledger::in_journal_dir(dir) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("warning: the ledger of steps after the upload cannot be opened ({e}): a re-run will not find what this one starts");
+                None
+            }
+        }),
+        args: args.then.clone(),
+        method: args.rules.method,
+        json: args.json,
+        quiet: args.quiet,
+        stop: stop.clone(),
+    })
+}
 
 /// What identifies a source across runs, for the ledger: its key, size and modification time
 /// (an object: its ETag).
@@ -25,17 +55,38 @@ pub(super) fn uploaded(
     file_id: &str,
     check: Option<&uploads_ext::check::Report>,
 ) -> then::Uploaded {
-    let kinds = check.map(|r| &r.summary.by_kind);
     then::Uploaded {
         order: job.order,
         label: job.label.clone(),
         source_key: source_key(stat),
         file_id: file_id.to_owned(),
-        endpoint: kinds
-            .filter(|k| k.len() == 1)
-            .and_then(|k| k.keys().next().cloned()),
+        endpoint: endpoint(check),
         path: job.source.path().map(Path::to_owned),
     }
+}
+
+/// A File uploaded from stdin, ready for its step. A stream cannot be recognised by a later
+/// run, so its key is its File: the step is never taken up again by another upload.
+pub(super) fn streamed(
+    file_id: &str,
+    check: Option<&uploads_ext::check::Report>,
+) -> then::Uploaded {
+    then::Uploaded {
+        order: 0,
+        label: "stdin".into(),
+        source_key: format!("stdin|{file_id}"),
+        file_id: file_id.to_owned(),
+        endpoint: endpoint(check),
+        path: None,
+    }
+}
+
+/// The one endpoint the check read from a batch file's requests, if there was one.
+fn endpoint(check: Option<&uploads_ext::check::Report>) -> Option<String> {
+    check
+        .map(|r| &r.summary.by_kind)
+        .filter(|k| k.len() == 1)
+        .and_then(|k| k.keys().next().cloned())
 }
 
 /// Splits off the jobs an earlier run took as far as their File: those whose step it left

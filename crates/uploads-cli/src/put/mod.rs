@@ -36,7 +36,6 @@ pub(crate) use args::PutArgs;
 use job::Job;
 use manifest::Manifest;
 use report::report;
-use uploads_ext::after::Ledger;
 
 use crate::then;
 
@@ -189,21 +188,7 @@ async fn upload(
 
     let token = CancellationToken::new();
     let base_url = client.baseurl().to_owned();
-    let then = args.then.any().then(|| then::Context {
-        client: client.clone(),
-        ledger: journal_dir.as_deref().and_then(|dir| match Ledger::in_journal_dir(dir) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                eprintln!("warning: the ledger of steps after the upload cannot be opened ({e}): a re-run will not find what this one starts");
-                None
-            }
-        }),
-        args: args.then.clone(),
-        method: args.rules.method,
-        json: args.json,
-        quiet: args.quiet,
-        stop: token.clone(),
-    });
+    let then = handoff::context(&args, &client, journal_dir.as_deref(), &token);
     // Files whose step an earlier run started: not uploaded again, their step taken up.
     let (jobs, resumed, attached) = match &then {
         Some(cx) => handoff::after_earlier_runs(cx, jobs).await,

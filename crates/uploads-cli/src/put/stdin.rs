@@ -41,6 +41,7 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
     };
     let base_url = client.baseurl().to_owned();
     let token = CancellationToken::new();
+    let then = super::handoff::context(&args, &client, None, &token);
     let uploader = Uploader::new(client)
         .part_budget(PartBudget::new(args.concurrency))
         .bandwidth_limit(args.bwlimit)
@@ -75,7 +76,17 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
                 );
                 return exit::STDOUT_CLOSED;
             }
-            exit::OK
+            match then {
+                Some(cx) => match crate::then::Steps::start(cx).await {
+                    Ok(mut steps) => {
+                        steps
+                            .uploaded(super::handoff::streamed(&done.file.id, done.check.as_ref()));
+                        steps.finish().await
+                    }
+                    Err(code) => code,
+                },
+                None => exit::OK,
+            }
         }
         Err(err) => {
             bar.finish("failed");

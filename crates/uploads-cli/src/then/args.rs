@@ -123,7 +123,7 @@ pub(crate) fn parse_pair(text: &str) -> Result<(String, String), String> {
 }
 
 /// What is wrong with the step's options for this purpose, before anything is read.
-pub(crate) fn usage(args: &ThenArgs, purpose: &Purpose, stdin: bool) -> Result<(), String> {
+pub(crate) fn usage(args: &ThenArgs, purpose: &Purpose) -> Result<(), String> {
     let then_only = |flag: &str, set: bool, step: Then| -> Result<(), String> {
         if set && args.then != Some(step) {
             let name = match step {
@@ -154,9 +154,6 @@ pub(crate) fn usage(args: &ThenArgs, purpose: &Purpose, stdin: bool) -> Result<(
             "{} --metadata pairs: at most 15 (the service takes 16, and one is the marker that makes a lost create safe to retry)",
             args.metadata.len()
         ));
-    }
-    if args.any() && stdin {
-        return Err("`-` (stdin) cannot be followed by --then or --vector-store: upload it, then start the step with its File id".into());
     }
     match args.then {
         Some(Then::Batch) if *purpose != Purpose::Batch => {
@@ -216,23 +213,18 @@ mod tests {
             then: Some(Then::Batch),
             ..args()
         };
-        assert!(usage(&batch, &Purpose::Batch, false).is_ok());
+        assert!(usage(&batch, &Purpose::Batch).is_ok());
         assert!(
-            usage(&batch, &Purpose::FineTune, false)
+            usage(&batch, &Purpose::FineTune)
                 .unwrap_err()
                 .contains("-p batch")
-        );
-        assert!(
-            usage(&batch, &Purpose::Batch, true)
-                .unwrap_err()
-                .contains("stdin")
         );
         let ft = ThenArgs {
             then: Some(Then::FineTune),
             ..args()
         };
         assert!(
-            usage(&ft, &Purpose::FineTune, false)
+            usage(&ft, &Purpose::FineTune)
                 .unwrap_err()
                 .contains("--model")
         );
@@ -240,13 +232,13 @@ mod tests {
             model: Some("m".into()),
             ..ft
         };
-        assert!(usage(&ft, &Purpose::FineTune, false).is_ok());
+        assert!(usage(&ft, &Purpose::FineTune).is_ok());
         let wrong = ThenArgs {
             endpoint: Some("/v1/embeddings".into()),
             ..ft
         };
         assert_eq!(
-            usage(&wrong, &Purpose::FineTune, false).unwrap_err(),
+            usage(&wrong, &Purpose::FineTune).unwrap_err(),
             "--endpoint is for --then batch"
         );
         let vs = ThenArgs {
@@ -254,7 +246,7 @@ mod tests {
             ..args()
         };
         assert!(
-            usage(&vs, &Purpose::Assistants, false)
+            usage(&vs, &Purpose::Assistants)
                 .unwrap_err()
                 .contains("needs a name")
         );
@@ -265,7 +257,7 @@ mod tests {
             ..args()
         };
         assert!(
-            usage(&chunks, &Purpose::Assistants, false)
+            usage(&chunks, &Purpose::Assistants)
                 .unwrap_err()
                 .contains("at most half")
         );
@@ -275,7 +267,7 @@ mod tests {
             ..args()
         };
         assert!(
-            usage(&many, &Purpose::Batch, false)
+            usage(&many, &Purpose::Batch)
                 .unwrap_err()
                 .contains("at most 15")
         );
@@ -283,6 +275,6 @@ mod tests {
             wait: true,
             ..args()
         };
-        assert!(usage(&lone_wait, &Purpose::Batch, false).is_err());
+        assert!(usage(&lone_wait, &Purpose::Batch).is_err());
     }
 }
