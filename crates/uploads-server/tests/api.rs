@@ -161,6 +161,11 @@ async fn every_error_path_answers_the_envelope() {
         ..small_limits()
     })
     .await;
+    // Its Debug output says where it listens, and never its key.
+    assert_eq!(
+        format!("{server:?}"),
+        format!("Server {{ addr: {}, running: true, .. }}", server.addr())
+    );
     let lines = std::cell::RefCell::new(Vec::new());
     let record = |label: &str, e: ApiError, ids: &[&str]| {
         let mut text = match &e {
