@@ -445,7 +445,7 @@ async fn batches_are_listed_newest_first_in_pages_and_a_bad_limit_is_refused() {
     assert_eq!(first["last_id"], made[1].as_str());
     assert_eq!(first["has_more"], true);
     let next = api.ok(&format!("/batches?limit=2&after={}", made[1])).await;
-    assert_eq!(ids(&next, "id"), [made[0].clone()]);
+    assert_eq!(ids(&next, "id"), [made[0].as_str()]);
     assert_eq!(next["has_more"], false);
     assert_eq!(ids(&api.ok("/batches").await, "id").len(), 3);
     for bad in ["0", "101", "-1"] {

@@ -297,7 +297,7 @@ async fn a_cancel_ends_a_job_at_once_and_once_and_jobs_are_listed_newest_first()
     let next = api
         .ok(&format!("/fine_tuning/jobs?limit=2&after={}", made[1]))
         .await;
-    assert_eq!(ids(&next, "id"), [made[0].clone()]);
+    assert_eq!(ids(&next, "id"), [made[0].as_str()]);
     assert_eq!(next["has_more"], false);
 
     for (method, path) in [

@@ -128,7 +128,7 @@ async fn each_file_of_a_batch_ends_completed_or_failed_the_way_the_service_fails
     let completed = api
         .ok(&format!("/vector_stores/{vs}/files?filter=completed"))
         .await;
-    assert_eq!(ids(&completed, "id"), [good.clone()]);
+    assert_eq!(ids(&completed, "id"), [good.as_str()]);
     let two = api
         .ok(&format!("/vector_stores/{vs}/files?order=asc&limit=2"))
         .await;
@@ -188,7 +188,7 @@ async fn a_store_made_with_file_ids_attaches_them_and_stores_are_listed_in_eithe
             p["data"][0]["status"] == "completed"
         })
         .await;
-    assert_eq!(ids(&files, "id"), [a.clone()]);
+    assert_eq!(ids(&files, "id"), [a.as_str()]);
     assert_eq!(
         api.ok(&format!("/vector_stores/{second}")).await["name"],
         ""
@@ -198,12 +198,12 @@ async fn a_store_made_with_file_ids_attaches_them_and_stores_are_listed_in_eithe
     assert_eq!(newest["first_id"], second.as_str());
     assert_eq!(newest["last_id"], first.as_str());
     let oldest = api.ok("/vector_stores?order=asc&limit=1").await;
-    assert_eq!(ids(&oldest, "id"), [first.clone()]);
+    assert_eq!(ids(&oldest, "id"), [first.as_str()]);
     assert_eq!(oldest["has_more"], true);
     let after = api
         .ok(&format!("/vector_stores?order=asc&after={first}"))
         .await;
-    assert_eq!(ids(&after, "id"), [second.clone()]);
+    assert_eq!(ids(&after, "id"), [second.as_str()]);
     assert_eq!(after["has_more"], false);
     let (status, _) = api.get("/vector_stores?limit=0").await;
     assert_eq!(status, 400);
