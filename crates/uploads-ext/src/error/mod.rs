@@ -195,3 +195,59 @@ fn content_rejected(report: &crate::check::Report) -> String {
         if report.errors == 1 { "" } else { "s" }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error() -> ApiError {
+        ApiError::InvalidRequest("refused".into())
+    }
+
+    #[test]
+    fn the_services_answer_is_there_for_every_stop_it_caused() {
+        let causes = [
+            StopCause::Refused {
+                step: Step::Create,
+                error: api_error(),
+            },
+            StopCause::RetriesExhausted {
+                step: Step::Part(0),
+                attempts: 5,
+                error: api_error(),
+            },
+            StopCause::NotRetried {
+                step: Step::Complete,
+                error: api_error(),
+            },
+            StopCause::Unreachable {
+                attempts: 6,
+                error: api_error(),
+            },
+        ];
+        for cause in &causes {
+            let error = cause.api_error().unwrap_or_else(|| panic!("{cause:?}"));
+            assert_eq!(error.to_string(), api_error().to_string());
+        }
+        assert!(StopCause::Interrupted.api_error().is_none());
+    }
+
+    #[test]
+    fn a_disk_error_is_resumable_unless_the_source_is_gone() {
+        let io = |kind: std::io::ErrorKind| StopCause::Io {
+            what: "reading".into(),
+            error: kind.into(),
+        };
+        assert!(io(std::io::ErrorKind::PermissionDenied).is_resumable());
+        assert!(io(std::io::ErrorKind::StorageFull).is_resumable());
+        assert!(!io(std::io::ErrorKind::NotFound).is_resumable());
+        assert!(StopCause::Interrupted.is_resumable());
+        assert!(
+            !StopCause::Refused {
+                step: Step::Create,
+                error: api_error(),
+            }
+            .is_resumable()
+        );
+    }
+}
