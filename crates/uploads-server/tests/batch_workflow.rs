@@ -104,6 +104,14 @@ async fn a_batch_goes_through_each_status_and_leaves_one_line_per_request_in_its
         json!({"completed": 0, "failed": 0, "total": 0})
     );
     let created_at = created["created_at"].as_i64().unwrap();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (created_at - wall).abs() <= 5,
+        "{created_at} is not now ({wall})"
+    );
     assert_eq!(created["expires_at"].as_i64(), Some(created_at + 86_400));
     let id = created["id"].as_str().unwrap().to_owned();
 
