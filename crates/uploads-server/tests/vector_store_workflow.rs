@@ -286,6 +286,10 @@ async fn empty_or_oversized_file_batches_and_unknown_ids_are_refused() {
     assert_eq!(status, 400);
     let (status, _) = api.post(&path, &json!({"file_ids": &many[..2000]})).await;
     assert_eq!(status, 200, "2,000 is taken");
+    let (status, _) = api
+        .post("/vector_stores", &json!({"file_ids": &many[..2000]}))
+        .await;
+    assert_eq!(status, 200, "2,000 is taken at create too");
 
     for (method, path, param) in [
         (
