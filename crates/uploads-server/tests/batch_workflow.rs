@@ -309,6 +309,45 @@ async fn a_batch_whose_file_fails_validation_ends_failed_with_the_errors_the_ser
     let (_, done) = api.follow(&format!("/batches/{id}"), ended).await;
     assert_eq!(done["errors"]["data"][0]["code"], "invalid_file", "{done}");
 
+    // A File deleted while its requests run: the batch cannot write its output, and fails.
+    let (_slow, slow) = start(WorkflowConfig {
+        step: Duration::from_millis(400),
+        ..WorkflowConfig::default()
+    })
+    .await;
+    let file = slow
+        .file(
+            "gone.jsonl",
+            "batch",
+            requests(1, "/v1/chat/completions").as_bytes(),
+        )
+        .await;
+    let id = batch(&slow, &file, "/v1/chat/completions").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    slow.follow(&format!("/batches/{id}"), |b| b["status"] == "in_progress")
+        .await;
+    let gone = slow
+        .h
+        .delete(format!("{}/files/{file}", slow.base))
+        .bearer_auth("sk-local")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status().as_u16(), 200);
+    let (_, done) = slow.follow(&format!("/batches/{id}"), ended).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["errors"]["object"], "list");
+    assert_eq!(done["errors"]["data"][0]["code"], "server_error", "{done}");
+    assert!(
+        done["errors"]["data"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the input file was deleted"),
+        "{done}"
+    );
+
     // A File that does not exist is refused at create.
     let (status, body) = api
         .post(

@@ -304,7 +304,20 @@ async fn a_download_whose_part_storage_lost_is_an_error_not_a_short_file() {
     std::fs::write(&cut, &whole[..4096]).unwrap();
     let (status, body) = complete(&h, &url, &upload, &parts).await;
     assert_eq!(status, 500, "{body}");
-    assert!(body["error"]["message"].is_string(), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("holds 4096 bytes on disk"),
+        "the damage named: {message}"
+    );
+    // A part file gone altogether: said so, the upload still pending.
+    std::fs::remove_file(&cut).unwrap();
+    let (status, body) = complete(&h, &url, &upload, &parts).await;
+    assert_eq!(status, 500, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("is missing from the server's storage"),
+        "{message}"
+    );
     std::fs::write(&cut, &whole).unwrap();
     let (status, done) = complete(&h, &url, &upload, &parts).await;
     assert_eq!(status, 200, "{done}");

@@ -389,6 +389,35 @@ async fn a_list_and_delete_loop_pages_through_every_file() {
         .await;
         made.push(done["file"]["id"].as_str().unwrap().to_owned());
     }
+    // Oldest first, page by page: the newest-first list backwards, each File once.
+    let ids_of = |page: &serde_json::Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut newest_first = ids_of(&get_json(&h, &url, "/files?limit=100", KEY).await);
+    assert_eq!(newest_first.len(), 7);
+    newest_first.reverse();
+    let mut ascending = ids_of(&get_json(&h, &url, "/files?limit=3&order=asc", KEY).await);
+    while ascending.len() < 7 {
+        let last = ascending.last().unwrap().clone();
+        let page = ids_of(
+            &get_json(
+                &h,
+                &url,
+                &format!("/files?limit=3&order=asc&after={last}"),
+                KEY,
+            )
+            .await,
+        );
+        assert!(!page.is_empty(), "stuck after {last}: {ascending:?}");
+        ascending.extend(page);
+    }
+    assert_eq!(ascending, newest_first);
+
     // Each page's Files are deleted before the next page is asked for, after the last of them.
     for order in ["desc", "asc"] {
         let mut seen = Vec::new();
