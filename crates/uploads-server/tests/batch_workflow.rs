@@ -203,8 +203,9 @@ async fn each_endpoint_gets_answers_of_its_own_shape_and_a_clean_batch_has_no_er
         ("/v1/responses", "response"),
         ("/v1/completions", "stand_in"),
     ] {
+        // The last line without its newline is a request too.
         let file = api
-            .file("r.jsonl", "batch", requests(2, url).as_bytes())
+            .file("r.jsonl", "batch", requests(2, url).trim_end().as_bytes())
             .await;
         let id = batch(&api, &file, url).await["id"]
             .as_str()
@@ -271,8 +272,9 @@ async fn a_batch_whose_file_fails_validation_ends_failed_with_the_errors_the_ser
         "{message}"
     );
 
-    // Twelve bad lines: the first ten are listed.
-    let bad: String = (0..12).map(|_| "not json\n").collect();
+    // Twelve bad lines and a request for another endpoint: the first ten are listed.
+    let mut bad: String = (0..12).map(|_| "not json\n").collect();
+    bad.push_str(&requests(1, "/v1/embeddings"));
     let file = api.file("bad.jsonl", "batch", bad.as_bytes()).await;
     let id = batch(&api, &file, "/v1/chat/completions").await["id"]
         .as_str()

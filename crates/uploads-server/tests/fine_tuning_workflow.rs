@@ -358,3 +358,59 @@ async fn a_succeeded_job_is_not_cancelled_and_a_stuck_one_stays_where_it_stuck()
         );
     }
 }
+
+#[tokio::test]
+async fn each_method_checks_its_own_shape_and_a_short_validation_file_is_taken() {
+    let (_s, api) = start(fast()).await;
+    // Prompts without a reply: reinforcement data, not supervised data.
+    let prompts = api
+        .file(
+            "prompts.jsonl",
+            "fine-tune",
+            ten(r#"{"messages":[{"role":"user","content":"2+2?"}]}"#).as_bytes(),
+        )
+        .await;
+    let grader = json!({"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
+                        "reference": "4", "operation": "eq"});
+    let rl = job(
+        &api,
+        json!({"model": "o4-mini", "training_file": prompts,
+               "method": {"type": "reinforcement", "reinforcement": {"grader": grader}}}),
+    )
+    .await;
+    let rl_id = rl["id"].as_str().unwrap();
+    let (_, done) = api
+        .follow(&format!("/fine_tuning/jobs/{rl_id}"), ended)
+        .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let sft = job(&api, json!({"model": "m", "training_file": prompts})).await;
+    let sft_id = sft["id"].as_str().unwrap();
+    let (_, done) = api
+        .follow(&format!("/fine_tuning/jobs/{sft_id}"), ended)
+        .await;
+    assert_eq!(done["error"]["code"], "invalid_training_file", "{done}");
+
+    // Ten examples are the training file's minimum, not the validation file's.
+    let training = api
+        .file("train.jsonl", "fine-tune", ten(CHAT).as_bytes())
+        .await;
+    let one = api
+        .file("one.jsonl", "fine-tune", format!("{CHAT}\n").as_bytes())
+        .await;
+    let id = job(
+        &api,
+        json!({"model": "m", "training_file": training, "validation_file": one}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, done) = api.follow(&format!("/fine_tuning/jobs/{id}"), ended).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let short = job(&api, json!({"model": "m", "training_file": one})).await;
+    let short_id = short["id"].as_str().unwrap();
+    let (_, done) = api
+        .follow(&format!("/fine_tuning/jobs/{short_id}"), ended)
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+}

@@ -39,6 +39,47 @@ async fn error_of(resp: reqwest::Response) -> (u16, Value) {
 }
 
 #[tokio::test]
+async fn a_json_body_of_exactly_the_limit_is_taken_and_one_byte_more_is_not_declared_or_chunked() {
+    let s = Server::start(ServerConfig::default()).await.unwrap();
+    let url = s.base_url();
+    let h = http();
+    const LIMIT: usize = 1024 * 1024;
+    let body = |len: usize| -> Vec<u8> {
+        let mut b = json!({"filename": "a.txt", "purpose": "assistants", "bytes": 1, "mime_type": "text/plain"})
+            .to_string()
+            .into_bytes();
+        b.resize(len, b' ');
+        b
+    };
+    for (len, want) in [(LIMIT, 200), (LIMIT + 1, 413)] {
+        let declared = h
+            .post(format!("{url}/uploads"))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(body(len))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(declared.status().as_u16(), want, "{len} bytes, declared");
+        // Chunked, without a length: counted as it arrives.
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body(len)
+            .chunks(64 * 1024)
+            .map(|c| Ok(c.to_vec()))
+            .collect();
+        let chunked = h
+            .post(format!("{url}/uploads"))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(chunked.status().as_u16(), want, "{len} bytes, chunked");
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test]
 async fn json_bodies_and_filenames_are_bounded_and_parts_still_stream() {
     let s = Server::start(ServerConfig::default()).await.unwrap();
     let url = s.base_url();
