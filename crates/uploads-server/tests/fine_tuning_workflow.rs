@@ -6,20 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Api, ids};
+use common::{Api, ids, start_workflows as start};
 use serde_json::{Value, json};
-use uploads_server::{Server, ServerConfig, WorkflowConfig};
-
-async fn start(workflows: WorkflowConfig) -> (Server, Api) {
-    let server = Server::start(ServerConfig {
-        workflows,
-        ..ServerConfig::default()
-    })
-    .await
-    .unwrap();
-    let api = Api::new(server.base_url());
-    (server, api)
-}
+use uploads_server::WorkflowConfig;
 
 fn fast() -> WorkflowConfig {
     WorkflowConfig {

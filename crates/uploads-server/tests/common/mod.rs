@@ -185,3 +185,17 @@ pub fn ids(page: &Value, field: &str) -> Vec<String> {
         .map(|v| v[field].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// A server running its workflows with `workflows`, and its API.
+pub async fn start_workflows(
+    workflows: uploads_server::WorkflowConfig,
+) -> (uploads_server::Server, Api) {
+    let server = uploads_server::Server::start(uploads_server::ServerConfig {
+        workflows,
+        ..uploads_server::ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(server.base_url());
+    (server, api)
+}
