@@ -1,7 +1,7 @@
 //! The `upload_file` example runs as a test, so the documented way to use the engine works.
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../examples/upload_file.rs"]
+#[path = "../../examples/upload_file.rs"]
 mod upload_file;
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! A source read once from a stream (stdin): parts in parallel from memory, the md5 as the
 //! bytes pass, and every stop a cancel, since nothing can be read again.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,5 @@
 //! A scriptable in-memory implementation of the protocol, to test the orchestration exactly.
 
-#![allow(dead_code)]
-
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! a manifest recorded), and with several candidates left it names them instead of guessing.
 //! Against the local server, with completes whose responses are lost on cue.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! Completing against a scripted fake: a lost response recovered from the Files list, an
 //! unknown outcome kept for a re-run, a response without a File; never a cancel.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The content check fused with the upload: a bad file stops and is cancelled, a good one's
 //! warnings come back with the File, and a region of a file uploads as its own File.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

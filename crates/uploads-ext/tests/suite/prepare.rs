@@ -2,7 +2,7 @@
 //! prints and what `send` consumes; the budget of parts in flight; the library writing nothing
 //! unasked; a plan with no client at all (`Offline`).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

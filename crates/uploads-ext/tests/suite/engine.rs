@@ -1,6 +1,6 @@
 //! The orchestration against a scripted fake: ordering, retries, the failure policy, resume.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
