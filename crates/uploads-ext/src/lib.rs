@@ -32,7 +32,6 @@
 pub mod after;
 mod api;
 mod bandwidth;
-pub mod check;
 mod clock;
 mod error;
 pub mod journal;
@@ -62,6 +61,9 @@ pub use upload::{
     Completed, Estimate, FinishedUpload, PartBudget, PreparedUpload, Sendable, UploadBuilder,
     Uploader,
 };
+/// Checks of batch and fine-tune files, fused with an upload by [`UploadBuilder::check_content`]
+/// (the `uploads-check` crate).
+pub use uploads_check as check;
 pub use uploads_client::PartData;
 pub use uploads_client::rules::{Limits, Purpose};
 

@@ -10,7 +10,6 @@ mod after_e2e;
 mod claims;
 mod completion;
 mod content_check;
-mod corpus;
 mod e2e;
 mod engine;
 mod examples;

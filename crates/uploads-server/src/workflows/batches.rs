@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use uploads_check::{CheckOptions, ContentFormat, Severity};
 use uploads_client::rules::Purpose;
 use uploads_client::types::{self, KnownBatchStatus};
-use uploads_ext::check::{CheckOptions, ContentFormat, Severity};
 
 use super::batch_record::{BatchRecord, batch_errors, error, set_status, stand_in};
 use super::clock::now;

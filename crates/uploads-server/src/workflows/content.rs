@@ -2,7 +2,7 @@
 //! its lines one at a time.
 
 use futures::StreamExt;
-use uploads_ext::check::{CheckOptions, Checker, ContentFormat, Report};
+use uploads_check::{CheckOptions, Checker, ContentFormat, Report};
 
 use crate::store::{FileRecord, Store};
 

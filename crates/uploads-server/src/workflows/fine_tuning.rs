@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
+use uploads_check::{CheckOptions, ContentFormat, FineTuneMethod};
 use uploads_client::rules::Purpose;
 use uploads_client::types::{self, KnownFineTuningJobStatus};
-use uploads_ext::check::{CheckOptions, ContentFormat, FineTuneMethod};
 
 use super::clock::now;
 use super::content;

@@ -4,9 +4,7 @@
 use serde::de::MapAccess;
 use serde_json::value::RawValue;
 
-use crate::check::json::{
-    JsonType, Lenient, Scalar, Seq, Text, TypeOnly, object_shape, raw_type, skip,
-};
+use crate::json::{JsonType, Lenient, Scalar, Seq, Text, TypeOnly, object_shape, raw_type, skip};
 
 /// The fields a message may have besides `role` and `content`.
 const MESSAGE_FIELDS: [&str; 9] = [

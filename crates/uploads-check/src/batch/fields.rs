@@ -8,9 +8,9 @@ use super::BatchRules;
 use super::ids::{MAX_TRACKED_IDS, Seen};
 use super::schema::body_schema;
 use super::shapes::Body;
-use crate::check::json::Scalar;
-use crate::check::report::{Findings, Summary, bump};
-use crate::check::rules::did_you_mean;
+use crate::json::Scalar;
+use crate::report::{Findings, Summary, bump};
+use crate::rules::did_you_mean;
 
 impl BatchRules {
     pub(super) fn custom_id(&mut self, n: u64, id: Option<&Scalar<'_>>, out: &mut Findings) {

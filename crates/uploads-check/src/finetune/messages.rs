@@ -2,8 +2,8 @@
 //! assistant reply), tools and functions, and a preference example's three fields.
 
 use super::shapes::{Content, Example, Function, Message, Tool};
-use crate::check::json::{JsonType, Scalar, Seq, TypeOnly};
-use crate::check::report::{Findings, Summary};
+use crate::json::{JsonType, Scalar, Seq, TypeOnly};
+use crate::report::{Findings, Summary};
 
 /// The roles a message may have.
 pub(super) const ROLES: [&str; 6] = [

@@ -1,9 +1,9 @@
 //! Which fine-tuning method each example fits, and the file's method decided from all of them:
 //! the one every example fits, else the one most fit, whose misfits are then the errors.
 
-use crate::check::majority::LINES_KEPT;
-use crate::check::report::{Findings, Severity};
-use crate::check::rules::FineTuneMethod;
+use crate::majority::LINES_KEPT;
+use crate::report::{Findings, Severity};
+use crate::rules::FineTuneMethod;
 
 /// Whether an example fits a method. Made for every example and method, so it allocates
 /// nothing: the message is written only for a finding that is reported.

@@ -42,43 +42,29 @@ pub(crate) trait Lenient: Sized {
 macro_rules! not_an_object {
     () => {
         fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($crate::check::json::Lenient::wrong(
-                $crate::check::json::JsonType::Bool,
-            ))
+            Ok($crate::json::Lenient::wrong($crate::json::JsonType::Bool))
         }
         fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($crate::check::json::Lenient::wrong(
-                $crate::check::json::JsonType::Number,
-            ))
+            Ok($crate::json::Lenient::wrong($crate::json::JsonType::Number))
         }
         fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($crate::check::json::Lenient::wrong(
-                $crate::check::json::JsonType::Number,
-            ))
+            Ok($crate::json::Lenient::wrong($crate::json::JsonType::Number))
         }
         fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($crate::check::json::Lenient::wrong(
-                $crate::check::json::JsonType::Number,
-            ))
+            Ok($crate::json::Lenient::wrong($crate::json::JsonType::Number))
         }
         fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($crate::check::json::Lenient::wrong(
-                $crate::check::json::JsonType::String,
-            ))
+            Ok($crate::json::Lenient::wrong($crate::json::JsonType::String))
         }
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok($crate::check::json::Lenient::wrong(
-                $crate::check::json::JsonType::Null,
-            ))
+            Ok($crate::json::Lenient::wrong($crate::json::JsonType::Null))
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(
             self,
             mut seq: A,
         ) -> Result<Self::Value, A::Error> {
             while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-            Ok($crate::check::json::Lenient::wrong(
-                $crate::check::json::JsonType::Array,
-            ))
+            Ok($crate::json::Lenient::wrong($crate::json::JsonType::Array))
         }
     };
 }
@@ -96,13 +82,13 @@ macro_rules! object_shape {
                     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.write_str("a JSON value")
                     }
-                    $crate::check::json::not_an_object!();
+                    $crate::json::not_an_object!();
                     fn visit_map<A: serde::de::MapAccess<'de>>(
                         self,
                         mut map: A,
                     ) -> Result<Self::Value, A::Error> {
                         let mut value = $name::default();
-                        while let Some(key) = map.next_key::<$crate::check::json::Text<'de>>()? {
+                        while let Some(key) = map.next_key::<$crate::json::Text<'de>>()? {
                             $read(&mut value, key, &mut map)?;
                         }
                         Ok(value)
@@ -112,8 +98,8 @@ macro_rules! object_shape {
             }
         }
 
-        impl<'de> $crate::check::json::Lenient for $name<'de> {
-            fn wrong(found: $crate::check::json::JsonType) -> Self {
+        impl<'de> $crate::json::Lenient for $name<'de> {
+            fn wrong(found: $crate::json::JsonType) -> Self {
                 Self {
                     wrong: Some(found),
                     ..Self::default()

@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use super::shapes::{Body, RequestLine};
-use crate::check::cursor::Reader;
-use crate::check::json::{Scalar, Text};
+use crate::cursor::Reader;
+use crate::json::{Scalar, Text};
 
 /// Nesting the fast reading follows in a body; deeper lines go to the full reading.
 const MAX_DEPTH: u32 = 64;
@@ -186,7 +186,7 @@ fn inputs(r: &mut Reader<'_>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::json::parse_line;
+    use crate::json::parse_line;
     use proptest::prelude::*;
 
     /// What both readings make of a line, for comparison: a body marked as repeating the
@@ -301,7 +301,7 @@ mod tests {
                 "custom_id": id, "method": "POST", "url": "/v1/embeddings", "body": body,
             })
             .to_string();
-            let Some(text) = crate::check::cursor::mutated(&line, cut.index(line.len()), mutate) else {
+            let Some(text) = crate::cursor::mutated(&line, cut.index(line.len()), mutate) else {
                 return Ok(());
             };
             let text = text.as_str();

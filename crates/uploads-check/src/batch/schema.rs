@@ -2,8 +2,8 @@
 
 use uploads_client::rules::BatchEndpoint;
 
-use crate::check::report::Findings;
-use crate::check::rules::did_you_mean;
+use crate::report::Findings;
+use crate::rules::did_you_mean;
 
 /// The body's parameters against the spec's schema of the endpoint: unknown ones (only when
 /// the schema lists all) and missing required ones are warnings, since the spec can lag the

@@ -4,7 +4,7 @@
 use serde::de::{MapAccess, SeqAccess};
 use serde_json::value::RawValue;
 
-use crate::check::json::{JsonType, Scalar, Text, object_shape, raw_type, skip};
+use crate::json::{JsonType, Scalar, Text, object_shape, raw_type, skip};
 
 #[derive(Default)]
 pub(super) struct RequestLine<'a> {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use uploads_ext::check::{CheckOptions, ContentFormat, FineTuneMethod, check_file};
+use uploads_check::{CheckOptions, ContentFormat, FineTuneMethod, check_file};
 
 #[test]
 fn every_corpus_file_gets_exactly_its_expected_findings() {

@@ -11,6 +11,9 @@
 //! - blank lines: a warning each (JSONL has none; the service's handling is unknown), skipped;
 //! - no newline after the last line: accepted.
 
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+#![forbid(unsafe_code)]
+
 mod batch;
 mod cursor;
 mod finetune;

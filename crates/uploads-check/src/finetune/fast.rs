@@ -9,7 +9,7 @@
 //! the findings are the same either way (a property test holds the two to it).
 
 use super::messages::ROLES;
-use crate::check::cursor::Reader;
+use crate::cursor::Reader;
 
 /// What the check needs of a simple chat example.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,10 +101,10 @@ fn message(r: &mut Reader<'_>) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::finetune::messages::check_messages;
-    use crate::check::finetune::shapes::Example;
-    use crate::check::json::{Seq, parse_line};
-    use crate::check::report::Findings;
+    use crate::finetune::messages::check_messages;
+    use crate::finetune::shapes::Example;
+    use crate::json::{Seq, parse_line};
+    use crate::report::Findings;
     use proptest::prelude::*;
 
     /// What the full reading makes of a line, when it finds nothing: the same facts.
@@ -222,7 +222,7 @@ mod tests {
         ) {
             let line = format!("{{\"messages\":[{}]}}", messages.join(","));
             // A byte dropped, or one doubled: mostly invalid JSON, or invalid UTF-8.
-            let Some(text) = crate::check::cursor::mutated(&line, cut.index(line.len()), mutate) else {
+            let Some(text) = crate::cursor::mutated(&line, cut.index(line.len()), mutate) else {
                 return Ok(());
             };
             let bytes = text.as_bytes();
