@@ -76,4 +76,41 @@ mod tests {
         );
         assert_eq!(change((10, 11), (None, None)), "size 10 -> 11 bytes");
     }
+
+    /// Day after day from 1600 to 2501, the calendar steps as the Gregorian rules say: the
+    /// next day, or the first of the next month after a month's last day.
+    #[test]
+    fn every_day_follows_the_one_before() {
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let month_len = |y: i64, m: u32| match m {
+            2 if leap(y) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        let start = -135_140; // 1600-01-01
+        let mut prev = civil(start);
+        assert_eq!(prev, (1600, 1, 1));
+        for days in start + 1..=194_000 {
+            let (y, m, d) = prev;
+            let expected = if d < month_len(y, m) {
+                (y, m, d + 1)
+            } else if m < 12 {
+                (y, m + 1, 1)
+            } else {
+                (y + 1, 1, 1)
+            };
+            let got = civil(days);
+            assert_eq!(got, expected, "day {days}");
+            prev = got;
+        }
+        assert_eq!(prev.0, 2501);
+    }
+
+    #[test]
+    fn a_time_past_any_calendar_is_still_a_date_not_the_epoch() {
+        let far = utc_ns(Some(i128::MAX));
+        assert!(!far.starts_with("1970"), "{far}");
+        assert!(far.ends_with(" UTC"), "{far}");
+    }
 }

@@ -242,4 +242,34 @@ mod tests {
         assert!(out.report.is_none());
         assert_eq!(out.md5.unwrap(), uploads_client::checksum::md5_hex(b"junk"));
     }
+
+    /// A reader that fails once with `kind`, then gives `data`.
+    struct FailsOnce {
+        kind: Option<io::ErrorKind>,
+        data: io::Cursor<Vec<u8>>,
+    }
+
+    impl Read for FailsOnce {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.kind.take() {
+                Some(kind) => Err(io::Error::new(kind, "probe")),
+                None => self.data.read(buf),
+            }
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_any_other_failure_ends_the_pass() {
+        let read = |kind| {
+            let reader = FailsOnce {
+                kind: Some(kind),
+                data: io::Cursor::new(b"abc".to_vec()),
+            };
+            read_file(reader, 3, Some(Md5::new()), None::<Watched<fn()>>)
+        };
+        let out = read(io::ErrorKind::Interrupted).unwrap();
+        assert_eq!(out.md5.unwrap(), uploads_client::checksum::md5_hex(b"abc"));
+        let err = read(io::ErrorKind::PermissionDenied).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+    }
 }

@@ -60,7 +60,8 @@ mod tests {
 
     #[tokio::test]
     async fn every_call_fails_without_a_request() {
-        let api = Offline;
+        let api = std::sync::Arc::new(Offline);
+        // Through an `Arc`, every call is the inner API's.
         assert_eq!(api.endpoint(), "offline:");
         let req = CreateRequest::new("a.jsonl", Purpose::Batch, 1, "text/jsonl");
         let errors = [

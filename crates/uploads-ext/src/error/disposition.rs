@@ -118,3 +118,36 @@ impl fmt::Display for Disposition {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_disposition_but_nothing_created_names_its_upload() {
+        let id = || "upload_7".to_owned();
+        let all = [
+            Disposition::Cancelled { upload_id: id() },
+            Disposition::CancelFailed {
+                upload_id: id(),
+                error: "e".into(),
+            },
+            Disposition::Resumable {
+                upload_id: id(),
+                journal: None,
+                parts_done: 1,
+                parts: 2,
+            },
+            Disposition::MaybeCompleted {
+                upload_id: id(),
+                journal: None,
+                candidates: Box::new([]),
+            },
+            Disposition::CompletedWithoutFile { upload_id: id() },
+        ];
+        for d in &all {
+            assert_eq!(d.upload_id(), Some("upload_7"), "{d:?}");
+        }
+        assert_eq!(Disposition::NothingCreated.upload_id(), None);
+    }
+}

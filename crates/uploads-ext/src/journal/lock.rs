@@ -172,4 +172,32 @@ mod tests {
             assert!(!dir.path().join("k.lock").exists());
         }
     }
+
+    /// A lock file removed and made again by another run while we held the old one is that
+    /// run's: dropping ours leaves it.
+    #[test]
+    fn dropping_a_lock_never_removes_a_newer_runs_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j.json");
+        let lock = dir.path().join("j.lock");
+        let ours = try_lock(&journal).unwrap().unwrap();
+        assert!(ours.still_at_path());
+        std::fs::remove_file(&lock).unwrap();
+        std::fs::write(&lock, "").unwrap();
+        assert!(!ours.still_at_path());
+        drop(ours);
+        assert!(lock.exists(), "the newer lock file stays");
+        // Ours again (the file at the path is the one we hold): removed on drop.
+        drop(try_lock(&journal).unwrap().unwrap());
+        assert!(!lock.exists());
+    }
+
+    #[test]
+    fn pruning_a_missing_dir_removes_nothing_and_a_file_for_a_dir_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(remove_orphan_locks(&dir.path().join("none")).unwrap(), 0);
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert!(remove_orphan_locks(&file).is_err());
+    }
 }

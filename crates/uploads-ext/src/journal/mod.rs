@@ -134,27 +134,38 @@ pub(crate) fn source_key(identity: &crate::source::Identity) -> PathBuf {
 
 /// Reads a journal; `None` if there is none (or it is from another format version).
 pub fn load(path: &Path) -> io::Result<Option<JournalEntry>> {
-    // Only a regular file is read: a FIFO or device planted under a journal's name would
-    // block or never end.
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if !m.is_file() => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{} is not a regular file, so not a journal: remove it",
-                    path.display()
-                ),
-            ));
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-        Ok(_) => {}
+    use std::io::Read;
+    let not_a_journal = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is not a regular file, so not a journal: remove it",
+                path.display()
+            ),
+        )
+    };
+    // Opened first, then looked at: only a regular file is read (a FIFO or device planted
+    // under a journal's name would block or never end), and nothing can swap it in between.
+    // Non-blocking and no-follow, so neither a FIFO nor a symlink is waited on or followed.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let mut file = match options.open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(not_a_journal()),
         Err(e) => return Err(e),
     };
+    if !file.metadata()?.is_file() {
+        return Err(not_a_journal());
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
     match serde_json::from_slice::<JournalEntry>(&bytes) {
         Ok(entry) if entry.version == VERSION => Ok(Some(entry)),
         Ok(_) => Ok(None),
@@ -353,5 +364,90 @@ mod tests {
             let mode = std::fs::metadata(&journals).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn only_a_regular_journal_of_this_version_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_journal = |path: &Path| {
+            let e = load(path).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+        };
+        // A directory, a symlink (even to a good journal) and a FIFO are refused, unread.
+        not_a_journal(dir.path());
+        let good = dir.path().join("good.json");
+        let entry = JournalEntry {
+            version: VERSION,
+            endpoint: "http://x/v1".into(),
+            upload_id: "upload_1".into(),
+            expires_at: 100,
+            path: "/data/a.jsonl".into(),
+            size: 10,
+            mtime_ns: None,
+            source_version: None,
+            filename: "a.jsonl".into(),
+            purpose: "batch".into(),
+            mime_type: "text/jsonl".into(),
+            part_size: 4,
+            total_parts: 3,
+            created_at: 90,
+            complete_sent: false,
+            parts: BTreeMap::new(),
+        };
+        save(&good, &entry).unwrap();
+        assert_eq!(load(&good).unwrap(), Some(entry.clone()));
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.json");
+            std::os::unix::fs::symlink(&good, &link).unwrap();
+            not_a_journal(&link);
+            let fifo = dir.path().join("fifo.json");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.unwrap().success());
+            not_a_journal(&fifo);
+        }
+        // A path under a file is an error, not "no journal".
+        assert!(load(&good.join("below")).is_err());
+        // Another format version is no journal of ours.
+        let mut other = entry;
+        other.version = VERSION + 1;
+        save(&good, &other).unwrap();
+        assert_eq!(load(&good).unwrap(), None);
+    }
+
+    #[test]
+    fn the_default_journal_dir_comes_from_the_environment() {
+        assert_eq!(
+            default_journal_dir(),
+            journal_dir_in(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
+        );
+        if std::env::var_os("HOME").is_some_and(|h| !h.is_empty()) {
+            let dir = default_journal_dir().unwrap();
+            assert!(
+                dir.ends_with("openai-uploads") && dir.is_absolute(),
+                "{dir:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_source_is_keyed_by_its_path_else_its_url() {
+        use crate::source::{Identity, Remote};
+        let mut id = Identity {
+            path: Some("/data/a.jsonl".into()),
+            region: None,
+            size: 1,
+            mtime_ns: None,
+            remote: Some(Remote {
+                location: "s3://b/k".into(),
+                version: None,
+            }),
+        };
+        assert_eq!(source_key(&id), PathBuf::from("/data/a.jsonl"));
+        id.path = None;
+        assert_eq!(source_key(&id), PathBuf::from("s3://b/k"));
+        id.remote = None;
+        assert_eq!(source_key(&id), PathBuf::new());
     }
 }

@@ -275,3 +275,90 @@ async fn honours_retry_after_and_stops_while_waiting() {
     assert_eq!(start.elapsed(), Duration::from_secs(10));
     assert_eq!(waits(&p.events), vec![Duration::from_secs(60)]);
 }
+
+fn transport(kind: uploads_client::TransportKind) -> ApiError {
+    ApiError::Transport(uploads_client::TransportError::new(kind, "probe"))
+}
+
+#[test]
+fn transport_failures_retry_and_say_which() {
+    use uploads_client::TransportKind;
+    let reason = |kind| match classify(&transport(kind)) {
+        Verdict::Retry { after, reason } => {
+            assert_eq!(after, None);
+            reason
+        }
+        other => panic!("{kind:?}: {other:?}"),
+    };
+    assert_eq!(reason(TransportKind::Timeout), "timeout");
+    assert_eq!(reason(TransportKind::Connect), "connection error");
+    assert_eq!(reason(TransportKind::Body), "connection error");
+    // `x-should-retry: true` on what is retried anyway keeps the status's own reason.
+    assert_eq!(
+        classify(&should_retry(503, true)),
+        Verdict::Retry {
+            after: None,
+            reason: "HTTP 503".into()
+        }
+    );
+    assert_eq!(
+        classify(&should_retry(404, true)),
+        Verdict::Retry {
+            after: None,
+            reason: "HTTP 404 (x-should-retry: true)".into()
+        }
+    );
+}
+
+/// A service that cannot be reached at all is waited for only as long as the patience while
+/// creating; a part's connection errors retry to the attempt limit instead.
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_service_is_waited_for_only_as_long_as_the_patience() {
+    use uploads_client::TransportKind;
+    let mut p = probe(50, 3);
+    p.ctx.policy.unreachable_patience = Duration::from_secs(20);
+    let start = Instant::now();
+    let err = p
+        .ctx
+        .run(Step::Create, || async {
+            Err::<(), _>(Failure::Api(transport(TransportKind::Connect)))
+        })
+        .await
+        .unwrap_err();
+    let StopCause::Unreachable { attempts, .. } = err else {
+        panic!("{err:?}")
+    };
+    let waited: Duration = waits(&p.events).iter().sum();
+    assert_eq!(waited, Duration::from_secs(20), "exactly the patience");
+    // (The timer rounds each sleep up to the millisecond.)
+    let elapsed = start.elapsed();
+    assert!(elapsed >= waited && elapsed - waited < Duration::from_millis(50));
+    assert_eq!(attempts as usize, waits(&p.events).len() + 1);
+
+    // A part's connection errors are not bounded by the patience.
+    let p = probe(4, 3);
+    let err = p
+        .ctx
+        .run(Step::Part(2), || async {
+            Err::<(), _>(Failure::Api(transport(TransportKind::Connect)))
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StopCause::RetriesExhausted { attempts: 4, .. }),
+        "{err:?}"
+    );
+    // Nor is creating when the service answered (a timeout is not "unreachable").
+    let p = probe(4, 3);
+    let err = p
+        .ctx
+        .run(Step::Create, || async {
+            Err::<(), _>(Failure::Api(transport(TransportKind::Timeout)))
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StopCause::RetriesExhausted { attempts: 4, .. }),
+        "{err:?}"
+    );
+}

@@ -198,6 +198,13 @@ impl Source {
         }
     }
 
+    /// Bytes this source holds in memory now: for a stream or an object read by ranges, the
+    /// parts read and not yet stored (bounded by the parts in flight); 0 for other sources,
+    /// which are read again for each attempt instead of held.
+    pub fn held_bytes(&self) -> u64 {
+        self.as_stream().map_or(0, StreamSource::held_bytes)
+    }
+
     /// The file's path, for a file source.
     pub fn path(&self) -> Option<&Path> {
         match &self.kind {

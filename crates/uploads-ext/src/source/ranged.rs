@@ -329,4 +329,69 @@ mod tests {
             "{e}"
         );
     }
+
+    /// Exactly `ahead` reads are in flight at once, never more: the memory a ranged source
+    /// holds ahead of its parts is `ahead` blocks.
+    #[tokio::test]
+    async fn exactly_the_blocks_ahead_are_in_flight() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Counted {
+            now: Arc<AtomicUsize>,
+            max: AtomicUsize,
+        }
+        impl RangeRead for Counted {
+            fn len(&self) -> u64 {
+                200
+            }
+            fn location(&self) -> &str {
+                "mem://counted"
+            }
+            fn version(&self) -> Option<&str> {
+                None
+            }
+            fn read(&self, range: Range<u64>) -> BoxFuture<'_, io::Result<Bytes>> {
+                let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+                self.max.fetch_max(now, Ordering::SeqCst);
+                let counter = self.now.clone();
+                Box::pin(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    counter.fetch_sub(1, Ordering::SeqCst);
+                    Ok(Bytes::from(vec![0u8; (range.end - range.start) as usize]))
+                })
+            }
+        }
+        let src = Arc::new(Counted {
+            now: Arc::new(AtomicUsize::new(0)),
+            max: AtomicUsize::new(0),
+        });
+        assert!(!src.is_empty());
+        let mut r = InOrder::new(
+            src.clone(),
+            Prefetch {
+                block: 10,
+                ahead: 3,
+            },
+        );
+        assert_eq!(
+            format!("{r:?}"),
+            r#"InOrder { location: "mem://counted", next: 0 }"#
+        );
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out.len(), 200);
+        assert_eq!(src.max.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn an_object_of_no_bytes_is_empty_and_a_changed_one_says_so() {
+        assert!(logged(0, None).is_empty());
+        assert!(!logged(1, None).is_empty());
+        let e = SourceChanged("s3://b/k changed".into()).into_io();
+        assert!(SourceChanged::is(&e));
+        assert_eq!(e.to_string(), "s3://b/k changed");
+        assert!(!SourceChanged::is(&io::Error::other("reset")));
+        assert!(!SourceChanged::is(&io::Error::from(
+            io::ErrorKind::NotFound
+        )));
+    }
 }

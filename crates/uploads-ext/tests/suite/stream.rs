@@ -54,6 +54,44 @@ async fn a_stream_uploads_in_parallel_parts_with_its_md5_and_retries_from_memory
     assert_eq!(journal_count(&s), 0, "a stream has no journal");
 }
 
+/// What a stream holds in memory is the parts in flight: each is let go once stored, and the
+/// md5 and the check ride on the parts' reads instead of reading it all again.
+#[tokio::test]
+async fn a_stream_holds_only_the_parts_in_flight() {
+    let s = setup();
+    let bytes = data(PART as usize * 20);
+    let source = Source::stream(std::io::Cursor::new(bytes.clone()), bytes.len() as u64);
+    let watched = source.clone();
+    let most = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = most.clone();
+    let fake = Arc::new(
+        Fake {
+            part_delay: Duration::from_millis(2),
+            ..Fake::new()
+        }
+        .on_part(move |_, _| {
+            seen.fetch_max(watched.held_bytes(), std::sync::atomic::Ordering::SeqCst);
+            None
+        }),
+    );
+    let done = uploader(&fake, &s)
+        .source(source.clone(), Purpose::Assistants)
+        .filename("stdin.txt")
+        .part_size(PART)
+        .concurrency(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.md5.as_deref(), Some(md5_hex(&bytes).as_str()));
+    let most = most.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(most >= PART, "a part in flight is held: {most}");
+    assert!(
+        most <= 2 * PART,
+        "held {most} bytes, more than 2 parts of {PART}"
+    );
+    assert_eq!(source.held_bytes(), 0, "all let go at the end");
+}
+
 fn bytes_at(part: u64) -> u8 {
     ((part * PART) * 31 % 251) as u8
 }

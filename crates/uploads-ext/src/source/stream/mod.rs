@@ -310,6 +310,12 @@ impl StreamSource {
         }
     }
 
+    /// Bytes read and held for parts not yet stored.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.values().map(|b| b.len() as u64).sum()
+    }
+
     fn held_slice(&self, offset: u64, len: u64) -> Option<Bytes> {
         let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         let (&start, chunk) = held.range(..=offset).next_back()?;
