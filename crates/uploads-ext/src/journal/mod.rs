@@ -244,6 +244,28 @@ pub fn list(dir: &Path) -> io::Result<Vec<(PathBuf, JournalEntry)>> {
 mod tests {
     use super::*;
 
+    /// A journal of three parts with none stored.
+    fn entry() -> JournalEntry {
+        JournalEntry {
+            version: VERSION,
+            endpoint: "http://x/v1".into(),
+            upload_id: "upload_1".into(),
+            expires_at: 100,
+            path: "/data/a.jsonl".into(),
+            size: 10,
+            mtime_ns: Some(5),
+            source_version: None,
+            filename: "a.jsonl".into(),
+            purpose: "batch".into(),
+            mime_type: "text/jsonl".into(),
+            part_size: 4,
+            total_parts: 3,
+            created_at: 90,
+            complete_sent: false,
+            parts: BTreeMap::new(),
+        }
+    }
+
     #[test]
     fn the_journal_dir_follows_xdg_then_home() {
         let os = |s: &str| Some(OsString::from(s));
@@ -291,24 +313,7 @@ mod tests {
             path,
             path_for(dir.path(), "http://y/v1", Path::new("/data/a.jsonl"))
         );
-        let mut entry = JournalEntry {
-            version: VERSION,
-            endpoint: "http://x/v1".into(),
-            upload_id: "upload_1".into(),
-            expires_at: 100,
-            path: "/data/a.jsonl".into(),
-            size: 10,
-            mtime_ns: Some(5),
-            source_version: None,
-            filename: "a.jsonl".into(),
-            purpose: "batch".into(),
-            mime_type: "text/jsonl".into(),
-            part_size: 4,
-            total_parts: 3,
-            created_at: 90,
-            complete_sent: false,
-            parts: BTreeMap::new(),
-        };
+        let mut entry = entry();
         entry.parts.insert(
             1,
             DonePart {
@@ -377,24 +382,7 @@ mod tests {
         // A directory, a symlink (even to a good journal) and a FIFO are refused, unread.
         not_a_journal(dir.path());
         let good = dir.path().join("good.json");
-        let entry = JournalEntry {
-            version: VERSION,
-            endpoint: "http://x/v1".into(),
-            upload_id: "upload_1".into(),
-            expires_at: 100,
-            path: "/data/a.jsonl".into(),
-            size: 10,
-            mtime_ns: None,
-            source_version: None,
-            filename: "a.jsonl".into(),
-            purpose: "batch".into(),
-            mime_type: "text/jsonl".into(),
-            part_size: 4,
-            total_parts: 3,
-            created_at: 90,
-            complete_sent: false,
-            parts: BTreeMap::new(),
-        };
+        let entry = entry();
         save(&good, &entry).unwrap();
         assert_eq!(load(&good).unwrap(), Some(entry.clone()));
         #[cfg(unix)]
