@@ -151,6 +151,7 @@ fn names_from_the_file_cannot_split_or_reverse_report_lines() {
 mod batch;
 mod finetune;
 mod generated;
+mod line_bounds;
 mod report;
 mod service_rules;
 

@@ -1,0 +1,133 @@
+//! Where a line stops being held: the cap on a line's length and the mark past which a long
+//! line is searched for raw control bytes, each at its exact byte, whether the line ends in the
+//! chunk that passes it or in a later one.
+
+use super::*;
+
+/// A valid request line padded with spaces to exactly `len` bytes (no newline).
+fn request_of(len: usize) -> String {
+    let line = req("a");
+    assert!(len >= line.len());
+    format!("{line}{}", " ".repeat(len - line.len()))
+}
+
+/// The errors of a batch checker with `cap`, fed `chunks` in order.
+fn fed(cap: usize, chunks: &[&[u8]]) -> Report {
+    let mut c = Checker::new(ContentFormat::Batch);
+    c.line_cap = cap;
+    for chunk in chunks {
+        c.feed(chunk);
+    }
+    c.finish()
+}
+
+#[test]
+fn a_line_of_exactly_the_cap_is_read_and_one_byte_more_is_too_long() {
+    for len in [200, 201] {
+        let line = request_of(len);
+        let (head, tail) = line.as_bytes().split_at(1);
+        let cases: [&[&[u8]]; 4] = [
+            // The end comes in the chunk that passes the cap, after a held start.
+            &[head, tail, b"\n"],
+            &[head, &[tail, b"\n"].concat()],
+            // The cap is reached while the line is held, and its end comes later.
+            &[line.as_bytes(), b"\n"],
+            &[&line.as_bytes()[..100], &line.as_bytes()[100..], b"\n"],
+        ];
+        for chunks in cases {
+            let r = fed(200, chunks);
+            if len == 200 {
+                assert!(r.is_ok(), "{len}: {r}");
+                assert_eq!(r.summary.records, 1);
+            } else {
+                assert_eq!(errors(&r)[0], (1, "line_too_long"), "{len}");
+                assert_eq!(r.summary.records, 0);
+            }
+        }
+    }
+}
+
+/// A too-long line passed over still counts its bytes: the file's size limit is measured on
+/// the bytes read, not on a product or a difference of them.
+#[test]
+fn a_line_passed_over_counts_exactly_its_bytes() {
+    let long = vec![b'x'; 20_000];
+    let next = format!("{}\n", req("b"));
+    let r = fed(
+        30_000,
+        &[&long, &[&long[..], b"\n", next.as_bytes()].concat()],
+    );
+    assert_eq!(errors(&r), [(1, "line_too_long")]);
+    assert_eq!(r.summary.lines, 2);
+    assert_eq!(r.summary.records, 1);
+    assert!(!r.counts.contains_key("file_too_large"), "{r}");
+    assert_eq!(r.summary.bytes, 40_001 + next.len() as u64);
+}
+
+/// A first line that is long and holds a raw control byte: the byte's place in the line.
+fn control_at(chunks: &[&[u8]]) -> String {
+    let mut c = Checker::new(ContentFormat::Batch);
+    c.feed(format!("{}\n", req("a")).as_bytes());
+    for chunk in chunks {
+        c.feed(chunk);
+    }
+    c.feed(b"\n");
+    let r = c.finish();
+    assert_eq!(errors(&r)[0], (2, "invalid_json"), "{r}");
+    r.findings[0].message.clone()
+}
+
+#[test]
+fn a_long_line_is_searched_for_control_bytes_once_past_the_mark() {
+    const MARK: usize = HELD_UNCHECKED;
+    let raw = |m: &str| m.contains("raw control character");
+    // Up to the mark a line is held as it is; the JSON reading finds the byte at its end.
+    let mut line = vec![b'x'; MARK];
+    line[10] = 0x01;
+    let at_mark = control_at(&[&line]);
+    assert!(!raw(&at_mark), "{at_mark}");
+    // One byte past it, held bytes and new ones are searched at once, and the place named.
+    let mut held = line.clone();
+    held.push(b'x');
+    assert!(control_at(&[&held]).contains("byte 11 of the line"));
+    assert!(control_at(&[&line, b"x"]).contains("byte 11 of the line"));
+    // A control byte in a chunk after the mark: its place counts the bytes held before it.
+    let clean = vec![b'x'; MARK + 5];
+    let mut chunk = vec![b'y'; 30];
+    chunk[20] = 0x02;
+    let m = control_at(&[&clean, &chunk]);
+    assert!(
+        m.contains(&format!("byte {} of the line", MARK + 5 + 21)),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_bom_like_pair_inside_the_first_line_is_no_utf16_file() {
+    let r = check(
+        ContentFormat::Batch,
+        &format!("{}\n", req("a")).replacen("\"a\"", "\"\u{FEFF}a\"", 1),
+    );
+    assert!(!r.counts.contains_key("utf16"), "{r}");
+    // As raw bytes in a later chunk of the first line (not UTF-8 there either): that line's
+    // error, not a refusal of the whole file as UTF-16.
+    let mut c = Checker::new(ContentFormat::Batch);
+    c.feed(b"{\"custom_id\":\"");
+    c.feed(b"\xFF\xFEx\"}\n");
+    let r = c.finish();
+    assert!(!r.counts.contains_key("utf16"), "{r}");
+    assert_eq!(errors(&r)[0], (1, "invalid_json"), "{r}");
+}
+
+#[test]
+fn a_checker_shows_where_it_is() {
+    let mut c = Checker::new(ContentFormat::FineTune);
+    c.feed(format!("{}\n{{\"mess", chat()).as_bytes());
+    assert_eq!(
+        format!("{c:?}"),
+        format!(
+            "Checker {{ format: FineTune, consumed: {}, carried: 6, .. }}",
+            chat().len() + 1
+        )
+    );
+}
