@@ -53,15 +53,23 @@ fn a_line_of_exactly_the_cap_is_read_and_one_byte_more_is_too_long() {
 fn a_line_passed_over_counts_exactly_its_bytes() {
     let long = vec![b'x'; 20_000];
     let next = format!("{}\n", req("b"));
-    let r = fed(
-        30_000,
-        &[&long, &[&long[..], b"\n", next.as_bytes()].concat()],
-    );
-    assert_eq!(errors(&r), [(1, "line_too_long")]);
-    assert_eq!(r.summary.lines, 2);
-    assert_eq!(r.summary.records, 1);
+    let mut c = Checker::new(ContentFormat::Batch);
+    c.line_cap = 30_000;
+    // Passed over in the chunk that ends it, then as a line held past the cap.
+    c.feed(&long);
+    c.feed(&[&long[..], b"\n", next.as_bytes()].concat());
+    assert_eq!(c.consumed, 40_001 + next.len() as u64);
+    c.feed(&long);
+    c.feed(&long);
+    c.feed(b"\n");
+    c.feed(next.replace("\"b\"", "\"c\"").as_bytes());
+    assert_eq!(c.consumed, 2 * (40_001 + next.len() as u64));
+    let r = c.finish();
+    assert_eq!(errors(&r), [(1, "line_too_long"), (3, "line_too_long")]);
+    assert_eq!(r.summary.lines, 4);
+    assert_eq!(r.summary.records, 2);
     assert!(!r.counts.contains_key("file_too_large"), "{r}");
-    assert_eq!(r.summary.bytes, 40_001 + next.len() as u64);
+    assert_eq!(r.summary.bytes, 2 * (40_001 + next.len() as u64));
 }
 
 /// A first line that is long and holds a raw control byte: the byte's place in the line.
@@ -96,10 +104,15 @@ fn a_long_line_is_searched_for_control_bytes_once_past_the_mark() {
     let mut chunk = vec![b'y'; 30];
     chunk[20] = 0x02;
     let m = control_at(&[&clean, &chunk]);
-    assert!(
-        m.contains(&format!("byte {} of the line", MARK + 5 + 21)),
-        "{m}"
-    );
+    let raw_at = |at: usize, byte: &str| {
+        format!("byte {at} of the line is a raw control character ({byte})")
+    };
+    assert!(m.contains(&raw_at(MARK + 5 + 21, "0x02")), "{m}");
+    // ... the chunk's first byte too; and a held byte is named by its own value.
+    chunk[0] = 0x03;
+    let m = control_at(&[&clean, &chunk]);
+    assert!(m.contains(&raw_at(MARK + 6, "0x03")), "{m}");
+    assert!(control_at(&[&held]).contains(&raw_at(11, "0x01")));
 }
 
 #[test]
