@@ -231,3 +231,48 @@ fn duplicate_ids_are_tracked_for_four_batches_worth_of_lines() {
     assert_eq!(warnings(&r), [(tracked + 1, "ids_not_tracked")], "{r}");
     assert_eq!(r.errors, 0, "{r}");
 }
+
+/// A line is taken for another format only when it has none of a request's keys.
+#[test]
+fn a_request_with_a_stray_key_is_not_another_format() {
+    let kinds = |line: &str| {
+        let r = check(ContentFormat::Batch, &format!("{line}\n"));
+        errors(&r).into_iter().map(|(_, k)| k).collect::<Vec<_>>()
+    };
+    let messages = r#""messages":[{"role":"user","content":"hi"}]"#;
+    // Messages beside the body, or in place of it: a request gone wrong, not a fine-tune file.
+    let extra = req("a").replacen('{', &format!("{{{messages},"), 1);
+    assert!(!kinds(&extra).contains(&"foreign_format"), "{extra}");
+    let no_body =
+        format!(r#"{{"custom_id":"a","method":"POST","url":"/v1/chat/completions",{messages}}}"#);
+    assert!(!kinds(&no_body).contains(&"foreign_format"), "{no_body}");
+    assert_eq!(
+        kinds(&format!("{{{messages}}}")),
+        ["foreign_format", "no_requests"]
+    );
+    // A request without its custom_id is not a Gemini line.
+    let no_id = req("a").replacen(r#""custom_id":"a","#, "", 1);
+    assert!(!kinds(&no_id).contains(&"foreign_format"), "{no_id}");
+    let stray = req("a").replacen('{', r#"{"request":{},"#, 1);
+    assert!(!kinds(&stray).contains(&"foreign_format"), "{stray}");
+    assert_eq!(
+        kinds(r#"{"request":{"contents":[]}}"#),
+        ["foreign_format", "no_requests"]
+    );
+}
+
+/// Over 200 MB (the guide's figure) is a warning; 200 MB exactly is not.
+#[test]
+fn exactly_200_mb_is_no_warning() {
+    for (bytes, warned) in [(200_000_000, false), (200_000_001, true)] {
+        let mut c = Checker::new(ContentFormat::Batch);
+        c.feed(format!("{}\n", req("a")).as_bytes());
+        c.summary.bytes = bytes;
+        let r = c.finish();
+        assert_eq!(
+            warnings(&r) == [(0, "file_near_limit")],
+            warned,
+            "{bytes}: {r}"
+        );
+    }
+}

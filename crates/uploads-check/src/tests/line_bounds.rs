@@ -144,3 +144,27 @@ fn a_checker_shows_where_it_is() {
         )
     );
 }
+
+#[test]
+fn an_interrupted_read_is_retried_and_any_other_failure_ends_the_check() {
+    /// Fails once with `kind`, then gives `data`.
+    struct FailsOnce(Option<std::io::ErrorKind>, std::io::Cursor<Vec<u8>>);
+    impl std::io::Read for FailsOnce {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.take() {
+                Some(kind) => Err(kind.into()),
+                None => self.1.read(buf),
+            }
+        }
+    }
+    let text = format!("{}\n{}\n", req("a"), req("b"));
+    let read = |kind| {
+        let reader = FailsOnce(Some(kind), std::io::Cursor::new(text.clone().into_bytes()));
+        check_reader(reader, ContentFormat::Batch, CheckOptions::default())
+    };
+    let r = read(std::io::ErrorKind::Interrupted).unwrap();
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(r.summary.records, 2);
+    let e = read(std::io::ErrorKind::PermissionDenied).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+}

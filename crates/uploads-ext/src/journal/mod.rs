@@ -396,7 +396,8 @@ mod tests {
             not_a_journal(&fifo);
         }
         // A path under a file is an error, not "no journal".
-        assert!(load(&good.join("below")).is_err());
+        let below = load(&good.join("below")).unwrap_err();
+        assert_eq!(below.kind(), io::ErrorKind::NotADirectory, "{below}");
         // Another format version is no journal of ours.
         let mut other = entry;
         other.version = VERSION + 1;
