@@ -276,3 +276,14 @@ fn exactly_200_mb_is_no_warning() {
         );
     }
 }
+
+/// A key written with an escape is the key it spells, as JSON reads it.
+#[test]
+fn an_escaped_key_is_the_key_it_spells() {
+    let line = req("a").replacen("custom_id", r"cust\u006fm_id", 1);
+    let r = check(ContentFormat::Batch, &format!("{line}\n"));
+    assert!(r.is_ok(), "{line}\n{r}");
+    let tune = chat().replacen("messages", r"m\u0065ssages", 1);
+    let r = check(ContentFormat::FineTune, &[tune.as_str(); 10].join("\n"));
+    assert!(r.is_ok(), "{tune}\n{r}");
+}

@@ -161,3 +161,37 @@ fn either_legacy_field_makes_a_legacy_example() {
         assert_eq!(r.counts.get("missing_messages"), None, "{only}\n{r}");
     }
 }
+
+#[test]
+fn empty_messages_and_half_a_prompt_completion_pair_are_errors() {
+    let cases = [
+        (r#"{"messages":[]}"#, "empty_messages"),
+        (r#"{"prompt":"a"}"#, "bad_prompt_completion"),
+        (r#"{"completion":"b"}"#, "bad_prompt_completion"),
+        (r#"{"prompt":"a","completion":5}"#, "bad_prompt_completion"),
+    ];
+    for (line, kind) in cases {
+        let r = check(ContentFormat::FineTune, &[line; 10].join("\n"));
+        assert_eq!(r.counts.get(kind), Some(&10), "{line}\n{r}");
+    }
+    let r = check(
+        ContentFormat::FineTune,
+        &[r#"{"prompt":"a","completion":"b"}"#; 10].join("\n"),
+    );
+    assert!(r.is_ok(), "{r}");
+}
+
+#[test]
+fn another_tools_format_is_named_only_without_ours() {
+    // One of TRL's two keys is enough to name it.
+    let rejected_only = r#"{"prompt":"hi","rejected":"b"}"#;
+    let r = check(ContentFormat::FineTune, &[rejected_only; 10].join("\n"));
+    assert_eq!(r.counts.get("foreign_format"), Some(&10), "{r}");
+    // A chat or preference example with a stray key of another format is ours.
+    let chat_plus = chat().replacen('{', r#"{"chosen":"a","#, 1);
+    let r = check(
+        ContentFormat::FineTune,
+        &[chat_plus.as_str(); 10].join("\n"),
+    );
+    assert_eq!(r.counts.get("foreign_format"), None, "{r}");
+}

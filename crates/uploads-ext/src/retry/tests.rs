@@ -336,7 +336,8 @@ async fn an_unreachable_service_is_waited_for_only_as_long_as_the_patience() {
     assert_eq!(attempts as usize, waits(&p.events).len() + 1);
 
     // A part's connection errors are not bounded by the patience.
-    let p = probe(4, 3);
+    let mut p = probe(4, 3);
+    p.ctx.policy.unreachable_patience = Duration::from_millis(100);
     let err = p
         .ctx
         .run(Step::Part(2), || async {
@@ -349,7 +350,8 @@ async fn an_unreachable_service_is_waited_for_only_as_long_as_the_patience() {
         "{err:?}"
     );
     // Nor is creating when the service answered (a timeout is not "unreachable").
-    let p = probe(4, 3);
+    let mut p = probe(4, 3);
+    p.ctx.policy.unreachable_patience = Duration::from_millis(100);
     let err = p
         .ctx
         .run(Step::Create, || async {
