@@ -63,3 +63,16 @@ fn the_report_counts_embedding_inputs() {
     let r = check(ContentFormat::Batch, &req("a"));
     assert!(!r.to_string().contains("embedding inputs"), "{r}");
 }
+
+#[test]
+fn a_report_with_an_error_is_not_ok_and_only_hidden_marks_are_escaped() {
+    let r = check(ContentFormat::Batch, "not json\n");
+    assert!(!r.is_ok(), "{r}");
+    assert!(check(ContentFormat::Batch, &format!("{}\n", req("a"))).is_ok());
+    for mark in ['\u{202E}', '\u{200B}', '\u{2066}', '\u{FEFF}', '\u{061C}'] {
+        assert!(is_hidden_mark(mark), "{mark:?}");
+    }
+    for plain in ['a', 'é', '\u{2010}', '\u{2065}', '\u{202F}', ' '] {
+        assert!(!is_hidden_mark(plain), "{plain:?}");
+    }
+}
