@@ -224,6 +224,7 @@ mod tests {
             r#"{"custom_id":"c","body":{"input":[1,2,3],"model":"e"}}"#,
             r#"{"custom_id":"d","body":{"input":"one","input":[]}}"#,
             r#"{}"#,
+            r#"{"custom_id":"e","body":{ }}"#,
         ];
         for line in lines {
             let fast = request(line, &[]).unwrap_or_else(|| panic!("{line}"));
@@ -266,6 +267,25 @@ mod tests {
             let keys: Vec<&str> = body.keys.iter().map(|k| &*k.0).collect();
             assert_eq!(keys, ["model", "n", "stop"], "{previous:?}");
         }
+    }
+
+    #[test]
+    fn a_line_is_read_fast_to_the_same_depth_wherever_it_nests() {
+        let nest = |k: usize| format!("{}0{}", "[".repeat(k), "]".repeat(k));
+        // The deepest nesting read fast, counted from the line's own object.
+        let deepest = |depth_before: usize, make: &dyn Fn(&str) -> String| {
+            let k = (0..2 * MAX_DEPTH as usize)
+                .take_while(|&k| request(&make(&nest(k)), &[]).is_some())
+                .last()
+                .expect("a shallow line is read fast");
+            assert!(request(&make(&nest(k + 1)), &[]).is_none());
+            depth_before + k
+        };
+        let top = deepest(1, &|v| format!(r#"{{"x":{v}}}"#));
+        let body = deepest(2, &|v| format!(r#"{{"body":{{"x":{v}}}}}"#));
+        let input = deepest(3, &|v| format!(r#"{{"body":{{"input":[{v}]}}}}"#));
+        assert_eq!((body, input), (top, top));
+        assert_eq!(top, MAX_DEPTH as usize + 1);
     }
 
     fn json() -> impl Strategy<Value = serde_json::Value> {

@@ -121,9 +121,9 @@ impl Misfits {
                 t.errors == 0 && t.warnings == 0
             })
             .collect();
+        // One clean method is the file's, with nothing to say (its misfits, below, are none).
         match clean.as_slice() {
-            [_] => {}
-            [first, rest @ ..] if !rest.is_empty() => {
+            [first, _, ..] => {
                 let names: Vec<&str> = clean.iter().map(|m| m.as_str()).collect();
                 out.warning(
                     0,
@@ -248,5 +248,33 @@ mod tests {
         m.decide(&mut out);
         assert_eq!(out.errors, total);
         assert_eq!(out.counts["mixed_formats"], total);
+        assert_eq!(out.shown.len(), LINES_KEPT);
+
+        // Warnings past those kept are counted as warnings.
+        let mut m = Misfits::default();
+        for n in 1..=total {
+            m.add(FineTuneMethod::Supervised, n, Fit::warning("w", "x"));
+            m.add(FineTuneMethod::Preference, n, Fit::error("e", "x"));
+            m.add(FineTuneMethod::Reinforcement, n, Fit::error("e", "x"));
+        }
+        let mut out = Findings::default();
+        m.decide(&mut out);
+        assert_eq!((out.errors, out.warnings), (0, total));
+        assert_eq!(out.counts["w"], LINES_KEPT as u64);
+        assert_eq!(out.counts["mixed_formats"], total - LINES_KEPT as u64);
+    }
+
+    #[test]
+    fn a_misfit_of_another_format_names_it_and_the_method() {
+        let mut out = Findings::default();
+        let message = Message::OtherFormat("preference", FineTuneMethod::Supervised);
+        Fit::error("mixed_formats", message).report(3, &mut out);
+        assert_eq!(
+            out.shown[0].message,
+            "a preference example, which a supervised job does not take: a job trains one way; keep one format per file"
+        );
+        Fit::warning("k", "as written").report(4, &mut out);
+        assert_eq!(out.shown[1].message, "as written");
+        assert_eq!((out.errors, out.warnings), (1, 1));
     }
 }

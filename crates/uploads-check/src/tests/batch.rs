@@ -287,3 +287,37 @@ fn an_escaped_key_is_the_key_it_spells() {
     let r = check(ContentFormat::FineTune, &[tune.as_str(); 10].join("\n"));
     assert!(r.is_ok(), "{tune}\n{r}");
 }
+
+#[test]
+fn embedding_inputs_up_to_the_cap_pass() {
+    let max = uploads_client::rules::MAX_BATCH_EMBEDDING_INPUTS;
+    let emb = |id: &str, input: &str| {
+        format!(
+            r#"{{"custom_id":"{id}","method":"POST","url":"/v1/embeddings","body":{{"model":"text-embedding-3-small","input":{input}}}}}"#
+        )
+    };
+    let rest: Vec<String> = (1..max).map(|i| format!("\"t{i}\"")).collect();
+    let rest = format!("[{}]", rest.join(","));
+    let at_cap = format!("{}\n{}\n", emb("a", "[1,2,3]"), emb("b", &rest));
+    let r = check(ContentFormat::Batch, &at_cap);
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(r.summary.embedding_inputs, max);
+    let past = format!("{at_cap}{}\n{}\n", emb("c", "\"one\""), emb("d", "\"two\""));
+    let r = check(ContentFormat::Batch, &past);
+    assert_eq!(errors(&r), [(3, "too_many_embedding_inputs")], "{r}");
+}
+
+#[test]
+fn a_body_whose_names_all_differ_from_the_last_is_checked() {
+    // The same number of parameters as the clean body before it, each one different: checked
+    // as a new list, not passed as the one already found clean.
+    let line = r#"{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"mesages":[{"role":"user","content":"hi"}],"model":"gpt-4o-mini"}}"#;
+    let r = check(ContentFormat::Batch, &batch_with(line));
+    assert_eq!(
+        warnings(&r),
+        [(3, "unknown_parameter"), (3, "missing_parameter")],
+        "{r}"
+    );
+    // And the clean list after it is clean again.
+    assert_eq!(r.warnings, 2, "{r}");
+}

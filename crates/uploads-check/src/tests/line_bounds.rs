@@ -168,3 +168,18 @@ fn an_interrupted_read_is_retried_and_any_other_failure_ends_the_check() {
     let e = read(std::io::ErrorKind::PermissionDenied).unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
 }
+
+#[test]
+fn where_the_chunks_split_a_file_never_changes_its_report() {
+    let crlf = batch_with(&req("c")).replace('\n', "\r\n");
+    let lone_cr = batch_with(&req("c")).replace('\n', "\r");
+    let bad = format!("{}\r\n{{\"custom_id\":\r\n", req("a"));
+    for text in [crlf, lone_cr, bad] {
+        let whole = format!("{}", fed(usize::MAX, &[text.as_bytes()]));
+        for at in 0..=text.len() {
+            let (a, b) = text.as_bytes().split_at(at);
+            let split = format!("{}", fed(usize::MAX, &[a, b]));
+            assert_eq!(split, whole, "split at {at} of {text:?}");
+        }
+    }
+}
