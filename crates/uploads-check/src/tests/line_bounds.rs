@@ -61,15 +61,16 @@ fn a_line_passed_over_counts_exactly_its_bytes() {
     assert_eq!(c.consumed, 40_001 + next.len() as u64);
     c.feed(&long);
     c.feed(&long);
-    c.feed(b"\n");
+    // Passed over to its end, which comes after more of it.
+    c.feed(b"abc\n");
     c.feed(next.replace("\"b\"", "\"c\"").as_bytes());
-    assert_eq!(c.consumed, 2 * (40_001 + next.len() as u64));
+    assert_eq!(c.consumed, 2 * (40_001 + next.len() as u64) + 3);
     let r = c.finish();
     assert_eq!(errors(&r), [(1, "line_too_long"), (3, "line_too_long")]);
     assert_eq!(r.summary.lines, 4);
     assert_eq!(r.summary.records, 2);
     assert!(!r.counts.contains_key("file_too_large"), "{r}");
-    assert_eq!(r.summary.bytes, 2 * (40_001 + next.len() as u64));
+    assert_eq!(r.summary.bytes, 2 * (40_001 + next.len() as u64) + 3);
 }
 
 /// A first line that is long and holds a raw control byte: the byte's place in the line.
@@ -99,6 +100,8 @@ fn a_long_line_is_searched_for_control_bytes_once_past_the_mark() {
     held.push(b'x');
     assert!(control_at(&[&held]).contains("byte 11 of the line"));
     assert!(control_at(&[&line, b"x"]).contains("byte 11 of the line"));
+    // Held short of the mark, then passing it: the held bytes are searched as it passes.
+    assert!(control_at(&[&line[..MARK - 5], &[b'x'; 10]]).contains("byte 11 of the line"));
     // A control byte in a chunk after the mark: its place counts the bytes held before it.
     let clean = vec![b'x'; MARK + 5];
     let mut chunk = vec![b'y'; 30];

@@ -173,7 +173,13 @@ impl StreamSource {
             return Ok(());
         }
         let mut probe = [0u8; 1];
-        match state.reader.read(&mut probe).await {
+        let probed = loop {
+            match state.reader.read(&mut probe).await {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                probed => break probed,
+            }
+        };
+        match probed {
             Ok(0) => {
                 self.settle(state);
                 Ok(())

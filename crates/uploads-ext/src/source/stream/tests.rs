@@ -108,3 +108,36 @@ async fn a_stream_shorter_or_longer_than_its_size_fails() {
     let e = s.range(0, 20).await.unwrap_err();
     assert!(e.to_string().contains("longer than the 20 bytes"), "{e}");
 }
+
+/// A reader interrupted (EINTR) before each of its reads.
+struct Interrupting {
+    inner: std::io::Cursor<Vec<u8>>,
+    interrupted: usize,
+}
+
+impl tokio::io::AsyncRead for Interrupting {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        self.interrupted += 1;
+        if self.interrupted % 2 == 1 {
+            return std::task::Poll::Ready(Err(io::ErrorKind::Interrupted.into()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_read_is_read_again() {
+    let data: Vec<u8> = (0..100u8).collect();
+    let reader = Interrupting {
+        inner: std::io::Cursor::new(data.clone()),
+        interrupted: 0,
+    };
+    let s = StreamSource::new(Box::new(reader), 100);
+    assert_eq!(&s.range(0, 100).await.unwrap()[..], &data[..]);
+    let d = s.digest().await.unwrap();
+    assert_eq!(d.md5.unwrap(), uploads_client::checksum::md5_hex(&data));
+}
