@@ -141,3 +141,28 @@ async fn an_interrupted_read_is_read_again() {
     let d = s.digest().await.unwrap();
     assert_eq!(d.md5.unwrap(), uploads_client::checksum::md5_hex(&data));
 }
+
+/// A reader that gives its bytes, then fails.
+struct FailingAtEnd(std::io::Cursor<Vec<u8>>);
+
+impl tokio::io::AsyncRead for FailingAtEnd {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        if self.0.position() == self.0.get_ref().len() as u64 {
+            return std::task::Poll::Ready(Err(io::Error::other("the pipe broke")));
+        }
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+#[tokio::test]
+async fn a_read_error_at_the_declared_end_fails_the_stream() {
+    let data = vec![7u8; 100];
+    let s = StreamSource::new(Box::new(FailingAtEnd(std::io::Cursor::new(data))), 100);
+    let e = s.range(0, 100).await.unwrap_err();
+    assert!(e.to_string().contains("the pipe broke"), "{e}");
+    assert!(s.digest().await.is_err(), "no md5 of a stream that failed");
+}
