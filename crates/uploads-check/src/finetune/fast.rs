@@ -167,6 +167,8 @@ mod tests {
             r#"{"messages":[{"role":"user","content":["x"]}]}"#,
             r#"{"messages":[{"role":"user"}]}"#,
             r#"{"messages":[{"role":"user","role":"user","content":"x"}]}"#,
+            r#"{"messages":[{"role":"user","content":"x","content":"y"}]}"#,
+            r#"{"messages":[{"role":"assistant","content":"x","weight":1,"weight":0}]}"#,
             r#"{"messages":[{"role":"user","content":"x"}],"tools":[]}"#,
             r#"{"messages":[{"role":"user","content":"x"}]} x"#,
             r#"{"messages":[{"role":"user","content":"x"}]"#,

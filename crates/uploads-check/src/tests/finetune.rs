@@ -195,3 +195,75 @@ fn another_tools_format_is_named_only_without_ours() {
     );
     assert_eq!(r.counts.get("foreign_format"), None, "{r}");
 }
+
+#[test]
+fn assistant_replies_preference_inputs_and_function_names_are_held_to_their_rules() {
+    // An assistant message with neither content nor tool calls has nothing to learn from.
+    let silent = chat().replace(r#""content":"hello","#, "");
+    let r = check(ContentFormat::FineTune, &tune_with(&silent));
+    assert_eq!(errors(&r), [(5, "missing_content")], "{r}");
+    // A function with an empty name is no function.
+    let unnamed = chat().replace(
+        "]}",
+        r#"],"tools":[{"type":"function","function":{"name":""}}]}"#,
+    );
+    let r = check(ContentFormat::FineTune, &tune_with(&unnamed));
+    assert_eq!(errors(&r), [(5, "bad_tools")], "{r}");
+    // A preference input that is not an object is named as such.
+    let pref = r#"{"input":5,"preferred_output":[{"role":"assistant","content":"a"}],"non_preferred_output":[{"role":"assistant","content":"b"},{"role":"assistant","content":"c"}]}"#;
+    let r = check(ContentFormat::FineTune, &[pref; 10].join("\n"));
+    assert_eq!(r.counts["bad_preference_field"], 10, "{r}");
+    assert!(
+        r.findings[0]
+            .message
+            .contains("input must be an object with messages"),
+        "{r}"
+    );
+    // Messages are counted in every field of a preference example.
+    let pref = pref.replace(
+        "5",
+        r#"{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"},{"role":"user","content":"q"}]}"#,
+    );
+    let r = check(ContentFormat::FineTune, &[pref.as_str(); 10].join("\n"));
+    assert!(r.is_ok(), "{r}");
+    assert_eq!(r.summary.messages, 10 * (3 + 1 + 2));
+}
+
+#[test]
+fn a_preference_examples_images_are_counted_over_all_its_fields() {
+    let image = r#"{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}"#;
+    let user = |images: usize| {
+        format!(
+            r#"{{"role":"user","content":[{}]}}"#,
+            vec![image; images].join(",")
+        )
+    };
+    let assistant = |images: usize| {
+        format!(
+            r#"[{{"role":"assistant","content":[{}]}}]"#,
+            vec![image; images].join(",")
+        )
+    };
+    let pref = |input: usize, preferred: usize, non_preferred: usize| {
+        format!(
+            r#"{{"input":{{"messages":[{}]}},"preferred_output":{},"non_preferred_output":{}}}"#,
+            user(input),
+            assistant(preferred),
+            assistant(non_preferred)
+        )
+    };
+    // Ten in the input is the most an example takes; one more in either output passes it.
+    for (line, too_many) in [
+        (pref(10, 0, 0), false),
+        (pref(11, 0, 0), true),
+        (pref(10, 1, 0), true),
+        (pref(9, 0, 2), true),
+    ] {
+        let r = check(ContentFormat::FineTune, &[line.as_str(); 10].join("\n"));
+        assert_eq!(
+            r.counts.get("too_many_images").copied(),
+            too_many.then_some(10),
+            "{line}\n{r}"
+        );
+    }
+}
