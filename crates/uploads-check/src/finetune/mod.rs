@@ -321,9 +321,6 @@ fn misspelt_fields(n: u64, ex: &Example<'_>, out: &mut Findings) {
 /// names for the same parts differ in their last word.
 fn same_stem(key: &str) -> Option<&'static str> {
     let (stem, _) = key.rsplit_once('_')?;
-    if stem.len() < 4 {
-        return None;
-    }
     EXAMPLE_FIELDS
         .into_iter()
         .find(|known| known.rsplit_once('_').is_some_and(|(s, _)| s == stem))
