@@ -224,3 +224,66 @@ fn the_clients_endpoint_is_its_base_url() {
     // Journals are keyed by it: two endpoints never share a journal.
     assert_eq!(client.endpoint(), "http://127.0.0.1:9/v1");
 }
+
+#[tokio::test]
+async fn an_uploader_shows_where_it_sends_and_never_its_key() {
+    let server = MockServer::start_async().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shown = format!("{:?}", uploader(&server, dir.path()));
+    assert!(shown.starts_with("Uploader {"), "{shown}");
+    assert!(shown.contains(&server.url("/v1")), "{shown}");
+    assert!(shown.contains("journals"), "{shown}");
+    assert!(!shown.contains("sk-test"), "{shown}");
+    let shown = format!(
+        "{:?}",
+        uploader(&server, dir.path())
+            .file(dir.path().join("abc.txt"), Purpose::Batch)
+            .part_size(4096)
+    );
+    assert!(shown.starts_with("UploadBuilder {"), "{shown}");
+    for part in ["abc.txt", "Batch", "4096"] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+    assert!(!shown.contains("sk-test"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_completed_upload_whose_answer_names_no_file_finds_it_in_the_files_list() {
+    let server = MockServer::start_async().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("abc.txt"), b"hello").unwrap();
+    mock_create(&server, 5).await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_1/parts");
+            then.status(200).json_body(json!({
+                "id": "part_1", "object": "upload.part", "created_at": 1, "upload_id": "upload_1"
+            }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/uploads/upload_1/complete");
+            then.status(200).json_body(json!({
+                "id": "upload_1", "object": "upload", "bytes": 5, "created_at": 1, "expires_at": 2,
+                "filename": "abc.txt", "purpose": "assistants", "status": "completed"
+            }));
+        })
+        .await;
+    let list = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1/files");
+            then.status(200).json_body(json!({
+                "object": "list", "has_more": false, "first_id": "file-9", "last_id": "file-9",
+                "data": [{"id": "file-9", "object": "file", "bytes": 5, "created_at": 3, "filename": "abc.txt", "purpose": "assistants", "status": "processed"}]
+            }));
+        })
+        .await;
+    let done = uploader(&server, dir.path())
+        .file(dir.path().join("abc.txt"), Purpose::Assistants)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.file.id, "file-9");
+    assert_eq!(list.calls_async().await, 1);
+}
