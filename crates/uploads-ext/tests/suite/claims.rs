@@ -29,6 +29,9 @@ struct LosingCompletes {
     calls: AtomicUsize,
     done: AtomicUsize,
     carried_out: Notify,
+    /// How long the first answer that is not lost is held back after its complete is carried
+    /// out (later ones, such as a lost one's retry, are not).
+    answer_delay: Duration,
 }
 
 impl LosingCompletes {
@@ -40,6 +43,7 @@ impl LosingCompletes {
             calls: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             carried_out: Notify::new(),
+            answer_delay: Duration::ZERO,
         }
     }
 }
@@ -69,6 +73,9 @@ impl UploadApi for LosingCompletes {
         self.done.fetch_add(1, Ordering::SeqCst);
         self.carried_out.notify_waiters();
         if n >= self.lose {
+            if n == self.lose {
+                tokio::time::sleep(self.answer_delay).await;
+            }
             return answer;
         }
         let all = async {
@@ -168,6 +175,35 @@ async fn a_lost_complete_never_reports_the_file_another_upload_of_the_run_made()
         md5_hex(&b_data)
     );
     assert_eq!(server.stats().uploads_cancelled, 0);
+}
+
+#[tokio::test]
+async fn a_search_waits_for_the_completes_in_flight_to_claim_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let [(a, a_data), (b, b_data)] = twins(dir.path());
+    let (_server, client) = start().await;
+    // The first answer is lost once both Files exist; the second arrives only later, so the
+    // search first finds two Files of that name and size, one of them not yet claimed.
+    let api = LosingCompletes {
+        answer_delay: Duration::from_millis(500),
+        ..LosingCompletes::new(client.clone(), 1, 2)
+    };
+    let up = fast(Uploader::new(api));
+    let (x, y) = tokio::join!(
+        up.file(&a, Purpose::Assistants).part_size(1000).send(),
+        up.file(&b, Purpose::Assistants).part_size(1000).send(),
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert!(
+        x.recovered != y.recovered,
+        "one answer was lost, one came late"
+    );
+    for (done, data) in [(&x, &a_data), (&y, &b_data)] {
+        assert_eq!(
+            md5_hex(&download(&client, &done.file.id).await),
+            md5_hex(data)
+        );
+    }
 }
 
 #[tokio::test]
