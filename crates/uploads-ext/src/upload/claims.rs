@@ -51,6 +51,11 @@ impl Claims {
         Completing(self.clone())
     }
 
+    /// Whether a complete of this run is in flight now.
+    pub(crate) fn any_completing(&self) -> bool {
+        self.state().completing > 0
+    }
+
     /// Waits until no complete is in flight, or `at_most`; true if none is.
     pub(crate) async fn settle(&self, at_most: Duration) -> bool {
         let wait = async {

@@ -124,13 +124,14 @@ impl<A: UploadApi> Run<A> {
 
     /// This upload's File, found by listing: a File with its filename, size and purpose,
     /// created at or after the upload (the service's clock on both), and claimed by no other
-    /// upload of this run nor recorded elsewhere. One such File is claimed and returned;
-    /// several are not guessed between (after the run's other completes in flight have
-    /// claimed theirs, those left are returned as candidates).
+    /// upload of this run nor recorded elsewhere. Any File found may be another upload's
+    /// whose complete is still in flight, so the run's completes in flight first claim
+    /// theirs; then one File left is claimed and returned, and several are not guessed
+    /// between (they are returned as candidates).
     async fn find_file(&self, entry: &JournalEntry) -> Result<Found, StopCause> {
         let claims = &self.settings.claims;
         let mut candidates = self.candidates(entry).await?;
-        if candidates.len() > 1 && claims.settle(SETTLE).await {
+        if !candidates.is_empty() && claims.any_completing() && claims.settle(SETTLE).await {
             candidates = self.candidates(entry).await?;
         }
         match candidates.as_slice() {

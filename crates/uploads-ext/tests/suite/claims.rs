@@ -29,6 +29,9 @@ struct LosingCompletes {
     calls: AtomicUsize,
     done: AtomicUsize,
     carried_out: Notify,
+    /// Whether a lost complete was carried out before its answer was lost (else it never
+    /// reached the service).
+    lost_arrived: bool,
     /// How long the first answer that is not lost is held back after its complete is carried
     /// out (later ones, such as a lost one's retry, are not).
     answer_delay: Duration,
@@ -44,6 +47,7 @@ impl LosingCompletes {
             done: AtomicUsize::new(0),
             carried_out: Notify::new(),
             answer_delay: Duration::ZERO,
+            lost_arrived: true,
         }
     }
 }
@@ -69,10 +73,15 @@ impl UploadApi for LosingCompletes {
         md5: Option<String>,
     ) -> Result<types::Upload, ApiError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        let answer = self.inner.complete(upload_id, part_ids, md5).await;
-        self.done.fetch_add(1, Ordering::SeqCst);
-        self.carried_out.notify_waiters();
-        if n >= self.lose {
+        let answer = if n >= self.lose || self.lost_arrived {
+            let answer = self.inner.complete(upload_id, part_ids, md5).await;
+            self.done.fetch_add(1, Ordering::SeqCst);
+            self.carried_out.notify_waiters();
+            Some(answer)
+        } else {
+            None
+        };
+        if let (true, Some(answer)) = (n >= self.lose, answer) {
             if n == self.lose {
                 tokio::time::sleep(self.answer_delay).await;
             }
@@ -204,6 +213,44 @@ async fn a_search_waits_for_the_completes_in_flight_to_claim_their_files() {
             md5_hex(data)
         );
     }
+}
+
+#[tokio::test]
+async fn a_lost_complete_never_takes_the_file_of_a_complete_still_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let [(a, _), (b, b_data)] = twins(dir.path());
+    let (server, client) = start().await;
+    // a's complete never reaches the service; b's is carried out and its answer comes late:
+    // when a's search lists, the one File of that name and size is b's, not yet claimed.
+    let api = LosingCompletes {
+        lost_arrived: false,
+        answer_delay: Duration::from_millis(500),
+        ..LosingCompletes::new(client.clone(), 1, 1)
+    };
+    let up = Uploader::new(api)
+        .min_part_size(1)
+        .retry_policy(RetryPolicy::with_attempts(1));
+    let (x, y) = tokio::join!(
+        up.file(&a, Purpose::Assistants).part_size(1000).send(),
+        async {
+            // b's complete is sent second.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            up.file(&b, Purpose::Assistants)
+                .part_size(1000)
+                .send()
+                .await
+        },
+    );
+    let y = y.unwrap();
+    assert_eq!(
+        md5_hex(&download(&client, &y.file.id).await),
+        md5_hex(&b_data)
+    );
+    match x {
+        Ok(x) => panic!("a was given {} (b's is {})", x.file.id, y.file.id),
+        Err(e) => assert!(!e.to_string().contains(&y.file.id), "{e}"),
+    }
+    assert_eq!(server.stats().uploads_completed, 1);
 }
 
 #[tokio::test]
