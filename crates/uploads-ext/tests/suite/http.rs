@@ -270,9 +270,23 @@ async fn a_completed_upload_whose_answer_names_no_file_finds_it_in_the_files_lis
             }));
         })
         .await;
+    // Newest first, over two pages: a newer File of another name, then this upload's.
+    let first_page = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v1/files")
+                .query_param_missing("after");
+            then.status(200).json_body(json!({
+                "object": "list", "has_more": true, "first_id": "file-8", "last_id": "file-8",
+                "data": [{"id": "file-8", "object": "file", "bytes": 5, "created_at": 4, "filename": "other.txt", "purpose": "assistants", "status": "processed"}]
+            }));
+        })
+        .await;
     let list = server
         .mock_async(|when, then| {
-            when.method(GET).path("/v1/files");
+            when.method(GET)
+                .path("/v1/files")
+                .query_param("after", "file-8");
             then.status(200).json_body(json!({
                 "object": "list", "has_more": false, "first_id": "file-9", "last_id": "file-9",
                 "data": [{"id": "file-9", "object": "file", "bytes": 5, "created_at": 3, "filename": "abc.txt", "purpose": "assistants", "status": "processed"}]
@@ -285,5 +299,6 @@ async fn a_completed_upload_whose_answer_names_no_file_finds_it_in_the_files_lis
         .await
         .unwrap();
     assert_eq!(done.file.id, "file-9");
+    assert_eq!(first_page.calls_async().await, 1);
     assert_eq!(list.calls_async().await, 1);
 }
