@@ -128,6 +128,20 @@ async fn the_estimate_takes_the_bandwidth_cap() {
     let k = (1024 * MIB) / 3240;
     assert!(plan.estimate(k + 1).fits);
     assert!(!plan.estimate(k).fits);
+    // Exactly 54 minutes is past the edge.
+    let exact = s.dir.path().join("exact.bin");
+    std::fs::File::create(&exact)
+        .unwrap()
+        .set_len(3240 * 1_000_000)
+        .unwrap();
+    let plan = uploader(&fake, &s)
+        .file(&exact, Purpose::UserData)
+        .prepare()
+        .await
+        .unwrap();
+    assert_eq!(plan.estimate(1_000_000).duration.as_secs(), 3240);
+    assert!(!plan.estimate(1_000_000).fits);
+    assert!(plan.estimate(1_000_001).fits);
 }
 
 #[tokio::test]
