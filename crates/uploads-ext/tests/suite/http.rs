@@ -245,6 +245,19 @@ async fn an_uploader_shows_where_it_sends_and_never_its_key() {
         assert!(shown.contains(part), "{part} in {shown}");
     }
     assert!(!shown.contains("sk-test"), "{shown}");
+    std::fs::write(dir.path().join("abc.txt"), vec![b'x'; 10_000]).unwrap();
+    let prepared = uploader(&server, dir.path())
+        .file(dir.path().join("abc.txt"), Purpose::Assistants)
+        .part_size(4096)
+        .prepare()
+        .await
+        .unwrap();
+    let shown = format!("{prepared:?}");
+    assert!(shown.starts_with("PreparedUpload {"), "{shown}");
+    for part in ["abc.txt", "size: 10000", "part_count: 3", "text/plain"] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+    assert!(!shown.contains("sk-test"), "{shown}");
 }
 
 #[tokio::test]
