@@ -458,6 +458,54 @@ async fn a_file_deleted_during_the_upload_is_cancelled_not_called_resumable() {
     assert_eq!(journal_count(&s), 0);
 }
 
+#[tokio::test]
+async fn a_file_deleted_or_rewritten_at_its_size_before_complete_is_named_so() {
+    // One part: the file goes (or changes) while it is sent, and the check before complete
+    // is what finds it.
+    for deleted in [true, false] {
+        let s = setup();
+        let (path, data) = make_file(s.dir.path(), "a.txt", 1, 0);
+        let p = path.clone();
+        let fake = Arc::new(Fake::new().on_part(move |_, _| {
+            if deleted {
+                std::fs::remove_file(&p).unwrap();
+            } else {
+                // The same size, other bytes, a later modification time.
+                let f = std::fs::File::create(&p).unwrap();
+                std::io::Write::write_all(&mut &f, &vec![b'z'; data.len()]).unwrap();
+                f.set_modified(std::time::SystemTime::now() + Duration::from_secs(10))
+                    .unwrap();
+            }
+            None
+        }));
+        let err = uploader(&fake, &s)
+            .file(&path, Purpose::Assistants)
+            .send()
+            .await
+            .unwrap_err();
+        let shown = err.to_string();
+        if deleted {
+            assert!(
+                shown.contains("deleted or moved during the upload"),
+                "{shown}"
+            );
+        } else {
+            assert!(
+                matches!(
+                    &err,
+                    UploadError::Stopped {
+                        cause: StopCause::FileChanged { .. },
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+        assert_eq!(fake.count("complete"), 0, "{shown}");
+        assert_eq!(fake.count("cancel"), 1, "{shown}");
+    }
+}
+
 /// Leaves a journal behind: part 2 always fails.
 async fn interrupted(s: &Setup, fake: &Arc<Fake>, path: &Path) {
     *fake.on_part.lock().unwrap() = Some(Box::new(|_, b: &[u8]| {
