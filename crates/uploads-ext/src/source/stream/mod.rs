@@ -143,7 +143,7 @@ impl StreamSource {
     async fn fill(&self, state: &mut ReadState, buf: &mut [u8]) -> io::Result<usize> {
         let mut got = 0;
         while got < buf.len() {
-            match state.reader.read(&mut buf[got..]).await {
+            match read_some(&mut state.reader, &mut buf[got..]).await {
                 Ok(0) => {
                     let message = format!(
                         "the stream ended after {} bytes, short of the {} given as its size",
@@ -153,7 +153,6 @@ impl StreamSource {
                     return Err(self.fail(state, message));
                 }
                 Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let message = self.read_failed(&e);
                     if SourceChanged::is(&e) {
@@ -173,13 +172,7 @@ impl StreamSource {
             return Ok(());
         }
         let mut probe = [0u8; 1];
-        let probed = loop {
-            match state.reader.read(&mut probe).await {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                probed => break probed,
-            }
-        };
-        match probed {
+        match read_some(&mut state.reader, &mut probe).await {
             Ok(0) => {
                 self.settle(state);
                 Ok(())
@@ -374,6 +367,16 @@ impl StreamSource {
             self.outcome.send_replace(Some(Err(message.clone())));
         }
         io::Error::new(io::ErrorKind::InvalidData, message)
+    }
+}
+
+/// One read, again while it is interrupted (EINTR): every read of the stream goes through it.
+async fn read_some(reader: &mut Reader, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf).await {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            read => return read,
+        }
     }
 }
 
