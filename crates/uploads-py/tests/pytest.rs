@@ -11,7 +11,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Where the package's sources and tests are.
 fn crate_dir() -> PathBuf {
@@ -37,43 +37,20 @@ fn python() -> PathBuf {
     python
 }
 
-/// Builds the extension and returns its path. Cargo does not build a cdylib-only crate for
-/// its integration tests, so the harness asks cargo for it (the lock is free while tests run),
-/// with the environment the tests were built with: same target dir, profile flags, features.
+/// The extension cargo built for this test run: beside the test binary, in `deps/`.
 fn built_extension() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(&cargo)
-        .args([
-            "build",
-            "--lib",
-            "--message-format=json-render-diagnostics",
-            "--manifest-path",
-        ])
-        .arg(crate_dir().join("Cargo.toml"))
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", Path::new(&cargo).display()));
-    assert!(
-        output.status.success(),
-        "cargo could not build the extension"
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter(|message| message["target"]["name"] == "_native")
-        .flat_map(|message| {
-            let files = message["filenames"].as_array().cloned().unwrap_or_default();
-            files
-                .into_iter()
-                .filter_map(|f| f.as_str().map(PathBuf::from))
-        })
-        .find(|file| {
-            let ext = file.extension().and_then(|e| e.to_str());
-            matches!(ext, Some("so" | "dylib" | "dll"))
-        })
-        .expect("cargo reported no shared library for the extension")
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let deps = exe.parent().expect("the test binary's directory");
+    let name = if cfg!(target_os = "macos") {
+        "lib_native.dylib"
+    } else if cfg!(windows) {
+        "_native.dll"
+    } else {
+        "lib_native.so"
+    };
+    let path = deps.join(name);
+    assert!(path.exists(), "cargo built no {name} in {}", deps.display());
+    path
 }
 
 /// Copies a directory's files (not its subdirectories: the package is flat).
