@@ -7,7 +7,8 @@ use pyo3::PyResult;
 use pyo3::exceptions::PyValueError;
 use serde::Deserialize;
 
-/// How to reach the API, as an `openai.OpenAI` client (or the environment) gives it.
+/// How to reach the API, as an `openai.OpenAI` client (or the environment) gives it. No
+/// `Debug`: nothing may print it (the key is in it).
 #[derive(Deserialize)]
 pub(crate) struct ClientOptions {
     pub(crate) api_key: String,
@@ -29,14 +30,6 @@ pub(crate) struct ClientOptions {
     pub(crate) headers: Vec<(String, String)>,
 }
 
-impl std::fmt::Debug for ClientOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientOptions")
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
-}
-
 /// One upload's options.
 #[derive(Debug, Deserialize)]
 pub(crate) struct UploadOptions {
@@ -44,20 +37,13 @@ pub(crate) struct UploadOptions {
     pub(crate) mime_type: Option<String>,
     pub(crate) filename: Option<String>,
     pub(crate) part_size: Option<u64>,
-    #[serde(default = "yes")]
     pub(crate) check: bool,
-    #[serde(default = "yes")]
     pub(crate) md5: bool,
     pub(crate) expires_after: Option<i64>,
     /// The stream's length, for a file object.
     pub(crate) size: Option<u64>,
     /// Accept a purpose newer than the engine knows.
-    #[serde(default)]
     pub(crate) allow_unknown_purpose: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Parses the JSON the Python side sent.
@@ -81,8 +67,13 @@ impl ClientOptions {
         for (name, value) in &self.headers {
             config = config.header(name, value);
         }
-        if let Some(secs) = self.timeout.filter(|s| s.is_finite() && *s > 0.0) {
-            config = config.request_timeout(Duration::from_secs_f64(secs));
+        // The Python side sends only a positive finite number; anything else is none given
+        // here too rather than a panic (`from_secs_f64` panics on what it cannot hold).
+        let timeout = self
+            .timeout
+            .and_then(|s| Duration::try_from_secs_f64(s).ok());
+        if let Some(timeout) = timeout.filter(|t| !t.is_zero()) {
+            config = config.request_timeout(timeout);
         }
         config
             .build()

@@ -379,3 +379,147 @@ def test_the_clients_default_headers_are_sent(tmp_path):
         httpd.shutdown()
     assert seen.get("x-team") == "search", seen
     assert seen.get("authorization") == "Bearer sk-header-test"
+
+
+def test_check_takes_the_method_and_whether_the_file_is_validation_data(tmp_path):
+    example = '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n'
+    one = write(tmp_path, "one.jsonl", example.encode())
+    training = openai_uploads.check(one, "fine-tune")
+    assert [(f.kind, f.severity) for f in training.findings] == [("too_few_examples", "error")]
+    # Validation data has no documented minimum: the same finding is a warning.
+    validation = openai_uploads.check(one, "fine-tune", validation=True)
+    assert validation.ok
+    assert [(f.kind, f.severity) for f in validation.findings] == [("too_few_examples", "warning")]
+    ten = write(tmp_path, "ten.jsonl", (example * 10).encode())
+    assert openai_uploads.check(ten, "fine-tune").ok
+    # Supervised examples are not preference examples: the method given is checked.
+    preference = openai_uploads.check(ten, "fine-tune", method="preference")
+    assert not preference.ok and preference.errors == 10
+    with pytest.raises(ValueError, match="method"):
+        openai_uploads.check(ten, "fine-tune", method="dpo-ish")
+
+
+def test_an_unknown_purpose_is_the_services_to_judge_when_allowed_and_in_the_drop_in(
+    tmp_path, server, client
+):
+    path = write(tmp_path, "a.txt", b"hello")
+    with pytest.raises(InvalidUpload, match="purpose"):
+        openai_uploads.upload(path, purpose="finetune", client=client)
+    assert server.stats()["uploads_created"] == 0
+    with pytest.raises(UploadError) as sent:
+        openai_uploads.upload(path, purpose="finetune", client=client, allow_unknown_purpose=True)
+    assert not isinstance(sent.value, InvalidUpload)
+    assert sent.value.status == 400 and "'finetune' is not one of" in str(sent.value)
+    # The SDK's helper sends any purpose; so does the drop-in.
+    with pytest.raises(UploadError) as dropped:
+        openai_uploads.upload_file_chunked(
+            client, file=path, mime_type="text/plain", purpose="finetune"
+        )
+    assert dropped.value.status == 400
+    # A purpose the service takes goes through with the option on.
+    up = openai_uploads.upload(
+        path, purpose="assistants", client=client, allow_unknown_purpose=True
+    )
+    assert content(client, up.file.id) == b"hello"
+
+
+def test_the_clients_timeout_bounds_each_request_and_a_zero_or_infinite_one_is_the_default(
+    tmp_path,
+):
+    path = write(tmp_path, "t.txt", b"slow")
+    with LocalServer(latency=0.5) as slow:
+        for unset in (0, float("inf")):
+            sdk = openai.OpenAI(base_url=slow.base_url, api_key="sk-local", timeout=unset)
+            up = openai_uploads.upload(path, purpose="assistants", client=sdk)
+            assert up.status == "completed"
+        # A short one: the first request times out, and the retry it schedules says so
+        # (the upload is stopped there; its retries would go on for minutes).
+        sdk = openai.OpenAI(base_url=slow.base_url, api_key="sk-local", timeout=0.1)
+        reasons = []
+
+        def stop_at_the_first_retry(event):
+            if event["type"] == "retry":
+                reasons.append(event["reason"])
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            openai_uploads.upload(
+                path, purpose="assistants", client=sdk, progress=stop_at_the_first_retry
+            )
+        assert reasons == ["timeout"]
+        assert slow.stats()["uploads_completed"] == 2, "only the two with the default timeout"
+
+
+def test_a_stopped_upload_reports_interrupted_and_a_changed_file_refuses_its_resume(
+    tmp_path, monkeypatch
+):
+    from openai_uploads import _client, _upload
+
+    monkeypatch.setenv("OPENAI_UPLOADS_JOURNAL_DIR", str(tmp_path / "journals"))
+    data = os.urandom(40 * PART)
+    path = write(tmp_path, "big.txt", data)
+    with slow_server() as s:
+        client = s.client()
+        options = _client.client_options(client, concurrency=2, resume=True, extra=SMALL_PARTS)
+        upload = dict(
+            mime_type=None, filename=None, part_size=PART, check=True, md5=True, expires_after=None
+        )
+        handle = _upload._begin(path, "assistants", options, upload)
+        deadline = time.monotonic() + 30
+        while s.stats()["parts_stored"] == 0:
+            assert time.monotonic() < deadline, "no part stored"
+            time.sleep(0.01)
+        handle.cancel()
+        while not handle.wait(0.05):
+            pass
+        ok, text = handle.outcome()
+        info = json.loads(text)
+        assert not ok
+        assert info["kind"] == "interrupted"
+        assert info["resumable"] and info["upload_id"].startswith("upload_")
+        # The file changes before the resume: refused, saying why, nothing sent. (A part
+        # whose body was already out when the upload stopped may still land: let it.)
+        with open(path, "ab") as f:
+            f.write(b"one more line")
+        time.sleep(0.5)
+        stored = s.stats()["parts_stored"]
+        with pytest.raises(UploadError) as refused:
+            openai_uploads.upload(
+                path,
+                purpose="assistants",
+                client=client,
+                part_size=PART,
+                resume=True,
+                _testing=SMALL_PARTS,
+            )
+        assert refused.value.kind == "resume"
+        assert "changed since upload" in str(refused.value)
+        assert s.stats()["parts_stored"] == stored
+        assert s.stats()["uploads_created"] == 1
+
+
+def test_a_file_object_is_never_read_again_after_its_read_raised(client):
+    class Failing(io.RawIOBase):
+        reads = 0
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            self.reads += 1
+            if self.reads == 2:
+                raise OSError("the disk went away")
+            return b"x" * 1000
+
+    f = Failing()
+    with pytest.raises(UploadError, match="the disk went away"):
+        openai_uploads.upload(
+            f,
+            purpose="assistants",
+            client=client,
+            filename="f.txt",
+            bytes=1_000_000,
+            _testing=SMALL_PARTS,
+        )
+    time.sleep(0.3)
+    assert f.reads == 2

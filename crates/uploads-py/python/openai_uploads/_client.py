@@ -3,6 +3,7 @@ the SDK reads."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Optional
@@ -69,10 +70,14 @@ def journal_dir() -> Path:
 
 
 def _seconds(timeout: Any) -> Optional[float]:
-    """The SDK's timeout (a float, or an httpx.Timeout) as seconds per request."""
-    if timeout is None:
-        return None
+    """The SDK's timeout (a float, or an httpx.Timeout's read timeout) as seconds per request.
+    None, zero, negative, infinite or NaN: none given (the engine's default, 600 s; JSON has
+    no infinity)."""
     if isinstance(timeout, (int, float)):
-        return float(timeout)
-    read = getattr(timeout, "read", None)
-    return float(read) if isinstance(read, (int, float)) else None
+        seconds = float(timeout)
+    else:
+        read = getattr(timeout, "read", None)
+        if not isinstance(read, (int, float)):
+            return None
+        seconds = float(read)
+    return seconds if math.isfinite(seconds) and seconds > 0 else None

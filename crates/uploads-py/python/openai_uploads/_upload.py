@@ -29,6 +29,7 @@ def _upload_options(
     md5: bool,
     expires_after: Optional[int],
     size: Optional[int],
+    allow_unknown_purpose: bool = False,
 ) -> str:
     return json.dumps(
         {
@@ -40,6 +41,7 @@ def _upload_options(
             "md5": md5,
             "expires_after": expires_after,
             "size": size,
+            "allow_unknown_purpose": allow_unknown_purpose,
         }
     )
 
@@ -110,6 +112,7 @@ def upload(
     md5: bool = True,
     expires_after: Optional[int] = None,
     resume: bool = False,
+    allow_unknown_purpose: bool = False,
     progress: Progress = None,
     bytes: Optional[int] = None,
     _testing: Optional[dict[str, Any]] = None,
@@ -123,7 +126,9 @@ def upload(
     without it, ``OPENAI_API_KEY`` and the SDK's other variables. Parts go in parallel
     (``concurrency``, 8 by default), the md5 is sent with complete, batch and fine-tune files
     are checked as they are read (``check``), and with ``resume=True`` an interrupted upload
-    is continued by the same call (journals shared with the ``openai-uploads`` CLI).
+    is continued by the same call (journals shared with the ``openai-uploads`` CLI). A
+    purpose this package does not know is refused before any request unless
+    ``allow_unknown_purpose`` (one the service added since: it is sent as given).
     ``progress`` is a callable taking each event (a dict with a ``type``), or ``True`` for a
     tqdm bar. Raises ``UploadError`` (``ContentRejected``, ``InvalidUpload``).
     """
@@ -139,6 +144,7 @@ def upload(
             md5=md5,
             expires_after=expires_after,
             bytes=bytes,
+            allow_unknown_purpose=allow_unknown_purpose,
         ),
     )
     return _typed(_wait(handle, Reporter(progress)))
@@ -154,6 +160,7 @@ def upload_many(
     check: bool = True,
     md5: bool = True,
     resume: bool = False,
+    allow_unknown_purpose: bool = False,
     progress: Progress = None,
     _testing: Optional[dict[str, Any]] = None,
 ) -> Iterator[Union[Any, UploadError]]:
@@ -182,6 +189,7 @@ def upload_many(
                 check=check,
                 md5=md5,
                 expires_after=None,
+                allow_unknown_purpose=allow_unknown_purpose,
             )
             try:
                 running.append(_start(uploader, file, purpose, options))
@@ -224,6 +232,7 @@ async def upload_async(
     md5: bool = True,
     expires_after: Optional[int] = None,
     resume: bool = False,
+    allow_unknown_purpose: bool = False,
     progress: Progress = None,
     bytes: Optional[int] = None,
     _testing: Optional[dict[str, Any]] = None,
@@ -244,6 +253,7 @@ async def upload_async(
             md5=md5,
             expires_after=expires_after,
             bytes=bytes,
+            allow_unknown_purpose=allow_unknown_purpose,
         ),
     )
     reporter = Reporter(progress)
@@ -274,7 +284,8 @@ def upload_file_chunked(
     """The SDK's ``client.uploads.upload_file_chunked`` with the same arguments and return
     type (an ``openai.types.Upload``), but parts sent in parallel and streamed, and the md5
     computed from the bytes as they are sent (a given ``md5`` is not needed; it is checked
-    against the computed one, and a mismatch raises before anything is kept)."""
+    against the computed one, and a mismatch raises before anything is kept). As the SDK's,
+    it sends any ``purpose`` as given and leaves it to the service to judge."""
     check_md5 = md5 if isinstance(md5, str) else None
     if check_md5 is not None:
         from ._md5 import md5_of
@@ -290,4 +301,6 @@ def upload_file_chunked(
         part_size=part_size,
         bytes=bytes,
         check=False,
+        # As the SDK: the purpose is the service's to judge.
+        allow_unknown_purpose=True,
     )
