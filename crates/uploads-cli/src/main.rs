@@ -84,25 +84,13 @@ enum Command {
     Man,
 }
 
-impl Command {
-    /// `serve` logs each request unless told otherwise; the other commands are quiet.
-    fn logs_by_default(&self) -> bool {
-        #[cfg(feature = "local-server")]
-        if matches!(self, Self::Serve(_)) {
-            return true;
-        }
-        false
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // `serve` logs each request by default; it sets up its own logging unless --verbose.
+    // Only --verbose logs; without it no subscriber is installed, so nothing the commands or
+    // their libraries log is printed (`serve` sets up its own request log).
     if cli.verbose > 0 {
         let level = if cli.verbose == 1 { "info" } else { "debug" };
-        output::init_tracing(level, true);
-    } else if !cli.command.logs_by_default() {
-        output::init_tracing("off", false);
+        output::init_tracing(level);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -81,14 +81,11 @@ fn escaped(text: &str, keep: impl Fn(char) -> bool) -> String {
         .collect()
 }
 
-/// Logs to stderr, filtered by `OPENAI_UPLOADS_LOG` (when `from_env`) or else by `default`.
-/// The first call wins.
-pub(crate) fn init_tracing(default: &str, from_env: bool) {
+/// Logs to stderr, filtered by `OPENAI_UPLOADS_LOG` if it is set and valid, else by `default`.
+pub(crate) fn init_tracing(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = from_env
-        .then(|| EnvFilter::try_from_env("OPENAI_UPLOADS_LOG").ok())
-        .flatten()
-        .unwrap_or_else(|| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("OPENAI_UPLOADS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -231,7 +231,7 @@ pub async fn run(args: ServeArgs) -> u8 {
     };
     // Request logs unless the user chose a filter with OPENAI_UPLOADS_LOG (a no-op after
     // --verbose set up logging already).
-    crate::output::init_tracing("uploads_server=info", true);
+    crate::output::init_tracing("uploads_server=info");
     // Listening for the stop signals before anyone can know the URL: no signal is missed.
     let stop = StopSignal::listen();
     let server = match Server::start(config).await {

@@ -670,6 +670,17 @@ fn an_interrupted_upload_says_interrupted_and_cancel_goes_where_its_journal_says
     assert_eq!(stdout.trim(), format!("{upload_id} cancelled"));
     assert!(stderr.contains(&server.url), "{stderr}");
     assert_eq!(server.stat("uploads_cancelled"), 1);
+    // Its journal went with it: nothing is left to resume.
+    let (code, pending, stderr) = run(cmd(&journals).args(["pending", "--json"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!pending.contains(&upload_id), "{pending}");
+    // Cancelled already is what was asked for: the same answer, exit 0.
+    let (code, stdout, stderr) = run(cmd(&journals)
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .args(["cancel", &upload_id]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), format!("{upload_id} cancelled"));
 }
 
 #[test]

@@ -137,6 +137,22 @@ fn check_reports_and_exits_by_what_it_found() {
     assert_eq!(report["first_error"]["line"], 1);
     assert!(report["file"].as_str().unwrap().ends_with("bad.jsonl"));
 
+    // A body parameter the spec does not list is a warning, unless --no-body-schema.
+    let extra = batch(5).replace("\"model\"", "\"temperatura\": 1, \"model\"");
+    assert_ne!(extra, batch(5));
+    std::fs::write(d.join("extra.jsonl"), &extra).unwrap();
+    let warnings = |flags: &[&str]| {
+        let (code, stdout, stderr) = run(cmd(d)
+            .args(["check", "-p", "batch", "--json"])
+            .args(flags)
+            .arg(d.join("extra.jsonl")));
+        assert_eq!(code, 0, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        report["counts"]["unknown_parameter"].as_u64().unwrap_or(0)
+    };
+    assert_eq!(warnings(&[]), 5);
+    assert_eq!(warnings(&["--no-body-schema"]), 0);
+
     // Usage: no such file, no such purpose.
     let (code, _, stderr) = run(cmd(d)
         .args(["check", "-p", "batch"])
