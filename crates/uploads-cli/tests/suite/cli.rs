@@ -748,3 +748,47 @@ fn serve_takes_a_host_name_for_its_address() {
     let _ = child.wait();
     assert!(line.starts_with("http://127.0.0.1:"), "{line}");
 }
+
+#[test]
+fn plain_http_off_this_machine_is_refused_unless_allowed_and_then_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.txt");
+    std::fs::write(&path, b"hello").unwrap();
+    let server = Serve::start(Path::new(BIN), &[]);
+    // 0.0.0.0 is not a loopback address (the key would travel in clear to another host), but
+    // Linux connects it to this machine, where the server listens.
+    let port = server.addr.rsplit(':').next().unwrap();
+    let off_host = format!("http://0.0.0.0:{port}/v1");
+    let put = |url: &str, flags: &[&str]| {
+        run(cmd(dir.path())
+            .env("OPENAI_API_KEY", "sk-local")
+            .env("OPENAI_BASE_URL", url)
+            .args(flags)
+            .args(["put", "--purpose", "assistants"])
+            .arg(&path))
+    };
+    let (code, _, stderr) = put(&off_host, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("hint: --allow-insecure-http sends it anyway"),
+        "{stderr}"
+    );
+    assert_eq!(
+        server.stat("uploads_created"),
+        0,
+        "refused before any request"
+    );
+    let (code, stdout, stderr) = put(&off_host, &["--allow-insecure-http"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.trim().starts_with("file-"), "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: {off_host} is plain http to a host other than this machine"
+        )),
+        "{stderr}"
+    );
+    // To this machine's loopback the flag changes nothing and warns of nothing.
+    let (code, _, stderr) = put(&server.url, &["--allow-insecure-http"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("plain http"), "{stderr}");
+}

@@ -206,7 +206,25 @@ fn put_cancels_a_bad_batch_file_and_leaves_nothing_pending() {
         .arg(&path));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("line 4: warning[blank_line]"), "{stderr}");
+    assert!(!stderr.contains("more warnings"), "{stderr}");
     assert_eq!(server.download(stdout.trim()), good.as_bytes());
+    // Past the first 20 in full, the rest are counted.
+    let odd = batch(25).replace("\"model\"", "\"temperatura\": 1, \"model\"");
+    std::fs::write(&path, &odd).unwrap();
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
+        .args(["put", "--quiet", "--purpose", "batch"])
+        .arg(&path));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches("warning[unknown_parameter]").count(),
+        20,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(": 5 more warnings (`openai-uploads check` lists them by kind)"),
+        "{stderr}"
+    );
+    assert_eq!(server.download(stdout.trim()), odd.as_bytes());
 }
 
 #[test]
