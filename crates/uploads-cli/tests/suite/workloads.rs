@@ -730,6 +730,47 @@ fn with_stdout_closed(c: &mut Command) -> (i32, String) {
 }
 
 #[test]
+fn a_full_stdout_is_named_and_never_taken_for_a_closed_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full (Linux)")
+    };
+    let run_full = |args: &[&str]| {
+        let out = clean_command(Path::new(BIN), &d.join("j"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(full())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code().unwrap_or(-1), stderr)
+    };
+    // The completions and the man page fail, saying why.
+    let (code, stderr) = run_full(&["completions", "bash"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("error: writing the script: No space left on device"),
+        "{stderr}"
+    );
+    let (code, stderr) = run_full(&["man"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    // A command's report line: the reason is said, and the run stops as for a closed pipe.
+    std::fs::write(d.join("a.jsonl"), "{}\n").unwrap();
+    let a = d.join("a.jsonl");
+    let (code, stderr) = run_full(&["check", "-p", "batch", "--json", a.to_str().unwrap()]);
+    assert_eq!(code, 141, "{stderr}");
+    assert!(
+        stderr.contains("error: writing to stdout: No space left on device"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_closed_stdout_stops_the_run_cleanly_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
