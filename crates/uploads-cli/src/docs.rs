@@ -197,3 +197,44 @@ pub fn man(cmd: clap::Command) -> u8 {
         Err(e) => fail(exit::FAILED, e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+
+    /// The bash fix changes only what it means to: the `opts` lists (hidden names out) and
+    /// the put `--purpose` completion, each at clap's own indentation.
+    #[test]
+    fn the_bash_fix_changes_only_option_lists_and_the_purpose_values() {
+        let mut cmd = crate::Cli::command();
+        let mut raw = Vec::new();
+        clap_complete::generate(Shell::Bash, &mut cmd, "openai-uploads", &mut raw);
+        let raw = String::from_utf8(raw)
+            .unwrap()
+            .replace("openai__subcmd__uploads__", "openai__uploads__");
+        let fixed = super::bash_fixed(&raw, &cmd);
+        assert_eq!(raw.lines().count(), fixed.lines().count());
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let mut changed = 0;
+        for (before, after) in raw.lines().zip(fixed.lines()) {
+            if before == after {
+                continue;
+            }
+            changed += 1;
+            assert_eq!(indent(before), indent(after), "{before:?} became {after:?}");
+            let what = after.trim_start();
+            assert!(
+                what.starts_with("opts=\"")
+                    || what.starts_with("COMPREPLY=($(compgen -W \"fine-tune assistants"),
+                "{before:?} became {after:?}"
+            );
+        }
+        // put's --purpose and -p, and the lists that held a hidden name.
+        assert!(changed > 2, "{changed}");
+        assert_eq!(
+            fixed.matches("compgen -W \"fine-tune assistants").count(),
+            2
+        );
+    }
+}
