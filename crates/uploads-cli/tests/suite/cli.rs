@@ -322,8 +322,8 @@ fn a_401_shows_the_servers_message() {
 #[test]
 fn json_output_parses_into_the_upload_type_with_a_nested_file() {
     let dir = tempfile::tempdir().unwrap();
-    random_file(&dir.path().join("a.jsonl"), 5000, 2);
-    let (code, stdout, _) = run(cmd(dir.path())
+    let data = random_file(&dir.path().join("a.jsonl"), 5000, 2);
+    let (code, stdout, stderr) = run(cmd(dir.path())
         .args([
             "put",
             "--local",
@@ -344,7 +344,33 @@ fn json_output_parses_into_the_upload_type_with_a_nested_file() {
     let upload: uploads_client::types::Upload =
         serde_json::from_value(doc["upload"].clone()).unwrap();
     assert_eq!(upload.status.to_string(), "completed");
-    assert_eq!(upload.file.unwrap().bytes, 5000);
+    let file = upload.file.unwrap();
+    assert_eq!(file.bytes, 5000);
+    // --local downloads what it stored and compares md5s: the one sent with complete, or
+    // without --md5 the source's, read again.
+    let verified = format!(
+        "verified: downloaded {} (5000 bytes) from the local server, md5 {} matches the source",
+        file.id,
+        md5_hex(&data)
+    );
+    assert!(stderr.contains(&verified), "{stderr}");
+    let (code, stdout, stderr) = run(cmd(dir.path())
+        .args([
+            "put",
+            "--local",
+            "--no-md5",
+            "--no-check",
+            "--purpose",
+            "batch",
+        ])
+        .arg(dir.path().join("a.jsonl")));
+    assert_eq!(code, 0, "{stderr}");
+    let verified = format!(
+        "verified: downloaded {} (5000 bytes) from the local server, md5 {} matches the source",
+        stdout.trim(),
+        md5_hex(&data)
+    );
+    assert!(stderr.contains(&verified), "{stderr}");
 }
 
 #[test]

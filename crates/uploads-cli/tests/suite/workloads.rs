@@ -800,6 +800,11 @@ fn a_closed_stdout_stops_the_run_cleanly_without_a_panic() {
     let (code, stderr) = with_stdout_closed(&mut c);
     assert_eq!(code, 141, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.arg("man");
+    let (code, stderr) = with_stdout_closed(&mut c);
+    assert_eq!(code, 141, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 
     // A real put: stops as an interrupt does, and the same command again finishes the job.
     let server = Serve::start(Path::new(BIN), &[]);
