@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-/// A byte count: a number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB; case-insensitive).
+/// A byte count: a number with an optional unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB;
+/// case-insensitive).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t
@@ -18,19 +19,32 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "k" | "kb" => 1_000,
         "m" | "mb" => 1_000_000,
         "g" | "gb" => 1_000_000_000,
+        "t" | "tb" => 1_000_000_000_000,
         "kib" => 1 << 10,
         "mib" => 1 << 20,
         "gib" => 1 << 30,
+        "tib" => 1 << 40,
         other => {
             return Err(format!(
-                "unknown size unit {other:?} in {text:?}: use B, KB, MB, GB, KiB, MiB or GiB"
+                "unknown size unit {other:?} in {text:?}: use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
             ));
         }
     };
-    // Never negative: the number has only digits and dots.
+    let out_of_range = || format!("{text:?} is out of range");
+    if !num.contains('.') {
+        // A whole number is taken exactly: past 2^53 an f64 would round it to a neighbour.
+        return num
+            .parse::<u128>()
+            .ok()
+            .and_then(|n| n.checked_mul(u128::from(mult)))
+            .and_then(|bytes| u64::try_from(bytes).ok())
+            .ok_or_else(out_of_range);
+    }
+    // Never negative: the number has only digits and dots. u64::MAX as f64 is 2^64, itself
+    // out of range.
     let bytes = value * mult as f64;
-    if !bytes.is_finite() || bytes > u64::MAX as f64 {
-        return Err(format!("{text:?} is out of range"));
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(out_of_range());
     }
     if bytes.fract() != 0.0 {
         return Err(format!(
@@ -145,6 +159,8 @@ mod tests {
         assert_eq!(clock(Duration::from_millis(12_400)), "12s");
         assert_eq!(human_rate(50e6), "50.0 MB/s");
         assert_eq!(human_rate(100e3), "100.0 KB/s");
+        assert_eq!(human_rate(2.5e9), "2.5 GB/s");
+        assert_eq!(human_rate(512.0), "512.0 B/s");
     }
 
     #[test]
@@ -156,11 +172,24 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5XB").is_err());
         assert!(parse_size("-5").unwrap_err().contains("is not a size"));
-        assert!(
-            parse_size("99999999999GiB")
-                .unwrap_err()
-                .contains("out of range")
-        );
+        for too_big in [
+            "99999999999GiB",
+            "18446744073709551616",
+            "16777216TiB",
+            "18446744073709551616.0",
+            "99999999999999999999999999999999999999999",
+        ] {
+            assert!(
+                parse_size(too_big).unwrap_err().contains("out of range"),
+                "{too_big}"
+            );
+        }
+        // Whole numbers are exact past 2^53, where an f64 rounds.
+        assert_eq!(parse_size("9007199254740993"), Ok(9_007_199_254_740_993));
+        assert_eq!(parse_size("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_size("2TiB"), Ok(2 << 40));
+        assert_eq!(parse_size("3tb"), Ok(3_000_000_000_000));
+        assert_eq!(parse_size("1.5MB"), Ok(1_500_000));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(2_592_000)));
         assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));
@@ -169,6 +198,8 @@ mod tests {
         assert_eq!(format_size(64 << 20), "64MiB");
         assert_eq!(format_size(8 << 30), "8GiB");
         assert_eq!(format_size(1000), "1000");
+        assert_eq!(format_size(3 << 10), "3KiB");
+        assert_eq!(format_size(5 << 40), "5TiB");
         assert_eq!(format_size(0), "0");
         assert_eq!(format_duration(Duration::from_secs(3600)), "1h");
         assert_eq!(format_duration(Duration::from_secs(90)), "90s");
@@ -178,8 +209,16 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn formatted_values_parse_back(n in 0u64..(1 << 50), ms in 0u64..(1 << 40)) {
+        fn formatted_values_parse_back(
+            n in 0u64..(1 << 50),
+            count in 0u64..(1 << 20),
+            shift in proptest::sample::select(vec![0u32, 10, 20, 30, 40]),
+            ms in 0u64..(1 << 40),
+        ) {
             proptest::prop_assert_eq!(parse_size(&format_size(n)), Ok(n));
+            // Every unit format_size writes, parse_size reads.
+            let whole = count << shift;
+            proptest::prop_assert_eq!(parse_size(&format_size(whole)), Ok(whole));
             let d = Duration::from_millis(ms);
             proptest::prop_assert_eq!(parse_duration(&format_duration(d)), Ok(d));
         }
