@@ -239,3 +239,85 @@ fn a_pattern_that_matches_nothing_is_a_warning_and_an_empty_selection_says_why()
     assert!(why.contains("removed 5 file(s)"), "{why}");
     assert!(why.contains("--exclude \"*\" removed 5"), "{why}");
 }
+
+#[test]
+fn filters_that_remove_nothing_leave_no_summary() {
+    let dir = tree();
+    let sel = select(&Inputs {
+        paths: &[dir.path().join("a")],
+        files_from: None,
+        include: &["*".into()],
+        exclude: &["*.doc".into()],
+    })
+    .unwrap();
+    assert_eq!(sel.files.len(), 4);
+    assert_eq!(sel.filtered, None);
+    assert_eq!(sel.warnings, ["--exclude \"*.doc\" matched no file"]);
+}
+
+#[test]
+fn urls_are_set_aside_once_each_in_order() {
+    let paths: Vec<PathBuf> = [
+        "s3://bucket/a.jsonl",
+        "https://example.com/b.jsonl",
+        "s3://bucket/a.jsonl",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    let sel = select(&Inputs {
+        paths: &paths,
+        files_from: None,
+        include: &[],
+        exclude: &[],
+    })
+    .unwrap();
+    assert!(sel.files.is_empty());
+    assert_eq!(
+        sel.remote,
+        ["s3://bucket/a.jsonl", "https://example.com/b.jsonl"]
+    );
+}
+
+#[test]
+fn a_file_whose_name_looks_like_a_pattern_is_that_file() {
+    let dir = tree();
+    let d = dir.path();
+    std::fs::write(d.join("data[1].pdf"), b"data").unwrap();
+    let (files, skipped) = run(d, &["data[1].pdf"], &[], &[]);
+    assert_eq!(files, ["data[1].pdf"]);
+    assert!(skipped.is_empty(), "{skipped:?}");
+}
+
+#[test]
+fn each_pattern_that_matches_nothing_is_named_whatever_came_before() {
+    let dir = tree();
+    let d = dir.path();
+    let (files, skipped) = run(d, &["top.pdf", "*.csv", "a/*.doc", "a/*.txt"], &[], &[]);
+    assert_eq!(files, ["top.pdf", "a/y.txt"]);
+    assert_eq!(skipped, ["*.csv", "a/*.doc"]);
+}
+
+#[test]
+fn the_summary_names_only_the_patterns_that_removed_files_and_says_when_includes_keep() {
+    let dir = tree();
+    let select_with = |include: &[&str], exclude: &[&str]| {
+        select(&Inputs {
+            paths: &[dir.path().join("a")],
+            files_from: None,
+            include: &include.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            exclude: &exclude.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        })
+        .unwrap()
+        .filtered
+        .unwrap()
+    };
+    assert_eq!(
+        select_with(&[], &["*.pdf", "*.doc"]),
+        "the filters removed 4 file(s): --exclude \"*.pdf\" removed 4"
+    );
+    assert_eq!(
+        select_with(&["*.txt"], &[]),
+        "the filters removed 4 file(s) (only files an --include matches are kept)"
+    );
+}
