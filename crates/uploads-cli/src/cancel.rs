@@ -64,8 +64,8 @@ pub async fn run(args: CancelArgs, globals: Globals) -> u8 {
             }
         }
     }
-    if out(format!("{} {status}", args.upload_id)).is_err() {
-        return exit::STDOUT_CLOSED;
+    if let Err(lost) = out(format!("{} {status}", args.upload_id)) {
+        return lost.code;
     }
     exit::OK
 }

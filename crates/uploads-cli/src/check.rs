@@ -92,8 +92,8 @@ pub async fn run(args: CheckArgs) -> u8 {
                 // A script gets one document per input: this one says why it has no report.
                 if args.json {
                     let doc = serde_json::json!({"file": path.display().to_string(), "error": why});
-                    if out(doc).is_err() {
-                        return exit::STDOUT_CLOSED;
+                    if let Err(lost) = out(doc) {
+                        return lost.code;
                     }
                 }
                 code = code.max(fail(kind, format!("{}: {why}", path.display())));
@@ -106,8 +106,8 @@ pub async fn run(args: CheckArgs) -> u8 {
         if args.json {
             let mut value = serde_json::to_value(&report).unwrap_or_default();
             value["file"] = path.display().to_string().into();
-            if out(value).is_err() {
-                return exit::STDOUT_CLOSED;
+            if let Err(lost) = out(value) {
+                return lost.code;
             }
         } else {
             eprintln!("{}", shown(&heading(&path, &report)));

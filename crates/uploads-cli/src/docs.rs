@@ -168,7 +168,8 @@ A usage error: bad options or inputs, refused before any request.
 Interrupted (Ctrl\-C): what could be resumed was kept.
 .TP
 .B 141
-stdout was closed: the run stopped as on an interrupt.
+stdout was closed: the run stopped as on an interrupt. A write to stdout that fails (a full
+disk) stops it the same way with exit 1.
 .PP
 The subcommands' pages (openai\-uploads\-put and the others) follow in this same file.
 "#;

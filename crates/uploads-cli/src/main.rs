@@ -34,7 +34,7 @@ use output::exit;
     name = "openai-uploads",
     version,
     about = "Upload large files to OpenAI: parallel parts, md5-checked, retried, resumable.",
-    after_help = "Exit codes: 0 success, 1 upload failed, 2 usage or validation error, 130 interrupted, 141 stdout closed (a pipe's reader stopped; stopped as an interrupt).\n\
+    after_help = "Exit codes: 0 success, 1 upload failed, 2 usage or validation error, 130 interrupted, 141 stdout closed (a pipe's reader stopped; stopped as an interrupt; a failed write to stdout is 1).\n\
                   Configuration: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID."
 )]
 struct Cli {

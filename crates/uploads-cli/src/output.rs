@@ -12,22 +12,29 @@ pub(crate) mod exit {
     pub(crate) const STDOUT_CLOSED: u8 = 141;
 }
 
-/// stdout is gone: its reader closed the pipe.
-#[derive(Debug)]
-pub(crate) struct StdoutClosed;
+/// stdout takes no more lines: its reader closed the pipe, or a write failed (a full disk).
+/// The command stops as an interrupt stops it, and exits with `code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StdoutLost {
+    /// [`exit::STDOUT_CLOSED`] for a closed pipe; [`exit::FAILED`] for a write that failed,
+    /// which a script must not take for a reader that had seen enough.
+    pub(crate) code: u8,
+}
 
 /// Writes one line to stdout. A closed pipe is not a panic (as `println!` makes it) but
-/// [`StdoutClosed`], for the command to stop cleanly; another write error is said on stderr
-/// and treated alike.
-pub(crate) fn out(line: impl std::fmt::Display) -> Result<(), StdoutClosed> {
+/// [`StdoutLost`], for the command to stop cleanly; another write error is said on stderr
+/// and stops it alike, with exit 1.
+pub(crate) fn out(line: impl std::fmt::Display) -> Result<(), StdoutLost> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutLost {
+            code: exit::STDOUT_CLOSED,
+        }),
         Err(e) => {
             eprintln!("error: writing to stdout: {e}");
-            Err(StdoutClosed)
+            Err(StdoutLost { code: exit::FAILED })
         }
     }
 }

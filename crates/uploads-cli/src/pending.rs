@@ -54,8 +54,8 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
                 "complete_sent": e.complete_sent,
                 "expired": is_expired(e, now),
             });
-            if out(doc).is_err() {
-                return exit::STDOUT_CLOSED;
+            if let Err(lost) = out(doc) {
+                return lost.code;
             }
         }
         return exit::OK;
@@ -64,13 +64,11 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
         eprintln!("no resumable uploads in {}", dir.display());
         return exit::OK;
     }
-    if out(format!(
+    if let Err(lost) = out(format!(
         "{:<40} {:>11} {:>10}  FILE",
         "UPLOAD", "PARTS", "LEFT"
-    ))
-    .is_err()
-    {
-        return exit::STDOUT_CLOSED;
+    )) {
+        return lost.code;
     }
     for (_, e) in &entries {
         let left = e.expires_at.saturating_sub(now);
@@ -89,8 +87,8 @@ pub fn run(args: PendingArgs, journal_dir: Option<PathBuf>) -> u8 {
             left,
             crate::output::shown(&e.path.display().to_string())
         );
-        if out(row).is_err() {
-            return exit::STDOUT_CLOSED;
+        if let Err(lost) = out(row) {
+            return lost.code;
         }
     }
     if entries.iter().any(|(_, e)| is_expired(e, now)) {

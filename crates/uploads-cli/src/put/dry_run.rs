@@ -23,8 +23,8 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
         "{:>12} {:>10} {:>6} {:>9} {:>10}  {:<10} FILE",
         "BYTES", "PART", "PARTS", "IN FLIGHT", "TIME", "EXPIRY"
     );
-    if out(header).is_err() {
-        return exit::STDOUT_CLOSED;
+    if let Err(lost) = out(header) {
+        return lost.code;
     }
     for (job, plan) in &ready {
         let estimate = plan.estimate(args.assume_rate);
@@ -45,8 +45,8 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
             expiry,
             shown(&job.label)
         );
-        if out(row).is_err() {
-            return exit::STDOUT_CLOSED;
+        if let Err(lost) = out(row) {
+            return lost.code;
         }
         code = code.max(check_contents(job, plan).await);
     }

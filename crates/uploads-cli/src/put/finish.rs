@@ -10,7 +10,7 @@ use uploads_ext::{FinishedUpload, UploadError, human_bytes};
 use super::args::PutArgs;
 use super::job::{Job, Stat};
 use super::manifest::{Manifest, Record};
-use crate::output::shown;
+use crate::output::{StdoutLost, shown};
 
 /// What the uploads' ends add up to.
 pub struct Ends {
@@ -30,8 +30,9 @@ pub struct Ends {
     started: Instant,
     /// A summary is printed for several uploads, or with a manifest.
     summarize: bool,
-    /// stdout's reader went away: ids are no longer printed, and the command stops.
-    stdout_closed: bool,
+    /// stdout took no more (its reader went away, or a write failed): ids are no longer
+    /// printed, and the command stops.
+    stdout_lost: Option<StdoutLost>,
 }
 
 impl Ends {
@@ -49,13 +50,13 @@ impl Ends {
             bytes: 0,
             started: Instant::now(),
             summarize: !args.quiet && (total > 1 || already > 0 || args.manifest.is_some()),
-            stdout_closed: false,
+            stdout_lost: None,
         }
     }
 
-    /// True once stdout's reader has gone away.
-    pub fn stdout_closed(&self) -> bool {
-        self.stdout_closed
+    /// Why stdout takes no more lines, once it does not.
+    pub fn stdout_lost(&self) -> Option<StdoutLost> {
+        self.stdout_lost
     }
 
     /// An input the manifest records as uploaded: its recorded File id, in its place.
@@ -112,8 +113,8 @@ impl Ends {
     fn put(&mut self, order: usize, line: String) {
         self.waiting.insert(order, line);
         while let Some(line) = self.waiting.remove(&self.next) {
-            if !self.stdout_closed && crate::output::out(line).is_err() {
-                self.stdout_closed = true;
+            if self.stdout_lost.is_none() {
+                self.stdout_lost = crate::output::out(line).err();
             }
             self.next += 1;
         }

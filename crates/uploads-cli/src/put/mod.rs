@@ -335,17 +335,17 @@ async fn upload(
         if let Err(message) = outcome {
             code = code.max(fail(exit::FAILED, message));
         }
-        if ends.stdout_closed() && !token.is_cancelled() {
+        if ends.stdout_lost().is_some() && !token.is_cancelled() {
             // As an interrupt: every upload stops where it can be resumed.
             eprintln!(
-                "stdout was closed: stopping; what was uploaded is in the summary, the rest stays resumable"
+                "stdout takes no more: stopping; what was uploaded is in the summary, the rest stays resumable"
             );
             token.cancel();
         }
     }
     ends.summary();
-    if ends.stdout_closed() {
-        code = code.max(exit::STDOUT_CLOSED);
+    if let Some(lost) = ends.stdout_lost() {
+        code = code.max(lost.code);
     }
     if let Some(steps) = steps {
         code = code.max(steps.finish().await);

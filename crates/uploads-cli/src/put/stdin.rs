@@ -68,13 +68,14 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
             if let Some(check) = &done.check {
                 crate::check::print_warnings("stdin", check);
             }
-            if crate::output::out(super::finish::stdout_line(args.json, &job.path, &done)).is_err()
+            if let Err(lost) =
+                crate::output::out(super::finish::stdout_line(args.json, &job.path, &done))
             {
                 eprintln!(
-                    "uploaded as {}, but stdout was closed before the id could be printed",
+                    "uploaded as {}, but stdout took no more before the id could be printed",
                     done.file.id
                 );
-                return exit::STDOUT_CLOSED;
+                return lost.code;
             }
             match then {
                 Some(cx) => match crate::then::Steps::start(cx).await {

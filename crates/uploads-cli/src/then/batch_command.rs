@@ -95,7 +95,7 @@ pub(crate) async fn run_batch_command(cmd: BatchCommand, globals: Globals) -> u8
                 }
             });
             match printed.map(out) {
-                Some(Err(_)) => exit::STDOUT_CLOSED,
+                Some(Err(lost)) => lost.code,
                 _ => code,
             }
         }
@@ -118,7 +118,7 @@ pub(crate) async fn run_batch_command(cmd: BatchCommand, globals: Globals) -> u8
         BatchAction::Cancel { id } => match batches.cancel(&id).await {
             Ok(b) => {
                 eprintln!("batch {}: {}", b.id, b.status);
-                u8::from(out(b.id).is_err()) * exit::STDOUT_CLOSED
+                out(b.id).err().map_or(exit::OK, |lost| lost.code)
             }
             Err(e) => fail(exit::FAILED, e),
         },
@@ -130,8 +130,8 @@ async fn results_to(batches: &Batches<'_>, batch: &types::Batch, dir: &Path) -> 
         Ok(r) => {
             let mut code = exit::OK;
             for path in r.output.iter().chain(&r.errors) {
-                if out(path.display()).is_err() {
-                    code = exit::STDOUT_CLOSED;
+                if let Err(lost) = out(path.display()) {
+                    code = lost.code;
                 }
             }
             if r.output.is_none() && r.errors.is_none() {

@@ -128,9 +128,9 @@ impl Steps {
         for end in ends {
             code = code.max(end.code);
             if let Some(line) = end.line
-                && out(line).is_err()
+                && let Err(lost) = out(line)
             {
-                code = code.max(exit::STDOUT_CLOSED);
+                code = code.max(lost.code);
             }
         }
         code

@@ -761,15 +761,37 @@ fn a_full_stdout_is_named_and_never_taken_for_a_closed_pipe() {
     let (code, stderr) = run_full(&["man"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
-    // A command's report line: the reason is said, and the run stops as for a closed pipe.
+    // A command's report line: the reason is said, and the run stops as for a closed pipe,
+    // but with exit 1: 141 would tell a script that a reader had seen enough.
     std::fs::write(d.join("a.jsonl"), "{}\n").unwrap();
     let a = d.join("a.jsonl");
     let (code, stderr) = run_full(&["check", "-p", "batch", "--json", a.to_str().unwrap()]);
-    assert_eq!(code, 141, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("error: writing to stdout: No space left on device"),
         "{stderr}"
     );
+    // A put's File id: uploaded, but the id could not be written; the rest stays resumable.
+    let server = Serve::start(Path::new(BIN), &[]);
+    std::fs::write(d.join("b.txt"), "hello").unwrap();
+    let out = put(&server, &d.join("j"))
+        .args(["-p", "assistants"])
+        .arg(d.join("b.txt"))
+        .stdin(Stdio::null())
+        .stdout(full())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: writing to stdout: No space left on device"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stdout takes no more: stopping"),
+        "{stderr}"
+    );
+    assert_eq!(server.stat("uploads_completed"), 1, "{stderr}");
 }
 
 #[test]
@@ -817,7 +839,10 @@ fn a_closed_stdout_stops_the_run_cleanly_without_a_panic() {
     let (code, stderr) = with_stdout_closed(&mut c);
     assert_eq!(code, 141, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains("stdout was closed"), "{stderr}");
+    assert!(
+        stderr.contains("stdout takes no more: stopping"),
+        "{stderr}"
+    );
     let (code, stdout, stderr) = run(put(&server, &d.join("j"))
         .args(["-p", "assistants", "-j", "1"])
         .args(&files));
