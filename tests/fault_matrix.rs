@@ -477,19 +477,43 @@ fn case11_out_of_file_descriptors_the_server_pauses_instead_of_spinning() {
 #[test]
 fn case12_a_thousand_files_under_a_low_descriptor_limit_all_complete() {
     // The client gets 64 descriptors for 1,000 files: every per-file resource must be bounded.
-    files_under_a_descriptor_limit(1000, 64, "4");
+    files_under_a_descriptor_limit(1000, "-n 64", "4");
 }
 
 #[test]
 fn case16_a_high_j_under_a_low_descriptor_limit_is_lowered_and_strands_nothing() {
     // -j 500 under 128 descriptors: 7 uploads were left pending without a journal before.
-    let stderr = files_under_a_descriptor_limit(300, 128, "500");
+    let stderr = files_under_a_descriptor_limit(300, "-n 128", "500");
     assert!(stderr.contains("-j 500 lowered to 26"), "{stderr}");
 }
 
-/// Puts `count` small files with `-j j` under `ulimit -n limit`: every one completes, nothing
-/// is cancelled or left pending. Its stderr.
-fn files_under_a_descriptor_limit(count: usize, limit: u32, j: &str) -> String {
+#[test]
+fn case18_a_low_soft_descriptor_limit_is_raised_to_the_hard_one_before_j_is_fitted() {
+    // Soft 64, hard as this machine has it: the client raises the soft limit to the hard one
+    // first, so -j 200 is lowered only if the hard limit itself is too low (never to the 5
+    // that 64 descriptors would give).
+    let hard = std::process::Command::new("sh")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .unwrap();
+    let hard = String::from_utf8_lossy(&hard.stdout).trim().to_owned();
+    let fits = hard
+        .parse::<u64>()
+        .map_or(u64::MAX, |h| (h.saturating_sub(48) / 3).max(1));
+    let stderr = files_under_a_descriptor_limit(300, "-Sn 64", "200");
+    if fits >= 200 {
+        assert!(!stderr.contains("lowered"), "hard limit {hard}: {stderr}");
+    } else {
+        assert!(
+            stderr.contains(&format!("-j 200 lowered to {fits}")),
+            "hard limit {hard}: {stderr}"
+        );
+    }
+}
+
+/// Puts `count` small files with `-j j` under `ulimit {limit}` (`-n 64`: soft and hard; `-Sn
+/// 64`: soft only): every one completes, nothing is cancelled or left pending. Its stderr.
+fn files_under_a_descriptor_limit(count: usize, limit: &str, j: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let server = Serve::start(bin(), &["--max-part-size", PART]);
     let journals = dir.path().join("journals");
@@ -505,7 +529,7 @@ fn files_under_a_descriptor_limit(count: usize, limit: u32, j: &str) -> String {
     let mut shell = std::process::Command::new("sh");
     shell
         .arg("-c")
-        .arg(format!("ulimit -n {limit} && exec \"$@\""))
+        .arg(format!("ulimit {limit} && exec \"$@\""))
         .arg("sh")
         .arg(program)
         .args([
