@@ -770,6 +770,61 @@ fn case15_two_same_named_files_and_a_lost_complete_never_share_a_file_id() {
 }
 
 #[test]
+fn case19_a_file_the_manifest_records_is_never_taken_for_a_lost_completes_file() {
+    // a/x.txt's upload is interrupted; b/x.txt (same name and size) is then uploaded and
+    // recorded in the manifest, so its File is newer than a's upload. When a's resumed
+    // complete loses its response, b's File fits the search by name, size, purpose and time:
+    // only the manifest's record keeps it out, and a's own File is then the one answer.
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Serve::start(bin(), &["--max-part-size", PART, "--bandwidth", "32KiB"]);
+    let mut sources = Vec::new();
+    for (i, sub) in ["a", "b"].iter().enumerate() {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        sources.push(random_file(
+            &dir.path().join(sub).join("x.txt"),
+            256 * 1024,
+            40 + i as u64,
+        ));
+    }
+    let journals = dir.path().join("journals");
+    let manifest = dir.path().join("manifest.jsonl");
+    // A restart comes back on the same address.
+    let url = server.url.clone();
+    let put = |file: &str| {
+        let mut c = cli(&url, "sk-local", &journals);
+        c.args(put_args("assistants"))
+            .args(["-j", "1", "--manifest"])
+            .arg(&manifest)
+            .arg(dir.path().join(file));
+        c
+    };
+    let child = put("a/x.txt")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 1);
+    signal(&child, libc::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    server.restart_with(&["--max-part-size", PART]);
+    let (code, b_id, stderr) = output(&mut put("b/x.txt"));
+    assert_eq!(code, 0, "{stderr}");
+    let b_id = b_id.trim().to_owned();
+    server.restart_with(&["--max-part-size", PART, "--lose-complete-responses", "1"]);
+    let (code, a_id, stderr) = output(&mut put("a/x.txt"));
+    assert_eq!(code, 0, "{stderr}");
+    let a_id = a_id.trim();
+    assert!(stderr.contains("resum"), "a's upload was resumed: {stderr}");
+    assert_ne!(a_id, b_id);
+    assert_eq!(md5_hex(&server.download(a_id)), md5_hex(&sources[0]));
+    assert_eq!(md5_hex(&server.download(&b_id)), md5_hex(&sources[1]));
+    assert_eq!(server.stat("uploads_cancelled"), 0);
+    assert!(pending(&server.url, &journals).is_empty());
+}
+
+#[test]
 fn case17_stalled_clients_at_the_connection_cap_do_not_lock_an_upload_out() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
