@@ -249,4 +249,20 @@ mod tests {
         assert_eq!(lines.len(), 5);
         assert!(serde_json::from_str::<Record>(lines[3]).is_ok(), "{text}");
     }
+
+    #[test]
+    fn a_manifest_that_cannot_be_read_is_refused_saying_so() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory: reading it fails, and not because it is missing.
+        let err = Manifest::open(dir.path()).err().unwrap();
+        assert!(
+            err.starts_with(&format!("reading {}: ", dir.path().display())),
+            "{err}"
+        );
+        // A missing manifest is a new one.
+        let path = dir.path().join("new.jsonl");
+        let m = Manifest::open(&path).unwrap();
+        assert_eq!(m.file_ids().count(), 0);
+        assert!(path.exists());
+    }
 }
