@@ -249,6 +249,19 @@ impl<A: UploadApi> Run<A> {
             );
         }
         let rejected = Arc::new(AtomicBool::new(false));
+        // A stream is read once, by the parts: its check is armed before the first part
+        // reads, since the spawned pass may start after they have read it all.
+        if let (Some(stream), Some((purpose, options))) = (self.ctx.source.as_stream(), plan.check)
+        {
+            let (stop, flag) = (self.ctx.stop.clone(), rejected.clone());
+            let on_first_error = move || {
+                flag.store(true, Ordering::SeqCst);
+                stop.cancel();
+            };
+            stream
+                .check_with(purpose, options, Box::new(on_first_error))
+                .await;
+        }
         let scan_task = (plan.md5 || plan.check.is_some()).then(|| {
             let (source, len) = (self.ctx.source.clone(), self.checked.identity.size);
             let (stop, flag) = (self.ctx.stop.clone(), rejected.clone());

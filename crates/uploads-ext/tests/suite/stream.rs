@@ -169,3 +169,59 @@ async fn an_interrupted_stream_upload_is_cancelled_not_left_pending() {
         "{disposition:?}"
     );
 }
+
+/// The check of a stream rides on the parts' reads, so it must be in place before the first
+/// part reads: a stream that is ready at once (here, bytes in memory on a one-thread
+/// runtime) was read whole by the parts before the spawned pass armed the check, and went up
+/// unchecked (the CLI's `put - --then batch` then found no endpoint, under load).
+#[tokio::test]
+async fn a_stream_read_at_once_is_still_checked() {
+    let s = setup();
+    let good = concat!(
+        r#"{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}}"#,
+        "\n"
+    );
+    let fake = Arc::new(Fake::new());
+    let done = uploader(&fake, &s)
+        .source(
+            Source::stream(std::io::Cursor::new(good.as_bytes()), good.len() as u64),
+            Purpose::Batch,
+        )
+        .filename("requests.jsonl")
+        .check_content(true)
+        .send()
+        .await
+        .unwrap();
+    let report = done
+        .check
+        .clone()
+        .unwrap_or_else(|| panic!("the stream was checked: {done:?}"));
+    assert_eq!(
+        report.summary.by_kind.keys().collect::<Vec<_>>(),
+        ["/v1/chat/completions"]
+    );
+    // A bad line is refused, not uploaded.
+    let bad = "{\"method\":\"POST\"}\n";
+    let fake = Arc::new(Fake::new());
+    let err = uploader(&fake, &s)
+        .source(
+            Source::stream(std::io::Cursor::new(bad.as_bytes()), bad.len() as u64),
+            Purpose::Batch,
+        )
+        .filename("requests.jsonl")
+        .check_content(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UploadError::Stopped {
+                cause: StopCause::ContentRejected { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(fake.count("complete"), 0);
+}

@@ -214,7 +214,8 @@ impl StreamSource {
     }
 
     /// Checks the bytes as they pass; `on_first_error` is called at the first error, and the
-    /// pass then ends with the report of what was read.
+    /// pass then ends with the report of what was read. Only before the first read, and once:
+    /// a second call (the pass arming what the upload armed) changes nothing.
     pub(crate) async fn check_with(
         &self,
         purpose: ContentFormat,
@@ -222,7 +223,7 @@ impl StreamSource {
         on_first_error: OnError,
     ) {
         let mut state = self.reader.lock().await;
-        if state.read == 0 {
+        if state.read == 0 && state.check.is_none() {
             state.check = Some((
                 Checker::with_options(purpose, options),
                 Some(on_first_error),
