@@ -177,21 +177,23 @@ async fn an_interrupted_stream_upload_is_cancelled_not_left_pending() {
 #[tokio::test]
 async fn a_stream_read_at_once_is_still_checked() {
     let s = setup();
+    let send = |text: &'static str| {
+        let fake = Arc::new(Fake::new());
+        let sent = uploader(&fake, &s)
+            .source(
+                Source::stream(std::io::Cursor::new(text.as_bytes()), text.len() as u64),
+                Purpose::Batch,
+            )
+            .filename("requests.jsonl")
+            .check_content(true)
+            .send();
+        async move { (sent.await, fake) }
+    };
     let good = concat!(
         r#"{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}}"#,
         "\n"
     );
-    let fake = Arc::new(Fake::new());
-    let done = uploader(&fake, &s)
-        .source(
-            Source::stream(std::io::Cursor::new(good.as_bytes()), good.len() as u64),
-            Purpose::Batch,
-        )
-        .filename("requests.jsonl")
-        .check_content(true)
-        .send()
-        .await
-        .unwrap();
+    let done = send(good).await.0.unwrap();
     let report = done
         .check
         .clone()
@@ -201,18 +203,8 @@ async fn a_stream_read_at_once_is_still_checked() {
         ["/v1/chat/completions"]
     );
     // A bad line is refused, not uploaded.
-    let bad = "{\"method\":\"POST\"}\n";
-    let fake = Arc::new(Fake::new());
-    let err = uploader(&fake, &s)
-        .source(
-            Source::stream(std::io::Cursor::new(bad.as_bytes()), bad.len() as u64),
-            Purpose::Batch,
-        )
-        .filename("requests.jsonl")
-        .check_content(true)
-        .send()
-        .await
-        .unwrap_err();
+    let (sent, fake) = send("{\"method\":\"POST\"}\n").await;
+    let err = sent.unwrap_err();
     assert!(
         matches!(
             err,
