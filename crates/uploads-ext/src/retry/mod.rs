@@ -156,13 +156,17 @@ impl From<ApiError> for Failure {
     }
 }
 
-/// Everything a retry loop needs: the policy, the jitter's random source, the token that stops
+/// Everything a retry loop needs: the policy, the jitter's random source, the tokens that stop
 /// the whole upload, and where to report scheduled retries. One per upload, shared by its parts.
 #[derive(Clone)]
 pub(crate) struct RetryContext {
     policy: RetryPolicy,
     rng: Arc<Mutex<StdRng>>,
+    /// Stops at once: an attempt in flight is dropped.
     stop: CancellationToken,
+    /// Stops retrying (another part failed for good): an attempt in flight runs to its
+    /// answer, so that a part the service stored is known and never sent again.
+    settle: CancellationToken,
     emit: Emitter,
 }
 
@@ -181,9 +185,15 @@ impl RetryContext {
         Self {
             policy,
             rng: Arc::new(Mutex::new(rng)),
+            settle: stop.child_token(),
             stop,
             emit,
         }
+    }
+
+    /// The token that settles the retries (fired by `stop` too).
+    pub(crate) fn settle(&self) -> &CancellationToken {
+        &self.settle
     }
 
     fn jitter(&self) -> f64 {
@@ -193,7 +203,7 @@ impl RetryContext {
     }
 
     /// Calls `op` until it succeeds, fails for good, the attempts run out, or the upload is
-    /// stopped (also while waiting).
+    /// stopped (also while waiting). Settling, it makes no new attempt.
     pub(crate) async fn run<T, F, Fut>(&self, step: Step, mut op: F) -> Result<T, StopCause>
     where
         F: FnMut() -> Fut,
@@ -225,6 +235,9 @@ impl RetryContext {
                         error,
                     });
                 }
+                Verdict::Retry { .. } if self.settle.is_cancelled() => {
+                    return Err(StopCause::Interrupted);
+                }
                 Verdict::Retry { after, reason } => (after, reason),
             };
             let mut wait = self.policy.delay(attempt, after, self.jitter());
@@ -251,7 +264,7 @@ impl RetryContext {
             });
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = self.stop.cancelled() => return Err(StopCause::Interrupted),
+                _ = self.settle.cancelled() => return Err(StopCause::Interrupted),
             }
         }
     }

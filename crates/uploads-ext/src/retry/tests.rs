@@ -364,3 +364,53 @@ async fn an_unreachable_service_is_waited_for_only_as_long_as_the_patience() {
         "{err:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn settling_lets_the_attempt_in_flight_answer_and_makes_no_new_one() {
+    let p = probe(5, 1);
+    let settle = p.ctx.settle().clone();
+    let calls = AtomicU32::new(0);
+    let start = Instant::now();
+    let run = p.ctx.run(Step::Part(0), || async {
+        calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        Ok::<_, Failure>(7)
+    });
+    let fire = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        settle.cancel();
+    };
+    let (answer, ()) = tokio::join!(run, fire);
+    assert_eq!(answer.unwrap(), 7, "the attempt in flight answered");
+    assert_eq!(start.elapsed(), Duration::from_secs(5));
+
+    // Settled: a failure that would be retried is not.
+    let err = p
+        .ctx
+        .run(Step::Part(1), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(Failure::Api(status(503, None, None)))
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StopCause::Interrupted), "{err:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert!(waits(&p.events).is_empty());
+
+    // A stop drops the attempt in flight.
+    let p = probe(5, 1);
+    let stop = p.stop.clone();
+    let start = Instant::now();
+    let run = p.ctx.run(Step::Part(0), || async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        Ok::<_, Failure>(7)
+    });
+    let fire = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        stop.cancel();
+    };
+    let (answer, ()) = tokio::join!(run, fire);
+    assert!(matches!(answer, Err(StopCause::Interrupted)));
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+    assert!(p.ctx.settle().is_cancelled(), "a stop settles too");
+}

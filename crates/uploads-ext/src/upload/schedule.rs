@@ -16,7 +16,9 @@ use crate::progress::Event;
 
 impl<A: UploadApi> Run<A> {
     /// Sends the missing parts, recording each in the journal as it finishes. On the first
-    /// failure every other part is stopped, and that failure is returned.
+    /// failure no part starts or retries, and that failure is returned: one the upload can
+    /// resume from lets the parts in flight run to their answers (each stored part is then
+    /// journaled, not sent again by the resume); any other stops them at once.
     pub(super) async fn send_parts(&self, entry: &mut JournalEntry) -> Result<(), StopCause> {
         let upload_id: Arc<str> = entry.upload_id.as_str().into();
         let mut todo = self
@@ -29,8 +31,9 @@ impl<A: UploadApi> Run<A> {
             .peekable();
         let mut tasks = JoinSet::new();
         let mut first_failure: Option<StopCause> = None;
+        let settle = self.ctx.retry.settle();
         loop {
-            let want_slot = todo.peek().is_some() && !self.ctx.stop.is_cancelled();
+            let want_slot = todo.peek().is_some() && !settle.is_cancelled();
             tokio::select! {
                 // Finished parts first: their slots are what the next part waits for.
                 biased;
@@ -42,10 +45,14 @@ impl<A: UploadApi> Run<A> {
                         Ok(()) => {}
                         Err(cause) => {
                             // The first real cause wins; the others are mostly "interrupted" by it.
+                            if cause.is_resumable() {
+                                settle.cancel();
+                            } else {
+                                self.ctx.stop.cancel();
+                            }
                             if first_failure.as_ref().is_none_or(|f| matches!(f, StopCause::Interrupted)) {
                                 first_failure = Some(cause);
                             }
-                            self.ctx.stop.cancel();
                         }
                     }
                 }
@@ -64,11 +71,11 @@ impl<A: UploadApi> Run<A> {
                         out
                     }.instrument(span));
                 }
-                _ = self.ctx.stop.cancelled(), if want_slot => {}
+                _ = settle.cancelled(), if want_slot => {}
                 else => break,
             }
         }
-        if self.ctx.stop.is_cancelled() && first_failure.is_none() && todo.peek().is_some() {
+        if settle.is_cancelled() && first_failure.is_none() && todo.peek().is_some() {
             first_failure = Some(StopCause::Interrupted);
         }
         first_failure.map_or(Ok(()), Err)

@@ -351,6 +351,55 @@ async fn exhausted_retries_leave_it_resumable_and_the_rerun_sends_only_missing_p
 }
 
 #[tokio::test]
+async fn a_part_in_flight_when_another_fails_for_now_is_answered_and_journaled() {
+    // Part 1 fails its three attempts at once while part 0 is still on its way: part 0's
+    // answer is awaited and journaled, so the resume sends parts 1 and 2 only (before, part 0
+    // was dropped mid-request: a server that had stored it got it twice, and the fault
+    // matrix's full-disk case counted one part too many).
+    let s = setup();
+    let (path, data) = make_file(s.dir.path(), "a.txt", 3, 0);
+    let fake = Fake {
+        slow_part: Some((0, Duration::from_millis(300))),
+        ..Fake::new().on_part(|_, bytes| (bytes[0] == 1).then(|| status(503, None, None)))
+    };
+    let fake = Arc::new(fake);
+    let err = uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .concurrency(2)
+        .send()
+        .await
+        .unwrap_err();
+    let UploadError::Stopped {
+        cause:
+            StopCause::RetriesExhausted {
+                step: Step::Part(1),
+                ..
+            },
+        disposition: Disposition::Resumable { parts_done, .. },
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*parts_done, 1, "part 0 answered and journaled");
+    assert_eq!(fake.count("part:0"), 1);
+    assert_eq!(fake.count("part:2"), 0, "no part starts after the failure");
+
+    *fake.on_part.lock().unwrap() = None;
+    fake.state.lock().unwrap().calls.clear();
+    uploader(&fake, &s)
+        .file(&path, Purpose::Assistants)
+        .part_size(PART)
+        .send()
+        .await
+        .unwrap();
+    let mut calls = fake.calls();
+    calls.sort();
+    assert_eq!(calls, ["complete", "part:1", "part:2"]);
+    assert_eq!(fake.completed_bytes(), data);
+}
+
+#[tokio::test]
 async fn the_callers_cancellation_leaves_the_upload_resumable() {
     let s = setup();
     let (path, _) = make_file(s.dir.path(), "a.txt", 6, 0);

@@ -45,6 +45,8 @@ pub struct Fake {
     /// Complete answers a completed Upload with no `file` (a malformed response).
     pub complete_without_file: std::sync::atomic::AtomicBool,
     pub part_delay: Duration,
+    /// The part whose first byte is this takes this much longer to answer.
+    pub slow_part: Option<(u8, Duration)>,
     pub in_flight: std::sync::atomic::AtomicUsize,
     pub max_in_flight: std::sync::atomic::AtomicUsize,
 }
@@ -63,6 +65,7 @@ impl Fake {
             open_uploads: Default::default(),
             max_open_uploads: Default::default(),
             part_delay: Duration::ZERO,
+            slow_part: None,
             in_flight: Default::default(),
             max_in_flight: Default::default(),
         }
@@ -180,6 +183,11 @@ impl UploadApi for Fake {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(self.part_delay).await;
+        if let Some((first, delay)) = self.slow_part
+            && bytes.first() == Some(&first)
+        {
+            tokio::time::sleep(delay).await;
+        }
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let attempt = {
             let mut s = self.state.lock().unwrap();
