@@ -453,6 +453,12 @@ fn a_vector_store_made_once_gets_every_file_names_each_failure_and_a_rerun_retri
         4,
         "{stderr}"
     );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("0 of 5 uploaded, 0 failed, 5 already uploaded (manifest); ")),
+        "{stderr}"
+    );
     assert!(stderr.contains("1 file(s) attached"), "{stderr}");
     assert_eq!(
         s.get_json("/vector_stores")["data"]
@@ -682,4 +688,54 @@ fn with_json_each_step_prints_its_object_after_the_uploads() {
         std::fs::read(written[0]).unwrap(),
         std::fs::read(output).unwrap()
     );
+}
+
+#[test]
+fn a_rerun_without_a_manifest_takes_each_file_from_the_steps_journal_and_counts_it() {
+    // Without a manifest, the step's journal is what knows the Files: the ones the store
+    // completed are passed over, the failed one attached again, and the summary counts all
+    // three as uploaded by an earlier run.
+    let s = Serve::start(
+        Path::new(BIN),
+        &["--workflow-step", "100ms", "--fail-vector-store-files", "1"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for i in 0..3 {
+        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
+    }
+    let journals = dir.path().join("j");
+    let args = [
+        docs.to_str().unwrap(),
+        "-p",
+        "assistants",
+        "--vector-store",
+        "new:docs",
+        "--wait",
+    ];
+    let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
+    assert_eq!(code, 1, "{stderr}");
+    let store_id = stdout.lines().last().unwrap().to_owned();
+    assert!(store_id.starts_with("vs_"), "{stdout}");
+
+    let uploads = s.stat("uploads_created");
+    let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().last(), Some(store_id.as_str()));
+    assert_eq!(s.stat("uploads_created"), uploads, "nothing uploaded again");
+    assert_eq!(
+        stderr.matches("already in the vector store").count(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("taking up its step").count(), 1, "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("0 of 3 uploaded, 0 failed, 3 uploaded by an earlier run; ")),
+        "{stderr}"
+    );
+    let store = s.get_json(&format!("/vector_stores/{store_id}"));
+    assert_eq!(store["file_counts"]["completed"], 3, "{store}");
 }

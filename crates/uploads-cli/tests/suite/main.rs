@@ -6,5 +6,6 @@ mod after;
 mod cli;
 mod content;
 mod remote;
+mod selection;
 mod terminal;
 mod workloads;

@@ -1,0 +1,158 @@
+//! What `put` says of its selection before any upload: patterns that matched nothing, a
+//! machine's empty share, `--filename` with more than one file, and a run with nothing left
+//! to do (which starts nothing).
+
+use std::path::Path;
+use std::process::Command;
+
+use uploads_e2e::{clean_command, output as run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
+
+fn put(journals: &Path, args: &[&str]) -> Command {
+    let mut c = clean_command(Path::new(BIN), journals);
+    c.arg("put").args(args);
+    c
+}
+
+/// A directory with `a.txt` and `b.md`.
+fn two_files() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("a.txt"), "hello\n").unwrap();
+    std::fs::write(docs.join("b.md"), "# b\n").unwrap();
+    let docs = docs.to_str().unwrap().to_owned();
+    (dir, docs)
+}
+
+#[test]
+fn a_pattern_that_matched_nothing_is_a_warning_unless_quiet() {
+    let (dir, docs) = two_files();
+    let args = [
+        docs.as_str(),
+        "-p",
+        "assistants",
+        "--dry-run",
+        "--include",
+        "*.txt",
+        "--include",
+        "*.pdf",
+    ];
+    let (code, stdout, stderr) = run(&mut put(dir.path(), &args));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("a.txt") && !stdout.contains("b.md"),
+        "{stdout}"
+    );
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [r#"warning: --include "*.pdf" matched no file"#],
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr) = run(put(dir.path(), &args).arg("--quiet"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("a.txt"), "{stdout}");
+    assert!(
+        !stderr.contains("warning"),
+        "quiet is errors only: {stderr}"
+    );
+}
+
+#[test]
+fn an_empty_share_says_how_many_files_were_selected_and_is_not_a_failure() {
+    let (dir, docs) = two_files();
+    let one = format!("{docs}/a.txt");
+    let mut empty = Vec::new();
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let args = [
+            one.as_str(),
+            "-p",
+            "assistants",
+            "--dry-run",
+            "--shard",
+            &shard,
+        ];
+        let (code, stdout, stderr) = run(&mut put(dir.path(), &args));
+        assert_eq!(code, 0, "{stderr}");
+        if stdout.is_empty() {
+            assert_eq!(
+                stderr,
+                format!(
+                    "nothing to upload: none of the 1 selected file(s) falls in shard {shard}\n"
+                )
+            );
+            let (code, stdout, stderr) = run(put(dir.path(), &args).arg("--quiet"));
+            assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
+            empty.push(k);
+        }
+    }
+    assert_eq!(empty.len(), 1, "one file: one shard of two is empty");
+}
+
+#[test]
+fn filename_names_one_file_and_is_refused_for_two() {
+    let (dir, docs) = two_files();
+    let (a, b) = (format!("{docs}/a.txt"), format!("{docs}/b.md"));
+    let (code, stdout, stderr) = run(&mut put(
+        dir.path(),
+        &[&a, "-p", "assistants", "--dry-run", "--filename", "x.txt"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("a.txt"), "{stdout}");
+    let (code, stdout, stderr) = run(&mut put(
+        dir.path(),
+        &[
+            &a,
+            &b,
+            "-p",
+            "assistants",
+            "--dry-run",
+            "--filename",
+            "x.txt",
+        ],
+    ));
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        "error: --filename names one file: give one FILE, or leave --filename out\n"
+    );
+}
+
+#[test]
+fn a_run_the_manifest_leaves_nothing_to_do_starts_no_local_server() {
+    let (dir, docs) = two_files();
+    let a = format!("{docs}/a.txt");
+    let manifest = dir.path().join("m.jsonl");
+    let args = [
+        a.as_str(),
+        "-p",
+        "assistants",
+        "--local",
+        "--manifest",
+        manifest.to_str().unwrap(),
+    ];
+    let (code, first, stderr) = run(&mut put(dir.path(), &args));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("local server on"), "{stderr}");
+    let (code, stdout, stderr) = run(&mut put(dir.path(), &args));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, first, "the recorded File");
+    assert!(
+        !stderr.contains("local server"),
+        "nothing to start: {stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("0 of 1 uploaded, 0 failed, 1 already uploaded (manifest); ")),
+        "{stderr}"
+    );
+}
