@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use uploads_e2e::ranged::RangedServer;
 use uploads_e2e::{clean_command, output as run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
@@ -155,4 +156,52 @@ fn a_run_the_manifest_leaves_nothing_to_do_starts_no_local_server() {
             .any(|l| l.starts_with("0 of 1 uploaded, 0 failed, 1 already uploaded (manifest); ")),
         "{stderr}"
     );
+}
+
+#[test]
+fn objects_behind_urls_count_with_files_in_a_share_and_for_filename() {
+    let (dir, docs) = two_files();
+    let a = format!("{docs}/a.txt");
+    let web = RangedServer::with_token("sig=t");
+    web.put("web.txt", b"from the web\n".to_vec());
+    let url = format!("{}?sig=t", web.url("web.txt"));
+    // Of many shards, one that takes neither input.
+    let empty = (0..3)
+        .find_map(|k| {
+            let shard = format!("{k}/1000");
+            let args = [
+                a.as_str(),
+                url.as_str(),
+                "-p",
+                "assistants",
+                "--dry-run",
+                "--shard",
+                &shard,
+            ];
+            let (code, stdout, stderr) = run(&mut put(dir.path(), &args));
+            assert_eq!(code, 0, "{stderr}");
+            stdout.is_empty().then_some((shard, stderr))
+        })
+        .expect("one of three shards of a thousand is empty");
+    assert_eq!(
+        empty.1,
+        format!(
+            "nothing to upload: none of the 2 selected file(s) falls in shard {}\n",
+            empty.0
+        )
+    );
+    let (code, _, stderr) = run(&mut put(
+        dir.path(),
+        &[
+            &a,
+            &url,
+            "-p",
+            "assistants",
+            "--dry-run",
+            "--filename",
+            "x.txt",
+        ],
+    ));
+    assert_eq!(code, 2, "a file and an object are two: {stderr}");
+    assert!(stderr.contains("--filename names one file"), "{stderr}");
 }
