@@ -1,6 +1,6 @@
-//! What `put` says of its selection before any upload: patterns that matched nothing, a
-//! machine's empty share, `--filename` with more than one file, and a run with nothing left
-//! to do (which starts nothing).
+//! What `put` says of its selection: patterns that matched nothing, a machine's empty share,
+//! `--filename` with more than one file, a run with nothing left to do (which starts
+//! nothing), and an input refused before its upload (which keeps its place among the others).
 
 use std::path::Path;
 use std::process::Command;
@@ -204,4 +204,49 @@ fn objects_behind_urls_count_with_files_in_a_share_and_for_filename() {
     ));
     assert_eq!(code, 2, "a file and an object are two: {stderr}");
     assert!(stderr.contains("--filename names one file"), "{stderr}");
+}
+
+#[test]
+fn an_input_refused_before_its_upload_keeps_its_place_and_the_others_go() {
+    let (dir, docs) = two_files();
+    let huge = dir.path().join("huge.txt");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(8 * 1024 * 1024 * 1024 + 1)
+        .unwrap();
+    let (a, b) = (format!("{docs}/a.txt"), format!("{docs}/b.md"));
+    let (code, stdout, stderr) = run(&mut put(
+        dir.path(),
+        &[
+            huge.to_str().unwrap(),
+            &a,
+            &b,
+            "-p",
+            "assistants",
+            "--local",
+        ],
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per input, in order: {stdout}");
+    assert_eq!(lines[0], "-", "{stdout}");
+    assert!(
+        lines[1..].iter().all(|l| l.starts_with("file-")),
+        "{stdout}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("2 of 3 uploaded, 1 failed; 10 B in ")),
+        "6 and 4 bytes: {stderr}"
+    );
+    let failed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("failed: "))
+        .collect();
+    assert_eq!(failed.len(), 1, "{stderr}");
+    assert!(
+        failed[0].contains("huge.txt") && failed[0].contains("over the Uploads limit"),
+        "{stderr}"
+    );
 }
