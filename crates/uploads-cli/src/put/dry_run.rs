@@ -43,7 +43,7 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
             plan.parts_in_flight(),
             crate::units::clock(estimate.duration),
             expiry,
-            shown(&job.label)
+            shown(&file_column(&job.label, plan.filename()))
         );
         if let Err(lost) = out(row) {
             return lost.code;
@@ -77,6 +77,19 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
     code
 }
 
+/// The input, and the name its File gets when that is not the input's own name (`--filename`,
+/// an object behind a URL with a query); a piece of `--split` shows its name already.
+/// The label is shown escaped already; so is the name.
+fn file_column(label: &str, filename: &str) -> String {
+    let name = crate::output::name_shown(filename);
+    let own = std::path::Path::new(label).file_name();
+    if own.is_some_and(|n| n == name.as_str()) || label.contains(&format!("({name}:")) {
+        label.to_owned()
+    } else {
+        format!("{label} (as {name})")
+    }
+}
+
 /// The content check of one file (or piece), as the upload would run it.
 async fn check_contents(job: &Job, plan: &PreparedUpload<Offline>) -> u8 {
     if !job.source.is_replayable() {
@@ -95,5 +108,31 @@ async fn check_contents(job: &Job, plan: &PreparedUpload<Offline>) -> u8 {
             if r.is_ok() { exit::OK } else { exit::FAILED }
         }
         Err(e) => fail(exit::FAILED, format!("{}: {e}", job.label)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_column;
+
+    #[test]
+    fn the_file_column_adds_the_files_name_when_it_is_not_the_inputs_own() {
+        assert_eq!(file_column("docs/a.txt", "a.txt"), "docs/a.txt");
+        assert_eq!(file_column("docs/a.txt", "x.txt"), "docs/a.txt (as x.txt)");
+        assert_eq!(
+            file_column("docs/xa.txt", "a.txt"),
+            "docs/xa.txt (as a.txt)"
+        );
+        let piece = "big.jsonl piece 1/2 (big.01.jsonl: 3 requests, bytes 0..90)";
+        assert_eq!(file_column(piece, "big.01.jsonl"), piece);
+        assert_eq!(
+            file_column("https://example.com/get?id=7", "get"),
+            "https://example.com/get?id=7 (as get)"
+        );
+        assert_eq!(
+            file_column("d/two\\nlines.txt", "two\nlines.txt"),
+            "d/two\\nlines.txt"
+        );
+        assert_eq!(file_column("d/a.txt", "x\ny"), "d/a.txt (as x\\ny)");
     }
 }

@@ -106,7 +106,10 @@ fn filename_names_one_file_and_is_refused_for_two() {
         &[&a, "-p", "assistants", "--dry-run", "--filename", "x.txt"],
     ));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("a.txt"), "{stdout}");
+    assert!(
+        stdout.lines().nth(1).unwrap().ends_with("a.txt (as x.txt)"),
+        "the plan names the File: {stdout}"
+    );
     let (code, stdout, stderr) = run(&mut put(
         dir.path(),
         &[
