@@ -861,3 +861,59 @@ fn a_closed_stdout_stops_the_run_cleanly_without_a_panic() {
         assert_eq!(server.download(id), std::fs::read(path).unwrap());
     }
 }
+
+#[test]
+fn the_manifest_records_the_upload_a_failure_left_and_each_uploads_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let manifest = d.join("manifest.jsonl");
+    // A part refused with x-should-retry: false leaves the upload pending: its id is recorded
+    // with the failure, so the manifest says what a resume takes up.
+    let server = Serve::start(
+        Path::new(BIN),
+        &["--fail-rate", "1", "--fail-should-retry", "false"],
+    );
+    random_file(&d.join("a.txt"), 1000, 1);
+    let (code, _, stderr) = run(put(&server, &d.join("j"))
+        .args(["-p", "assistants", "--manifest"])
+        .arg(&manifest)
+        .arg(d.join("a.txt")));
+    assert_eq!(code, 1, "{stderr}");
+    let line = &manifest_lines(&manifest)[0];
+    assert_eq!(line["status"], "failed", "{line}");
+    let upload_id = line["upload_id"].as_str().unwrap_or_default();
+    assert!(upload_id.starts_with("upload_"), "{line}");
+    assert!(
+        stderr.contains(upload_id),
+        "the one the error names: {stderr}"
+    );
+    // Refused at create: nothing was made, nothing is recorded as made.
+    std::fs::write(d.join("b.txt"), "x").unwrap();
+    let (code, _, stderr) = run(put(&server, &d.join("j"))
+        .args(["-p", "batch", "--no-check", "--manifest"])
+        .arg(&manifest)
+        .arg(d.join("b.txt")));
+    assert_eq!(code, 1, "{stderr}");
+    let line = &manifest_lines(&manifest)[1];
+    assert_eq!(line["status"], "failed", "{line}");
+    assert!(line["upload_id"].is_null(), "{line}");
+
+    // The time of an upload, in seconds to the millisecond: 2 MiB at 1 MiB/s takes over 1.5 s
+    // and less than the whole command.
+    let server = Serve::start(Path::new(BIN), &["--bandwidth", "1MiB"]);
+    random_file(&d.join("c.txt"), 2 * 1024 * 1024, 3);
+    let started = Instant::now();
+    let (code, _, stderr) = run(put(&server, &d.join("j"))
+        .args(["-p", "assistants", "--manifest"])
+        .arg(&manifest)
+        .arg(d.join("c.txt")));
+    let whole = started.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "{stderr}");
+    let line = &manifest_lines(&manifest)[2];
+    let seconds = line["seconds"].as_f64().unwrap();
+    assert!(1.5 < seconds && seconds < whole, "{seconds} of {whole}");
+    assert!(
+        ((seconds * 1000.0).round() - seconds * 1000.0).abs() < 1e-6,
+        "to the millisecond: {seconds}"
+    );
+}
