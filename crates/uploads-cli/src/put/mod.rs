@@ -197,7 +197,7 @@ async fn upload(
     let uploader = Uploader::new(client)
         .part_budget(PartBudget::new(args.concurrency))
         .bandwidth_limit(args.bwlimit)
-        .journal_dir(journal_dir)
+        .journal_dir(journal_dir.clone())
         .cancel_token(token.clone())
         .claimed_files(
             manifest
@@ -234,7 +234,7 @@ async fn upload(
         None => None,
     };
 
-    interrupt::spawn_handler(token.clone());
+    interrupt::spawn_handler(token.clone(), journal_dir.is_some());
     let mut steps = match then {
         Some(cx) => match then::Steps::start(cx).await {
             Ok(s) => Some(s),

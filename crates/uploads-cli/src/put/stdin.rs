@@ -60,7 +60,8 @@ pub(super) async fn run(args: PutArgs, globals: Globals) -> u8 {
     let ui = Ui::new(Mode::detect(args.quiet));
     let bar = ui.file("stdin");
     let progress = bar.clone();
-    super::interrupt::spawn_handler(token.clone());
+    // A stream cannot be read again: it has no journal, and a stop cancels it.
+    super::interrupt::spawn_handler(token.clone(), false);
     let prepared = prepared.progress(move |e| progress.on_event(e));
     match prepared.send().await {
         Ok(done) => {

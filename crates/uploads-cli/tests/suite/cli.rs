@@ -684,6 +684,11 @@ fn an_interrupted_upload_says_interrupted_and_cancel_goes_where_its_journal_says
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains(": interrupted; upload_"), "{stderr}");
+    assert!(stderr.contains("kept to resume"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: stopping; what was sent stays resumable"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(": failed ("), "{stderr}");
     let (_, pending, _) = run(cmd(&journals).args(["pending", "--json"]));
     let pending: serde_json::Value = serde_json::from_str(pending.trim()).unwrap();
@@ -817,4 +822,42 @@ fn plain_http_off_this_machine_is_refused_unless_allowed_and_then_warned_of() {
     let (code, _, stderr) = put(&server.url, &["--allow-insecure-http"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("plain http"), "{stderr}");
+}
+
+#[test]
+fn an_interrupt_without_a_journal_says_the_upload_is_cancelled_not_resumable() {
+    use std::io::{BufRead, BufReader};
+    // --local keeps no journal (its server goes with the command): nothing could resume the
+    // upload, so the interrupt cancels it, and says so from its first line.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.txt");
+    random_file(&path, 4 * 1024 * 1024, 9);
+    let mut child = cmd(dir.path())
+        .args(["put", "-p", "assistants", "--local", "--bwlimit", "1MiB"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.starts_with("local server on"), "{first}");
+    // Four seconds of upload at 1 MiB/s: well into it.
+    std::thread::sleep(Duration::from_millis(800));
+    signal(&child, libc::SIGINT);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{rest}");
+    assert!(
+        rest.contains(
+            "interrupted: stopping; with no journal nothing can resume it, so it is cancelled"
+        ),
+        "{rest}"
+    );
+    assert!(!rest.contains("resumable"), "{rest}");
+    assert!(rest.contains("big.txt: interrupted ("), "{rest}");
+    assert!(!rest.contains("kept to resume"), "{rest}");
+    assert!(rest.contains("was cancelled"), "{rest}");
 }

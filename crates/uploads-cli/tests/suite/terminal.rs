@@ -134,11 +134,19 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
             .any(|l| l.starts_with("total [") && l.contains("files ") && l.contains(" ETA ")),
         "no total line:\n{text}"
     );
+    // It counts the files ended and the failures among them, and is cleared at the last.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("total [") && l.contains(" failed")),
+        "no total line counted a failure:\n{text}"
+    );
     let screen = last.join("\n");
     assert!(
         !screen.contains("completing") && !screen.contains("[="),
         "no stale bar:\n{screen}"
     );
+    assert!(!screen.contains("total ["), "a stale total line:\n{screen}");
 }
 
 #[test]
