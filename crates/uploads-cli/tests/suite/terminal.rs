@@ -141,6 +141,22 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
             .any(|l| l.starts_with("total [") && l.contains(" failed")),
         "no total line counted a failure:\n{text}"
     );
+    let most_ended = lines
+        .iter()
+        .filter(|l| l.starts_with("total ["))
+        .filter_map(|l| {
+            l.split("files ")
+                .nth(1)?
+                .split('/')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .max();
+    assert!(
+        most_ended.is_some_and(|n| n > 100),
+        "the total line counts files as they end ({most_ended:?}):\n{text}"
+    );
     let screen = last.join("\n");
     assert!(
         !screen.contains("completing") && !screen.contains("[="),
