@@ -308,6 +308,8 @@ fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.txt");
     random_file(&file, 3_000_000, 5);
+    let small = dir.path().join("small.txt");
+    let small_bytes = random_file(&small, 1000, 6);
     let server = Serve::start(
         Path::new(BIN),
         &["--max-part-size", "256KiB", "--link-bandwidth", "1MB"],
@@ -323,17 +325,33 @@ fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
             "256KiB",
         ])
         .arg(&file)
+        // A second input: errors are then labelled, and one that names its file already is
+        // not labelled twice.
+        .arg(&small)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    server.wait_for("parts_stored", 2);
+    server.wait_for("parts_stored", 3);
     std::fs::remove_file(&file).unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("was cancelled"), "{stderr}");
     assert!(!stderr.contains("resume"), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: ") && l.contains("big.txt"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(
+        error.matches(&file.display().to_string()).count(),
+        1,
+        "named once: {error}"
+    );
+    let ids = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(ids.lines().collect::<Vec<_>>().len(), 2, "{ids}");
+    assert_eq!(ids.lines().next(), Some("-"), "{ids}");
+    assert_eq!(server.download(ids.lines().nth(1).unwrap()), small_bytes);
     assert_eq!(server.stat("uploads_cancelled"), 1);
     assert!(uploads_ext::journal::list(&journals).unwrap().is_empty());
 }
@@ -916,4 +934,54 @@ fn the_manifest_records_the_upload_a_failure_left_and_each_uploads_time() {
         ((seconds * 1000.0).round() - seconds * 1000.0).abs() < 1e-6,
         "to the millisecond: {seconds}"
     );
+}
+
+#[test]
+fn a_file_changed_during_its_upload_among_others_is_named_once() {
+    // The error of a changed file starts with its path: with several inputs (errors
+    // labelled), the label is not put in front of it a second time.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    random_file(&file, 3_000_000, 7);
+    let small = dir.path().join("small.txt");
+    random_file(&small, 1000, 8);
+    let server = Serve::start(
+        Path::new(BIN),
+        &["--max-part-size", "256KiB", "--link-bandwidth", "1MB"],
+    );
+    let child = put(&server, &dir.path().join("j"))
+        .args([
+            "-p",
+            "assistants",
+            "--min-part-size",
+            "256KiB",
+            "--part-size",
+            "256KiB",
+        ])
+        .arg(&file)
+        .arg(&small)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 3);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(b"more")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let path = file.display().to_string();
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: ") && l.contains("changed during the upload"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        error.starts_with(&format!("error: {path} changed")),
+        "{error}"
+    );
+    assert_eq!(error.matches(&path).count(), 1, "named once: {error}");
 }
