@@ -438,6 +438,19 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
     assert_eq!(total, 16);
     assert!((3..16).contains(&done), "{pending}");
 
+    // Another part size than the journal's: not resumed, and the way to start over is said;
+    // nothing is sent.
+    let before = server.stats()["part_requests"].as_u64().unwrap();
+    let (code, _, stderr) = run(cmd(&journals)
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_UPLOADS_MIN_PART_SIZE", uploads_e2e::SMALL_PARTS)
+        .args(["put", "--no-check", "-p", "batch", "--part-size", "256KiB"])
+        .arg(&path));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("start over: add --restart"), "{stderr}");
+    assert_eq!(server.stats()["part_requests"].as_u64().unwrap(), before);
+
     // Part requests, not parts stored: a part the first run was sending when interrupted may
     // still be stored from the socket buffers after the client let go of it.
     let before = server.stats()["part_requests"].as_u64().unwrap();
