@@ -769,33 +769,34 @@ fn case15_two_same_named_files_and_a_lost_complete_never_share_a_file_id() {
     }
 }
 
-#[test]
-fn case19_a_file_the_manifest_records_is_never_taken_for_a_lost_completes_file() {
-    // a/x.txt's upload is interrupted; b/x.txt (same name and size) is then uploaded and
-    // recorded in the manifest, so its File is newer than a's upload. When a's resumed
-    // complete loses its response, b's File fits the search by name, size, purpose and time:
-    // only the manifest's record keeps it out, and a's own File is then the one answer.
-    let dir = tempfile::tempdir().unwrap();
+/// a/x.txt's upload is interrupted; b/x.txt (same name and size) is then uploaded, its File
+/// newer than a's upload; then a's resumed complete loses its response, and b's File fits the
+/// search by name, size, purpose and time. `manifest`: both runs record in one. The server,
+/// the sources, b's File id and a's resumed run (exit code, stdout, stderr).
+fn a_lost_complete_beside_a_same_named_file(
+    dir: &Path,
+    manifest: bool,
+) -> (Serve, Vec<Vec<u8>>, String, (i32, String, String)) {
     let mut server = Serve::start(bin(), &["--max-part-size", PART, "--bandwidth", "32KiB"]);
     let mut sources = Vec::new();
     for (i, sub) in ["a", "b"].iter().enumerate() {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
         sources.push(random_file(
-            &dir.path().join(sub).join("x.txt"),
+            &dir.join(sub).join("x.txt"),
             256 * 1024,
             40 + i as u64,
         ));
     }
-    let journals = dir.path().join("journals");
-    let manifest = dir.path().join("manifest.jsonl");
+    let journals = dir.join("journals");
     // A restart comes back on the same address.
     let url = server.url.clone();
     let put = |file: &str| {
         let mut c = cli(&url, "sk-local", &journals);
-        c.args(put_args("assistants"))
-            .args(["-j", "1", "--manifest"])
-            .arg(&manifest)
-            .arg(dir.path().join(file));
+        c.args(put_args("assistants")).args(["-j", "1"]);
+        if manifest {
+            c.arg("--manifest").arg(dir.join("manifest.jsonl"));
+        }
+        c.arg(dir.join(file));
         c
     };
     let child = put("a/x.txt")
@@ -811,9 +812,18 @@ fn case19_a_file_the_manifest_records_is_never_taken_for_a_lost_completes_file()
     server.restart_with(&["--max-part-size", PART]);
     let (code, b_id, stderr) = output(&mut put("b/x.txt"));
     assert_eq!(code, 0, "{stderr}");
-    let b_id = b_id.trim().to_owned();
     server.restart_with(&["--max-part-size", PART, "--lose-complete-responses", "1"]);
-    let (code, a_id, stderr) = output(&mut put("a/x.txt"));
+    let a = output(&mut put("a/x.txt"));
+    (server, sources, b_id.trim().to_owned(), a)
+}
+
+#[test]
+fn case19_a_file_the_manifest_records_is_never_taken_for_a_lost_completes_file() {
+    // Only the manifest's record keeps b's File out of the search; a's own File is then the
+    // one answer.
+    let dir = tempfile::tempdir().unwrap();
+    let (server, sources, b_id, (code, a_id, stderr)) =
+        a_lost_complete_beside_a_same_named_file(dir.path(), true);
     assert_eq!(code, 0, "{stderr}");
     let a_id = a_id.trim();
     assert!(stderr.contains("resum"), "a's upload was resumed: {stderr}");
@@ -821,7 +831,29 @@ fn case19_a_file_the_manifest_records_is_never_taken_for_a_lost_completes_file()
     assert_eq!(md5_hex(&server.download(a_id)), md5_hex(&sources[0]));
     assert_eq!(md5_hex(&server.download(&b_id)), md5_hex(&sources[1]));
     assert_eq!(server.stat("uploads_cancelled"), 0);
-    assert!(pending(&server.url, &journals).is_empty());
+    assert!(pending(&server.url, &dir.path().join("journals")).is_empty());
+}
+
+#[test]
+fn case20_two_unclaimed_candidates_for_a_lost_complete_are_named_not_guessed() {
+    // Without a manifest nothing claims b's File: two Files fit, so the run says the upload
+    // may have completed as one of them, how to finish, and keeps the journal; nothing is
+    // cancelled and no id is printed.
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _, b_id, (code, stdout, stderr)) =
+        a_lost_complete_beside_a_same_named_file(dir.path(), false);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout.trim(), "-");
+    assert!(
+        stderr.contains("may have completed as one of the Files") && stderr.contains(&b_id),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("finish: run the same command again"),
+        "{stderr}"
+    );
+    assert_eq!(server.stat("uploads_cancelled"), 0);
+    assert_eq!(pending(&server.url, &dir.path().join("journals")).len(), 1);
 }
 
 #[test]
