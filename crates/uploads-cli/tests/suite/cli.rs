@@ -764,6 +764,15 @@ fn a_wrong_base_url_proxy_or_scheme_gets_the_advice_that_fixes_it() {
         assert_eq!(code, 1, "{label}: {stderr}");
         assert!(stderr.contains(hint), "{label}: {stderr}");
     }
+    // A 404 under a base URL that has its /v1 is no cue to add one.
+    let (code, _, stderr) = run(cmd(dir.path())
+        .env("OPENAI_API_KEY", "sk-local")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.url))
+        .args(["put", "-q", "--purpose", "assistants"])
+        .arg(dir.path().join("a.txt")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("404"), "{stderr}");
+    assert!(!stderr.contains("hint"), "{stderr}");
     // Plain http off this machine names the flag that allows it.
     let (code, _, stderr) = run(cmd(dir.path())
         .env("OPENAI_API_KEY", "sk-local")
