@@ -1,7 +1,7 @@
 //! What a failed upload prints: what went wrong, and what to do about it (resume, cancel,
 //! start over, fix the file), with the exit code it earns.
 
-use uploads_ext::{Disposition, ResumeError, StopCause, UploadError, ValidationError};
+use uploads_ext::{Disposition, ResumeError, StopCause, UploadError};
 
 use crate::output::{exit, fail};
 
@@ -31,11 +31,6 @@ pub(super) fn report(
                 "\n{report}\n  fix the file, or add --no-check to upload it as it is"
             ));
         }
-        UploadError::Invalid(ValidationError::UnknownPurpose { purpose })
-            if uploads_client::rules::Purpose::closest(purpose).is_none() =>
-        {
-            message.push_str("\n  hint: add --allow-unknown-purpose to send it anyway");
-        }
         UploadError::Stopped {
             cause:
                 StopCause::Refused {
@@ -52,6 +47,8 @@ pub(super) fn report(
             cause: StopCause::Unreachable { error, .. },
             ..
         } => {
+            // rustls says "InvalidContentType" and "corrupt message"; OpenSSL-based stacks say
+            // "wrong version number".
             let text = format!("{error:?}");
             let plain_http = text.contains("InvalidContentType")
                 || text.contains("corrupt message")
