@@ -883,3 +883,66 @@ fn an_interrupt_without_a_journal_says_the_upload_is_cancelled_not_resumable() {
     assert!(!rest.contains("kept to resume"), "{rest}");
     assert!(rest.contains("was cancelled"), "{rest}");
 }
+
+#[test]
+fn parts_the_service_does_not_know_are_cancelled_with_the_way_to_start_over() {
+    // A journal whose part ids the service does not take (one from another server, or
+    // tampered with): complete is refused on `part_ids`, the upload cancelled, the journal
+    // removed, and the way to start over said.
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("journals");
+    let server = Serve::start(
+        Path::new(BIN),
+        &["--max-part-size", "128KiB", "--bandwidth", "256KiB"],
+    );
+    let path = dir.path().join("data.txt");
+    random_file(&path, 1024 * 1024, 11);
+    let put = || {
+        let mut c = cmd(&journals);
+        c.env("OPENAI_API_KEY", "sk-local")
+            .env("OPENAI_BASE_URL", &server.url)
+            .env("OPENAI_UPLOADS_MIN_PART_SIZE", uploads_e2e::SMALL_PARTS)
+            .args([
+                "put",
+                "-p",
+                "assistants",
+                "--part-size",
+                "128KiB",
+                "-j",
+                "1",
+            ])
+            .arg(&path);
+        c
+    };
+    let child = put()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    server.wait_for("parts_stored", 2);
+    signal(&child, libc::SIGINT);
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130));
+    let journal = std::fs::read_dir(&journals)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let mut entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    entry["parts"]["0"]["id"] = "part_forged".into();
+    std::fs::write(&journal, entry.to_string()).unwrap();
+
+    let (code, stdout, stderr) = run(&mut put());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout.trim(), "-");
+    assert!(
+        stderr.contains("the service did not take the parts recorded for this upload"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("start over: run the same command again"),
+        "{stderr}"
+    );
+    assert_eq!(server.stat("uploads_cancelled"), 1);
+    assert!(!journal.exists(), "its journal removed");
+}
