@@ -186,6 +186,8 @@ async fn upload(
         },
     };
 
+    // Without a journal (--local) an interrupt cancels: nothing could resume the uploads.
+    let journaled = journal_dir.is_some();
     let token = CancellationToken::new();
     let base_url = client.baseurl().to_owned();
     let then = handoff::context(&args, &client, journal_dir.as_deref(), &token);
@@ -197,7 +199,7 @@ async fn upload(
     let uploader = Uploader::new(client)
         .part_budget(PartBudget::new(args.concurrency))
         .bandwidth_limit(args.bwlimit)
-        .journal_dir(journal_dir.clone())
+        .journal_dir(journal_dir)
         .cancel_token(token.clone())
         .claimed_files(
             manifest
@@ -234,7 +236,7 @@ async fn upload(
         None => None,
     };
 
-    interrupt::spawn_handler(token.clone(), journal_dir.is_some());
+    interrupt::spawn_handler(token.clone(), journaled);
     let mut steps = match then {
         Some(cx) => match then::Steps::start(cx).await {
             Ok(s) => Some(s),
