@@ -303,13 +303,24 @@ fn a_file_rewritten_while_its_complete_is_in_flight_is_sent_again_by_the_next_ru
     assert_eq!(server.download(stdout.trim()), after);
 }
 
-#[test]
-fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
+/// The outcome of `put big.txt small.txt` when `disturb` is done to big.txt (3 MB at 1 MB/s)
+/// after three parts are stored: the server, the command's output, big.txt, the journal
+/// directory and small.txt's bytes. Two inputs, so errors are labelled.
+struct Disturbed {
+    server: Serve,
+    out: std::process::Output,
+    big: std::path::PathBuf,
+    journals: std::path::PathBuf,
+    small: Vec<u8>,
+    _dir: tempfile::TempDir,
+}
+
+fn big_file_disturbed_mid_upload(disturb: impl FnOnce(&Path)) -> Disturbed {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("big.txt");
-    random_file(&file, 3_000_000, 5);
-    let small = dir.path().join("small.txt");
-    let small_bytes = random_file(&small, 1000, 6);
+    let big = dir.path().join("big.txt");
+    random_file(&big, 3_000_000, 5);
+    let small_path = dir.path().join("small.txt");
+    let small = random_file(&small_path, 1000, 6);
     let server = Serve::start(
         Path::new(BIN),
         &["--max-part-size", "256KiB", "--link-bandwidth", "1MB"],
@@ -317,26 +328,37 @@ fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
     let journals = dir.path().join("j");
     let child = put(&server, &journals)
         .args([
-            "--purpose",
+            "-p",
             "assistants",
             "--min-part-size",
             "256KiB",
             "--part-size",
             "256KiB",
         ])
-        .arg(&file)
-        // A second input: errors are then labelled, and one that names its file already is
-        // not labelled twice.
-        .arg(&small)
+        .arg(&big)
+        .arg(&small_path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     server.wait_for("parts_stored", 3);
-    std::fs::remove_file(&file).unwrap();
+    disturb(&big);
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    Disturbed {
+        server,
+        out,
+        big,
+        journals,
+        small,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
+    let d = big_file_disturbed_mid_upload(|big| std::fs::remove_file(big).unwrap());
+    let stderr = String::from_utf8_lossy(&d.out.stderr);
+    assert_eq!(d.out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("was cancelled"), "{stderr}");
     assert!(!stderr.contains("resume"), "{stderr}");
     let error = stderr
@@ -344,16 +366,16 @@ fn a_file_deleted_during_its_upload_is_cancelled_and_said_so() {
         .find(|l| l.starts_with("error: ") && l.contains("big.txt"))
         .unwrap_or_else(|| panic!("{stderr}"));
     assert_eq!(
-        error.matches(&file.display().to_string()).count(),
+        error.matches(&d.big.display().to_string()).count(),
         1,
         "named once: {error}"
     );
-    let ids = String::from_utf8_lossy(&out.stdout);
+    let ids = String::from_utf8_lossy(&d.out.stdout);
     assert_eq!(ids.lines().collect::<Vec<_>>().len(), 2, "{ids}");
     assert_eq!(ids.lines().next(), Some("-"), "{ids}");
-    assert_eq!(server.download(ids.lines().nth(1).unwrap()), small_bytes);
-    assert_eq!(server.stat("uploads_cancelled"), 1);
-    assert!(uploads_ext::journal::list(&journals).unwrap().is_empty());
+    assert_eq!(d.server.download(ids.lines().nth(1).unwrap()), d.small);
+    assert_eq!(d.server.stat("uploads_cancelled"), 1);
+    assert!(uploads_ext::journal::list(&d.journals).unwrap().is_empty());
 }
 
 #[test]
@@ -940,38 +962,15 @@ fn the_manifest_records_the_upload_a_failure_left_and_each_uploads_time() {
 fn a_file_changed_during_its_upload_among_others_is_named_once() {
     // The error of a changed file starts with its path: with several inputs (errors
     // labelled), the label is not put in front of it a second time.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("big.txt");
-    random_file(&file, 3_000_000, 7);
-    let small = dir.path().join("small.txt");
-    random_file(&small, 1000, 8);
-    let server = Serve::start(
-        Path::new(BIN),
-        &["--max-part-size", "256KiB", "--link-bandwidth", "1MB"],
-    );
-    let child = put(&server, &dir.path().join("j"))
-        .args([
-            "-p",
-            "assistants",
-            "--min-part-size",
-            "256KiB",
-            "--part-size",
-            "256KiB",
-        ])
-        .arg(&file)
-        .arg(&small)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    server.wait_for("parts_stored", 3);
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(&file)
-        .unwrap()
-        .write_all(b"more")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let d = big_file_disturbed_mid_upload(|big| {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(big)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap()
+    });
+    let (out, file) = (&d.out, &d.big);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let path = file.display().to_string();
