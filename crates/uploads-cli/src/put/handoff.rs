@@ -31,6 +31,7 @@ pub(super) fn context(
         }),
         args: args.then.clone(),
         method: args.rules.method,
+        check: !args.no_check,
         json: args.json,
         quiet: args.quiet,
         stop: stop.clone(),

@@ -169,6 +169,14 @@ pub(crate) fn usage(args: &ThenArgs, purpose: &Purpose) -> Result<(), String> {
         }
         _ => {}
     }
+    // The rule the step reads it by: a `file-…` that is no local file is a File id.
+    if let Some(v) = &args.validation_file
+        && !(v.starts_with("file-") || std::path::Path::new(v).is_file())
+    {
+        return Err(format!(
+            "--validation-file {v}: no such file; give a local file, or the id of a File already uploaded (file-…)"
+        ));
+    }
     if args.suffix.as_ref().is_some_and(|s| s.chars().count() > 64) {
         return Err("--suffix takes at most 64 characters".into());
     }
@@ -276,6 +284,36 @@ mod tests {
             ..args()
         };
         assert!(usage(&lone_wait, &Purpose::Batch).is_err());
+    }
+
+    #[test]
+    fn a_validation_file_is_a_local_file_or_a_file_id_and_anything_else_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("valid.jsonl");
+        std::fs::write(&local, "{}\n").unwrap();
+        let with = |v: &str| {
+            usage(
+                &ThenArgs {
+                    then: Some(Then::FineTune),
+                    model: Some("gpt-4o-mini-2024-07-18".into()),
+                    validation_file: Some(v.into()),
+                    ..args()
+                },
+                &Purpose::FineTune,
+            )
+        };
+        assert_eq!(with(local.to_str().unwrap()), Ok(()));
+        assert_eq!(with("file-abc123"), Ok(()));
+        let missing = dir.path().join("missing.jsonl");
+        let missing = missing.to_str().unwrap();
+        assert_eq!(
+            with(missing),
+            Err(format!(
+                "--validation-file {missing}: no such file; give a local file, or the id of a File already uploaded (file-…)"
+            ))
+        );
+        // A folder is no file either.
+        assert!(with(dir.path().to_str().unwrap()).is_err());
     }
 
     #[test]

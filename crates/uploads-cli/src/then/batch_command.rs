@@ -76,6 +76,7 @@ pub(crate) async fn run_batch_command(cmd: BatchCommand, globals: Globals) -> u8
                 client: client.clone(),
                 ledger: None,
                 method: None,
+                check: false,
                 args: super::args::ThenArgs {
                     timeout,
                     output_dir,

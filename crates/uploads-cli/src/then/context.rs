@@ -41,6 +41,9 @@ pub(crate) struct Context {
     pub(crate) args: ThenArgs,
     /// The fine-tuning method (put's --method), for the job and its validation file's check.
     pub(crate) method: Option<uploads_ext::check::FineTuneMethod>,
+    /// Check the contents of a file a step uploads itself (the validation file), as put
+    /// checks its own (off with put's --no-check).
+    pub(crate) check: bool,
     pub(crate) json: bool,
     pub(crate) quiet: bool,
     pub(crate) stop: CancellationToken,

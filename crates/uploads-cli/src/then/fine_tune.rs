@@ -6,7 +6,7 @@ use std::sync::Arc;
 use uploads_client::types;
 use uploads_ext::after::{FineTuneRequest, FineTuning};
 use uploads_ext::check::CheckOptions;
-use uploads_ext::{Purpose, Uploader};
+use uploads_ext::{Purpose, StopCause, UploadError, Uploader};
 
 use super::context::{Context, StepEnd, Uploaded, unless_stopped, wait_failed};
 use crate::output::{exit, fail};
@@ -133,6 +133,7 @@ async fn validation_file(cx: &Context, given: &str) -> Result<String, u8> {
     };
     match Uploader::new(cx.client.clone())
         .file(given, Purpose::FineTune)
+        .check_content(cx.check)
         .check_options(options)
         .send()
         .await
@@ -142,11 +143,23 @@ async fn validation_file(cx: &Context, given: &str) -> Result<String, u8> {
                 "{given}: validation data uploaded as {}",
                 done.file.id
             ));
+            if let Some(check) = done.check.as_ref().filter(|_| !cx.quiet) {
+                crate::check::print_warnings(given, check);
+            }
             Ok(done.file.id)
         }
-        Err(e) => Err(fail(
-            exit::FAILED,
-            format!("--validation-file {given}: {e}"),
-        )),
+        Err(e) => {
+            let mut message = format!("--validation-file {given}: {e}");
+            if let UploadError::Stopped {
+                cause: StopCause::ContentRejected { report },
+                ..
+            } = &e
+            {
+                message.push_str(&format!(
+                    "\n{report}\n  no job started: fix the file, or add --no-check to upload it as it is"
+                ));
+            }
+            Err(fail(exit::FAILED, message))
+        }
     }
 }

@@ -546,6 +546,125 @@ fn then_fine_tune_wait_follows_the_events_to_the_model_and_a_bad_validation_file
 }
 
 #[test]
+fn a_validation_file_is_checked_as_validation_data_of_the_jobs_method_and_a_bad_one_starts_no_job()
+{
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"hello\"}]}\n";
+    let preference = "{\"input\":{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]},\"preferred_output\":[{\"role\":\"assistant\",\"content\":\"hello\"}],\"non_preferred_output\":[{\"role\":\"assistant\",\"content\":\"no\"}]}\n";
+    let train = dir.path().join("train.jsonl");
+    std::fs::write(&train, chat.repeat(10)).unwrap();
+    let few = dir.path().join("few.jsonl");
+    std::fs::write(&few, chat.repeat(3)).unwrap();
+    let other_method = dir.path().join("preference.jsonl");
+    std::fs::write(&other_method, preference.repeat(12)).unwrap();
+    let job_with = |journals: &str, validation: &str| {
+        put(
+            &s,
+            &dir.path().join(journals),
+            &[
+                train.to_str().unwrap(),
+                "-p",
+                "fine-tune",
+                "--method",
+                "supervised",
+                "--then",
+                "fine-tune",
+                "--model",
+                "gpt-4o-mini-2024-07-18",
+                "--validation-file",
+                validation,
+            ],
+        )
+    };
+    let jobs = || {
+        s.get_json("/fine_tuning/jobs")["data"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+
+    // Three examples are few for training data, enough for validation data: a warning.
+    let (code, stdout, stderr) = run(&mut job_with("j1", few.to_str().unwrap()));
+    assert_eq!(code, 0, "{stderr}");
+    let job = s.get_json(&format!(
+        "/fine_tuning/jobs/{}",
+        stdout.lines().nth(1).unwrap()
+    ));
+    let validation_id = job["validation_file"].as_str().unwrap().to_owned();
+    assert_eq!(s.download(&validation_id), chat.repeat(3).into_bytes());
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("few.jsonl") && warnings[0].contains("3 examples"),
+        "{stderr}"
+    );
+
+    // Examples of another method than the job's: refused before their upload, no job.
+    let uploads = s.stat("uploads_created");
+    let (code, stdout, stderr) = run(&mut job_with("j2", other_method.to_str().unwrap()));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the training File only: {stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("--validation-file {}", other_method.display()))
+            && stderr.contains("no job started: fix the file, or add --no-check"),
+        "{stderr}"
+    );
+    assert_eq!(jobs(), 1, "no second job");
+    assert_eq!(
+        s.stat("uploads_created"),
+        uploads + 1,
+        "the training file only"
+    );
+
+    // A File id is taken as it is: nothing more uploaded for it.
+    let uploads = s.stat("uploads_created");
+    let (code, stdout, stderr) = run(&mut job_with("j3", &validation_id));
+    assert_eq!(code, 0, "{stderr}");
+    let job = s.get_json(&format!(
+        "/fine_tuning/jobs/{}",
+        stdout.lines().nth(1).unwrap()
+    ));
+    assert_eq!(job["validation_file"], validation_id.as_str());
+    assert_eq!(
+        s.stat("uploads_created"),
+        uploads + 1,
+        "the training file only"
+    );
+
+    // A local file whose name looks like a File id is still the local file.
+    std::fs::copy(&few, dir.path().join("file-few.jsonl")).unwrap();
+    let uploads = s.stat("uploads_created");
+    let (code, stdout, stderr) = run(job_with("j4", "file-few.jsonl").current_dir(dir.path()));
+    assert_eq!(code, 0, "{stderr}");
+    let job = s.get_json(&format!(
+        "/fine_tuning/jobs/{}",
+        stdout.lines().nth(1).unwrap()
+    ));
+    let uploaded = job["validation_file"].as_str().unwrap();
+    assert_ne!(uploaded, "file-few.jsonl");
+    assert_eq!(s.download(uploaded), chat.repeat(3).into_bytes());
+    assert_eq!(s.stat("uploads_created"), uploads + 2);
+
+    // Neither a file nor a File id: a usage error before anything is sent.
+    let uploads = s.stat("uploads_created");
+    let (code, stdout, stderr) = run(&mut job_with("j5", "missing.jsonl"));
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.contains("--validation-file missing.jsonl: no such file"),
+        "{stderr}"
+    );
+    assert_eq!(s.stat("uploads_created"), uploads);
+}
+
+#[test]
 fn a_dry_run_says_what_would_follow_the_upload_and_sends_nothing() {
     let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
     let dir = tempfile::tempdir().unwrap();
