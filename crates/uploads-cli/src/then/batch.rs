@@ -200,3 +200,46 @@ fn progress(b: &types::Batch) -> String {
         _ => format!("batch {}: {}", b.id, b.status),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(status: &str, counts: Option<(i64, i64, i64)>) -> types::Batch {
+        let mut b = serde_json::json!({
+            "id": "batch_1",
+            "object": "batch",
+            "endpoint": "/v1/chat/completions",
+            "input_file_id": "file-1",
+            "completion_window": "24h",
+            "status": status,
+            "created_at": 1,
+        });
+        if let Some((total, completed, failed)) = counts {
+            b["request_counts"] =
+                serde_json::json!({"total": total, "completed": completed, "failed": failed});
+        }
+        serde_json::from_value(b).unwrap()
+    }
+
+    #[test]
+    fn progress_counts_requests_once_the_batch_has_any() {
+        assert_eq!(
+            progress(&batch("in_progress", Some((10, 4, 1)))),
+            "batch batch_1: in_progress, 5 of 10 requests done, 1 failed"
+        );
+        assert_eq!(
+            progress(&batch("in_progress", Some((1, 0, 0)))),
+            "batch batch_1: in_progress, 0 of 1 requests done, 0 failed"
+        );
+        // Before its requests are counted (validating), and with no counts at all.
+        assert_eq!(
+            progress(&batch("validating", Some((0, 0, 0)))),
+            "batch batch_1: validating"
+        );
+        assert_eq!(
+            progress(&batch("validating", None)),
+            "batch batch_1: validating"
+        );
+    }
+}

@@ -98,6 +98,16 @@ fn then_batch_wait_downloads_the_output_and_error_files_and_exits_1_when_a_reque
         stderr.contains("completed with 2 failed request(s)"),
         "{stderr}"
     );
+    // Progress on stderr: a line each time the counts change, never the same line twice.
+    let done = format!(
+        "batch {}: completed, 6 of 6 requests done, 2 failed",
+        lines[1]
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.ends_with(&done)).count(),
+        1,
+        "{stderr}"
+    );
 
     // Every request answered: exit 0.
     let clean = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
@@ -382,6 +392,33 @@ fn a_stuck_batch_ends_the_wait_at_the_timeout_and_batch_cancel_and_wait_finish_i
         c.arg("batch").args(args);
         run(&mut c)
     };
+    // Ctrl-C stops `batch wait` once it is following the batch, which goes on.
+    let mut wait = cli(Path::new(BIN), &s.url, "sk-local", &dir.path().join("j"));
+    let mut child = wait
+        .args(["batch", "wait", &batch_id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains(&format!("batch {batch_id}: in_progress")) {
+        assert_ne!(
+            std::io::BufRead::read_line(&mut stderr, &mut seen).unwrap(),
+            0,
+            "{seen}"
+        );
+    }
+    signal(&child, libc::SIGINT);
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{seen}");
+    assert!(
+        seen.contains(&format!(
+            "stopped waiting for batch {batch_id}; it goes on at OpenAI"
+        )),
+        "{seen}"
+    );
+
     let (code, stdout, stderr) = batch(&["cancel", &batch_id]);
     assert_eq!((code, stdout.trim()), (0, batch_id.as_str()), "{stderr}");
     assert!(stderr.contains("cancelling"), "{stderr}");
@@ -393,6 +430,74 @@ fn a_stuck_batch_ends_the_wait_at_the_timeout_and_batch_cancel_and_wait_finish_i
     assert!(
         stderr.contains("No batch found with id 'batch_nope'"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_batch_file_uploaded_by_an_earlier_run_goes_on_with_the_endpoint_read_from_it_and_batch_wait_and_results_fetch_its_files()
+ {
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("embed.jsonl");
+    let lines: String = (0..3)
+        .map(|i| format!("{{\"custom_id\":\"e-{i}\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{{\"model\":\"text-embedding-3-small\",\"input\":\"hi {i}\"}}}}\n"))
+        .collect();
+    std::fs::write(&input, lines).unwrap();
+    let journals = dir.path().join("j");
+    let manifest = dir.path().join("manifest.jsonl");
+    let upload = [
+        input.to_str().unwrap(),
+        "-p",
+        "batch",
+        "--manifest",
+        manifest.to_str().unwrap(),
+    ];
+    let (code, _, stderr) = run(&mut put(&s, &journals, &upload));
+    assert_eq!(code, 0, "{stderr}");
+
+    // Already uploaded: no check reads it in this run, so its endpoint is read from the file.
+    let (code, stdout, stderr) = run(&mut put(
+        &s,
+        &journals,
+        &[&upload[..], &["--then", "batch"]].concat(),
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("already uploaded"), "{stderr}");
+    assert_eq!(s.stat("uploads_created"), 1);
+    let batch_id = stdout.lines().nth(1).unwrap().to_owned();
+    assert_eq!(
+        s.get_json(&format!("/batches/{batch_id}"))["endpoint"],
+        "/v1/embeddings"
+    );
+
+    let batch = |args: &[&str]| {
+        let mut c = cli(Path::new(BIN), &s.url, "sk-local", &journals);
+        c.arg("batch").args(args);
+        run(&mut c)
+    };
+    let waited = dir.path().join("waited");
+    let (code, stdout, stderr) =
+        batch(&["wait", &batch_id, "--output-dir", waited.to_str().unwrap()]);
+    assert_eq!((code, stdout.trim()), (0, batch_id.as_str()), "{stderr}");
+    let output = waited.join(format!("{batch_id}_output.jsonl"));
+    assert_eq!(custom_ids(&output), ["e-0", "e-1", "e-2"]);
+    assert!(!waited.join(format!("{batch_id}_errors.jsonl")).exists());
+
+    // The files of a finished batch again, elsewhere: the one file there is, on stdout.
+    let fetched = dir.path().join("fetched");
+    let (code, stdout, stderr) = batch(&[
+        "results",
+        &batch_id,
+        "--output-dir",
+        fetched.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let again = fetched.join(format!("{batch_id}_output.jsonl"));
+    assert_eq!(stdout, format!("{}\n", again.display()));
+    assert!(!stderr.contains("no output or error file"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&output).unwrap()
     );
 }
 
@@ -473,7 +578,7 @@ fn a_vector_store_made_once_gets_every_file_names_each_failure_and_a_rerun_retri
 }
 
 #[test]
-fn then_fine_tune_wait_follows_the_events_to_the_model_and_a_bad_validation_file_is_refused() {
+fn then_fine_tune_wait_follows_the_events_to_the_model_and_a_job_without_a_model_is_refused() {
     let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
     let dir = tempfile::tempdir().unwrap();
     let train = dir.path().join("train.jsonl");
@@ -529,6 +634,12 @@ fn then_fine_tune_wait_follows_the_events_to_the_model_and_a_bad_validation_file
             "each event once: {stderr}"
         );
     }
+    assert!(
+        stderr.contains(&format!(
+            "{job_id} [info] The job has successfully completed"
+        )),
+        "each event with its level: {stderr}"
+    );
     // A usage error before anything is read.
     let (code, _, stderr) = run(&mut put(
         &s,
@@ -696,6 +807,67 @@ fn a_dry_run_says_what_would_follow_the_upload_and_sends_nothing() {
             .as_array()
             .unwrap()
             .is_empty()
+    );
+}
+
+#[test]
+fn without_wait_files_are_attached_with_the_chunking_and_attributes_given_and_left_to_the_service()
+{
+    let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for i in 0..2 {
+        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
+    }
+    let journals = dir.path().join("j");
+    let args = [
+        docs.to_str().unwrap(),
+        "-p",
+        "assistants",
+        "--vector-store",
+        "new:docs",
+        "--chunk-size",
+        "800",
+        "--attribute",
+        "public=true",
+        "--attribute",
+        "draft=false",
+        "--attribute",
+        "year=2024",
+        "--attribute",
+        "team=search",
+    ];
+    let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
+    assert_eq!(code, 0, "{stderr}");
+    let store_id = stdout.lines().last().unwrap().to_owned();
+    assert!(stderr.contains("2 file(s) attached"), "{stderr}");
+    assert!(!stderr.contains("in progress"), "not waited for: {stderr}");
+    let files = s.get_json(&format!("/vector_stores/{store_id}/files"));
+    let files = files["data"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        assert_eq!(
+            file["chunking_strategy"]["static"],
+            serde_json::json!({"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 200}),
+            "the overlap defaults to a quarter of the chunk: {file}"
+        );
+        assert_eq!(
+            file["attributes"],
+            serde_json::json!({"public": true, "draft": false, "year": 2024.0, "team": "search"}),
+            "{file}"
+        );
+    }
+
+    // The same command with --wait waits on the same Files: each change of counts once.
+    let (code, stdout, stderr) = run(&mut put(&s, &journals, &[&args[..], &["--wait"]].concat()));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().last(), Some(store_id.as_str()));
+    let done = format!("vector store {store_id}: 2 completed, 0 failed, 0 in progress");
+    assert_eq!(
+        stderr.lines().filter(|l| l.ends_with(&done)).count(),
+        1,
+        "{stderr}"
     );
 }
 
