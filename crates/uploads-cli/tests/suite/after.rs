@@ -24,6 +24,16 @@ fn requests(path: &Path, n: usize) {
     std::fs::write(path, lines).unwrap();
 }
 
+/// A folder `docs` of `n` small Markdown files, `d0.md` … .
+fn docs(dir: &Path, n: usize) -> std::path::PathBuf {
+    let docs = dir.join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for i in 0..n {
+        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
+    }
+    docs
+}
+
 fn custom_ids(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -508,11 +518,7 @@ fn a_vector_store_made_once_gets_every_file_names_each_failure_and_a_rerun_retri
         &["--workflow-step", "100ms", "--fail-vector-store-files", "1"],
     );
     let dir = tempfile::tempdir().unwrap();
-    let docs = dir.path().join("docs");
-    std::fs::create_dir(&docs).unwrap();
-    for i in 0..5 {
-        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
-    }
+    let docs = docs(dir.path(), 5);
     let journals = dir.path().join("j");
     let manifest = dir.path().join("manifest.jsonl");
     let args = [
@@ -815,11 +821,7 @@ fn without_wait_files_are_attached_with_the_chunking_and_attributes_given_and_le
 {
     let s = Serve::start(Path::new(BIN), &["--workflow-step", "100ms"]);
     let dir = tempfile::tempdir().unwrap();
-    let docs = dir.path().join("docs");
-    std::fs::create_dir(&docs).unwrap();
-    for i in 0..2 {
-        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
-    }
+    let docs = docs(dir.path(), 2);
     let journals = dir.path().join("j");
     let args = [
         docs.to_str().unwrap(),
@@ -880,11 +882,7 @@ fn vector_store_files_are_attached_while_later_uploads_are_still_going() {
         &["--workflow-step", "100ms", "--latency", "200ms"],
     );
     let dir = tempfile::tempdir().unwrap();
-    let docs = dir.path().join("docs");
-    std::fs::create_dir(&docs).unwrap();
-    for i in 0..4 {
-        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
-    }
+    let docs = docs(dir.path(), 4);
     let (code, stdout, stderr) = run(&mut put(
         &s,
         &dir.path().join("j"),
@@ -991,11 +989,7 @@ fn a_rerun_without_a_manifest_takes_each_file_from_the_steps_journal_and_counts_
         &["--workflow-step", "100ms", "--fail-vector-store-files", "1"],
     );
     let dir = tempfile::tempdir().unwrap();
-    let docs = dir.path().join("docs");
-    std::fs::create_dir(&docs).unwrap();
-    for i in 0..3 {
-        std::fs::write(docs.join(format!("d{i}.md")), format!("# doc {i}\n")).unwrap();
-    }
+    let docs = docs(dir.path(), 3);
     let journals = dir.path().join("j");
     let args = [
         docs.to_str().unwrap(),
