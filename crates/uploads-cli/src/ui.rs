@@ -322,6 +322,65 @@ fn short_label(label: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn started(parts: usize, bytes: u64) -> Event {
+        Event::Started {
+            upload_id: "upload_1".into(),
+            filename: "a.jsonl".into(),
+            bytes,
+            parts,
+            parts_done: 0,
+            bytes_done: 0,
+        }
+    }
+
+    #[test]
+    fn a_total_line_is_drawn_on_a_terminal_for_two_files_or_more_and_counts_them_as_they_end() {
+        let mut lines = Ui::new(Mode::Lines);
+        lines.total(5, 100);
+        assert!(lines.total.is_none(), "no terminal, no bars");
+        let mut one = Ui::new(Mode::Bars);
+        one.total(1, 100);
+        assert!(one.total.is_none(), "one file's bar is its total");
+        let mut two = Ui::new(Mode::Bars);
+        two.total(2, 100);
+        let total = two.total.clone().expect("a total line for two files");
+        assert_eq!(total.message(), "files 0/2");
+        two.files_ended(1, 0, 2);
+        assert_eq!(total.message(), "files 1/2");
+        assert!(!total.is_finished());
+        two.files_ended(2, 1, 2);
+        assert_eq!(total.message(), "files 2/2, 1 failed");
+        assert!(total.is_finished(), "cleared with the last file");
+    }
+
+    #[test]
+    fn a_bar_counts_parts_done_takes_back_the_bytes_of_a_restarted_part_and_says_completing() {
+        let mut ui = Ui::new(Mode::Bars);
+        ui.total(2, 600);
+        let total = ui.total.clone().unwrap();
+        let file = ui.file("a.jsonl");
+        file.on_event(&started(3, 300));
+        assert_eq!(file.0.bar.message(), "parts 0/3");
+        file.on_event(&Event::BytesSent { bytes: 150 });
+        file.on_event(&Event::PartDone {
+            index: 0,
+            part_id: "part_1".into(),
+            len: 100,
+        });
+        assert_eq!(file.0.bar.message(), "parts 1/3");
+        assert_eq!((file.0.bar.position(), total.position()), (150, 150));
+        // The second part's first 50 bytes went out, then its connection was reset.
+        file.on_event(&Event::PartRestarted {
+            index: 1,
+            bytes_lost: 50,
+        });
+        assert_eq!((file.0.bar.position(), total.position()), (100, 100));
+        file.on_event(&Event::Completing);
+        assert_eq!(file.0.bar.message(), "completing");
+    }
+
     #[test]
     fn a_long_label_keeps_its_end() {
         assert_eq!(super::short_label("a.txt", 32), "a.txt");

@@ -417,6 +417,10 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
         stderr.contains("resume: run the same command again"),
         "{stderr}"
     );
+    assert!(
+        !stderr.contains("resuming"),
+        "nothing to resume yet: {stderr}"
+    );
 
     // Let the server read what the interrupted client left in socket buffers.
     let mut last = server.stats();
@@ -458,6 +462,15 @@ fn ctrl_c_leaves_a_resumable_upload_and_the_rerun_sends_only_the_missing_parts()
     put(&mut second);
     let (code, stdout, stderr) = run(&mut second);
     assert_eq!(code, 0, "{stderr}");
+    // Said once, with the count; and the file's line counts every part, resumed ones too.
+    assert_eq!(
+        stderr
+            .matches(&format!(": {done} of 16 parts already sent"))
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("parts 16/16)"), "{stderr}");
     let after = server.stats()["part_requests"].as_u64().unwrap();
     assert_eq!(
         after - before,

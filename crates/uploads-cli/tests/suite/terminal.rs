@@ -9,9 +9,35 @@ use uploads_e2e::Serve;
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-uploads");
 
-/// Runs `args` in a 120x30 terminal; the exit code, every line the terminal shows or
-/// scrolled past, and the last screen, as an emulator renders them.
-fn in_terminal(args: &[&str], env: &[(&str, &str)]) -> (u32, Vec<String>, Vec<String>) {
+/// What a command left in a terminal.
+struct Terminal {
+    code: u32,
+    /// Every line the terminal shows or scrolled past, as an emulator renders them.
+    lines: Vec<String>,
+    /// The last screen.
+    last: Vec<String>,
+    /// Everything written, redrawn bars included, without its escape sequences.
+    raw: String,
+}
+
+/// `text` without its CSI escape sequences (colours, cursor moves, line clears).
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.next() == Some('[') {
+                chars.by_ref().find(|c| ('@'..='~').contains(c));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Runs `args` in a 120x30 terminal.
+fn in_terminal(args: &[&str], env: &[(&str, &str)]) -> Terminal {
     let (rows, cols) = (30, 120);
     let pty = native_pty_system()
         .openpty(PtySize {
@@ -56,7 +82,12 @@ fn in_terminal(args: &[&str], env: &[(&str, &str)]) -> (u32, Vec<String>, Vec<St
     screen.screen_mut().set_scrollback(0);
     let last: Vec<String> = screen.screen().rows(0, cols).collect();
     lines.extend(last.iter().cloned());
-    (status.exit_code(), lines, last)
+    Terminal {
+        code: status.exit_code(),
+        lines,
+        last,
+        raw: plain(&String::from_utf8_lossy(&raw)),
+    }
 }
 
 #[test]
@@ -76,7 +107,9 @@ fn every_failure_reason_stays_on_screen_and_in_the_summary() {
     // 200 files, a third refused at create; a round trip of 30 ms: bars are redrawn while the failures are printed.
     let server = Serve::start(Path::new(BIN), &["--latency", "30ms"]);
     let journals = dir.path().join("j");
-    let (code, lines, last) = in_terminal(
+    let Terminal {
+        code, lines, last, ..
+    } = in_terminal(
         &[
             "put",
             "-p",
@@ -184,7 +217,9 @@ fn retries_update_the_bar_on_a_terminal_instead_of_printing_a_line_each() {
         ],
     );
     let journals = dir.path().join("j");
-    let (code, lines, _) = in_terminal(
+    let Terminal {
+        code, lines, raw, ..
+    } = in_terminal(
         &[
             "put",
             "--no-check",
@@ -207,6 +242,11 @@ fn retries_update_the_bar_on_a_terminal_instead_of_printing_a_line_each() {
     assert!(
         !text.contains("retrying in"),
         "no line per retry on a terminal:\n{text}"
+    );
+    // Its bar was drawn while it sent.
+    assert!(
+        raw.contains("data.jsonl [") && raw.contains(" ETA "),
+        "no bar drawn: {raw:?}"
     );
     // The file's last line (wrapped or not) carries the count.
     let done = text.find("uploaded as file-").expect("uploaded");
