@@ -287,7 +287,7 @@ async fn upload(
                     ""
                 };
                 bar.finish(&format!("uploaded as {}{note}", done.file.id));
-                if let Some(check) = &done.check {
+                if let Some(check) = done.check.as_ref().filter(|_| !args.quiet) {
                     crate::check::print_warnings(&job.label, check);
                 }
                 if let Some(steps) = &mut steps {

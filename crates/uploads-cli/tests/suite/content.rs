@@ -198,11 +198,17 @@ fn put_cancels_a_bad_batch_file_and_leaves_nothing_pending() {
     assert_eq!(server.stat("uploads_completed"), 0);
     assert!(pending(Path::new(BIN), &server.url, &journals).is_empty());
 
-    // Warnings do not stop the upload; they are printed after it.
+    // Warnings do not stop the upload; they are printed after it (not with --quiet: errors
+    // only).
     let good = format!("{}\n{}", batch(3), request(9));
     std::fs::write(&path, &good).unwrap();
     let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
         .args(["put", "--quiet", "--purpose", "batch"])
+        .arg(&path));
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(server.download(stdout.trim()), good.as_bytes());
+    let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
+        .args(["put", "--purpose", "batch"])
         .arg(&path));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("line 4: warning[blank_line]"), "{stderr}");
@@ -212,7 +218,7 @@ fn put_cancels_a_bad_batch_file_and_leaves_nothing_pending() {
     let odd = batch(25).replace("\"model\"", "\"temperatura\": 1, \"model\"");
     std::fs::write(&path, &odd).unwrap();
     let (code, stdout, stderr) = run(cli(Path::new(BIN), &server.url, "sk-local", &journals)
-        .args(["put", "--quiet", "--purpose", "batch"])
+        .args(["put", "--purpose", "batch"])
         .arg(&path));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
