@@ -248,3 +248,65 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
         Err(_) => Err(format!("{text:?} is not a whole number")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Put {
+        #[command(flatten)]
+        args: PutArgs,
+    }
+
+    fn usage_of(args: &[&str]) -> Result<(), String> {
+        let put = Put::try_parse_from(std::iter::once("put").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        usage(&put.args)
+    }
+
+    #[test]
+    fn stdin_is_one_stream_of_a_size_and_name_given_and_nothing_else() {
+        let ok = ["-", "-p", "batch", "--size", "10", "--filename", "x.jsonl"];
+        assert_eq!(usage_of(&ok), Ok(()));
+        let with = |extra: &[&str]| usage_of(&[&ok[..], extra].concat()).unwrap_err();
+        let alone = "`-` (stdin) is uploaded on its own: give no other PATH or --files-from";
+        assert_eq!(with(&["other.jsonl"]), alone);
+        assert_eq!(with(&["--files-from", "list.txt"]), alone);
+        let no = "`-` (stdin) takes no --split or --manifest";
+        assert_eq!(with(&["--split"]), no);
+        assert_eq!(with(&["--manifest", "m.jsonl"]), no);
+        let one = "`-` (stdin) is one stream: it cannot be sharded";
+        assert_eq!(with(&["--shard", "0/2"]), one);
+        assert_eq!(with(&["--shards", "2"]), one);
+        let needs = "`-` (stdin) needs --size BYTES (the Uploads API takes the length up front) and --filename NAME";
+        assert_eq!(
+            usage_of(&["-", "-p", "batch", "--filename", "x.jsonl"]),
+            Err(needs.into())
+        );
+        assert_eq!(
+            usage_of(&["-", "-p", "batch", "--size", "10"]),
+            Err(needs.into())
+        );
+        assert_eq!(
+            usage_of(&["a.jsonl", "-p", "batch", "--size", "10"]),
+            Err("--size is for `-` (stdin): a file's size is read from the file".into())
+        );
+    }
+
+    #[test]
+    fn a_file_is_kept_one_hour_to_thirty_days_and_the_edges_are_taken() {
+        assert_eq!(parse_expiry("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_expiry("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(
+            parse_expiry("3599s"),
+            Err("3599s is under the 1 hour a File must be kept at least (1h to 30d)".into())
+        );
+        assert_eq!(
+            parse_expiry("2592001s"),
+            Err("2592001s is over the 30 days a File may be kept at most (1h to 30d)".into())
+        );
+    }
+}
