@@ -19,6 +19,8 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
     let mut code = exit::OK;
     let (ready, _refused) = prepare_all(&uploader, args, jobs, &mut code, true).await;
     let mut total = 0u64;
+    // An upload the hour may not fit (a failed content check is another failure).
+    let mut over_the_hour = false;
     let header = format!(
         "{:>12} {:>10} {:>6} {:>9} {:>10}  {:<10} FILE",
         "BYTES", "PART", "PARTS", "IN FLIGHT", "TIME", "EXPIRY"
@@ -32,6 +34,7 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
             "fits 1h"
         } else {
             code = code.max(exit::FAILED);
+            over_the_hour = true;
             "OVER 1h"
         };
         total += plan.size();
@@ -69,7 +72,7 @@ pub(super) async fn run(args: &PutArgs, jobs: Vec<Job>) -> u8 {
     if let Some(then) = crate::then::plan(&args.then) {
         eprintln!("then: {then}");
     }
-    if code == exit::FAILED {
+    if over_the_hour {
         eprintln!(
             "an upload that needs more than about 54 minutes at this rate may expire (an Upload lives 1 hour): raise -j, or split the file"
         );

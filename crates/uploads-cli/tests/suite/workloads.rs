@@ -457,7 +457,10 @@ fn dry_run_sends_nothing_and_needs_no_key() {
     // bytes, part size, parts, in flight, time, expiry
     assert_eq!(rows[0][..6], ["30000", "16.0", "KiB", "2", "2", "3s"][..]);
     assert_eq!(rows[1][..6], ["70000", "16.0", "KiB", "5", "3", "7s"][..]);
-    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    assert_eq!(
+        stderr,
+        "dry run: 2 of 2 upload(s) planned, 97.7 KiB (100000 bytes), about 10s at 10.0 KB/s; nothing was sent\n"
+    );
     assert_eq!(server.stat("uploads_created"), 0);
     assert_eq!(server.stat("part_requests"), 0);
 
@@ -471,9 +474,27 @@ fn dry_run_sends_nothing_and_needs_no_key() {
         "--assume-rate",
         "10B",
     ]);
-    let (code, stdout, _) = run(c.arg(d.join("b.pdf")));
+    let (code, stdout, stderr) = run(c.arg(d.join("b.pdf")));
     assert_eq!(code, 1);
     assert!(stdout.contains("OVER 1h"), "{stdout}");
+    assert!(
+        stderr.contains("may expire (an Upload lives 1 hour)"),
+        "{stderr}"
+    );
+
+    // A file its upload would refuse: the check's report, exit 1, and no advice on time.
+    std::fs::write(d.join("bad.jsonl"), "{\"custom_id\": \"a\", not json}\n").unwrap();
+    let mut c = clean_command(Path::new(BIN), &d.join("j"));
+    c.args(["put", "--dry-run", "-p", "batch"]);
+    let (code, stdout, stderr) = run(c.arg(d.join("bad.jsonl")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("fits 1h"), "{stdout}");
+    assert!(
+        stderr.contains("bad.jsonl: not a valid batch file")
+            && stderr.contains("line 1: error[invalid_json]"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("may expire"), "{stderr}");
 
     // The type warnings a real run gives are in the plan (issue 19: a dry run said nothing,
     // then the real run failed on the extension).
