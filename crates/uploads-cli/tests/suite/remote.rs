@@ -98,6 +98,7 @@ fn an_s3_prefix_uploads_filtered_and_a_rerun_skips_what_the_manifest_holds() {
         stderr.contains("s3://corpus/docs/empty.txt: empty"),
         "{stderr}"
     );
+    assert!(!stderr.contains("no object under this prefix"), "{stderr}");
     // Written as each ends: found by key.
     let records = manifest_lines(&manifest);
     assert_eq!(records.len(), 2);
@@ -195,6 +196,29 @@ fn an_azure_blob_and_a_presigned_url_upload_with_the_signature_never_printed() {
         web.len() as u64 + 1,
         "one pass, plus the opening byte"
     );
+    assert!(!stderr.contains("no object under this prefix"), "{stderr}");
+
+    // A batch file behind a URL: under the batch file's size limit, checked as it is read.
+    let requests = "{\"custom_id\":\"r-0\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}\n";
+    put_objects(
+        "az://data/",
+        &options_of(&flags),
+        &[("in/requests.jsonl", requests.as_bytes())],
+    );
+    let (code, stdout, stderr) =
+        run(
+            cli(Path::new(BIN), "http://unused", "sk", &dir.path().join("j"))
+                .args([
+                    "put",
+                    "-p",
+                    "batch",
+                    "--local",
+                    "az://data/in/requests.jsonl",
+                ])
+                .args(&flags),
+        );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.trim().starts_with("file-"), "{stdout}");
 }
 
 /// The files `put --shard K/N --dry-run` plans, from its table's last column.
