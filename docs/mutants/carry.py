@@ -8,7 +8,7 @@ untested. For each mutant of OLD_LIST (`cargo mutants --list` of OLD_COMMIT's tr
 the change touched, this finds its line in the current file (difflib's matching blocks: the
 line itself is unchanged) and, if that name is in NEW_LIST and its function (the name's
 `in FN`) is not one of EXCLUDED_FNS (comma-separated: functions the change edited, whose
-mutants must be tested again), writes the newest outcome of DIRs under the new name to
+mutants must be tested again; `FILE:FN` names one file's, by the end of its path), writes the newest outcome of DIRs under the new name to
 OUT_DIR's caught.txt, missed.txt, timeout.txt or unviable.txt. Nothing else is carried.
 """
 import difflib
@@ -57,7 +57,9 @@ for name in open(old_list).read().splitlines():
     if not m or m.group(1) not in line_maps or name not in outcome:
         continue
     fn = m.group(4).rsplit(" in ", 1)[-1]
-    if fn in excluded:
+    if fn in excluded or any(
+        e.endswith(":" + fn) and m.group(1).endswith(e.rsplit(":", 1)[0]) for e in excluded
+    ):
         continue
     new_line = line_maps[m.group(1)].get(int(m.group(2)))
     if new_line is None:
