@@ -34,6 +34,18 @@ fn docs(dir: &Path, n: usize) -> std::path::PathBuf {
     docs
 }
 
+/// `put` arguments that upload the folder `docs` into a vector store made for it, then `more`.
+fn into_new_store<'a>(docs: &'a Path, more: &[&'a str]) -> Vec<&'a str> {
+    let to_store = [
+        docs.to_str().unwrap(),
+        "-p",
+        "assistants",
+        "--vector-store",
+        "new:docs",
+    ];
+    [&to_store[..], more].concat()
+}
+
 fn custom_ids(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -521,18 +533,16 @@ fn a_vector_store_made_once_gets_every_file_names_each_failure_and_a_rerun_retri
     let docs = docs(dir.path(), 5);
     let journals = dir.path().join("j");
     let manifest = dir.path().join("manifest.jsonl");
-    let args = [
-        docs.to_str().unwrap(),
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "-p",
-        "assistants",
-        "--vector-store",
-        "new:docs",
-        "--wait",
-        "--attribute",
-        "team=search",
-    ];
+    let args = into_new_store(
+        &docs,
+        &[
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--wait",
+            "--attribute",
+            "team=search",
+        ],
+    );
     let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
     assert_eq!(code, 1, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -823,23 +833,21 @@ fn without_wait_files_are_attached_with_the_chunking_and_attributes_given_and_le
     let dir = tempfile::tempdir().unwrap();
     let docs = docs(dir.path(), 2);
     let journals = dir.path().join("j");
-    let args = [
-        docs.to_str().unwrap(),
-        "-p",
-        "assistants",
-        "--vector-store",
-        "new:docs",
-        "--chunk-size",
-        "800",
-        "--attribute",
-        "public=true",
-        "--attribute",
-        "draft=false",
-        "--attribute",
-        "year=2024",
-        "--attribute",
-        "team=search",
-    ];
+    let args = into_new_store(
+        &docs,
+        &[
+            "--chunk-size",
+            "800",
+            "--attribute",
+            "public=true",
+            "--attribute",
+            "draft=false",
+            "--attribute",
+            "year=2024",
+            "--attribute",
+            "team=search",
+        ],
+    );
     let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
     assert_eq!(code, 0, "{stderr}");
     let store_id = stdout.lines().last().unwrap().to_owned();
@@ -886,16 +894,7 @@ fn vector_store_files_are_attached_while_later_uploads_are_still_going() {
     let (code, stdout, stderr) = run(&mut put(
         &s,
         &dir.path().join("j"),
-        &[
-            docs.to_str().unwrap(),
-            "-p",
-            "assistants",
-            "-j",
-            "1",
-            "--vector-store",
-            "new:docs",
-            "--wait",
-        ],
+        &into_new_store(&docs, &["-j", "1", "--wait"]),
     ));
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
@@ -991,14 +990,7 @@ fn a_rerun_without_a_manifest_takes_each_file_from_the_steps_journal_and_counts_
     let dir = tempfile::tempdir().unwrap();
     let docs = docs(dir.path(), 3);
     let journals = dir.path().join("j");
-    let args = [
-        docs.to_str().unwrap(),
-        "-p",
-        "assistants",
-        "--vector-store",
-        "new:docs",
-        "--wait",
-    ];
+    let args = into_new_store(&docs, &["--wait"]);
     let (code, stdout, stderr) = run(&mut put(&s, &journals, &args));
     assert_eq!(code, 1, "{stderr}");
     let store_id = stdout.lines().last().unwrap().to_owned();

@@ -164,20 +164,19 @@ fn an_azure_blob_and_a_presigned_url_upload_with_the_signature_never_printed() {
     let web = data(150_000, 5);
     files.put("web.txt", web.clone());
     let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) =
-        run(
-            cli(Path::new(BIN), "http://unused", "sk", &dir.path().join("j"))
-                .args([
-                    "put",
-                    "-p",
-                    "assistants",
-                    "--local",
-                    "--json",
-                    "az://data/in/blob.txt",
-                ])
-                .arg(format!("{}?sig=t0ps3cret", files.url("web.txt")))
-                .args(&flags),
-        );
+    // `put --local` with the Azure options, then `args`.
+    let local_put = |args: &[&str]| {
+        let mut c = cli(Path::new(BIN), "http://unused", "sk", &dir.path().join("j"));
+        c.args(["put", "--local"]).args(&flags).args(args);
+        run(&mut c)
+    };
+    let (code, stdout, stderr) = local_put(&[
+        "-p",
+        "assistants",
+        "--json",
+        "az://data/in/blob.txt",
+        &format!("{}?sig=t0ps3cret", files.url("web.txt")),
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let docs: Vec<serde_json::Value> = stdout
         .lines()
@@ -205,18 +204,7 @@ fn an_azure_blob_and_a_presigned_url_upload_with_the_signature_never_printed() {
         &options_of(&flags),
         &[("in/requests.jsonl", requests.as_bytes())],
     );
-    let (code, stdout, stderr) =
-        run(
-            cli(Path::new(BIN), "http://unused", "sk", &dir.path().join("j"))
-                .args([
-                    "put",
-                    "-p",
-                    "batch",
-                    "--local",
-                    "az://data/in/requests.jsonl",
-                ])
-                .args(&flags),
-        );
+    let (code, stdout, stderr) = local_put(&["-p", "batch", "az://data/in/requests.jsonl"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.trim().starts_with("file-"), "{stdout}");
 }
